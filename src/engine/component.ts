@@ -1,0 +1,110 @@
+import type { Observable, OperatorFunction } from 'rxjs';
+import type { z } from 'zod';
+import type { MetadataProvider } from '../kube/metadata.js';
+import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
+import type { Clock, Tick } from './clock.js';
+import type { Logger } from './logger.js';
+import type { Telemetry } from './telemetry.js';
+
+/** What every component gets from the engine: no component reaches for globals. */
+export interface ComponentContext {
+  /** The instance's name in the pipeline, e.g. `source`, `processors[2] (rate)`, `sinks.lake`. */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  readonly metadata: MetadataProvider;
+  /** Aborted when the pipeline shuts down. */
+  readonly signal: AbortSignal;
+  /** The pipeline's resolution in ms. */
+  readonly resolutionMs: number;
+  /** Directory of the pipeline file, against which relative paths in the config resolve. */
+  readonly baseDir: string;
+}
+
+export interface SourceContext extends ComponentContext {
+  /** The resolution clock: scrape every known node once per tick. */
+  readonly ticks: Observable<Tick>;
+}
+
+/**
+ * A sink delivers batches somewhere. The engine owns queues, retries, timeouts and counters, so a sink only
+ * has to say whether a write was delivered (resolve), may succeed later (throw RetryableError) or never will
+ * (throw PermanentError).
+ */
+export interface Sink {
+  connect?(): Promise<void>;
+  /** Resolves only once the batch is delivered. */
+  write(batch: MetricBatch): Promise<void>;
+  /** Called in order with the batches, once per cycle; e.g. for per-cycle summaries. */
+  cycleEnd?(mark: CycleEnd): Promise<void>;
+  /** Flushes and releases resources; must be idempotent. */
+  close(): Promise<void>;
+}
+
+// Config schemas are zod objects so the engine can add the keys it owns (`type`, sink `buffer`…) and report
+// unknown keys against the whole set.
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+export interface SourceDefinition<S extends ObjectSchema = ObjectSchema> {
+  readonly kind: 'source';
+  readonly type: string;
+  readonly config: S;
+  readonly description: string;
+  create(config: z.output<S>, ctx: SourceContext): Observable<PipelineEvent>;
+}
+
+export interface ProcessorDefinition<S extends ObjectSchema = ObjectSchema> {
+  readonly kind: 'processor';
+  readonly type: string;
+  readonly config: S;
+  readonly description: string;
+  create(config: z.output<S>, ctx: ComponentContext): OperatorFunction<PipelineEvent, PipelineEvent>;
+}
+
+export interface SinkDefinition<S extends ObjectSchema = ObjectSchema> {
+  readonly kind: 'sink';
+  readonly type: string;
+  readonly config: S;
+  readonly description: string;
+  create(config: z.output<S>, ctx: ComponentContext): Sink;
+}
+
+export type ComponentDefinition = SourceDefinition | ProcessorDefinition | SinkDefinition;
+
+/**
+ * Declares a source. A source is a cold Observable: subscribing starts scraping, unsubscribing stops it.
+ *
+ * @example
+ * export default defineSource({ type: 'my_source', description: '…', config: z.strictObject({}),
+ *   create: (config, ctx) => ctx.ticks.pipe(map(…)) });
+ */
+export function defineSource<S extends ObjectSchema>(
+  def: Omit<SourceDefinition<S>, 'kind'>,
+): SourceDefinition<S> {
+  return { kind: 'source', ...def };
+}
+
+/**
+ * Declares a processor: an RxJS operator over pipeline events. State lives inside the subscription.
+ *
+ * @example
+ * export default defineProcessor({ type: 'drop_kube_system', description: '…', config: z.strictObject({}),
+ *   create: () => mapBatches((b) => ({ ...b, sets: b.sets.filter((s) => s.labels.namespace_name !== 'kube-system') })) });
+ */
+export function defineProcessor<S extends ObjectSchema>(
+  def: Omit<ProcessorDefinition<S>, 'kind'>,
+): ProcessorDefinition<S> {
+  return { kind: 'processor', ...def };
+}
+
+/**
+ * Declares a sink.
+ *
+ * @example
+ * export default defineSink({ type: 'my_sink', description: '…', config: z.strictObject({ url: z.string() }),
+ *   create: (config) => ({ write: async (batch) => { await post(config.url, batch); }, close: async () => {} }) });
+ */
+export function defineSink<S extends ObjectSchema>(def: Omit<SinkDefinition<S>, 'kind'>): SinkDefinition<S> {
+  return { kind: 'sink', ...def };
+}

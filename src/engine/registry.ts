@@ -1,0 +1,40 @@
+import type {
+  ComponentDefinition,
+  ProcessorDefinition,
+  SinkDefinition,
+  SourceDefinition,
+} from './component.js';
+
+type KindMap = { source: SourceDefinition; processor: ProcessorDefinition; sink: SinkDefinition };
+
+/**
+ * The component types a pipeline may name. One registry per pipeline (no global state): the CLI fills it with
+ * the built-ins, tests and embedders can add their own.
+ *
+ * @example
+ * const registry = new Registry().register(myProcessor);
+ */
+export class Registry {
+  private readonly byKind = {
+    source: new Map<string, SourceDefinition>(),
+    processor: new Map<string, ProcessorDefinition>(),
+    sink: new Map<string, SinkDefinition>(),
+  };
+
+  register(...definitions: readonly ComponentDefinition[]): this {
+    for (const def of definitions) {
+      const map = this.byKind[def.kind] as Map<string, ComponentDefinition>;
+      if (map.has(def.type)) throw new Error(`${def.kind} type "${def.type}" is registered twice`);
+      map.set(def.type, def);
+    }
+    return this;
+  }
+
+  get<K extends keyof KindMap>(kind: K, type: string): KindMap[K] | undefined {
+    return this.byKind[kind].get(type) as KindMap[K] | undefined;
+  }
+
+  types(kind: keyof KindMap): string[] {
+    return [...this.byKind[kind].keys()].sort();
+  }
+}

@@ -1,0 +1,4 @@
+export * from './catalogue.js';
+export * from './keys.js';
+export * from './labels.js';
+export * from './types.js';

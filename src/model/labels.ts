@@ -1,0 +1,25 @@
+/**
+ * Label names, as Heapster named them (core/labels.go). Sinks and processors use these constants so that
+ * a typo is a compile error, not a silently missing tag.
+ */
+export const LABEL = {
+  type: 'type',
+  nodename: 'nodename',
+  hostname: 'hostname',
+  hostId: 'host_id',
+  podId: 'pod_id',
+  podName: 'pod_name',
+  namespaceName: 'namespace_name',
+  namespaceId: 'namespace_id',
+  containerName: 'container_name',
+  containerBaseImage: 'container_base_image',
+  labels: 'labels',
+  resourceId: 'resource_id',
+  make: 'make',
+  model: 'model',
+  acceleratorId: 'accelerator_id',
+  workloadKind: 'workload_kind',
+  workloadName: 'workload_name',
+} as const;
+
+export type Labels = Readonly<Record<string, string>>;

@@ -1,0 +1,75 @@
+import type { SetType } from './catalogue.js';
+import type { Labels } from './labels.js';
+
+/** A value that belongs to one object of a set (a filesystem, a disk, an accelerator), told apart by labels. */
+export interface LabeledValue {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+/**
+ * The metrics of one object at one instant. Never mutated once emitted: processors build new sets.
+ * Times are milliseconds since the epoch, taken from the kubelet's own timestamps (fractions keep µs).
+ */
+export interface MetricSet {
+  readonly type: SetType;
+  readonly key: string;
+  readonly labels: Labels;
+  /** Metric name → value. Integers stay integers (see the catalogue's valueType). */
+  readonly values: Readonly<Record<string, number>>;
+  readonly labeled: readonly LabeledValue[];
+  /** When the kubelet sampled these values; 0 when the kubelet gave no time. */
+  readonly scrapeTime: number;
+  /** When the object (container, pod, node) started; 0 when unknown. A change means its counters reset. */
+  readonly startTime: number;
+}
+
+export interface NodeBatch {
+  readonly kind: 'batch';
+  readonly scope: 'node';
+  /** The node these sets were scraped from. */
+  readonly node: string;
+  readonly cycle: number;
+  /** The cycle's tick time (ms since epoch): the batch time sinks stamp on the data. */
+  readonly timestamp: number;
+  readonly sets: readonly MetricSet[];
+}
+
+export interface ClusterBatch {
+  readonly kind: 'batch';
+  readonly scope: 'cluster';
+  readonly cycle: number;
+  readonly timestamp: number;
+  readonly sets: readonly MetricSet[];
+}
+
+export type MetricBatch = NodeBatch | ClusterBatch;
+
+/** Why one node gave no batch in a cycle. */
+export interface NodeFailure {
+  readonly node: string;
+  readonly reason: ScrapeFailureReason;
+  readonly message: string;
+}
+
+export type ScrapeFailureReason =
+  'timeout' | 'http_status' | 'connection' | 'tls' | 'decode' | 'too_large' | 'busy';
+
+/** Emitted once per cycle after every node answered or timed out; aggregators emit cluster batches on it. */
+export interface CycleEnd {
+  readonly kind: 'cycle_end';
+  readonly cycle: number;
+  readonly timestamp: number;
+  readonly nodesExpected: number;
+  readonly nodesAnswered: number;
+  readonly failures: readonly NodeFailure[];
+  /** Wall-clock ms from the tick to the last node's answer. */
+  readonly durationMs: number;
+}
+
+export type PipelineEvent = MetricBatch | CycleEnd;
+
+export function isBatch(event: PipelineEvent): event is MetricBatch {
+  return event.kind === 'batch';
+}
