@@ -25,6 +25,8 @@ export interface ComponentContext {
 export interface SourceContext extends ComponentContext {
   /** The resolution clock: scrape every known node once per tick. */
   readonly ticks: Observable<Tick>;
+  /** Discovery that knows the cluster's objects (the API server, the simulator) hands them to the enrichers. */
+  readonly provideMetadata: (provider: MetadataProvider) => void;
 }
 
 /**

@@ -1,0 +1,48 @@
+import type { Writable } from 'node:stream';
+import type { Sink } from '../../src/engine/component.js';
+import { PermanentError } from '../../src/errors.js';
+import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js';
+import type { StdoutSinkConfig } from './config.js';
+import { formatJsonl } from './jsonl.js';
+import { formatCycleTable } from './table.js';
+
+/** Writes to a stream (stdout by default), honouring backpressure so a slow terminal or pipe holds writes back. */
+export function stdoutSink(config: StdoutSinkConfig, out: Writable = process.stdout): Sink {
+  // Table rows are collected per cycle and printed at its end; a cycle's batches all precede its mark.
+  const cycleSets = new Map<number, MetricSet[]>();
+  return {
+    async write(batch: MetricBatch) {
+      if (config.format === 'jsonl') {
+        await writeText(out, formatJsonl(batch));
+        return;
+      }
+      let sets = cycleSets.get(batch.cycle);
+      if (sets === undefined) cycleSets.set(batch.cycle, (sets = []));
+      for (const set of batch.sets) sets.push(set);
+    },
+    async cycleEnd(mark: CycleEnd) {
+      if (config.format !== 'table') return;
+      const sets = cycleSets.get(mark.cycle) ?? [];
+      cycleSets.delete(mark.cycle);
+      await writeText(out, formatCycleTable(mark, sets, config.max_rows));
+    },
+    close() {
+      cycleSets.clear();
+      return Promise.resolve();
+    },
+  };
+}
+
+function writeText(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (out.destroyed || out.writableEnded) {
+      reject(new PermanentError('output stream is closed'));
+      return;
+    }
+    const ok = out.write(text, (err) => {
+      if (err) reject(new PermanentError(`writing to output failed: ${err.message}`, { cause: err }));
+    });
+    if (ok) resolve();
+    else out.once('drain', () => resolve());
+  });
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// The `heapstream` command. The only module that may exit the process.
+import { Command, InvalidArgumentError } from 'commander';
+import { runCommand } from './run.js';
+import { validateCommand } from './validate.js';
+import { simulateCommand } from './simulate.js';
+import { schemaCommand } from './schema.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return n;
+}
+
+const program = new Command('heapstream')
+  .description('Collects kubelet metrics from every node and streams them to Kafka, InfluxDB, files and stdout.')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('Run the pipeline described by a pipeline file.')
+  .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
+  .option('--cycles <n>', 'stop after this many cycles (then drain and close the sinks)', positiveInt)
+  .option('--log-level <level>', 'override log.level (trace, debug, info, warn, error, silent)')
+  .action(async (opts: { config: string; cycles?: number; logLevel?: string }) => {
+    process.exitCode = await runCommand(opts);
+  });
+
+program
+  .command('validate')
+  .description('Check a pipeline file and list every problem with its line and column.')
+  .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
+  .action(async (opts: { config: string }) => {
+    process.exitCode = await validateCommand(opts);
+  });
+
+program
+  .command('simulate')
+  .description('Start fake kubelets on loopback addresses, serving /stats/summary from real captured payloads.')
+  .option('--nodes <n>', 'number of nodes', positiveInt, 3)
+  .option('--pods-per-node <n>', 'pods per node (default: the template payload’s own count)', positiveInt)
+  .option('--port <port>', 'port shared by every node (0 picks a free one)', (v) => Number(v), 10255)
+  .option('--first-address <ip>', 'loopback address of the first node', '127.0.1.1')
+  .option('--seed <n>', 'random seed for counter rates and restarts', (v) => Number(v), 1)
+  .action(async (opts: { nodes: number; podsPerNode?: number; port: number; firstAddress: string; seed: number }) => {
+    process.exitCode = await simulateCommand(opts);
+  });
+
+program
+  .command('schema')
+  .description('Print the JSON Schema of pipeline files, for editor completion and checks.')
+  .action(() => {
+    process.exitCode = schemaCommand();
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,136 @@
+import { Subject, filter, take, takeUntil, type Observable } from 'rxjs';
+import type { PipelineConfig } from '../config/index.js';
+import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
+import type { PipelineEvent } from '../model/types.js';
+import { resolutionClock, systemClock, type Clock } from './clock.js';
+import type { ComponentContext } from './component.js';
+import type { Logger } from './logger.js';
+import type { Registry } from './registry.js';
+import { SinkRunner } from './sink-runner.js';
+import { Telemetry } from './telemetry.js';
+
+export interface PipelineOptions {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+  readonly telemetry?: Telemetry;
+  /** Stop after this many cycles (then drain and close), e.g. for `heapstream run --cycles 2`. */
+  readonly cycles?: number;
+  /** Scrape once at start instead of waiting for the first wall-clock boundary. Default true. */
+  readonly immediateFirstCycle?: boolean;
+  /** Metadata for enrichers when the source's discovery provides none (tests, embedders). */
+  readonly metadata?: MetadataProvider;
+}
+
+/**
+ * source → processors → one SinkRunner per sink, built from a validated config.
+ *
+ * @example
+ * const pipeline = createPipeline(config, { registry, logger });
+ * process.once('SIGTERM', () => pipeline.stop());
+ * await pipeline.run();
+ */
+export interface Pipeline {
+  readonly telemetry: Telemetry;
+  /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. */
+  run(): Promise<void>;
+  /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
+  stop(): void;
+  /** Aborts in-flight work too (a second Ctrl-C). */
+  abort(): void;
+}
+
+export function createPipeline(config: PipelineConfig, options: PipelineOptions): Pipeline {
+  const clock = options.clock ?? systemClock();
+  const telemetry = options.telemetry ?? new Telemetry();
+  const abort = new AbortController();
+  const stop$ = new Subject<void>();
+  let metadata: MetadataProvider = options.metadata ?? NO_METADATA;
+  // Components hold this delegate, so metadata that discovery provides later reaches every enricher.
+  const metadataDelegate: MetadataProvider = {
+    pod: (ns, name) => metadata.pod(ns, name),
+    namespace: (name) => metadata.namespace(name),
+    node: (name) => metadata.node(name),
+  };
+  const contextFor = (name: string): ComponentContext => ({
+    name,
+    logger: options.logger.child({ component: name }),
+    clock,
+    telemetry,
+    metadata: metadataDelegate,
+    signal: abort.signal,
+    resolutionMs: config.resolutionMs,
+    baseDir: config.baseDir,
+  });
+
+  const runners = config.sinks.map((entry) => {
+    const def = options.registry.get('sink', entry.type);
+    if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
+    const ctx = contextFor(entry.path);
+    return new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx);
+  });
+
+  const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
+  telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
+  const sourceLog = options.logger.child({ component: 'source' });
+  let ticks = resolutionClock(config.resolutionMs, clock, options.immediateFirstCycle ?? true).pipe(
+    takeUntil(stop$),
+    filter((tick) => {
+      const blocking = runners.filter((r) => r.isBlocking()).map((r) => r.name);
+      if (blocking.length === 0) return true;
+      skipped.inc();
+      sourceLog.warn(
+        { cycle: tick.cycle, sinks: blocking },
+        `cycle skipped: the queue of sink ${blocking.join(', ')} is full (when_full: block)`,
+      );
+      return false;
+    }),
+  );
+  if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
+
+  const sourceDef = options.registry.get('source', config.source.type);
+  if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
+  const source$ = sourceDef.create(config.source.config, {
+    ...contextFor('source'),
+    ticks,
+    provideMetadata: (provider) => {
+      metadata = provider;
+    },
+  });
+
+  const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
+    const def = options.registry.get('processor', entry.type);
+    if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
+    return stream.pipe(def.create(entry.config, contextFor(`${entry.path} (${entry.type})`)));
+  }, source$);
+
+  return {
+    telemetry,
+    run: () =>
+      new Promise<void>((resolve, reject) => {
+        let failure: unknown;
+        const finish = () => {
+          Promise.all(runners.map((r) => r.close())).then(
+            () => (failure === undefined ? resolve() : reject(failure as Error)),
+            reject,
+          );
+        };
+        events$.subscribe({
+          next: (event) => {
+            for (const runner of runners) runner.accept(event);
+          },
+          error: (err: unknown) => {
+            failure = err;
+            options.logger.error({ err }, 'the pipeline stopped on an error');
+            finish();
+          },
+          complete: finish,
+        });
+      }),
+    stop: () => stop$.next(),
+    abort: () => {
+      stop$.next();
+      abort.abort();
+    },
+  };
+}

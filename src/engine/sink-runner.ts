@@ -1,0 +1,281 @@
+import type { Sink, ComponentContext } from './component.js';
+import type { SinkRunnerOptions } from './sink-options.js';
+import type { Counter, Gauge, Histogram } from './telemetry.js';
+import { compileSelect } from './select.js';
+import { PermanentError, RetryableError } from '../errors.js';
+import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
+
+type QueueItem =
+  | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly bytes: number }
+  | { readonly kind: 'mark'; readonly mark: CycleEnd };
+
+/**
+ * Stands between the pipeline and one sink: a bounded queue with a `when_full` policy, retries with
+ * exponential backoff and jitter, a write timeout, `max_in_flight`, and counters. Every sink gets the same
+ * behaviour under failure, and one slow sink never delays another because each has its own runner.
+ */
+export class SinkRunner {
+  private readonly queue: QueueItem[] = [];
+  private queuedBytes = 0;
+  private inFlight = 0;
+  private connected = false;
+  private closing = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly select;
+  private readonly counters: {
+    sentBatches: Counter;
+    sentSets: Counter;
+    sentValues: Counter;
+    retries: Counter;
+    failed: Counter;
+    queueBatches: Gauge;
+    queueBytes: Gauge;
+    writeSeconds: Histogram;
+  };
+
+  constructor(
+    readonly name: string,
+    private readonly sink: Sink,
+    private readonly options: SinkRunnerOptions,
+    private readonly ctx: ComponentContext,
+  ) {
+    this.select = compileSelect(options.select);
+    const t = ctx.telemetry;
+    const labels = { sink: name };
+    t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
+    t.describe('heapstream_sink_sets_sent_total', 'Metric sets a sink delivered.');
+    t.describe('heapstream_sink_values_sent_total', 'Metric values a sink delivered.');
+    t.describe('heapstream_sink_retries_total', 'Write attempts that failed and were retried.');
+    t.describe('heapstream_sink_dropped_batches_total', 'Batches dropped, by reason (policy, shutdown).');
+    t.describe('heapstream_sink_failed_batches_total', 'Batches that failed permanently or ran out of attempts.');
+    t.describe('heapstream_sink_queue_batches', 'Batches waiting in the sink queue.');
+    t.describe('heapstream_sink_queue_bytes', 'Estimated bytes waiting in the sink queue.');
+    this.counters = {
+      sentBatches: t.counter('heapstream_sink_batches_sent_total', labels),
+      sentSets: t.counter('heapstream_sink_sets_sent_total', labels),
+      sentValues: t.counter('heapstream_sink_values_sent_total', labels),
+      retries: t.counter('heapstream_sink_retries_total', labels),
+      failed: t.counter('heapstream_sink_failed_batches_total', labels),
+      queueBatches: t.gauge('heapstream_sink_queue_batches', labels),
+      queueBytes: t.gauge('heapstream_sink_queue_bytes', labels),
+      writeSeconds: t.histogram('heapstream_sink_write_seconds', labels),
+    };
+  }
+
+  /** True when this sink's `when_full: block` queue is full: the engine then skips the next cycle. */
+  isBlocking(): boolean {
+    return this.options.buffer.when_full === 'block' && this.isFull();
+  }
+
+  accept(event: PipelineEvent): void {
+    if (this.closing) return;
+    if (event.kind === 'cycle_end') {
+      if (this.sink.cycleEnd !== undefined) this.enqueue({ kind: 'mark', mark: event });
+      return;
+    }
+    const batch = this.select === undefined ? event : this.select(event);
+    if (batch === undefined) return;
+    const item: QueueItem = { kind: 'batch', batch, bytes: estimateBytes(batch) };
+    if (this.isFull()) {
+      const policy = this.options.buffer.when_full;
+      if (policy === 'drop_newest') {
+        this.drop(item, 'drop_newest');
+        return;
+      }
+      if (policy === 'drop_oldest') {
+        const oldest = this.queue.findIndex((q) => q.kind === 'batch');
+        if (oldest >= 0) this.drop(this.removeAt(oldest), 'drop_oldest');
+      }
+      // `block` accepts batches already produced (the cycle in progress) and holds back the next cycle instead.
+    }
+    this.enqueue(item);
+  }
+
+  /** Stops accepting, delivers what is queued within `shutdown_timeout`, then closes the sink. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
+      void this.idle().then(() => sub.unsubscribe());
+    });
+    const outcome = await Promise.race([this.idle().then(() => 'drained' as const), deadline]);
+    if (outcome === 'timeout') {
+      const left = this.queue.splice(0);
+      for (const item of left) if (item.kind === 'batch') this.drop(item, 'shutdown');
+      this.updateGauges();
+      this.ctx.logger.error(
+        { sink: this.name, dropped: left.length },
+        `sink ${this.name}: shutdown_timeout passed with batches still queued; they were dropped`,
+      );
+    }
+    await this.sink.close();
+  }
+
+  private isFull(): boolean {
+    const max = this.options.buffer;
+    return (
+      this.queue.length >= max.max_batches || (max.max_bytes !== undefined && this.queuedBytes >= max.max_bytes)
+    );
+  }
+
+  private enqueue(item: QueueItem): void {
+    this.queue.push(item);
+    if (item.kind === 'batch') this.queuedBytes += item.bytes;
+    this.updateGauges();
+    this.pump();
+  }
+
+  private removeAt(index: number): QueueItem {
+    const [item] = this.queue.splice(index, 1);
+    if (item === undefined) throw new Error('queue index out of range');
+    if (item.kind === 'batch') this.queuedBytes -= item.bytes;
+    return item;
+  }
+
+  private drop(item: QueueItem, reason: string): void {
+    if (item.kind !== 'batch') return;
+    this.ctx.telemetry.counter('heapstream_sink_dropped_batches_total', { sink: this.name, reason }).inc();
+    this.ctx.telemetry
+      .counter('heapstream_sink_dropped_sets_total', { sink: this.name, reason })
+      .inc(item.batch.sets.length);
+    this.ctx.logger.warn(
+      { sink: this.name, reason, cycle: item.batch.cycle, sets: item.batch.sets.length },
+      `sink ${this.name}: queue full (${reason}), dropped a batch of ${item.batch.sets.length} sets`,
+    );
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.options.max_in_flight) {
+      const head = this.queue[0] as QueueItem;
+      // Cycle marks keep their place: they wait until every earlier batch is delivered.
+      if (head.kind === 'mark' && this.inFlight > 0) return;
+      this.removeAt(0);
+      this.updateGauges();
+      this.inFlight++;
+      void this.deliver(head).finally(() => {
+        this.inFlight--;
+        this.pump();
+        if (this.queue.length === 0 && this.inFlight === 0) this.notifyIdle();
+      });
+      if (head.kind === 'mark') return;
+    }
+    if (this.queue.length === 0 && this.inFlight === 0) this.notifyIdle();
+  }
+
+  private async deliver(item: QueueItem): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const started = this.ctx.clock.now();
+      try {
+        if (!this.connected) {
+          await this.withTimeout(this.sink.connect?.() ?? Promise.resolve(), 'connect');
+          this.connected = true;
+        }
+        if (item.kind === 'mark') await this.withTimeout(this.sink.cycleEnd?.(item.mark), 'cycle end');
+        else await this.withTimeout(this.sink.write(item.batch), 'write');
+        this.counters.writeSeconds.observe((this.ctx.clock.now() - started) / 1000);
+        if (item.kind === 'batch') this.countSent(item.batch);
+        return;
+      } catch (err) {
+        const attemptsLeft = this.options.retry.max_attempts === 0 || attempt < this.options.retry.max_attempts;
+        if (err instanceof PermanentError || !attemptsLeft || (this.closing && this.options.shutdown_timeout === 0)) {
+          this.fail(item, err, attempt);
+          return;
+        }
+        this.counters.retries.inc();
+        const delay = this.backoff(attempt);
+        this.ctx.logger.warn(
+          { sink: this.name, attempt, retryInMs: Math.round(delay), err: describe(err) },
+          `sink ${this.name}: write failed, retrying`,
+        );
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private fail(item: QueueItem, err: unknown, attempts: number): void {
+    if (item.kind !== 'batch') return;
+    this.counters.failed.inc();
+    const sample = item.batch.sets[0];
+    this.ctx.logger.error(
+      {
+        sink: this.name,
+        attempts,
+        err: describe(err),
+        cycle: item.batch.cycle,
+        sets: item.batch.sets.length,
+        sample: sample === undefined ? undefined : { key: sample.key, type: sample.type },
+      },
+      `sink ${this.name}: batch failed ${err instanceof PermanentError ? 'permanently' : `after ${attempts} attempts`}`,
+    );
+  }
+
+  private countSent(batch: MetricBatch): void {
+    let values = 0;
+    for (const set of batch.sets) {
+      for (const _ in set.values) values++;
+      values += set.labeled.length;
+    }
+    this.counters.sentBatches.inc();
+    this.counters.sentSets.inc(batch.sets.length);
+    this.counters.sentValues.inc(values);
+  }
+
+  private backoff(attempt: number): number {
+    const { initial_backoff, max_backoff } = this.options.retry;
+    const base = Math.min(max_backoff, initial_backoff * 2 ** (attempt - 1));
+    // Jitter spreads retries of many replicas after a shared outage.
+    return base / 2 + (Math.random() * base) / 2;
+  }
+
+  private async withTimeout(work: Promise<void> | undefined, what: string): Promise<void> {
+    if (work === undefined) return;
+    const timeoutMs = this.options.write_timeout;
+    let timer: { unsubscribe(): void } | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.ctx.clock.scheduler.schedule(
+        () => reject(new RetryableError(`sink ${this.name}: ${what} did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([work, timeout]);
+    } finally {
+      timer?.unsubscribe();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.ctx.clock.scheduler.schedule(() => resolve(), ms));
+  }
+
+  private idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private updateGauges(): void {
+    this.counters.queueBatches.set(this.queue.length);
+    this.counters.queueBytes.set(this.queuedBytes);
+  }
+}
+
+/** A cheap size estimate for `max_bytes`: about what the set format takes, without serializing. */
+function estimateBytes(batch: MetricBatch): number {
+  let bytes = 64;
+  for (const set of batch.sets) {
+    bytes += 160 + set.key.length;
+    for (const _ in set.values) bytes += 32;
+    bytes += set.labeled.length * 64;
+  }
+  return bytes;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,55 @@
+import { startSimulatedCluster, type SimulatedCluster } from '../sim/index.js';
+import type { MetadataProvider } from './metadata.js';
+import type { DiscoveryConfig } from './discovery-config.js';
+import type { NodeDiscovery, NodeTarget } from './node-target.js';
+import { staticDiscovery } from './static-discovery.js';
+
+export interface DiscoveryContext {
+  /** The source's port, used for static nodes that name none. */
+  readonly defaultPort: number;
+  /** Lets discovery that knows the cluster's objects hand them to the enrichers. */
+  readonly provideMetadata: (provider: MetadataProvider) => void;
+}
+
+/** Builds the node discovery named in a source's `discovery:` key. */
+export function createDiscovery(config: DiscoveryConfig, ctx: DiscoveryContext): NodeDiscovery {
+  if (config.static !== undefined) {
+    return staticDiscovery(
+      config.static.map(
+        (n): NodeTarget => ({
+          name: n.name,
+          address: n.address,
+          port: n.port ?? ctx.defaultPort,
+          ...(n.hostname === undefined ? {} : { hostname: n.hostname }),
+          ...(n.host_id === undefined ? {} : { hostId: n.host_id }),
+        }),
+      ),
+    );
+  }
+  if (config.simulated !== undefined) return simulatedDiscovery(config.simulated, ctx);
+  throw new Error('discovery: no kind set (the config schema should have caught this)');
+}
+
+function simulatedDiscovery(
+  options: NonNullable<DiscoveryConfig['simulated']>,
+  ctx: DiscoveryContext,
+): NodeDiscovery {
+  let cluster: SimulatedCluster | undefined;
+  return {
+    async start() {
+      cluster = await startSimulatedCluster({
+        nodes: options.nodes,
+        port: options.port,
+        firstAddress: options.first_address,
+        seed: options.seed,
+        ...(options.pods_per_node === undefined ? {} : { podsPerNode: options.pods_per_node }),
+      });
+      ctx.provideMetadata(cluster.metadata());
+    },
+    nodes: () => cluster?.nodes ?? [],
+    async stop() {
+      await cluster?.stop();
+      cluster = undefined;
+    },
+  };
+}

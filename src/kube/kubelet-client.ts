@@ -1,0 +1,160 @@
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { ScrapeError } from '../errors.js';
+import type { ScrapeFailureReason } from '../model/types.js';
+import type { Clock } from '../engine/clock.js';
+import type { NodeTarget } from './node-target.js';
+
+export interface KubeletClientOptions {
+  readonly scheme: 'http' | 'https';
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** Concurrent connections kept per kubelet; one is enough for one scrape per cycle. */
+  readonly connectionsPerNode?: number;
+  readonly tls?: {
+    readonly ca?: string | Buffer;
+    readonly cert?: string | Buffer;
+    readonly key?: string | Buffer;
+    readonly servername?: string;
+    readonly rejectUnauthorized?: boolean;
+  };
+  /** Read at every request, so a rotated token file takes effect without a restart. */
+  readonly bearerToken?: () => string | undefined;
+}
+
+/**
+ * GETs kubelet endpoints with a deadline and a size limit, and turns every failure into a ScrapeError whose
+ * reason is one of a few counter labels (timeout, http_status, connection, tls, too_large).
+ *
+ * @example
+ * const client = new KubeletClient({ scheme: 'http', timeoutMs: 5000, maxResponseBytes: 64 << 20 }, clock);
+ * const text = await client.get(node, '/stats/summary');
+ */
+export class KubeletClient {
+  private readonly agent: Agent;
+
+  constructor(
+    private readonly options: KubeletClientOptions,
+    private readonly clock: Clock,
+  ) {
+    this.agent = new Agent({
+      connections: options.connectionsPerNode ?? 1,
+      keepAliveTimeout: 60_000,
+      ...(options.tls === undefined ? {} : { connect: { ...options.tls } }),
+    });
+  }
+
+  async get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
+    const url = `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`;
+    const abort = new AbortController();
+    const onOuterAbort = () => abort.abort();
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const timer = this.clock.scheduler.schedule(() => abort.abort(), this.options.timeoutMs);
+    try {
+      const token = this.options.bearerToken?.();
+      const response = await request(url, {
+        method: 'GET',
+        dispatcher: this.agent,
+        signal: abort.signal,
+        headers: {
+          accept: 'application/json',
+          'user-agent': 'heapstream',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
+      });
+      if (response.statusCode !== 200) {
+        const body = await readLimited(response.body, 512).catch(() => '');
+        throw new ScrapeError(
+          node.name,
+          'http_status',
+          `GET ${url} answered ${response.statusCode}${explainStatus(response.statusCode)}: ${body.trim().slice(0, 200)}`,
+        );
+      }
+      return await readLimited(response.body, this.options.maxResponseBytes, () => {
+        throw new ScrapeError(
+          node.name,
+          'too_large',
+          `GET ${url}: response exceeds max_response_bytes (${this.options.maxResponseBytes})`,
+        );
+      });
+    } catch (err) {
+      if (err instanceof ScrapeError) throw err;
+      if (abort.signal.aborted && signal?.aborted !== true) {
+        throw new ScrapeError(
+          node.name,
+          'timeout',
+          `GET ${url} did not answer within ${this.options.timeoutMs} ms`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const reason = classify(err);
+      throw new ScrapeError(node.name, reason, `GET ${url} failed: ${describe(err)}`, { cause: err });
+    } finally {
+      timer.unsubscribe();
+      signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+async function readLimited(
+  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
+  limit: number,
+  onTooLarge?: () => never,
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      if (onTooLarge) onTooLarge();
+      break;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function explainStatus(status: number): string {
+  if (status === 401) return ' (unauthorized: check the bearer token or client certificate)';
+  if (status === 403) return ' (forbidden: check RBAC for nodes/stats and nodes/proxy)';
+  return '';
+}
+
+const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
+
+function classify(err: unknown): ScrapeFailureReason {
+  const code = errorCode(err);
+  if (code !== undefined && TLS_CODES.test(code)) return 'tls';
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return 'timeout';
+  }
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  return 'connection';
+}
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
+  }
+  return undefined;
+}
+
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
+  }
+  return parts.length > 0 ? parts.join(': ') : String(err);
+}
