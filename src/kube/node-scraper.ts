@@ -1,0 +1,125 @@
+import { EMPTY, concat, defer, from, mergeMap, of, type Observable } from 'rxjs';
+import type { SourceContext } from '../engine/component.js';
+import type { Tick } from '../engine/clock.js';
+import { DecodeError, ScrapeError } from '../errors.js';
+import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
+import type { NodeTarget } from './node-target.js';
+
+type ScrapeOutcome = { ok: true; batch: NodeBatch } | { ok: false; failure: NodeFailure };
+
+/** Fetches and decodes one node; throws ScrapeError or DecodeError. Shared by every kubelet source. */
+export type ScrapeNode = (node: NodeTarget, tick: Tick, signal: AbortSignal) => Promise<MetricSet[]>;
+
+/**
+ * Runs one cycle over the known nodes: every node is scraped on its own (up to `concurrency` at once), its
+ * batch is emitted as soon as it is decoded, and a CycleEnd follows the last answer or timeout. A failure
+ * touches only its own node: it is counted by reason, logged, and listed in the CycleEnd.
+ *
+ * @example
+ * const scraper = new NodeScraper(ctx, 256, (node, tick, signal) => fetchAndDecode(node, signal));
+ * ctx.ticks.pipe(mergeMap((tick) => scraper.cycle(tick, discovery.nodes())));
+ */
+export class NodeScraper {
+  /** Nodes whose previous scrape is still running: scraping them again would only pile up requests. */
+  private readonly inFlight = new Set<string>();
+  private readonly okScrapes;
+  private readonly failedScrapes;
+  private readonly duration;
+
+  constructor(
+    private readonly ctx: SourceContext,
+    private readonly concurrency: number,
+    private readonly scrapeNode: ScrapeNode,
+  ) {
+    const t = ctx.telemetry;
+    t.describe('heapstream_scrapes_total', 'Node scrapes, by result.');
+    t.describe('heapstream_scrape_errors_total', 'Failed node scrapes, by node and reason.');
+    t.describe('heapstream_scrape_duration_seconds', 'Time to scrape and decode one node.');
+    this.okScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'ok' });
+    this.failedScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'error' });
+    this.duration = t.histogram('heapstream_scrape_duration_seconds', { source: ctx.name });
+  }
+
+  cycle(tick: Tick, nodes: readonly NodeTarget[]): Observable<PipelineEvent> {
+    const started = this.ctx.clock.now();
+    const failures: NodeFailure[] = [];
+    let answered = 0;
+    const batches = from(nodes).pipe(
+      mergeMap((node) => from(this.scrape(node, tick)), this.concurrency),
+      mergeMap((outcome): Observable<PipelineEvent> => {
+        if (outcome.ok) {
+          answered++;
+          return of(outcome.batch);
+        }
+        failures.push(outcome.failure);
+        return EMPTY;
+      }),
+    );
+    const end = defer(() => {
+      const mark: CycleEnd = {
+        kind: 'cycle_end',
+        cycle: tick.cycle,
+        timestamp: tick.time,
+        nodesExpected: nodes.length,
+        nodesAnswered: answered,
+        failures,
+        durationMs: this.ctx.clock.now() - started,
+      };
+      return of(mark);
+    });
+    return concat(batches, end);
+  }
+
+  private async scrape(node: NodeTarget, tick: Tick): Promise<ScrapeOutcome> {
+    if (this.inFlight.has(node.name)) {
+      return this.fail(node, 'busy', 'the previous scrape of this node is still running; skipped this cycle');
+    }
+    this.inFlight.add(node.name);
+    const started = this.ctx.clock.now();
+    try {
+      const sets = await this.scrapeNode(node, tick, this.ctx.signal);
+      this.okScrapes.inc();
+      this.duration.observe((this.ctx.clock.now() - started) / 1000);
+      return {
+        ok: true,
+        batch: {
+          kind: 'batch',
+          scope: 'node',
+          node: node.name,
+          cycle: tick.cycle,
+          timestamp: tick.time,
+          sets,
+        },
+      };
+    } catch (err) {
+      if (err instanceof ScrapeError) return this.fail(node, err.reason, err.message);
+      if (err instanceof DecodeError) return this.fail(node, 'decode', `node ${node.name}: ${err.message}`);
+      throw err;
+    } finally {
+      this.inFlight.delete(node.name);
+    }
+  }
+
+  private fail(node: NodeTarget, reason: NodeFailure['reason'], message: string): ScrapeOutcome {
+    this.failedScrapes.inc();
+    this.ctx.telemetry
+      .counter('heapstream_scrape_errors_total', { source: this.ctx.name, node: node.name, reason })
+      .inc();
+    this.ctx.logger.warn({ node: node.name, reason }, message);
+    return { ok: false, failure: { node: node.name, reason, message } };
+  }
+}
+
+/** Parses a kubelet response body, turning a syntax error (e.g. a truncated body) into a DecodeError. */
+export function parseJsonBody(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new DecodeError(
+      `${what}: response is not valid JSON (${(err as Error).message}; ${text.length} bytes)`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
