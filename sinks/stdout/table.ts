@@ -28,7 +28,14 @@ export function formatCycleTable(mark: CycleEnd, sets: readonly MetricSet[], max
     const rows = [...sets].sort(compareSets).slice(0, maxRows);
     const table = [['TYPE', 'KEY', 'CPU', 'MEMORY', 'NET RX/s', 'NET TX/s'], ...rows.map(row)];
     const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-    for (const r of table) lines.push('   ' + r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+    for (const r of table)
+      lines.push(
+        '   ' +
+          r
+            .map((cell, i) => cell.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd(),
+      );
     if (sets.length > rows.length) lines.push(`   … ${sets.length - rows.length} more sets`);
   }
   return lines.join('\n') + '\n';
@@ -51,7 +58,11 @@ function row(set: MetricSet): string[] {
   return [
     set.type,
     set.key,
-    cpu !== undefined ? `${cpu}m` : v['cpu/usage'] !== undefined ? `${(v['cpu/usage'] / 1e9).toFixed(1)}s total` : '-',
+    cpu !== undefined
+      ? `${cpu}m`
+      : v['cpu/usage'] !== undefined
+        ? `${(v['cpu/usage'] / 1e9).toFixed(1)}s total`
+        : '-',
     memory !== undefined ? bytes(memory) : '-',
     v['network/rx_rate'] !== undefined ? bytes(v['network/rx_rate']) : '-',
     v['network/tx_rate'] !== undefined ? bytes(v['network/tx_rate']) : '-',
