@@ -6,6 +6,7 @@ import { resolutionClock, systemClock, type Clock } from './clock.js';
 import type { ComponentContext } from './component.js';
 import type { Logger } from './logger.js';
 import type { Registry } from './registry.js';
+import { pipelineObserver } from './pipeline-telemetry.js';
 import { SinkRunner } from './sink-runner.js';
 import { Telemetry } from './telemetry.js';
 
@@ -32,6 +33,7 @@ export interface PipelineOptions {
  */
 export interface Pipeline {
   readonly telemetry: Telemetry;
+  readonly sinkNames: readonly string[];
   /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. */
   run(): Promise<void>;
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
@@ -104,8 +106,11 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     return stream.pipe(def.create(entry.config, contextFor(`${entry.path} (${entry.type})`)));
   }, source$);
 
+  const observe = pipelineObserver(telemetry, clock);
+
   return {
     telemetry,
+    sinkNames: runners.map((r) => r.name),
     run: () =>
       new Promise<void>((resolve, reject) => {
         let failure: unknown;
@@ -117,6 +122,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         };
         events$.subscribe({
           next: (event) => {
+            observe(event);
             for (const runner of runners) runner.accept(event);
           },
           error: (err: unknown) => {

@@ -31,6 +31,7 @@ export class SinkRunner {
     queueBatches: Gauge;
     queueBytes: Gauge;
     writeSeconds: Histogram;
+    lastSuccess: Gauge;
   };
 
   constructor(
@@ -47,7 +48,10 @@ export class SinkRunner {
     t.describe('heapstream_sink_values_sent_total', 'Metric values a sink delivered.');
     t.describe('heapstream_sink_retries_total', 'Write attempts that failed and were retried.');
     t.describe('heapstream_sink_dropped_batches_total', 'Batches dropped, by reason (policy, shutdown).');
-    t.describe('heapstream_sink_failed_batches_total', 'Batches that failed permanently or ran out of attempts.');
+    t.describe(
+      'heapstream_sink_failed_batches_total',
+      'Batches that failed permanently or ran out of attempts.',
+    );
     t.describe('heapstream_sink_queue_batches', 'Batches waiting in the sink queue.');
     t.describe('heapstream_sink_queue_bytes', 'Estimated bytes waiting in the sink queue.');
     this.counters = {
@@ -59,6 +63,7 @@ export class SinkRunner {
       queueBatches: t.gauge('heapstream_sink_queue_batches', labels),
       queueBytes: t.gauge('heapstream_sink_queue_bytes', labels),
       writeSeconds: t.histogram('heapstream_sink_write_seconds', labels),
+      lastSuccess: t.gauge('heapstream_sink_last_success_timestamp_seconds', labels),
     };
   }
 
@@ -114,7 +119,8 @@ export class SinkRunner {
   private isFull(): boolean {
     const max = this.options.buffer;
     return (
-      this.queue.length >= max.max_batches || (max.max_bytes !== undefined && this.queuedBytes >= max.max_bytes)
+      this.queue.length >= max.max_batches ||
+      (max.max_bytes !== undefined && this.queuedBytes >= max.max_bytes)
     );
   }
 
@@ -173,11 +179,17 @@ export class SinkRunner {
         if (item.kind === 'mark') await this.withTimeout(this.sink.cycleEnd?.(item.mark), 'cycle end');
         else await this.withTimeout(this.sink.write(item.batch), 'write');
         this.counters.writeSeconds.observe((this.ctx.clock.now() - started) / 1000);
+        this.counters.lastSuccess.set(this.ctx.clock.now() / 1000);
         if (item.kind === 'batch') this.countSent(item.batch);
         return;
       } catch (err) {
-        const attemptsLeft = this.options.retry.max_attempts === 0 || attempt < this.options.retry.max_attempts;
-        if (err instanceof PermanentError || !attemptsLeft || (this.closing && this.options.shutdown_timeout === 0)) {
+        const attemptsLeft =
+          this.options.retry.max_attempts === 0 || attempt < this.options.retry.max_attempts;
+        if (
+          err instanceof PermanentError ||
+          !attemptsLeft ||
+          (this.closing && this.options.shutdown_timeout === 0)
+        ) {
           this.fail(item, err, attempt);
           return;
         }
