@@ -8,7 +8,9 @@ type Select = NonNullable<SinkRunnerOptions['select']>;
  * Builds a sink's `select` filter once; returns undefined when the sink takes everything, so the common case
  * costs nothing. The filter returns a new batch (or undefined when nothing is left) and never mutates its input.
  */
-export function compileSelect(select: Select | undefined): ((batch: MetricBatch) => MetricBatch | undefined) | undefined {
+export function compileSelect(
+  select: Select | undefined,
+): ((batch: MetricBatch) => MetricBatch | undefined) | undefined {
   if (select === undefined) return undefined;
   const types = select.types === undefined ? undefined : new Set<string>(select.types);
   const namespaces = select.namespaces === undefined ? undefined : new Set(select.namespaces);
