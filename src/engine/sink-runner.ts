@@ -2,6 +2,7 @@ import type { Sink, ComponentContext } from './component.js';
 import type { SinkRunnerOptions } from './sink-options.js';
 import type { Counter, Gauge, Histogram } from './telemetry.js';
 import { compileSelect } from './select.js';
+import { LogLimiter } from './log-limiter.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
 
@@ -22,6 +23,7 @@ export class SinkRunner {
   private closing = false;
   private idleWaiters: (() => void)[] = [];
   private readonly select;
+  private readonly limitedLog: LogLimiter;
   private readonly counters: {
     sentBatches: Counter;
     sentSets: Counter;
@@ -41,6 +43,7 @@ export class SinkRunner {
     private readonly ctx: ComponentContext,
   ) {
     this.select = compileSelect(options.select);
+    this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
     const t = ctx.telemetry;
     const labels = { sink: name };
     t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
@@ -144,7 +147,9 @@ export class SinkRunner {
     this.ctx.telemetry
       .counter('heapstream_sink_dropped_sets_total', { sink: this.name, reason })
       .inc(item.batch.sets.length);
-    this.ctx.logger.warn(
+    this.limitedLog.log(
+      'warn',
+      `drop:${reason}`,
       { sink: this.name, reason, cycle: item.batch.cycle, sets: item.batch.sets.length },
       `sink ${this.name}: queue full (${reason}), dropped a batch of ${item.batch.sets.length} sets`,
     );
@@ -195,7 +200,9 @@ export class SinkRunner {
         }
         this.counters.retries.inc();
         const delay = this.backoff(attempt);
-        this.ctx.logger.warn(
+        this.limitedLog.log(
+          'warn',
+          'retry',
           { sink: this.name, attempt, retryInMs: Math.round(delay), err: describe(err) },
           `sink ${this.name}: write failed, retrying`,
         );

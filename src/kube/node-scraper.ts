@@ -1,6 +1,7 @@
 import { EMPTY, concat, defer, from, mergeMap, of, type Observable } from 'rxjs';
 import type { SourceContext } from '../engine/component.js';
 import type { Tick } from '../engine/clock.js';
+import { LogLimiter } from '../engine/log-limiter.js';
 import { DecodeError, ScrapeError } from '../errors.js';
 import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
 import type { NodeTarget } from './node-target.js';
@@ -22,9 +23,12 @@ export type ScrapeNode = (node: NodeTarget, tick: Tick, signal: AbortSignal) => 
 export class NodeScraper {
   /** Nodes whose previous scrape is still running: scraping them again would only pile up requests. */
   private readonly inFlight = new Set<string>();
+  /** Nodes whose last scrape failed, so their recovery is logged once. */
+  private readonly failing = new Set<string>();
   private readonly okScrapes;
   private readonly failedScrapes;
   private readonly duration;
+  private readonly limitedLog: LogLimiter;
 
   constructor(
     private readonly ctx: SourceContext,
@@ -38,6 +42,7 @@ export class NodeScraper {
     this.okScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'ok' });
     this.failedScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'error' });
     this.duration = t.histogram('heapstream_scrape_duration_seconds', { source: ctx.name });
+    this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
   }
 
   cycle(tick: Tick, nodes: readonly NodeTarget[]): Observable<PipelineEvent> {
@@ -79,6 +84,7 @@ export class NodeScraper {
     try {
       const sets = await this.scrapeNode(node, tick, this.ctx.signal);
       this.okScrapes.inc();
+      this.recovered(node);
       this.duration.observe((this.ctx.clock.now() - started) / 1000);
       return {
         ok: true,
@@ -100,12 +106,21 @@ export class NodeScraper {
     }
   }
 
+  private recovered(node: NodeTarget): void {
+    if (!this.failing.delete(node.name)) return;
+    for (const reason of ['timeout', 'http_status', 'connection', 'tls', 'decode', 'too_large', 'busy']) {
+      this.limitedLog.clear(`${node.name}\u0000${reason}`);
+    }
+    this.ctx.logger.info({ node: node.name }, `node ${node.name} answers again`);
+  }
+
   private fail(node: NodeTarget, reason: NodeFailure['reason'], message: string): ScrapeOutcome {
     this.failedScrapes.inc();
     this.ctx.telemetry
       .counter('heapstream_scrape_errors_total', { source: this.ctx.name, node: node.name, reason })
       .inc();
-    this.ctx.logger.warn({ node: node.name, reason }, message);
+    this.failing.add(node.name);
+    this.limitedLog.log('warn', `${node.name}\u0000${reason}`, { node: node.name, reason }, message);
     return { ok: false, failure: { node: node.name, reason, message } };
   }
 }
