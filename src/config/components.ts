@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { ComponentDefinition } from '../engine/component.js';
+import type { Registry } from '../engine/registry.js';
+import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from '../engine/sink-options.js';
+import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
+import type { YamlLocator } from './positions.js';
+import { formatPath, type PathSegment, type Problem } from './problems.js';
+import { didYouMean } from './suggest.js';
+import type { ComponentEntry, SinkEntry } from './types.js';
+import { reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
+
+type Kind = ComponentDefinition['kind'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Validates component entries against the registry, collecting every problem instead of stopping at one. */
+export class ComponentResolver {
+  constructor(
+    private readonly registry: Registry,
+    private readonly locator: YamlLocator,
+    private readonly problems: Problem[],
+    private readonly meantKeys: Set<string>,
+  ) {}
+
+  /** A source or processor entry, or undefined when it has problems (already recorded). */
+  component(kind: 'source' | 'processor', data: unknown, path: PathSegment[]): ComponentEntry | undefined {
+    const found = this.definition(kind, data, path);
+    if (found === undefined) return undefined;
+    const { def, rest } = found;
+    const checked = this.reportUnknownKeys(data, def.config.shape, path);
+    const config = this.parse(def.config, rest, path, checked);
+    return config === undefined ? undefined : { type: def.type, path: formatPath(path), config };
+  }
+
+  /** A sink entry: the definition's keys and the sink runner's keys are validated side by side. */
+  sink(name: string, data: unknown, path: PathSegment[]): SinkEntry | undefined {
+    const found = this.definition('sink', data, path);
+    if (found === undefined) return undefined;
+    const { def, rest } = found;
+    const runnerShape = sinkRunnerOptionsSchema.shape;
+    const checked = this.reportUnknownKeys(data, { ...def.config.shape, ...runnerShape }, path);
+    // Split rather than merge the schemas, so a definition's own refinements still run on its keys.
+    const runnerPart: Record<string, unknown> = {};
+    const ownPart: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (Object.hasOwn(runnerShape, key)) runnerPart[key] = value;
+      else ownPart[key] = value;
+    }
+    const options = this.parse(sinkRunnerOptionsSchema, runnerPart, path, checked) as
+      SinkRunnerOptions | undefined;
+    const config = this.parse(def.config, ownPart, path, checked);
+    if (options === undefined || config === undefined) return undefined;
+    return { name, type: def.type, path: formatPath(path), options, config };
+  }
+
+  private definition<K extends Kind>(
+    kind: K,
+    data: unknown,
+    path: PathSegment[],
+  ): { def: ComponentDefinition; rest: Record<string, unknown> } | undefined {
+    if (!isPlainObject(data)) return undefined; // the top-level pass has reported it
+    const { type, ...rest } = data;
+    const typePath = [...path, 'type'];
+    if (type === undefined) {
+      this.problems.push(this.locator.problemAtValue(typePath, MISSING_KEY));
+      return undefined;
+    }
+    if (typeof type !== 'string') {
+      this.problems.push(this.locator.problemAtValue(typePath, `expected the name of a ${kind} type`));
+      return undefined;
+    }
+    const def = this.registry.get(kind, type);
+    if (def === undefined) {
+      const known = this.registry.types(kind);
+      const list =
+        known.length === 0 ? `no ${kind} types are registered` : `known types: ${known.join(', ')}`;
+      this.problems.push(
+        this.locator.problemAtValue(
+          typePath,
+          `unknown ${kind} type "${type}"${didYouMean(type, known)}; ${list}`,
+        ),
+      );
+      return undefined;
+    }
+    return { def, rest };
+  }
+
+  private reportUnknownKeys(data: unknown, shape: z.ZodRawShape, path: PathSegment[]): Set<string> {
+    // Only for the walk: the definition's schema itself is what validates.
+    const walkSchema = z.strictObject({ type: z.string(), ...shape });
+    return reportUnknownKeys(
+      data,
+      walkSchema,
+      path,
+      unknownKeyReporter(this.locator, this.problems, this.meantKeys),
+    );
+  }
+
+  private parse(
+    schema: z.ZodType,
+    data: Record<string, unknown>,
+    path: PathSegment[],
+    checked: ReadonlySet<string>,
+  ): Record<string, unknown> | undefined {
+    const result = schema.safeParse(data, { error: configErrorMap });
+    if (result.success) return result.data as Record<string, unknown>;
+    this.problems.push(
+      ...issuesToProblems(result.error.issues, path, {
+        locator: this.locator,
+        checkedObjects: checked,
+        meantKeys: this.meantKeys,
+      }),
+    );
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import type { ComponentDefinition } from '../engine/component.js';
+import type { Registry } from '../engine/registry.js';
+import { sinkRunnerOptionsSchema } from '../engine/sink-options.js';
+import { pipelineFileSchema } from './schema.js';
+
+type Kind = ComponentDefinition['kind'];
+
+/** One member per registered type: `type` pinned to its name, then the definition's keys (and, for sinks, the runner's). */
+function componentUnion(registry: Registry, kind: Kind): z.ZodType {
+  const members = registry.types(kind).map((type) => {
+    const def = registry.get(kind, type) as ComponentDefinition;
+    const extra = kind === 'sink' ? sinkRunnerOptionsSchema.shape : {};
+    return z
+      .strictObject({ type: z.literal(type).describe(def.description), ...def.config.shape, ...extra })
+      .meta({ title: type, description: def.description });
+  });
+  const [first, ...others] = members;
+  if (first === undefined) return z.never().describe(`no ${kind} types are registered`);
+  // A discriminated union exports as `oneOf`, letting editors pick the member from `type`.
+  return z.discriminatedUnion('type', [first, ...others]);
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of the whole `pipeline.yaml` for this registry, so editors complete and
+ * check the file. Durations appear as strings, as they are written.
+ *
+ * @example
+ * writeFileSync('pipeline.schema.json', JSON.stringify(pipelineJsonSchema(registry), null, 2));
+ */
+export function pipelineJsonSchema(registry: Registry): Record<string, unknown> {
+  const schema = pipelineFileSchema({
+    source: componentUnion(registry, 'source'),
+    processor: componentUnion(registry, 'processor'),
+    sink: componentUnion(registry, 'sink'),
+  }).meta({
+    title: 'heapstream pipeline',
+    description: 'A heapstream pipeline: one source, processors applied in order, and named sinks.',
+  });
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', ...json };
+}

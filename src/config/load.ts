@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { Registry } from '../engine/registry.js';
+import { ConfigError } from '../errors.js';
+import { ComponentResolver } from './components.js';
+import type { Env } from './env.js';
+import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
+import { YamlLocator } from './positions.js';
+import { formatProblems, type Problem } from './problems.js';
+import { pipelineFileStructure } from './schema.js';
+import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
+import { pathKey, reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
+import { yamlToData } from './yaml-data.js';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parses and validates the text of a `pipeline.yaml` against the registry's components. Every problem in the
+ * file is collected and thrown at once as one ConfigError, each as `file:line:col key.path: message`.
+ *
+ * @example
+ * const config = parsePipelineConfig(text, 'pipeline.yaml', registry, { INFLUX_TOKEN: 'secret' });
+ */
+export function parsePipelineConfig(
+  text: string,
+  file: string,
+  registry: Registry,
+  env: Env = process.env,
+): PipelineConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const locator = new YamlLocator(doc, lineCounter);
+  const problems: Problem[] = [];
+  // Keys that an unknown key probably meant: reporting them as missing too would say the same thing twice.
+  const meantKeys = new Set<string>();
+  const fail = (): never => {
+    const distinct = problems.filter((p) => p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path)));
+    throw new ConfigError(formatProblems(file, distinct));
+  };
+
+  // After a syntax error the document's structure is a guess; validating it would only add noise.
+  for (const error of doc.errors) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const message = error.message.split('\n')[0] ?? error.message;
+    problems.push({
+      line: Math.max(line, 1),
+      col: Math.max(col, 1),
+      path: [],
+      message: `YAML syntax error: ${message}`,
+    });
+  }
+  if (problems.length > 0) fail();
+
+  const data = yamlToData(doc, locator, env, problems);
+  if (data === null || data === undefined) {
+    problems.push({
+      line: 1,
+      col: 1,
+      path: [],
+      message: 'the file is empty: it needs at least `source` and `sinks`',
+    });
+    fail();
+  }
+
+  const checked = reportUnknownKeys(
+    data,
+    pipelineFileStructure,
+    [],
+    unknownKeyReporter(locator, problems, meantKeys),
+  );
+  const top = pipelineFileStructure.safeParse(data, { error: configErrorMap });
+  if (!top.success)
+    problems.push(...issuesToProblems(top.error.issues, [], { locator, checkedObjects: checked, meantKeys }));
+
+  // Components are checked even when the top level has problems, so that one run reports every mistake.
+  const resolver = new ComponentResolver(registry, locator, problems, meantKeys);
+  const raw = isPlainObject(data) ? data : {};
+  const source = resolver.component('source', raw.source, ['source']);
+  const processors: ComponentEntry[] = [];
+  if (Array.isArray(raw.processors)) {
+    raw.processors.forEach((entry: unknown, index) => {
+      const resolved = resolver.component('processor', entry, ['processors', index]);
+      if (resolved !== undefined) processors.push(resolved);
+    });
+  }
+  const sinks: SinkEntry[] = [];
+  if (isPlainObject(raw.sinks)) {
+    for (const [name, entry] of Object.entries(raw.sinks)) {
+      const resolved = resolver.sink(name, entry, ['sinks', name]);
+      if (resolved !== undefined) sinks.push(resolved);
+    }
+  }
+
+  if (problems.length > 0 || !top.success || source === undefined) return fail();
+  const { resolution, source: _source, processors: _processors, sinks: _sinks, ...settings } = top.data;
+  return {
+    ...settings,
+    file,
+    baseDir: dirname(resolve(file)),
+    resolutionMs: resolution,
+    source,
+    processors,
+    sinks,
+  };
+}
+
+/**
+ * Reads and validates a `pipeline.yaml`; relative paths inside it resolve against its directory.
+ *
+ * @example
+ * const config = await loadPipelineConfig('pipeline.yaml', registry);
+ */
+export async function loadPipelineConfig(
+  path: string,
+  registry: Registry,
+  env: Env = process.env,
+): Promise<PipelineConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
+  }
+  return parsePipelineConfig(text, path, registry, env);
+}

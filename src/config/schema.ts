@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { duration } from './duration.js';
+
+/** Sink names become metric labels and log fields, so they stay simple. */
+export const SINK_NAME = /^[a-z0-9_-]+$/;
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+
+/** How the top-level file schema is completed: by structural placeholders to validate, or by real unions to export. */
+export interface ComponentSchemas<
+  Source extends z.ZodType,
+  Processor extends z.ZodType,
+  Sink extends z.ZodType,
+> {
+  readonly source: Source;
+  readonly processor: Processor;
+  readonly sink: Sink;
+}
+
+/**
+ * The top level of `pipeline.yaml`, in one place so that new top-level keys (`metadata`, `server`…) are added
+ * here and nowhere else: they reach `PipelineConfig`, validation and the JSON Schema from this function.
+ * The component entries are parameters because validation checks them one by one against the registry, while
+ * the JSON Schema export needs them as unions of every registered type.
+ *
+ * @example
+ * const schema = pipelineFileSchema({ source: z.unknown(), processor: z.unknown(), sink: z.unknown() });
+ */
+export function pipelineFileSchema<
+  Source extends z.ZodType,
+  Processor extends z.ZodType,
+  Sink extends z.ZodType,
+>(components: ComponentSchemas<Source, Processor, Sink>) {
+  return z.strictObject({
+    resolution: duration()
+      .refine((ms) => ms >= 1000, { message: 'resolution must be at least 1s' })
+      .prefault('15s')
+      .describe('How often every node is scraped, e.g. 15s (at least 1s).'),
+    source: components.source.describe('Where metrics come from: `type` and that source’s keys.'),
+    processors: z
+      .array(components.processor)
+      .prefault([])
+      .describe('Steps applied in order to every batch: each a `type` and that processor’s keys.'),
+    sinks: z
+      .record(
+        z.string().regex(SINK_NAME, { message: 'sink names may use only a-z, 0-9, "_" and "-"' }),
+        components.sink,
+      )
+      .refine((sinks) => Object.keys(sinks).length > 0, { message: 'at least one sink is required' })
+      .describe('Where metrics go, by name: each a `type`, that sink’s keys and the delivery keys.'),
+    log: z
+      .strictObject({
+        level: z.enum(LOG_LEVELS).default('info').describe('Least severe level logged.'),
+      })
+      .prefault({})
+      .describe('Logging of heapstream itself.'),
+  });
+}
+
+// Validation first checks only that each component entry is a mapping; the registry then checks its keys.
+const entry = z.record(z.string(), z.unknown());
+
+/** The top level with component entries checked only as mappings: the first validation pass. */
+export const pipelineFileStructure = pipelineFileSchema({ source: entry, processor: entry, sink: entry });
+
+export type PipelineFileStructure = z.output<typeof pipelineFileStructure>;
+
+/** Top-level keys other than the ones the loader turns into components; they pass through to `PipelineConfig`. */
+export type PipelineSettings = Omit<PipelineFileStructure, 'resolution' | 'source' | 'processors' | 'sinks'>;

@@ -1,0 +1,36 @@
+import type { SinkRunnerOptions } from '../engine/sink-options.js';
+import type { PipelineSettings } from './schema.js';
+
+/** One source or processor of the pipeline, validated against its definition's schema. */
+export interface ComponentEntry {
+  readonly type: string;
+  /** Where it sits in the file: `source`, `processors[2]`. */
+  readonly path: string;
+  /** The output of the definition's zod schema, without `type`. */
+  readonly config: Record<string, unknown>;
+}
+
+/** One sink of the pipeline: its own config and the delivery options the engine's sink runner applies. */
+export interface SinkEntry {
+  readonly name: string;
+  readonly type: string;
+  /** Where it sits in the file: `sinks.lake`. */
+  readonly path: string;
+  readonly options: SinkRunnerOptions;
+  readonly config: Record<string, unknown>;
+}
+
+/**
+ * A validated `pipeline.yaml`. Top-level keys other than the components (`log`, and later ones) come straight
+ * from the top-level schema in schema.ts.
+ */
+export interface PipelineConfig extends PipelineSettings {
+  /** The file as named by the caller, used in messages. */
+  readonly file: string;
+  /** Absolute directory of the file, against which relative paths in the config resolve. */
+  readonly baseDir: string;
+  readonly resolutionMs: number;
+  readonly source: ComponentEntry;
+  readonly processors: readonly ComponentEntry[];
+  readonly sinks: readonly SinkEntry[];
+}
