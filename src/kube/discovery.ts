@@ -1,4 +1,8 @@
 import { startSimulatedCluster, type SimulatedCluster } from '../sim/index.js';
+import type { Clock } from '../engine/clock.js';
+import type { Logger } from '../engine/logger.js';
+import type { Telemetry } from '../engine/telemetry.js';
+import { KubernetesDiscovery } from './kubernetes-discovery.js';
 import type { MetadataProvider } from './metadata.js';
 import type { DiscoveryConfig } from './discovery-config.js';
 import type { NodeDiscovery, NodeTarget } from './node-target.js';
@@ -9,24 +13,27 @@ export interface DiscoveryContext {
   readonly defaultPort: number;
   /** Lets discovery that knows the cluster's objects hand them to the enrichers. */
   readonly provideMetadata: (provider: MetadataProvider) => void;
+  /** Time, logs and counters for discovery that watches the cluster (`kubernetes`); defaults if absent. */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly telemetry?: Telemetry;
 }
 
 /** Builds the node discovery named in a source's `discovery:` key. */
 export function createDiscovery(config: DiscoveryConfig, ctx: DiscoveryContext): NodeDiscovery {
   if (config.static !== undefined) {
     return staticDiscovery(
-      config.static.map(
-        (n): NodeTarget => ({
-          name: n.name,
-          address: n.address,
-          port: n.port ?? ctx.defaultPort,
-          ...(n.hostname === undefined ? {} : { hostname: n.hostname }),
-          ...(n.host_id === undefined ? {} : { hostId: n.host_id }),
-        }),
-      ),
+      config.static.map((n): NodeTarget => ({
+        name: n.name,
+        address: n.address,
+        port: n.port ?? ctx.defaultPort,
+        ...(n.hostname === undefined ? {} : { hostname: n.hostname }),
+        ...(n.host_id === undefined ? {} : { hostId: n.host_id }),
+      })),
     );
   }
   if (config.simulated !== undefined) return simulatedDiscovery(config.simulated, ctx);
+  if (config.kubernetes !== undefined) return new KubernetesDiscovery(config.kubernetes, ctx);
   throw new Error('discovery: no kind set (the config schema should have caught this)');
 }
 
