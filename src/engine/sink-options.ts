@@ -24,15 +24,15 @@ export const sinkRunnerOptionsSchema = z.strictObject({
     .prefault({}),
   retry: z
     .strictObject({
-      initial_backoff: duration().default(1000),
-      max_backoff: duration().default(30_000),
+      initial_backoff: duration().prefault('1s'),
+      max_backoff: duration().prefault('30s'),
       /** 0 retries forever. */
       max_attempts: z.number().int().nonnegative().default(0),
     })
     .prefault({}),
   max_in_flight: z.number().int().positive().default(1),
-  write_timeout: duration().default(30_000),
-  shutdown_timeout: duration().default(30_000),
+  write_timeout: duration().prefault('30s'),
+  shutdown_timeout: duration().prefault('30s'),
 });
 
 export type SinkRunnerOptions = z.output<typeof sinkRunnerOptionsSchema>;
