@@ -13,7 +13,9 @@ function positiveInt(value: string): number {
 }
 
 const program = new Command('heapstream')
-  .description('Collects kubelet metrics from every node and streams them to Kafka, InfluxDB, files and stdout.')
+  .description(
+    'Collects kubelet metrics from every node and streams them to Kafka, InfluxDB, files and stdout.',
+  )
   .version('0.1.0')
   .showHelpAfterError();
 
@@ -37,15 +39,25 @@ program
 
 program
   .command('simulate')
-  .description('Start fake kubelets on loopback addresses, serving /stats/summary from real captured payloads.')
+  .description(
+    'Start fake kubelets on loopback addresses, serving /stats/summary from real captured payloads.',
+  )
   .option('--nodes <n>', 'number of nodes', positiveInt, 3)
   .option('--pods-per-node <n>', 'pods per node (default: the template payload’s own count)', positiveInt)
   .option('--port <port>', 'port shared by every node (0 picks a free one)', (v) => Number(v), 10255)
   .option('--first-address <ip>', 'loopback address of the first node', '127.0.1.1')
   .option('--seed <n>', 'random seed for counter rates and restarts', (v) => Number(v), 1)
-  .action(async (opts: { nodes: number; podsPerNode?: number; port: number; firstAddress: string; seed: number }) => {
-    process.exitCode = await simulateCommand(opts);
-  });
+  .action(
+    async (opts: {
+      nodes: number;
+      podsPerNode?: number;
+      port: number;
+      firstAddress: string;
+      seed: number;
+    }) => {
+      process.exitCode = await simulateCommand(opts);
+    },
+  );
 
 program
   .command('schema')

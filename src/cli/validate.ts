@@ -13,7 +13,9 @@ export async function validateCommand(opts: { config: string }): Promise<number>
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.problems.join('\n')}\n${err.problems.length} problem(s) in ${opts.config}\n`);
+      process.stderr.write(
+        `${err.problems.join('\n')}\n${err.problems.length} problem(s) in ${opts.config}\n`,
+      );
       return 1;
     }
     throw err;

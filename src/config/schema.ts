@@ -48,6 +48,29 @@ export function pipelineFileSchema<
       )
       .refine((sinks) => Object.keys(sinks).length > 0, { message: 'at least one sink is required' })
       .describe('Where metrics go, by name: each a `type`, that sink’s keys and the delivery keys.'),
+    server: z
+      .strictObject({
+        address: z.string().default('127.0.0.1').describe('Address to listen on; loopback by default.'),
+        port: z.number().int().min(0).max(65535).default(9102).describe('Port; 0 picks a free one.'),
+        ready: z
+          .strictObject({
+            min_node_share: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.5)
+              .describe('Share of nodes that must answer the last cycle for /readyz to pass.'),
+            max_cycle_age: duration()
+              .optional()
+              .describe('A last cycle older than this fails /readyz; 3 × resolution if absent.'),
+            sink_window: duration()
+              .prefault('5m')
+              .describe('Each sink with data waiting must have delivered within this window.'),
+          })
+          .prefault({}),
+      })
+      .optional()
+      .describe('Serves /metrics (Prometheus), /livez and /readyz. Absent: no server.'),
     log: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info').describe('Least severe level logged.'),

@@ -1,0 +1,47 @@
+import type { PipelineConfig } from '../config/index.js';
+import type { Clock } from '../engine/clock.js';
+import { HealthChecker } from '../engine/health.js';
+import type { Logger } from '../engine/logger.js';
+import { startOpsServer, type OpsServer } from '../engine/ops-server.js';
+import type { Pipeline } from '../engine/pipeline.js';
+import { PrometheusExporter } from '../engine/prometheus.js';
+
+/** Starts /metrics, /livez and /readyz when the config has a `server` key; returns a stop function. */
+export async function startOps(
+  config: PipelineConfig,
+  pipeline: Pipeline,
+  clock: Clock,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  if (config.server === undefined) return () => Promise.resolve();
+  const health = new HealthChecker(pipeline.telemetry, clock, pipeline.sinkNames, {
+    maxCycleAgeMs: config.server.ready.max_cycle_age ?? 3 * config.resolutionMs,
+    minNodeShare: config.server.ready.min_node_share,
+    sinkWindowMs: config.server.ready.sink_window,
+    maxLoopStallMs: 10_000,
+  });
+  // The beat proves the event loop still runs; unref so it never keeps the process alive on its own.
+  const beat = setInterval(() => health.beat(), 1000);
+  beat.unref();
+  let server: OpsServer;
+  try {
+    server = await startOpsServer({
+      address: config.server.address,
+      port: config.server.port,
+      exporter: new PrometheusExporter(pipeline.telemetry),
+      health,
+    });
+  } catch (err) {
+    clearInterval(beat);
+    throw new Error(
+      `server: cannot listen on ${config.server.address}:${config.server.port} (${(err as Error).message}); ` +
+        'change server.port or server.address',
+      { cause: err },
+    );
+  }
+  logger.info({ url: server.url }, `self-metrics on ${server.url}/metrics, health on /livez and /readyz`);
+  return async () => {
+    clearInterval(beat);
+    await server.close();
+  };
+}
