@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { duration } from '../../src/config/duration.js';
+import { discoverySchema } from '../../src/kube/discovery-config.js';
+
+/** The two cAdvisor v1 endpoints this source speaks: the kubelet's, and standalone cAdvisor's. */
+export const CADVISOR_APIS = ['kubelet', 'cadvisor'] as const;
+
+export const cadvisorSourceConfig = z.strictObject({
+  discovery: discoverySchema.describe('Where the node list comes from.'),
+  api: z
+    .enum(CADVISOR_APIS)
+    .default('kubelet')
+    .describe(
+      "`kubelet`: POST /stats/container/ on the kubelet (Heapster's legacy source). `cadvisor`: standalone cAdvisor, POST /api/v1.3/subcontainers/.",
+    ),
+  scheme: z
+    .enum(['http', 'https'])
+    .optional()
+    .describe('Default: https for api kubelet (port 10250), http for api cadvisor.'),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .optional()
+    .describe('Port, unless discovery names one. Default: 10250 for api kubelet, 4194 for api cadvisor.'),
+  path: z
+    .string()
+    .startsWith('/')
+    .optional()
+    .describe('Default: /stats/container/ (kubelet) or /api/v1.3/subcontainers/ (cadvisor).'),
+  samples: z
+    .enum(['last', 'all'])
+    .default('last')
+    .describe(
+      '`last`: one set per container from its newest sample, as Heapster did. `all`: one per sample in the window.',
+    ),
+  max_samples: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(60)
+    .describe('With samples: all, the most samples asked for per container (num_stats).'),
+  timeout: duration().default(5000).describe('Deadline for one node scrape, from request to last byte.'),
+  concurrency: z.number().int().min(1).default(256).describe('Scrapes in flight at once.'),
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024)
+    .describe('A larger response fails that node with reason too_large.'),
+});
+
+export type CadvisorSourceConfig = z.output<typeof cadvisorSourceConfig>;
+
+/** The endpoint defaults that depend on `api`. */
+export function cadvisorEndpoint(config: CadvisorSourceConfig): {
+  scheme: 'http' | 'https';
+  port: number;
+  path: string;
+} {
+  const kubelet = config.api === 'kubelet';
+  return {
+    scheme: config.scheme ?? (kubelet ? 'https' : 'http'),
+    port: config.port ?? (kubelet ? 10250 : 4194),
+    path: config.path ?? (kubelet ? '/stats/container/' : '/api/v1.3/subcontainers/'),
+  };
+}
