@@ -19,6 +19,12 @@ export interface KubeletClientOptions {
   };
   /** Read at every request, so a rotated token file takes effect without a restart. */
   readonly bearerToken?: () => string | undefined;
+  /** A whole Authorization header value, asked for at every request (API-server credentials in proxy mode). */
+  readonly authorization?: () => Promise<string | undefined>;
+  /** Reach kubelets through the API server: `GET <server>/api/v1/nodes/<name>/proxy<path>`. */
+  readonly proxy?: { readonly server: string };
+  /** Which credentials and CA are in use (paths, never secrets), named in 401 and TLS error messages. */
+  readonly credentialHint?: string;
 }
 
 /**
@@ -44,13 +50,17 @@ export class KubeletClient {
   }
 
   async get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
-    const url = `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`;
+    const url =
+      this.options.proxy === undefined
+        ? `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`
+        : `${this.options.proxy.server}/api/v1/nodes/${encodeURIComponent(node.name)}/proxy${path}`;
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer = this.clock.scheduler.schedule(() => abort.abort(), this.options.timeoutMs);
     try {
       const token = this.options.bearerToken?.();
+      const authorization = token === undefined ? await this.options.authorization?.() : `Bearer ${token}`;
       const response = await request(url, {
         method: 'GET',
         dispatcher: this.agent,
@@ -58,7 +68,7 @@ export class KubeletClient {
         headers: {
           accept: 'application/json',
           'user-agent': 'heapstream',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+          ...(authorization === undefined ? {} : { authorization }),
         },
       });
       if (response.statusCode !== 200) {
@@ -66,7 +76,7 @@ export class KubeletClient {
         throw new ScrapeError(
           node.name,
           'http_status',
-          `GET ${url} answered ${response.statusCode}${explainStatus(response.statusCode)}: ${body.trim().slice(0, 200)}`,
+          `GET ${url} answered ${response.statusCode}${explainStatus(response.statusCode, this.options)}: ${body.trim().slice(0, 200)}`,
         );
       }
       return await readLimited(response.body, this.options.maxResponseBytes, () => {
@@ -89,7 +99,8 @@ export class KubeletClient {
         );
       }
       const reason = classify(err);
-      throw new ScrapeError(node.name, reason, `GET ${url} failed: ${describe(err)}`, { cause: err });
+      const hint = reason === 'tls' ? tlsHint(this.options) : '';
+      throw new ScrapeError(node.name, reason, `GET ${url} failed: ${describe(err)}${hint}`, { cause: err });
     } finally {
       timer.unsubscribe();
       signal?.removeEventListener('abort', onOuterAbort);
@@ -124,10 +135,21 @@ async function readLimited(
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function explainStatus(status: number): string {
-  if (status === 401) return ' (unauthorized: check the bearer token or client certificate)';
-  if (status === 403) return ' (forbidden: check RBAC for nodes/stats and nodes/proxy)';
+function explainStatus(status: number, options: KubeletClientOptions): string {
+  const using = options.credentialHint === undefined ? '' : `; using ${options.credentialHint}`;
+  if (status === 401) {
+    return ` (unauthorized: check the bearer token or client certificate${using})`;
+  }
+  if (status === 403) return ` (forbidden: check RBAC for nodes/stats and nodes/proxy${using})`;
   return '';
+}
+
+function tlsHint(options: KubeletClientOptions): string {
+  const using = options.credentialHint === undefined ? '' : ` (using ${options.credentialHint})`;
+  return (
+    ` — TLS check failed${using}: the kubelet's certificate must be signed by the configured CA (tls.ca_file) ` +
+    'and name the address scraped; set tls.server_name for certificates without IP SANs'
+  );
 }
 
 const TLS_CODES = /CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;

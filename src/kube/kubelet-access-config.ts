@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** `tls:` — how a kubelet source checks kubelets' certificates and presents its own. */
+export const kubeletTlsSchema = z.strictObject({
+  ca_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "CA bundle that signed the kubelets' serving certificates; in-cluster default: the service-account CA.",
+    ),
+  cert_file: z.string().min(1).optional().describe('Client certificate presented to kubelets (PEM).'),
+  key_file: z.string().min(1).optional().describe('Private key of cert_file (PEM); never logged.'),
+  server_name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Name to verify the kubelet certificate against, for certificates without IP SANs.'),
+  insecure_skip_verify: z
+    .boolean()
+    .default(false)
+    .describe('Do not verify kubelet certificates at all. Logged as a warning; for test clusters only.'),
+});
+
+/** `auth:` — the bearer token sent to kubelets. */
+export const kubeletAuthSchema = z.strictObject({
+  token_file: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'File holding a bearer token, re-read when it rotates; in-cluster default: the service-account token.',
+    ),
+  service_account: z
+    .boolean()
+    .optional()
+    .describe(
+      'Send the in-cluster service-account token (default when running in-cluster); false sends none.',
+    ),
+});
+
+/**
+ * The kubelet-access keys every kubelet source shares: spread into a source's config schema.
+ *
+ * @example
+ * export const mySourceConfig = z.strictObject({ discovery: discoverySchema, ...kubeletAccessShape });
+ */
+export const kubeletAccessShape = {
+  via: z
+    .enum(['direct', 'apiserver_proxy'])
+    .default('direct')
+    .describe(
+      '`direct` to each kubelet, or `apiserver_proxy` through /api/v1/nodes/<name>/proxy (needs kubernetes discovery).',
+    ),
+  tls: kubeletTlsSchema.optional().describe('Kubelet TLS: CA, client certificate, server name.'),
+  auth: kubeletAuthSchema.optional().describe('Kubelet authentication: bearer token.'),
+};
+
+export interface KubeletAccessConfig {
+  readonly scheme: 'http' | 'https';
+  readonly via: 'direct' | 'apiserver_proxy';
+  readonly tls?: z.output<typeof kubeletTlsSchema>;
+  readonly auth?: z.output<typeof kubeletAuthSchema>;
+}

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Clock } from '../engine/clock.js';
+import type { Logger } from '../engine/logger.js';
+import { ConfigError } from '../errors.js';
+import type { KubeletAccessConfig } from './kubelet-access-config.js';
+import type { KubeletClientOptions } from './kubelet-client.js';
+import { KubernetesDiscovery } from './kubernetes-discovery.js';
+import type { NodeDiscovery } from './node-target.js';
+import { rotatingTokenFile } from './token-file.js';
+
+type AccessOptions = Pick<
+  KubeletClientOptions,
+  'tls' | 'bearerToken' | 'authorization' | 'proxy' | 'credentialHint' | 'scheme'
+>;
+
+export interface KubeletAccessContext {
+  /** Relative `*_file` paths resolve against the pipeline file's directory. */
+  readonly baseDir: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * Turns a source's `via`/`scheme`/`tls`/`auth` keys into KubeletClient options. Call it after
+ * `discovery.start()`: with `kubernetes` discovery, the defaults come from the cluster access in use — in-cluster,
+ * the service-account token and CA; through a kubeconfig, its CA and credentials — and `apiserver_proxy`
+ * sends every scrape through the API server. Files are read now (a missing file is a ConfigError naming it);
+ * tokens are re-read when they rotate and never logged.
+ *
+ * @example
+ * await discovery.start();
+ * const client = new KubeletClient({ scheme: 'https', timeoutMs: 5000, maxResponseBytes: 1 << 26,
+ *   ...kubeletAccess({ scheme: 'https', via: 'direct', tls: { ca_file: 'ca.crt', insecure_skip_verify: false } },
+ *   discovery, ctx) }, ctx.clock);
+ */
+export function kubeletAccess(
+  config: KubeletAccessConfig,
+  discovery: NodeDiscovery,
+  ctx: KubeletAccessContext,
+): AccessOptions {
+  const cluster = discovery instanceof KubernetesDiscovery ? discovery.access : undefined;
+  if (config.via === 'apiserver_proxy') {
+    if (cluster === undefined) {
+      throw new ConfigError([
+        'source.via: apiserver_proxy needs `discovery: { kubernetes: … }` (it scrapes through the API server)',
+      ]);
+    }
+    if (config.tls !== undefined || config.auth !== undefined) {
+      ctx.logger.warn(
+        'source.tls and source.auth are not used with via: apiserver_proxy (the API server credentials are)',
+      );
+    }
+    return {
+      scheme: 'https',
+      proxy: { server: cluster.server },
+      tls: cluster.tls,
+      authorization: () => cluster.authorization(),
+      credentialHint: `the API server credentials of ${cluster.origin} (RBAC needs nodes/proxy)`,
+    };
+  }
+  const hints: string[] = [];
+  const file = (key: string, path: string) => readFile(key, resolve(ctx.baseDir, path));
+  const tlsConfig = config.tls;
+  let tls: NonNullable<KubeletClientOptions['tls']> | undefined;
+  if (config.scheme === 'https') {
+    const caPath = tlsConfig?.ca_file ?? cluster?.caFile;
+    const ca = tlsConfig?.ca_file !== undefined ? file('tls.ca_file', tlsConfig.ca_file) : cluster?.tls.ca;
+    if (ca !== undefined) hints.push(`CA ${caPath ?? `from ${cluster?.origin ?? '?'}`}`);
+    const explicitCert = tlsConfig?.cert_file !== undefined || tlsConfig?.key_file !== undefined;
+    if (explicitCert && (tlsConfig?.cert_file === undefined || tlsConfig.key_file === undefined)) {
+      throw new ConfigError(['source.tls: cert_file and key_file go together; set both or neither']);
+    }
+    // Through a kubeconfig with a client certificate, present it: kubelets trust the cluster's client CA.
+    const cert = explicitCert ? file('tls.cert_file', tlsConfig?.cert_file ?? '') : cluster?.tls.cert;
+    const key = explicitCert ? file('tls.key_file', tlsConfig?.key_file ?? '') : cluster?.tls.key;
+    if (cert !== undefined) {
+      hints.push(`client certificate ${tlsConfig?.cert_file ?? `from ${cluster?.origin ?? '?'}`}`);
+    }
+    const skip = tlsConfig?.insecure_skip_verify === true;
+    if (skip) {
+      ctx.logger.warn(
+        'source.tls.insecure_skip_verify is on: kubelet certificates are NOT verified; use tls.ca_file in production',
+      );
+      hints.push('insecure_skip_verify');
+    }
+    tls = {
+      ...(ca === undefined ? {} : { ca }),
+      ...(cert === undefined ? {} : { cert }),
+      ...(key === undefined ? {} : { key }),
+      ...(tlsConfig?.server_name === undefined ? {} : { servername: tlsConfig.server_name }),
+      rejectUnauthorized: !skip,
+    };
+  } else if (tlsConfig !== undefined) {
+    throw new ConfigError([
+      'source.tls: set only with scheme: https (the read-only port 10255 is plain http)',
+    ]);
+  }
+  const token = tokenSource(config, cluster, ctx);
+  if (token.hint !== undefined) hints.push(token.hint);
+  return {
+    scheme: config.scheme,
+    ...(tls === undefined ? {} : { tls }),
+    ...(token.bearerToken === undefined ? {} : { bearerToken: token.bearerToken }),
+    ...(token.authorization === undefined ? {} : { authorization: token.authorization }),
+    ...(hints.length === 0 ? {} : { credentialHint: hints.join(', ') }),
+  };
+}
+
+function tokenSource(
+  config: KubeletAccessConfig,
+  cluster: KubernetesDiscovery['access'] | undefined,
+  ctx: KubeletAccessContext,
+): Pick<AccessOptions, 'bearerToken' | 'authorization'> & { hint?: string } {
+  const auth = config.auth;
+  if (auth?.token_file !== undefined) {
+    const path = resolve(ctx.baseDir, auth.token_file);
+    const read = rotatingTokenFile(path, ctx.clock);
+    read(); // a missing token file is a config mistake: say so at start, not at every scrape
+    return { bearerToken: read, hint: `token file ${path}` };
+  }
+  // Never send cluster credentials in clear text to the read-only port: it does not check them anyway.
+  if (auth?.service_account === false || cluster === undefined || config.scheme === 'http') return {};
+  if (cluster.tokenFile !== undefined) {
+    return {
+      bearerToken: rotatingTokenFile(cluster.tokenFile, ctx.clock),
+      hint: `token file ${cluster.tokenFile}`,
+    };
+  }
+  if (config.tls?.cert_file !== undefined) return {};
+  // Through a kubeconfig, present its user's token: kubelets check it with the API server (TokenReview).
+  return { authorization: () => cluster.authorization(), hint: `the token of ${cluster.origin}` };
+}
+
+function readFile(key: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError([`source.${key}: cannot read ${path}: ${(err as Error).message}`], { cause: err });
+  }
+}
