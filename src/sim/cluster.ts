@@ -185,7 +185,8 @@ function handle(
   }
   node.requests++;
   const fault = node.fault;
-  if (fault && answerWithFault(fault, node.name, request, response, () => node.state.render(now()))) return;
+  if (fault && answerWithFault(fault, node.name, request, response, () => node.state.renderBuffer(now())))
+    return;
   if (fault?.kind === 'slow') {
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -198,7 +199,7 @@ function handle(
 }
 
 function sendSummary(node: RunningNode, response: ServerResponse, now: () => number): void {
-  const body = Buffer.from(node.state.render(now()));
+  const body = node.state.renderBuffer(now());
   response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
   response.end(body);
 }

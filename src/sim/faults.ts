@@ -25,7 +25,7 @@ export function answerWithFault(
   node: string,
   request: IncomingMessage,
   response: ServerResponse,
-  renderBody: () => string,
+  renderBody: () => Buffer,
 ): boolean {
   switch (fault.kind) {
     case 'slow':
@@ -40,7 +40,7 @@ export function answerWithFault(
       return true;
     }
     case 'truncated': {
-      const body = Buffer.from(renderBody());
+      const body = renderBody();
       response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
       response.write(body.subarray(0, body.length >> 1), () => request.socket.destroy());
       return true;

@@ -51,7 +51,9 @@ export interface Layout {
   readonly slots: readonly PodSlot[];
   /** Start of the simulation (ms); the template's start times are shifted to sit this far before it. */
   readonly t0: number;
-  readonly segments: readonly string[];
+  /** The segments encoded once, back to back: segment h ends at segmentEnd[h]. */
+  readonly segmentBytes: Buffer;
+  readonly segmentEnd: Int32Array;
   readonly holeKind: Uint8Array;
   readonly holeArg: Int32Array;
   // Primary series, indexed by series id.
@@ -80,6 +82,8 @@ export interface Layout {
   /** Scratch for one render at a time (rendering is synchronous, so nodes can share it). */
   readonly values: Float64Array;
   readonly sums: Float64Array;
+  /** Where a payload is written before it is copied out; grown on demand. */
+  scratch: Buffer;
 }
 
 /**
@@ -416,11 +420,15 @@ class LayoutBuilder {
     const cpu = template.node?.status?.capacity?.cpu;
     const cpuCores = cpu !== undefined ? Number.parseFloat(cpu) : NaN;
     const segments = text.finish();
+    const encoded = segments.map((segment) => Buffer.from(segment));
+    let end = 0;
+    const segmentEnd = Int32Array.from(encoded, (bytes) => (end += bytes.length));
     return {
       template,
       slots,
       t0,
-      segments,
+      segmentBytes: Buffer.concat(encoded),
+      segmentEnd,
       holeKind: Uint8Array.from(text.kinds),
       holeArg: Int32Array.from(text.args),
       seriesKind: Uint8Array.from(this.kinds),
@@ -440,6 +448,7 @@ class LayoutBuilder {
       cpuCapacityNanoCores: (Number.isFinite(cpuCores) && cpuCores > 0 ? cpuCores : 8) * 1e9,
       values: new Float64Array(count),
       sums: new Float64Array(count),
+      scratch: Buffer.alloc(0),
     };
   }
 }

@@ -26,6 +26,37 @@ import { logUniform, seededRandom, seededUuid, uniform, type Random } from './ra
 /** Memory moves by up to this fraction of its centre per scrape, within ±50 % of the centre. */
 const WALK_STEP = 0.03;
 
+/** Room for any numeric hole (a safe integer has at most 16 digits, plus sign) or an RFC 3339 time. */
+const MAX_HOLE_BYTES = 32;
+
+/** Segments between holes are short (a few dozen bytes): a loop beats a native copy call for them. */
+const SHORT_COPY = 64;
+
+function copyBytes(source: Buffer, start: number, end: number, target: Buffer, pos: number): number {
+  if (end - start > SHORT_COPY) return pos + source.copy(target, pos, start, end);
+  for (let i = start; i < end; i++) target[pos++] = source[i]!;
+  return pos;
+}
+
+/** Decimal digits of a non-negative safe integer, without making a string. */
+function writeInteger(target: Buffer, pos: number, value: number): number {
+  if (!(value >= 10)) {
+    target[pos] = value > 0 ? 48 + value : 48; // 0…9, and 0 for anything that is not a positive number
+    return pos + 1;
+  }
+  let digits = 0;
+  for (let v = value; v >= 1; v = Math.floor(v / 10)) digits++;
+  let end = pos + digits;
+  for (let v = value; end > pos; v = Math.floor(v / 10)) target[--end] = 48 + (v % 10);
+  return pos + digits;
+}
+
+/** Short ASCII text (times, names) into the buffer. */
+function writeAscii(target: Buffer, pos: number, text: string): number {
+  for (let i = 0; i < text.length; i++) target[pos++] = text.charCodeAt(i);
+  return pos;
+}
+
 export interface NodeStateOptions {
   readonly name: string;
   /** Appended to pod names (`<pod>-<suffix>`) so that pod names are unique across the cluster, as in Kubernetes. */
@@ -59,6 +90,8 @@ export class NodeState {
   private readonly containerOrigin: Float64Array;
   private readonly containerStart: string[];
   private restartListener: ((container: number) => void) | undefined;
+  /** The longest name written into a hole, to size the output buffer. */
+  private readonly longestName: number;
 
   constructor(
     readonly layout: Layout,
@@ -77,6 +110,7 @@ export class NodeState {
         : `${name}-${options.podSuffix}`;
     });
     this.podUids = layout.slots.map(() => seededUuid(this.rng));
+    this.longestName = Math.max(this.name.length, ...this.podNames.map((n) => n.length), 36);
     this.restarts = new Int32Array(layout.containerSlot.length);
     this.containerOrigin = new Float64Array(layout.containerSlot.length).fill(layout.t0);
     this.containerStart = [...layout.containerInitialStart];
@@ -96,8 +130,69 @@ export class NodeState {
     return this.containerStart[container]!;
   }
 
-  /** The /stats/summary body at sample time `t` (ms). */
+  /** The /stats/summary body at sample time `t` (ms), as text. */
   render(t: number): string {
+    return this.renderBuffer(t).toString();
+  }
+
+  /**
+   * The /stats/summary body at sample time `t` (ms), as bytes ready to send. Written straight into a buffer:
+   * concatenating thousands of small strings is cheap, but flattening and encoding the result cost four times
+   * the rendering itself.
+   */
+  renderBuffer(t: number): Buffer {
+    this.advance(t);
+    const L = this.layout;
+    const values = L.values;
+    const kinds = L.holeKind;
+    const args = L.holeArg;
+    const segments = L.segmentBytes;
+    const ends = L.segmentEnd;
+    let out = L.scratch;
+    const bound = ends[ends.length - 1]! + kinds.length * (MAX_HOLE_BYTES + this.longestName);
+    if (out.length < bound) out = L.scratch = Buffer.allocUnsafe(bound);
+    const time = new Date(t).toISOString();
+    // One noise factor per scrape, so that containers still add up to their pod and pods to the node.
+    const cpuNoise = 0.9 + 0.2 * this.rng();
+    let pos = copyBytes(segments, 0, ends[0]!, out, 0);
+    for (let h = 0; h < kinds.length; h++) {
+      const arg = args[h]!;
+      switch (kinds[h]) {
+        case HOLE_VALUE:
+          pos = writeInteger(out, pos, Math.floor(values[arg]!));
+          break;
+        case HOLE_LINEAR: {
+          const v = values[L.derivedSource[arg]!]! * L.derivedMul[arg]! + L.derivedAdd[arg]!;
+          pos = writeInteger(out, pos, v > 0 ? Math.round(v) : 0);
+          break;
+        }
+        case HOLE_NANOCORES:
+          pos = writeInteger(out, pos, Math.round(this.rate[L.derivedSource[arg]!]! * cpuNoise));
+          break;
+        case HOLE_TIME:
+          pos = writeAscii(out, pos, time);
+          break;
+        case HOLE_NODE_NAME:
+          pos = writeAscii(out, pos, this.name);
+          break;
+        case HOLE_POD_NAME:
+          pos += out.write(this.podNames[arg]!, pos, 'latin1');
+          break;
+        case HOLE_POD_UID:
+          pos += out.write(this.podUids[arg]!, pos, 'latin1');
+          break;
+        case HOLE_CONTAINER_START:
+          pos = writeAscii(out, pos, this.containerStart[arg]!);
+          break;
+      }
+      pos = copyBytes(segments, ends[h]!, ends[h + 1]!, out, pos);
+    }
+    // The scratch is reused by the next render; the response needs its own copy.
+    return Buffer.from(out.subarray(0, pos));
+  }
+
+  /** Restarts due at `t`, then every series' value at `t` into the layout's scratch `values`. */
+  private advance(t: number): void {
     const L = this.layout;
     if (this.restartProbability > 0) {
       for (let c = 0; c < this.containerOrigin.length; c++) {
@@ -126,46 +221,6 @@ export class NodeState {
         if (parent >= 0) sums[parent] = sums[parent]! + value;
       }
     }
-    const time = new Date(t).toISOString();
-    // One noise factor per scrape, so that containers still add up to their pod and pods to the node.
-    const cpuNoise = 0.9 + 0.2 * this.rng();
-    const segments = L.segments;
-    const kinds = L.holeKind;
-    const args = L.holeArg;
-    let out = segments[0]!;
-    for (let h = 0; h < kinds.length; h++) {
-      const arg = args[h]!;
-      switch (kinds[h]) {
-        case HOLE_VALUE:
-          out += Math.floor(values[arg]!);
-          break;
-        case HOLE_LINEAR: {
-          const v = values[L.derivedSource[arg]!]! * L.derivedMul[arg]! + L.derivedAdd[arg]!;
-          out += v > 0 ? Math.round(v) : 0;
-          break;
-        }
-        case HOLE_NANOCORES:
-          out += Math.round(this.rate[L.derivedSource[arg]!]! * cpuNoise);
-          break;
-        case HOLE_TIME:
-          out += time;
-          break;
-        case HOLE_NODE_NAME:
-          out += this.name;
-          break;
-        case HOLE_POD_NAME:
-          out += this.podNames[arg]!;
-          break;
-        case HOLE_POD_UID:
-          out += this.podUids[arg]!;
-          break;
-        case HOLE_CONTAINER_START:
-          out += this.containerStart[arg]!;
-          break;
-      }
-      out += segments[h + 1]!;
-    }
-    return out;
   }
 
   /** A container restart: new start time, its counters start again from (almost) zero, its memory drops. */
