@@ -1,0 +1,81 @@
+import type { OperatorFunction } from 'rxjs';
+import type { ComponentContext } from '../../src/engine/component.js';
+import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
+import type { NamespaceMeta } from '../../src/kube/metadata.js';
+import { LABEL, type Labels } from '../../src/model/labels.js';
+import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
+import { LabelCopier } from '../label-copier.js';
+
+/**
+ * Adds `namespace_id` and the allow-listed namespace labels to pod, pod-container and namespace sets, from
+ * `ctx.metadata` (Heapster's namespace_based_enricher, plus stored labels).
+ *
+ * @example
+ * events$.pipe(namespaceEnricherOperator({ storeLabels: ['team'] }, ctx))
+ */
+export function namespaceEnricherOperator(
+  options: { readonly storeLabels: readonly string[] },
+  ctx: ComponentContext,
+): OperatorFunction<PipelineEvent, PipelineEvent> {
+  const onError = reportBatchErrors(ctx);
+  return statefulOperator(
+    () => ({
+      copier: new LabelCopier({
+        separator: ',',
+        storeLabels: options.storeLabels,
+        ignoreLabels: [],
+        joined: false,
+      }),
+      added: new WeakMap<NamespaceMeta, Labels>(),
+    }),
+    ({ copier, added }) => {
+      function labelsOf(ns: NamespaceMeta): Labels {
+        let labels = added.get(ns);
+        if (labels === undefined) {
+          labels = { ...copier.labelsFor(ns.labels), [LABEL.namespaceId]: ns.uid };
+          added.set(ns, labels);
+        }
+        return labels;
+      }
+
+      function enrich(batch: MetricBatch): MetricBatch {
+        let out: MetricSet[] | undefined;
+        // Batches hold one or a few namespaces: remember the last lookup rather than hashing per set.
+        let lastName: string | undefined;
+        let lastLabels: Labels | undefined;
+        const sets = batch.sets;
+        for (let i = 0; i < sets.length; i++) {
+          const set = sets[i] as MetricSet;
+          let result = set;
+          const name = set.labels[LABEL.namespaceName];
+          if (
+            name !== undefined &&
+            (set.type === 'pod' || set.type === 'pod_container' || set.type === 'ns')
+          ) {
+            if (name !== lastName) {
+              lastName = name;
+              const ns = ctx.metadata.namespace(name);
+              lastLabels = ns === undefined ? undefined : labelsOf(ns);
+            }
+            if (lastLabels !== undefined) {
+              // namespace_id always comes from the API server; stored labels never override the set's own.
+              result = {
+                ...set,
+                labels: {
+                  ...lastLabels,
+                  ...set.labels,
+                  [LABEL.namespaceId]: lastLabels[LABEL.namespaceId] as string,
+                },
+              };
+            }
+          }
+          if (result !== set) out ??= sets.slice(0, i);
+          out?.push(result);
+        }
+        return out === undefined ? batch : { ...batch, sets: out };
+      }
+
+      return mapBatches(enrich, onError);
+    },
+  );
+}
