@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { SchedulerAction, Subscription } from 'rxjs';
+import type { ComponentContext, Sink } from '../../src/engine/component.js';
+import type { Counter } from '../../src/engine/telemetry.js';
+import { ConfigError, PermanentError } from '../../src/errors.js';
+import type { SetType } from '../../src/model/catalogue.js';
+import type { MetricBatch, MetricSet } from '../../src/model/types.js';
+import type { FileSinkConfig } from './config.js';
+import { fileError } from './file-errors.js';
+import { parsePartitionTemplate, type PartitionTemplate } from './partition.js';
+import {
+  JsonlPartFile,
+  ParquetPartFile,
+  parquetCodec,
+  type ParquetCodec,
+  type PartFile,
+} from './part-file.js';
+import { sweepFiles } from './retention.js';
+import { layoutFor } from './schema.js';
+
+/** Retention sweeps walk the whole tree, so they run at most this often. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+interface Group {
+  readonly dir: string;
+  readonly layout: SetType | 'all';
+  readonly sets: MetricSet[];
+}
+
+/**
+ * Writes batches to a data lake directory as Parquet or JSON Lines files under Hive-style partitions. Files are
+ * written under a temporary name and renamed once complete (rolled by size or age, or at close). Every
+ * operation runs one at a time, in call order.
+ *
+ * @example
+ * const sink = new FileSink(fileSinkConfig.parse({ path: 'lake' }), ctx);
+ * await sink.connect(); await sink.write(batch); await sink.close();
+ */
+export class FileSink implements Sink {
+  private readonly root: string;
+  private readonly template: PartitionTemplate;
+  private readonly codec: ParquetCodec | undefined;
+  private readonly writerId = randomUUID().slice(0, 8);
+  private seq = 0;
+  /** Partition directory (relative) → the file being written there. */
+  private readonly open = new Map<string, PartFile>();
+  /** Rolled files whose completion failed; retried at the next roll. */
+  private unfinished: PartFile[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private timer: Subscription | undefined;
+  private lastSweep = -Infinity;
+  private sweeping: Promise<void> = Promise.resolve();
+  private readonly filesCompleted: Counter;
+
+  constructor(
+    private readonly config: FileSinkConfig,
+    private readonly ctx: ComponentContext,
+  ) {
+    this.root = resolve(ctx.baseDir, config.path);
+    const template = parsePartitionTemplate(config.partition);
+    if (typeof template === 'string') throw new ConfigError([`${ctx.name}.partition: ${template}`]);
+    this.template = template;
+    if (config.format === 'parquet') {
+      const compression = config.compression ?? 'snappy';
+      this.codec = parquetCodec(compression);
+      if (this.codec === undefined) {
+        throw new ConfigError([
+          `${ctx.name}.compression: ${compression} needs Node 22.15 or later (node:zlib zstd); ` +
+            `this is Node ${process.versions.node}: use snappy or gzip`,
+        ]);
+      }
+    }
+    this.filesCompleted = ctx.telemetry.counter('heapstream_file_sink_files_total', { sink: ctx.name });
+  }
+
+  connect(): Promise<void> {
+    return this.serial(async () => {
+      try {
+        await mkdir(this.root, { recursive: true });
+      } catch (err) {
+        throw fileError('creating directory', this.root, err);
+      }
+      this.startTimer();
+      // Temporary files older than any live file can be are left by a writer that stopped without closing.
+      const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
+      await this.sweep(this.ctx.clock.now(), orphanAgeMs);
+    });
+  }
+
+  write(batch: MetricBatch): Promise<void> {
+    return this.serial(() => this.writeBatch(batch));
+  }
+
+  /** Completes the files that reached their age; the sink's timer calls it, tests may too. */
+  rollExpired(): Promise<void> {
+    return this.serial(() => this.roll(false));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.timer?.unsubscribe();
+      await this.serial(() => this.roll(true));
+      await this.sweeping;
+    })();
+    return this.closing;
+  }
+
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeBatch(batch: MetricBatch): Promise<void> {
+    if (this.closing !== undefined) throw new PermanentError(`${this.ctx.name}: write after close`);
+    if (batch.sets.length === 0) return;
+    this.startTimer();
+    const groups = this.group(batch);
+    // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
+    const files: PartFile[] = [];
+    for (const group of groups) {
+      const file = await this.fileFor(group);
+      await file.flush();
+      files.push(file);
+    }
+    for (let i = 0; i < groups.length; i++)
+      await (files[i] as PartFile).append(batch, (groups[i] as Group).sets);
+    for (const file of files) {
+      try {
+        await file.flush();
+      } catch (err) {
+        // The rows are taken and kept in memory; the next write or roll writes them.
+        this.ctx.logger.warn({ err, file: file.tempPath }, 'file sink: write failed, will retry');
+      }
+    }
+    await this.roll(false);
+  }
+
+  private group(batch: MetricBatch): Group[] {
+    if (!this.template.hasType) {
+      return [{ dir: this.template.render('', batch.timestamp), layout: 'all', sets: [...batch.sets] }];
+    }
+    const byType = new Map<SetType, MetricSet[]>();
+    for (const set of batch.sets) {
+      const sets = byType.get(set.type);
+      if (sets === undefined) byType.set(set.type, [set]);
+      else sets.push(set);
+    }
+    const groups: Group[] = [];
+    for (const [type, sets] of byType) {
+      groups.push({ dir: this.template.render(type, batch.timestamp), layout: type, sets });
+    }
+    return groups;
+  }
+
+  private async fileFor(group: Group): Promise<PartFile> {
+    const existing = this.open.get(group.dir);
+    if (existing !== undefined) return existing;
+    let file: PartFile;
+    try {
+      file = await this.createFile(group);
+    } catch (err) {
+      // A retention sweep may remove an emptied partition directory between mkdir and open: once more.
+      if (!isMissing((err as { cause?: unknown }).cause)) throw err;
+      file = await this.createFile(group);
+    }
+    this.open.set(group.dir, file);
+    return file;
+  }
+
+  private async createFile(group: Group): Promise<PartFile> {
+    const now = this.ctx.clock.now();
+    const dir = join(this.root, group.dir);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw fileError('creating directory', dir, err);
+    }
+    const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
+    const name = `part-${stamp}-${this.writerId}-${String(this.seq++).padStart(5, '0')}`;
+    if (this.codec === undefined) return this.createJsonl(dir, name, now, group.layout);
+    return ParquetPartFile.create({
+      tempPath: join(dir, `.${name}.parquet.tmp`),
+      finalPath: join(dir, `${name}.parquet`),
+      openedAt: now,
+      layout: layoutFor(group.layout),
+      codec: this.codec,
+      rowGroupSize: this.config.row_group_size,
+    });
+  }
+
+  private createJsonl(dir: string, name: string, now: number, layout: SetType | 'all'): Promise<PartFile> {
+    const gzip = this.config.compression === 'gzip';
+    const ext = gzip ? 'jsonl.gz' : 'jsonl';
+    return JsonlPartFile.create({
+      tempPath: join(dir, `.${name}.${ext}.tmp`),
+      finalPath: join(dir, `${name}.${ext}`),
+      openedAt: now,
+      layout: layoutFor(layout),
+      gzip,
+    });
+  }
+
+  /** Completes files over the size or age limit (all of them when closing), then runs retention. */
+  private async roll(all: boolean): Promise<void> {
+    const now = this.ctx.clock.now();
+    const { max_bytes: maxBytes, max_age: maxAge } = this.config.roll;
+    for (const [dir, file] of this.open) {
+      if (all || file.size() >= maxBytes || now - file.openedAt >= maxAge) {
+        this.open.delete(dir);
+        this.unfinished.push(file);
+      }
+    }
+    if (this.unfinished.length === 0) return;
+    const failed: PartFile[] = [];
+    for (const file of this.unfinished) {
+      try {
+        await file.finish();
+        this.filesCompleted.inc();
+        this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
+      } catch (err) {
+        if (all) {
+          this.ctx.logger.error(
+            { err, file: file.tempPath },
+            'file sink: could not complete a file at close',
+          );
+          await file.abandon();
+        } else {
+          this.ctx.logger.warn(
+            { err, file: file.tempPath },
+            'file sink: could not complete a file, will retry',
+          );
+          failed.push(file);
+        }
+      }
+    }
+    this.unfinished = failed;
+    if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
+      this.lastSweep = now;
+      // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
+      this.sweeping = this.sweeping.then(() => this.sweep(now, undefined));
+    }
+  }
+
+  private async sweep(now: number, orphanAgeMs: number | undefined): Promise<void> {
+    try {
+      const result = await sweepFiles(this.root, { now, retentionMs: this.config.retention, orphanAgeMs });
+      if (result.deleted.length > 0 || result.orphans.length > 0) {
+        this.ctx.logger.info(
+          { deleted: result.deleted.length, orphans: result.orphans },
+          'file sink: deleted expired and orphaned files',
+        );
+      }
+    } catch (err) {
+      this.ctx.logger.warn({ err, path: this.root }, 'file sink: retention sweep failed');
+    }
+  }
+
+  private startTimer(): void {
+    if (this.timer !== undefined || this.closing !== undefined) return;
+    const period = Math.min(Math.max(this.config.roll.max_age / 4, 100), 15_000);
+    this.timer = this.ctx.clock.scheduler.schedule(
+      function (this: SchedulerAction<FileSink>, sink?: FileSink) {
+        if (sink === undefined) return;
+        // rollExpired logs its own failures; it never rejects.
+        void sink.rollExpired();
+        this.schedule(sink, period);
+      },
+      period,
+      this,
+    );
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === 'ENOENT';
+}

@@ -1,0 +1,271 @@
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import type { MetricBatch, MetricSet } from '../../src/model/types.js';
+import { fileError } from './file-errors.js';
+import { encodeJsonl } from './jsonl-rows.js';
+import { ParquetColumns, parquetMetadata, parquetSchema } from './parquet-columns.js';
+import type { TableLayout } from './schema.js';
+
+const gzip = promisify(zlib.gzip);
+
+/**
+ * One file being written under a temporary name (`.part-….tmp`, which lake readers skip), renamed to its final
+ * name only once complete, so a reader never sees a partial file.
+ *
+ * The sink drives it in three steps per batch, so that a failed write never leaves half a batch behind:
+ * `flush()` (may throw: nothing of the batch was taken), `append()` (in memory), `flush()` again (a failure
+ * there keeps the bytes pending for the next call).
+ */
+export interface PartFile {
+  readonly tempPath: string;
+  readonly finalPath: string;
+  /** Clock time the file was opened, for rolling by age. */
+  readonly openedAt: number;
+  /** Bytes on disk plus bytes encoded and pending. */
+  size(): number;
+  append(batch: MetricBatch, sets: readonly MetricSet[]): Promise<void>;
+  /** Writes pending bytes at the end of what is already on disk; safe to call again after a failure. */
+  flush(): Promise<void>;
+  /** Writes what is left, syncs, closes and renames to the final name. Safe to call again after a failure. */
+  finish(): Promise<void>;
+  /** Closes and deletes the temporary file (for a file that cannot be completed). */
+  abandon(): Promise<void>;
+}
+
+type Compressors = NonNullable<ConstructorParameters<typeof ParquetWriter>[0]['compressors']>;
+
+/** Parquet codec settings for hyparquet-writer; zstd comes from node:zlib, which has it from Node 22.15. */
+export interface ParquetCodec {
+  readonly codec: 'SNAPPY' | 'ZSTD' | 'GZIP' | 'UNCOMPRESSED';
+  readonly compressors: Compressors;
+}
+
+/**
+ * The codec for a `compression` setting, or undefined when this Node has no zstd.
+ *
+ * @example
+ * parquetCodec('gzip') // { codec: 'GZIP', compressors: { GZIP: … } }
+ */
+export function parquetCodec(compression: 'snappy' | 'zstd' | 'gzip' | 'none'): ParquetCodec | undefined {
+  switch (compression) {
+    case 'snappy':
+      return { codec: 'SNAPPY', compressors: {} };
+    case 'none':
+      return { codec: 'UNCOMPRESSED', compressors: {} };
+    case 'gzip':
+      return { codec: 'GZIP', compressors: { GZIP: (input: Uint8Array) => zlib.gzipSync(input) } };
+    case 'zstd': {
+      const zstd = (zlib as { zstdCompressSync?: (input: Uint8Array) => Uint8Array }).zstdCompressSync;
+      return zstd === undefined
+        ? undefined
+        : { codec: 'ZSTD', compressors: { ZSTD: (input: Uint8Array) => zstd(input) } };
+    }
+  }
+}
+
+/** Positioned writes at the committed end, so a write that failed half way is overwritten by its retry. */
+abstract class TempFile {
+  protected committed = 0;
+  private closed = false;
+  private renamed = false;
+
+  constructor(
+    protected readonly handle: FileHandle,
+    readonly tempPath: string,
+    readonly finalPath: string,
+    readonly openedAt: number,
+  ) {}
+
+  protected async writeAt(bytes: Uint8Array): Promise<void> {
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.handle.write(
+          bytes,
+          done,
+          bytes.length - done,
+          this.committed + done,
+        );
+        done += bytesWritten;
+      }
+    } catch (err) {
+      throw fileError('writing', this.tempPath, err);
+    }
+    this.committed += bytes.length;
+  }
+
+  protected async complete(): Promise<void> {
+    try {
+      if (!this.closed) {
+        // Drop any tail a failed write left beyond the committed end, then make the data durable before the
+        // rename publishes it.
+        await this.handle.truncate(this.committed);
+        await this.handle.sync();
+        await this.handle.close();
+        this.closed = true;
+      }
+      if (!this.renamed) {
+        await rename(this.tempPath, this.finalPath);
+        this.renamed = true;
+      }
+    } catch (err) {
+      throw fileError('completing', this.finalPath, err);
+    }
+  }
+
+  async abandon(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    if (!this.renamed) await unlink(this.tempPath).catch(() => undefined);
+  }
+}
+
+/**
+ * A Parquet file: rows are buffered per column and encoded a row group at a time by hyparquet-writer.
+ *
+ * @example
+ * const file = await ParquetPartFile.create({ tempPath, finalPath, openedAt: now, layout, codec, rowGroupSize: 50_000 });
+ */
+export class ParquetPartFile extends TempFile implements PartFile {
+  private readonly bytes = new ByteWriter();
+  private readonly writer: ParquetWriter;
+  private readonly columns: ParquetColumns;
+  private footerEncoded = false;
+
+  private constructor(
+    handle: FileHandle,
+    paths: { tempPath: string; finalPath: string; openedAt: number },
+    layout: TableLayout,
+    codec: ParquetCodec,
+    private readonly rowGroupSize: number,
+  ) {
+    super(handle, paths.tempPath, paths.finalPath, paths.openedAt);
+    this.columns = new ParquetColumns(layout);
+    this.writer = new ParquetWriter({
+      writer: this.bytes,
+      schema: parquetSchema(layout),
+      codec: codec.codec,
+      compressors: codec.compressors,
+      kvMetadata: parquetMetadata(layout),
+      createdBy: 'heapstream',
+    });
+  }
+
+  static async create(options: {
+    tempPath: string;
+    finalPath: string;
+    openedAt: number;
+    layout: TableLayout;
+    codec: ParquetCodec;
+    rowGroupSize: number;
+  }): Promise<ParquetPartFile> {
+    return new ParquetPartFile(
+      await openTemp(options.tempPath),
+      options,
+      options.layout,
+      options.codec,
+      options.rowGroupSize,
+    );
+  }
+
+  size(): number {
+    return this.committed + this.bytes.index;
+  }
+
+  append(batch: MetricBatch, sets: readonly MetricSet[]): Promise<void> {
+    this.columns.append(batch, sets);
+    if (this.columns.rows >= this.rowGroupSize) this.encodeRowGroup();
+    return Promise.resolve();
+  }
+
+  async flush(): Promise<void> {
+    if (this.bytes.index === 0) return;
+    // The view is stable while we wait: nothing encodes into this file until the sink's next step.
+    await this.writeAt(this.bytes.getBytes());
+    this.bytes.index = 0;
+  }
+
+  async finish(): Promise<void> {
+    if (!this.footerEncoded) {
+      if (this.columns.rows > 0) this.encodeRowGroup();
+      void this.writer.finish();
+      this.footerEncoded = true;
+    }
+    await this.flush();
+    await this.complete();
+  }
+
+  private encodeRowGroup(): void {
+    const rows = this.columns.rows;
+    // One call, one row group: the writer encodes each column as a whole (columnar), not row by row.
+    void this.writer.write({ columnData: this.columns.take(), rowGroupSize: rows });
+  }
+}
+
+/**
+ * A JSON Lines file, optionally gzip: each batch is compressed as its own gzip member, so the file is valid
+ * gzip after every write (gzip readers read concatenated members as one stream).
+ *
+ * @example
+ * const file = await JsonlPartFile.create({ tempPath, finalPath, openedAt: now, layout, gzip: true });
+ */
+export class JsonlPartFile extends TempFile implements PartFile {
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
+  private constructor(
+    handle: FileHandle,
+    paths: { tempPath: string; finalPath: string; openedAt: number },
+    private readonly layout: TableLayout,
+    private readonly gzip: boolean,
+  ) {
+    super(handle, paths.tempPath, paths.finalPath, paths.openedAt);
+  }
+
+  static async create(options: {
+    tempPath: string;
+    finalPath: string;
+    openedAt: number;
+    layout: TableLayout;
+    gzip: boolean;
+  }): Promise<JsonlPartFile> {
+    return new JsonlPartFile(await openTemp(options.tempPath), options, options.layout, options.gzip);
+  }
+
+  size(): number {
+    return this.committed + this.pendingBytes;
+  }
+
+  async append(batch: MetricBatch, sets: readonly MetricSet[]): Promise<void> {
+    const text = Buffer.from(encodeJsonl(batch, sets, this.layout), 'utf8');
+    const bytes = this.gzip ? await gzip(text) : text;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const next = this.pending[0] as Uint8Array;
+      await this.writeAt(next);
+      this.pending.shift();
+      this.pendingBytes -= next.length;
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.flush();
+    await this.complete();
+  }
+}
+
+async function openTemp(path: string): Promise<FileHandle> {
+  try {
+    return await open(path, 'wx');
+  } catch (err) {
+    throw fileError('creating', path, err);
+  }
+}
