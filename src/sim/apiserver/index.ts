@@ -1,0 +1,23 @@
+/**
+ * The fake Kubernetes API server of the simulator: list + watch of nodes, pods, namespaces, ReplicaSets and
+ * Jobs, with churn, fault injection and the node proxy path.
+ *
+ * @example
+ * import { startFakeApiServer, nodeObject } from './sim/apiserver/index.js';
+ * const api = await startFakeApiServer();
+ * api.state.put('nodes', nodeObject({ name: 'n1', address: '127.0.1.1', port: 10250 }));
+ */
+export { ApiState, RESOURCES, type Resource, type StoredEvent } from './api-state.js';
+export { labelSelector } from './label-selector.js';
+export {
+  controllerObject,
+  namespaceObject,
+  nodeObject,
+  podObject,
+  type ApiObject,
+  type ContainerSpec,
+  type NodeSpec,
+  type PodSpec,
+} from './objects.js';
+export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './server.js';
+export { writeSimKubeconfig, type SimKubeconfigOptions } from './kubeconfig.js';
