@@ -38,6 +38,8 @@ export interface FakeApiServer {
   readonly state: ApiState;
   /** Cuts every open watch mid-stream (destroys its socket); returns how many were cut. */
   dropWatches(): number;
+  /** Ends every open watch cleanly, as the server does at timeoutSeconds; clients resume from their last version. */
+  endWatches(): number;
   /** The next `times` list or watch requests for `resource` answer `status` (e.g. 500, 410). */
   failNext(resource: Resource, status: number, times?: number): void;
   /** List (or watch) requests received for a resource. */
@@ -137,7 +139,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   ) => {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     const from = Number(params.get('resourceVersion') ?? '0');
-    const write = (type: string, object: unknown) => res.write(JSON.stringify({ type, object }) + '\n');
+    const write = (type: string, object: unknown) => {
+      if (!res.writableEnded) res.write(JSON.stringify({ type, object }) + '\n');
+    };
     const send = (event: StoredEvent) => {
       const type = visibleType(event, matches);
       if (type !== undefined) write(type, event.object);
@@ -172,12 +176,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const timeout = Number(params.get('timeoutSeconds') ?? '0');
     const endTimer = timeout > 0 ? setTimeout(() => res.end(), timeout * 1000) : undefined;
     watches.add(res);
-    res.on('close', () => {
+    const cleanup = () => {
       watches.delete(res);
       unsubscribe();
       clearInterval(bookmarkTimer);
       clearTimeout(endTimer);
-    });
+    };
+    res.on('close', cleanup);
+    res.on('finish', cleanup);
   };
 
   const proxyToKubelet = async (nodeName: string, path: string, res: ServerResponse) => {
@@ -225,6 +231,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       const cut = watches.size;
       for (const res of watches) res.socket?.destroy();
       return cut;
+    },
+    endWatches() {
+      const ended = watches.size;
+      for (const res of watches) res.end();
+      return ended;
     },
     failNext(resource, status, times = 1) {
       failures.set(resource, { status, times });
