@@ -50,6 +50,7 @@ export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext)
           ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
         },
         config.samples,
+        config.system_containers,
       );
     });
     return from(discovery.start()).pipe(

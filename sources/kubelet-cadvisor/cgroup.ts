@@ -58,3 +58,32 @@ export function systemContainerName(name: string): string {
 export function withType(base: Labels, type: string, extra?: Record<string, string>): Labels {
   return { ...base, [LABEL.type]: type, ...extra };
 }
+
+/**
+ * How system containers are named: `cgroup` (Heapster's legacy source: every other cgroup, by its name),
+ * `summary` (only the ones the Summary API reports, under its names, so both sources make the same sets),
+ * or `none`.
+ */
+export type SystemContainerNaming = 'cgroup' | 'summary' | 'none';
+
+const RUNTIME_SERVICES = new Set(['containerd', 'docker', 'crio', 'cri-o']);
+
+/**
+ * The system container name of a cgroup under a naming mode, or undefined when the cgroup is left out. In
+ * `summary` mode the kubelet's cgroups get the Summary API's names as the summary source maps them:
+ * `/kubepods` → `pods`, the kubelet → `kubelet`, the container runtime → `docker-daemon`.
+ *
+ * @example
+ * systemContainerNameFor('/system.slice/kubelet.service', 'summary') // 'kubelet'
+ * systemContainerNameFor('/kubepods/burstable', 'summary')           // undefined
+ */
+export function systemContainerNameFor(cgroup: string, naming: SystemContainerNaming): string | undefined {
+  if (naming === 'cgroup') return systemContainerName(cgroup);
+  if (naming === 'none') return undefined;
+  if (cgroup === '/kubepods' || cgroup === '/kubepods.slice') return 'pods';
+  let last = cgroup.slice(cgroup.lastIndexOf('/') + 1);
+  if (last.endsWith('.service')) last = last.slice(0, -8);
+  if (last === 'kubelet') return 'kubelet';
+  if (RUNTIME_SERVICES.has(last)) return 'docker-daemon';
+  return undefined;
+}

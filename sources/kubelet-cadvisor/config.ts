@@ -29,6 +29,12 @@ export const cadvisorSourceConfig = z.strictObject({
     .startsWith('/')
     .optional()
     .describe('Default: /stats/container/ (kubelet) or /api/v1.3/subcontainers/ (cadvisor).'),
+  system_containers: z
+    .enum(['cgroup', 'summary', 'none'])
+    .default('cgroup')
+    .describe(
+      '`cgroup`: every non-pod cgroup, by name (Heapster). `summary`: only kubelet, runtime and pods, named as the Summary API source names them. `none`: no system containers.',
+    ),
   samples: z
     .enum(['last', 'all'])
     .default('last')

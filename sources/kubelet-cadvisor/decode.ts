@@ -43,7 +43,13 @@ import {
   type JsonObject,
 } from '../kubelet-summary/read-json.js';
 import { GO_ZERO_TIME_MS, KubeletTimeParser } from '../kubelet-summary/time.js';
-import { hostLabels, podUidOfCgroup, systemContainerName, type NodeInfo } from './cgroup.js';
+import {
+  hostLabels,
+  podUidOfCgroup,
+  systemContainerNameFor,
+  type NodeInfo,
+  type SystemContainerNaming,
+} from './cgroup.js';
 
 export type { NodeInfo } from './cgroup.js';
 
@@ -90,8 +96,9 @@ export function decodeContainerInfos(
   payload: unknown,
   node: NodeInfo,
   samples: SampleSelection = 'last',
+  naming: SystemContainerNaming = 'cgroup',
 ): MetricSet[] {
-  return new CadvisorDecoder(node, samples).decode(payload);
+  return new CadvisorDecoder(node, samples, naming).decode(payload);
 }
 
 /** One payload's decoding state. Never reused. */
@@ -103,6 +110,7 @@ class CadvisorDecoder {
   constructor(
     private readonly node: NodeInfo,
     private readonly samples: SampleSelection,
+    private readonly naming: SystemContainerNaming,
   ) {
     this.host = hostLabels(node);
   }
@@ -160,7 +168,8 @@ class CadvisorDecoder {
         pod.cgroup = entry;
         continue;
       }
-      const name = systemContainerName(entry.name);
+      const name = systemContainerNameFor(entry.name, this.naming);
+      if (name === undefined) continue;
       const existing = systemContainers.get(name);
       if (existing === undefined || existing.startTime <= entry.startTime) systemContainers.set(name, entry);
     }
