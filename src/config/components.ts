@@ -4,6 +4,7 @@ import type { Registry } from '../engine/registry.js';
 import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from '../engine/sink-options.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import type { YamlLocator } from './positions.js';
+import { CUSTOM_PROCESSOR_TYPE, type PreloadedPlugins } from './plugins.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { didYouMean } from './suggest.js';
 import type { ComponentEntry, SinkEntry } from './types.js';
@@ -22,6 +23,8 @@ export class ComponentResolver {
     private readonly locator: YamlLocator,
     private readonly problems: Problem[],
     private readonly meantKeys: Set<string>,
+    /** Plugins of `custom` processors, imported before validation; without them such entries are problems. */
+    private readonly plugins?: PreloadedPlugins,
   ) {}
 
   /** A source or processor entry, or undefined when it has problems (already recorded). */
@@ -31,7 +34,49 @@ export class ComponentResolver {
     const { def, rest } = found;
     const checked = this.reportUnknownKeys(data, def.config.shape, path);
     const config = this.parse(def.config, rest, path, checked);
-    return config === undefined ? undefined : { type: def.type, path: formatPath(path), config };
+    if (config === undefined) return undefined;
+    if (kind === 'processor' && def.type === CUSTOM_PROCESSOR_TYPE) return this.custom(config, rest, path);
+    return { type: def.type, path: formatPath(path), config };
+  }
+
+  /**
+   * A `custom` processor: its own keys are valid; now its plugin must have been imported, and its `config:` is
+   * validated by the plugin's schema, positioned like any built-in's keys.
+   */
+  private custom(
+    own: Record<string, unknown>,
+    written: Record<string, unknown>,
+    path: PathSegment[],
+  ): ComponentEntry | undefined {
+    const module = own.module as string;
+    const exportName = own.export as string;
+    const result = this.plugins?.get(module, exportName);
+    if (result === undefined) {
+      this.problems.push(
+        this.locator.problemAtValue(
+          [...path, 'module'],
+          `module "${module}" was not imported: parsePipelineConfig cannot import modules; use ` +
+            'loadPipelineConfig, or pass the plugin in `plugins`',
+        ),
+      );
+      return undefined;
+    }
+    if ('problem' in result) {
+      const key = result.at === 'export' && written.export !== undefined ? 'export' : 'module';
+      this.problems.push(this.locator.problemAtValue([...path, key], result.problem));
+      return undefined;
+    }
+    const plugin = result.definition;
+    const configPath = [...path, 'config'];
+    const checked = reportUnknownKeys(
+      own.config,
+      plugin.config,
+      configPath,
+      unknownKeyReporter(this.locator, this.problems, this.meantKeys),
+    );
+    const config = this.parse(plugin.config, own.config as Record<string, unknown>, configPath, checked);
+    if (config === undefined) return undefined;
+    return { type: CUSTOM_PROCESSOR_TYPE, path: formatPath(path), config: { ...own, config, plugin } };
   }
 
   /** A sink entry: the definition's keys and the sink runner's keys are validated side by side. */

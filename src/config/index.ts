@@ -1,7 +1,20 @@
 export { duration, parseDuration } from './duration.js';
 export { substituteEnv, type Env, type Substitution } from './env.js';
 export { pipelineJsonSchema } from './json-schema.js';
-export { loadPipelineConfig, parsePipelineConfig } from './load.js';
+export {
+  loadPipelineConfig,
+  loadPipelineConfigText,
+  parsePipelineConfig,
+  type LoadOptions,
+  type ParseOptions,
+} from './load.js';
+export {
+  CUSTOM_PROCESSOR_TYPE,
+  PreloadedPlugins,
+  preloadPlugins,
+  type PluginImporter,
+  type PluginResult,
+} from './plugins.js';
 export { formatPath, formatProblem, formatProblems, type PathSegment, type Problem } from './problems.js';
 export { LOG_LEVELS, pipelineFileSchema, SINK_NAME, type PipelineSettings } from './schema.js';
 export { readSecret } from './secrets.js';

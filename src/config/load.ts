@@ -8,6 +8,7 @@ import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import { YamlLocator } from './positions.js';
 import { formatProblems, type Problem } from './problems.js';
+import { preloadPlugins, type PluginImporter, type PreloadedPlugins } from './plugins.js';
 import { pipelineFileStructure } from './schema.js';
 import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
 import { pathKey, reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
@@ -15,6 +16,15 @@ import { yamlToData } from './yaml-data.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Options of `parsePipelineConfig`. */
+export interface ParseOptions {
+  /**
+   * The plugins of `custom` processors, imported beforehand (parsing is synchronous and imports nothing);
+   * `loadPipelineConfig` and `loadPipelineConfigText` import them for you.
+   */
+  readonly plugins?: PreloadedPlugins;
 }
 
 /**
@@ -29,6 +39,7 @@ export function parsePipelineConfig(
   file: string,
   registry: Registry,
   env: Env = process.env,
+  options: ParseOptions = {},
 ): PipelineConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
@@ -76,7 +87,7 @@ export function parsePipelineConfig(
     problems.push(...issuesToProblems(top.error.issues, [], { locator, checkedObjects: checked, meantKeys }));
 
   // Components are checked even when the top level has problems, so that one run reports every mistake.
-  const resolver = new ComponentResolver(registry, locator, problems, meantKeys);
+  const resolver = new ComponentResolver(registry, locator, problems, meantKeys, options.plugins);
   const raw = isPlainObject(data) ? data : {};
   const source = resolver.component('source', raw.source, ['source']);
   const processors: ComponentEntry[] = [];
@@ -107,8 +118,34 @@ export function parsePipelineConfig(
   };
 }
 
+/** Options of `loadPipelineConfig` and `loadPipelineConfigText`. */
+export interface LoadOptions {
+  /** How plugins are imported; by default paths and package names are imported (TypeScript through tsx). */
+  readonly importPlugin?: PluginImporter;
+}
+
 /**
- * Reads and validates a `pipeline.yaml`; relative paths inside it resolve against its directory.
+ * Validates the text of a `pipeline.yaml` after importing the plugins its `custom` processors name, so that
+ * their configs are checked by their own schemas; relative module paths resolve against the file's directory.
+ *
+ * @example
+ * const config = await loadPipelineConfigText(text, 'examples/top-pods/pipeline.yaml', registry);
+ */
+export async function loadPipelineConfigText(
+  text: string,
+  file: string,
+  registry: Registry,
+  env: Env = process.env,
+  options: LoadOptions = {},
+): Promise<PipelineConfig> {
+  const baseDir = dirname(resolve(file));
+  const plugins = await preloadPlugins(text, baseDir, registry, env, options.importPlugin);
+  return parsePipelineConfig(text, file, registry, env, { plugins });
+}
+
+/**
+ * Reads and validates a `pipeline.yaml`, importing the plugins of its `custom` processors first; relative paths
+ * inside it resolve against its directory.
  *
  * @example
  * const config = await loadPipelineConfig('pipeline.yaml', registry);
@@ -117,6 +154,7 @@ export async function loadPipelineConfig(
   path: string,
   registry: Registry,
   env: Env = process.env,
+  options: LoadOptions = {},
 ): Promise<PipelineConfig> {
   let text: string;
   try {
@@ -125,5 +163,5 @@ export async function loadPipelineConfig(
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
   }
-  return parsePipelineConfig(text, path, registry, env);
+  return loadPipelineConfigText(text, path, registry, env, options);
 }

@@ -1,0 +1,133 @@
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ProcessorDefinition } from '../../src/engine/component.js';
+import { HeapstreamError } from '../../src/errors.js';
+
+/** A plugin module that cannot be used: the message says why, shown at the `module:` (or `export:`) key. */
+export class PluginLoadError extends HeapstreamError {
+  /** Which key of the entry is wrong: the module itself, or the export named in it. */
+  readonly at: 'module' | 'export';
+  constructor(message: string, options: { cause?: unknown; at?: 'module' | 'export' } = {}) {
+    super(message, options);
+    this.at = options.at ?? 'module';
+  }
+}
+
+const TYPESCRIPT_FILE = /\.(?:ts|mts|cts|tsx)$/;
+
+/** Whether a `module:` value names a file rather than an installed package. */
+export function isPathSpecifier(specifier: string): boolean {
+  return (
+    specifier.startsWith('./') ||
+    specifier.startsWith('../') ||
+    specifier.startsWith('file:') ||
+    isAbsolute(specifier)
+  );
+}
+
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || code === 'ENOENT';
+}
+
+async function importTypeScript(url: string, specifier: string): Promise<unknown> {
+  let tsImport: (specifier: string, parentURL: string) => Promise<unknown>;
+  try {
+    ({ tsImport } = await import('tsx/esm/api'));
+  } catch (error) {
+    throw new PluginLoadError(
+      `"${specifier}" is TypeScript, which needs tsx to load (npm install tsx), or compile it to JavaScript`,
+      { cause: error },
+    );
+  }
+  // tsImport registers its loader only for this import, so nothing leaks into the rest of the process.
+  return tsImport(url, import.meta.url);
+}
+
+/** Imports a file plugin; TypeScript goes through tsx, which also maps `.js` imports to their `.ts` sources. */
+async function importFile(specifier: string, baseDir: string): Promise<unknown> {
+  const url = specifier.startsWith('file:') ? specifier : pathToFileURL(resolve(baseDir, specifier)).href;
+  try {
+    return TYPESCRIPT_FILE.test(specifier) ? await importTypeScript(url, specifier) : await import(url);
+  } catch (error) {
+    if (error instanceof PluginLoadError) throw error;
+    const what = isMissing(error) ? 'cannot find' : 'cannot load';
+    throw new PluginLoadError(`${what} module "${specifier}" (${url}): ${reasonOf(error)}`, { cause: error });
+  }
+}
+
+/** Imports an installed package: first as installed beside the pipeline file, then beside heapstream. */
+async function importPackage(specifier: string, baseDir: string): Promise<unknown> {
+  let resolved: string | undefined;
+  try {
+    resolved = createRequire(join(baseDir, 'pipeline.yaml')).resolve(specifier);
+  } catch {
+    // ESM-only packages have no `require` entry; a plain import below still finds them.
+  }
+  try {
+    return resolved === undefined ? await import(specifier) : await import(pathToFileURL(resolved).href);
+  } catch (error) {
+    const what = isMissing(error) ? 'cannot find package' : 'cannot load package';
+    throw new PluginLoadError(`${what} "${specifier}": ${reasonOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Why a module export is not a usable processor definition, or undefined when it is one. The check is
+ * structural, so a plugin built against its own copy of heapstream or zod still loads.
+ */
+export function notAProcessor(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return `it is ${value === null ? 'null' : typeof value}`;
+  const def = value as Record<string, unknown>;
+  if (def.kind === 'source' || def.kind === 'sink') return `it is a ${def.kind} definition`;
+  if (def.kind !== 'processor') return 'it was not made with defineProcessor (no kind: "processor")';
+  if (typeof def.type !== 'string' || def.type === '') return 'it has no type name';
+  if (typeof def.create !== 'function') return 'it has no create function';
+  const config = def.config as { safeParse?: unknown; shape?: unknown } | null | undefined;
+  if (typeof config?.safeParse !== 'function' || typeof config.shape !== 'object') {
+    return 'its config is not a zod object schema (z.strictObject({...}))';
+  }
+  return undefined;
+}
+
+/**
+ * Imports the processor definition a `custom` processor names: `module` is a path (resolved against `baseDir`,
+ * the pipeline file's directory; `.ts` files are loaded through tsx) or an installed package name.
+ *
+ * @example
+ * const def = await importProcessorPlugin('./plugins/cost.ts', 'default', dirname(pipelineFile));
+ */
+export async function importProcessorPlugin(
+  specifier: string,
+  exportName: string,
+  baseDir: string,
+): Promise<ProcessorDefinition> {
+  const namespace = (
+    isPathSpecifier(specifier)
+      ? await importFile(specifier, baseDir)
+      : await importPackage(specifier, baseDir)
+  ) as Record<string, unknown>;
+  if (!(exportName in namespace)) {
+    const exports = Object.keys(namespace).filter((name) => name !== '__esModule');
+    const list = exports.length === 0 ? 'it exports nothing' : `its exports: ${exports.sort().join(', ')}`;
+    throw new PluginLoadError(`module "${specifier}" has no export "${exportName}"; ${list}`, {
+      at: 'export',
+    });
+  }
+  const value = namespace[exportName];
+  const reason = notAProcessor(value);
+  if (reason !== undefined) {
+    throw new PluginLoadError(
+      `export "${exportName}" of "${specifier}" is not a processor definition: ${reason}; ` +
+        'export one made with defineProcessor',
+      { at: 'export' },
+    );
+  }
+  return value as ProcessorDefinition;
+}
