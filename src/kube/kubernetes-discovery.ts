@@ -150,18 +150,14 @@ export class KubernetesDiscovery implements NodeDiscovery {
   }
 
   private readonly nodeStore: ReflectorStore = {
-    replace: (items) => {
-      const names = new Set<string>();
-      for (const item of items) names.add(this.upsertNode(item));
-      for (const name of [...this.known.keys()]) {
-        if (!names.has(name)) this.removeNode(name);
-      }
+    retain: (keys) => {
+      for (const name of [...this.known.keys()]) if (!keys.has(name)) this.removeNode(name);
     },
-    upsert: (item) => void this.upsertNode(item),
+    upsert: (item) => this.upsertNode(item),
     remove: (item) => this.removeNode(nameOf(item)),
   };
 
-  private upsertNode(item: KubeObject): string {
+  private upsertNode(item: KubeObject): void {
     const node = describeNode(item, {
       addressTypes: this.config.address_types,
       fallbackPort: this.ctx.defaultPort,
@@ -181,7 +177,6 @@ export class KubernetesDiscovery implements NodeDiscovery {
     } else if (before !== undefined && !wasScraped && this.scraped(node)) {
       this.logger.info({ node: node.name }, `kubernetes discovery: node ${node.name} is scraped again`);
     }
-    return node.name;
   }
 
   private removeNode(name: string): void {
@@ -225,7 +220,7 @@ function nameOf(item: KubeObject): string {
 
 function fanOut(...stores: ReflectorStore[]): ReflectorStore {
   return {
-    replace: (items) => stores.forEach((s) => s.replace(items)),
+    retain: (keys) => stores.forEach((s) => s.retain(keys)),
     upsert: (item) => stores.forEach((s) => s.upsert(item)),
     remove: (item) => stores.forEach((s) => s.remove(item)),
   };

@@ -67,16 +67,14 @@ export class MetadataCache implements MetadataProvider {
 
   /** Reflector store for `/api/v1/pods`. */
   readonly pods: ReflectorStore = {
-    replace: (items) => {
-      const seen = new Set<string>();
-      for (const item of items) seen.add(this.upsertPod(item));
+    retain: (keys) => {
       for (const [ns, byName] of this.podsByNamespace) {
         for (const pod of byName.values()) {
-          if (!seen.has(pod.uid)) this.deletePod(ns, pod.name);
+          if (!keys.has(`${ns}/${pod.name}`)) this.deletePod(ns, pod.name);
         }
       }
     },
-    upsert: (item) => void this.upsertPod(item),
+    upsert: (item) => this.upsertPod(item),
     remove: (item) => {
       const meta = metadataOf(item);
       this.deletePod(meta.namespace, meta.name);
@@ -85,20 +83,14 @@ export class MetadataCache implements MetadataProvider {
 
   /** Reflector store for `/api/v1/namespaces`. */
   readonly namespaceStore: ReflectorStore = {
-    replace: (items) => {
-      this.namespaces.clear();
-      for (const item of items) this.upsertNamespace(item);
-    },
+    retain: (keys) => retainKeys(this.namespaces, keys),
     upsert: (item) => this.upsertNamespace(item),
     remove: (item) => void this.namespaces.delete(metadataOf(item).name),
   };
 
   /** Reflector store for `/api/v1/nodes` (discovery feeds it from its own node watch). */
   readonly nodeStore: ReflectorStore = {
-    replace: (items) => {
-      this.nodes.clear();
-      for (const item of items) this.upsertNode(item);
-    },
+    retain: (keys) => retainKeys(this.nodes, keys),
     upsert: (item) => this.upsertNode(item),
     remove: (item) => void this.nodes.delete(metadataOf(item).name),
   };
@@ -141,7 +133,7 @@ export class MetadataCache implements MetadataProvider {
     };
   }
 
-  private upsertPod(item: KubeObject): string {
+  private upsertPod(item: KubeObject): void {
     const meta = metadataOf(item);
     const spec = (item.spec ?? {}) as { nodeName?: string; containers?: RawContainer[] };
     const status = (item.status ?? {}) as {
@@ -170,7 +162,6 @@ export class MetadataCache implements MetadataProvider {
     }
     byName.set(pod.name, pod);
     this.podCount++;
-    return pod.uid;
   }
 
   private deletePod(namespace: string, name: string): void {
@@ -245,9 +236,10 @@ export class MetadataCache implements MetadataProvider {
       byName.set(meta.name, owner === undefined ? null : Object.freeze(owner));
     };
     return {
-      replace: (items) => {
-        controllers.clear();
-        for (const item of items) upsert(item);
+      retain: (keys) => {
+        for (const [ns, byName] of controllers) {
+          for (const name of byName.keys()) if (!keys.has(`${ns}/${name}`)) byName.delete(name);
+        }
         this.ownersGeneration++;
       },
       upsert: (item) => {
@@ -343,6 +335,10 @@ function controllerOf(refs: RawMeta['ownerReferences']): OwnerRef | undefined {
   const ref = refs.find((r) => r.controller === true) ?? refs[0];
   if (ref?.kind === undefined || ref.name === undefined) return undefined;
   return { kind: ref.kind, name: ref.name };
+}
+
+function retainKeys(map: Map<string, unknown>, keys: ReadonlySet<string>): void {
+  for (const name of map.keys()) if (!keys.has(name)) map.delete(name);
 }
 
 function freezeLabels(labels: Record<string, string> | undefined): Labels {

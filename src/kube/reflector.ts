@@ -5,12 +5,23 @@ import { ApiError, causeChain, type ApiClient } from './api-client.js';
 /** Raw Kubernetes object as the API server sent it; stores keep only the fields they need. */
 export type KubeObject = Record<string, unknown>;
 
-/** Where a reflector puts what it lists and watches. */
+/**
+ * Where a reflector puts what it lists and watches. A (re-)list upserts page by page — so 150,000 pods never sit
+ * in memory as raw JSON all at once — then `retain` drops whatever the list no longer had.
+ */
 export interface ReflectorStore {
-  /** Replaces the whole content after a (re-)list: objects missing from `items` are gone. */
-  replace(items: readonly KubeObject[]): void;
   upsert(object: KubeObject): void;
   remove(object: KubeObject): void;
+  /** After a complete list: keeps only the objects whose key (`namespace/name`, or `name`) is in `keys`. */
+  retain(keys: ReadonlySet<string>): void;
+}
+
+/** The key `retain` gets for an object: `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(object: KubeObject): string {
+  const meta = (object.metadata ?? {}) as { name?: string; namespace?: string };
+  return meta.namespace === undefined || meta.namespace === ''
+    ? (meta.name ?? '')
+    : `${meta.namespace}/${meta.name ?? ''}`;
 }
 
 export interface ReflectorOptions {
@@ -113,7 +124,7 @@ export class Reflector {
   /** Lists every page, hands the whole set to the store, and returns the list's resourceVersion. */
   private async list(): Promise<string> {
     const { api, path, store } = this.options;
-    const items: KubeObject[] = [];
+    const keys = new Set<string>();
     let continueToken: string | undefined;
     let version = '';
     do {
@@ -122,11 +133,16 @@ export class Reflector {
       if (continueToken !== undefined) query.set('continue', continueToken);
       const page = await api.getJson(`${path}?${query.toString()}`, this.abort.signal);
       const meta = (page.metadata ?? {}) as { resourceVersion?: string; continue?: string };
-      if (Array.isArray(page.items)) for (const item of page.items) items.push(item as KubeObject);
+      if (Array.isArray(page.items)) {
+        for (const item of page.items as KubeObject[]) {
+          keys.add(objectKey(item));
+          store.upsert(item);
+        }
+      }
       version = meta.resourceVersion ?? version;
       continueToken = meta.continue === undefined || meta.continue === '' ? undefined : meta.continue;
     } while (continueToken !== undefined);
-    store.replace(items);
+    store.retain(keys);
     this.state = { synced: true, lists: this.state.lists + 1, lastListAt: this.options.clock.now() };
     return version;
   }
