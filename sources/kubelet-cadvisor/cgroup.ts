@@ -66,7 +66,8 @@ export function withType(base: Labels, type: string, extra?: Record<string, stri
  */
 export type SystemContainerNaming = 'cgroup' | 'summary' | 'none';
 
-const RUNTIME_SERVICES = new Set(['containerd', 'docker', 'crio', 'cri-o']);
+// `docker-daemon` is the alias old kubelets gave the runtime's cgroup.
+const RUNTIME_SERVICES = new Set(['containerd', 'docker', 'crio', 'cri-o', 'docker-daemon']);
 
 /**
  * The system container name of a cgroup under a naming mode, or undefined when the cgroup is left out. In

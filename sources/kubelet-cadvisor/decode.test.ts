@@ -192,6 +192,36 @@ describe('Kubernetes mapping (hand-made subcontainers array)', () => {
     expect(docker.values['cpu/usage']).toBe(300);
   });
 
+  it("with system_containers: summary, keeps only the kubelet's cgroups under the Summary API names", () => {
+    const payload = JSON.parse(SUBCONTAINERS) as unknown[];
+    payload.push(
+      {
+        name: '/kubepods',
+        spec: {},
+        stats: [{ timestamp: '2024-01-01T01:00:00Z', cpu: { usage: { total: 1 } } }],
+      },
+      { name: '/kubepods/burstable', spec: {}, stats: [{ timestamp: '2024-01-01T01:00:00Z' }] },
+      { name: '/system.slice/kubelet.service', spec: {}, stats: [{ timestamp: '2024-01-01T01:00:00Z' }] },
+    );
+    const keys = (naming: 'summary' | 'none' | 'cgroup') =>
+      decodeContainerInfos(payload, { name: 'n1' }, 'last', naming)
+        .filter((s) => s.type === 'sys_container')
+        .map((s) => s.key)
+        .sort();
+    expect(keys('summary')).toEqual([
+      'node:n1/container:docker-daemon',
+      'node:n1/container:kubelet',
+      'node:n1/container:pods',
+    ]);
+    expect(keys('none')).toEqual([]);
+    expect(keys('cgroup')).toEqual([
+      'node:n1/container:docker-daemon',
+      'node:n1/container:kubepods',
+      'node:n1/container:kubepods/burstable',
+      'node:n1/container:system.slice/kubelet.service',
+    ]);
+  });
+
   it('uses the POD container as the pod when there is no pod cgroup (Heapster)', () => {
     const payload = (JSON.parse(SUBCONTAINERS) as Array<{ name: string }>).filter(
       (c) => c.name !== '/kubepods/burstable/pod11111111-2222-3333-4444-555555555555',
