@@ -1,0 +1,20 @@
+import { defineProcessor } from '../../src/index.js';
+import { costAllocationConfig } from './config.js';
+import { costAllocation } from './cost-allocation.js';
+
+/**
+ * Cost allocation: CPU and memory of pods, priced per core-hour and GiB-hour, summed per team label, emitted
+ * once per cycle as a cluster batch with one set per team. Load it with `type: custom`.
+ *
+ * @example
+ * processors:
+ *   - type: custom
+ *     module: ./examples/cost-allocation/index.ts
+ *     config: { team_label: team, cpu_core_hour: 0.04, memory_gib_hour: 0.005 }
+ */
+export default defineProcessor({
+  type: 'cost_allocation',
+  description: 'Per cycle, a set per team with the cost of its pods’ CPU and memory.',
+  config: costAllocationConfig,
+  create: (config, ctx) => costAllocation(config, ctx.resolutionMs),
+});

@@ -1,0 +1,20 @@
+import { defineProcessor } from '../../src/index.js';
+import { topPodsConfig } from './config.js';
+import { topPods } from './top-pods.js';
+
+/**
+ * Top-N pods per namespace: per cycle, keeps only the N busiest pods of each namespace by a metric (and their
+ * containers), dropping the rest. Load it with `type: custom`.
+ *
+ * @example
+ * processors:
+ *   - type: custom
+ *     module: ./examples/top-pods/index.ts
+ *     config: { top: 3, metric: memory/working_set }
+ */
+export default defineProcessor({
+  type: 'top_pods',
+  description: 'Per cycle, keeps the N busiest pods of each namespace by a metric.',
+  config: topPodsConfig,
+  create: (config) => topPods(config),
+});
