@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom, of, toArray } from 'rxjs';
@@ -18,6 +20,7 @@ interface Seen {
   method: string;
   url: string;
   contentType: string | undefined;
+  authorization: string | undefined;
   body: string;
 }
 
@@ -35,6 +38,7 @@ describe('kubelet_cadvisor over HTTP on loopback', () => {
           method: req.method ?? '',
           url: req.url ?? '',
           contentType: req.headers['content-type'],
+          authorization: req.headers.authorization,
           body: Buffer.concat(chunks).toString('utf8'),
         });
         if (req.url === '/stats/container/') {
@@ -62,15 +66,20 @@ describe('kubelet_cadvisor over HTTP on loopback', () => {
   }
 
   it('POSTs the window body and emits the node batch, then the CycleEnd', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heapstream-cadvisor-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'secret-token\n');
     const events = await run({
       api: 'kubelet',
       scheme: 'http',
+      auth: { token_file: tokenFile },
       discovery: { static: [{ name: 'seed-node', address: '127.0.0.1', port }] },
-    });
+    }).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(seen).toHaveLength(1);
     const request = seen[0]!;
     expect(request.method).toBe('POST');
     expect(request.contentType).toBe('application/json');
+    expect(request.authorization).toBe('Bearer secret-token');
     const body = JSON.parse(request.body) as Record<string, unknown>;
     expect(body['containerName']).toBe('/');
     expect(body['subcontainers']).toBe(true);

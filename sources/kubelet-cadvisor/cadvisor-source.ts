@@ -1,7 +1,9 @@
 import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
 import type { SourceContext } from '../../src/engine/component.js';
 import type { Tick } from '../../src/engine/clock.js';
+import { ConfigError } from '../../src/errors.js';
 import { createDiscovery } from '../../src/kube/discovery.js';
+import { kubeletAccess } from '../../src/kube/kubelet-access.js';
 import { NodeScraper, parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import { cadvisorEndpoint, type CadvisorSourceConfig } from './config.js';
@@ -34,32 +36,53 @@ export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext)
       defaultPort: endpoint.port,
       provideMetadata: ctx.provideMetadata,
     });
-    const client = new JsonPostClient(
-      { scheme: endpoint.scheme, timeoutMs: config.timeout, maxResponseBytes: config.max_response_bytes },
-      ctx.clock,
-    );
     const numStats = config.samples === 'last' ? 1 : config.max_samples;
-    const scraper = new NodeScraper(ctx, config.concurrency, async (node, tick, signal) => {
-      const body = statsRequestBody(tick, ctx.resolutionMs, numStats);
-      const text = await client.post(node, endpoint.path, body, signal);
-      return decodeContainerInfos(
-        parseJsonBody(text, endpoint.path),
-        {
-          name: node.name,
-          ...(node.hostname === undefined ? {} : { hostname: node.hostname }),
-          ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
-        },
-        config.samples,
-        config.system_containers,
-      );
-    });
     return from(discovery.start()).pipe(
-      mergeMap(() => ctx.ticks),
-      mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
-      finalize(() => {
-        void client.close();
-        void discovery.stop();
+      mergeMap(() => {
+        if (config.api === 'cadvisor' && config.via === 'apiserver_proxy') {
+          throw new ConfigError([
+            'source.via: apiserver_proxy reaches kubelets only; use `api: kubelet` or `via: direct` for cAdvisor',
+          ]);
+        }
+        // The access (TLS, token, proxy) is known once discovery knows the cluster.
+        const access = kubeletAccess(
+          {
+            scheme: endpoint.scheme,
+            via: config.via,
+            ...(config.tls === undefined ? {} : { tls: config.tls }),
+            ...(config.auth === undefined ? {} : { auth: config.auth }),
+          },
+          discovery,
+          ctx,
+        );
+        const client = new JsonPostClient(
+          {
+            timeoutMs: config.timeout,
+            maxResponseBytes: config.max_response_bytes,
+            ...access,
+          },
+          ctx.clock,
+        );
+        const scraper = new NodeScraper(ctx, config.concurrency, async (node, tick, signal) => {
+          const body = statsRequestBody(tick, ctx.resolutionMs, numStats);
+          const text = await client.post(node, endpoint.path, body, signal);
+          return decodeContainerInfos(
+            parseJsonBody(text, endpoint.path),
+            {
+              name: node.name,
+              ...(node.hostname === undefined ? {} : { hostname: node.hostname }),
+              ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
+            },
+            config.samples,
+            config.system_containers,
+          );
+        });
+        return ctx.ticks.pipe(
+          mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
+          finalize(() => void client.close()),
+        );
       }),
+      finalize(() => void discovery.stop()),
     );
   });
 }

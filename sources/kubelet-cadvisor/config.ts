@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../src/config/duration.js';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
+import { kubeletAccessShape } from '../../src/kube/kubelet-access-config.js';
 
 /** The two cAdvisor v1 endpoints this source speaks: the kubelet's, and standalone cAdvisor's. */
 export const CADVISOR_APIS = ['kubelet', 'cadvisor'] as const;
@@ -56,6 +57,8 @@ export const cadvisorSourceConfig = z.strictObject({
     .min(1024)
     .default(64 * 1024 * 1024)
     .describe('A larger response fails that node with reason too_large.'),
+  // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
+  ...kubeletAccessShape,
 });
 
 export type CadvisorSourceConfig = z.output<typeof cadvisorSourceConfig>;

@@ -1,19 +1,18 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import type { Clock } from '../../src/engine/clock.js';
 import { ScrapeError } from '../../src/errors.js';
+import type { KubeletClientOptions } from '../../src/kube/kubelet-client.js';
 import type { NodeTarget } from '../../src/kube/node-target.js';
 import type { ScrapeFailureReason } from '../../src/model/types.js';
 
-export interface PostClientOptions {
-  readonly scheme: 'http' | 'https';
-  readonly timeoutMs: number;
-  readonly maxResponseBytes: number;
-}
+/** The KubeletClient's options: scheme, deadline, size limit, and the kubelet access (TLS, token, proxy). */
+export type PostClientOptions = KubeletClientOptions;
 
 /**
  * POSTs a JSON body to a kubelet or cAdvisor with a deadline and a size limit; every failure becomes a
  * ScrapeError with the same reasons as KubeletClient (timeout, http_status, connection, tls, too_large).
- * A sibling of src/kube/kubelet-client.ts, which only GETs.
+ * A sibling of src/kube/kubelet-client.ts, which only GETs; it takes the same options, so `kubeletAccess()`
+ * (TLS, bearer token, API-server proxy) applies unchanged.
  *
  * @example
  * const client = new JsonPostClient({ scheme: 'http', timeoutMs: 5000, maxResponseBytes: 64 << 20 }, clock);
@@ -26,17 +25,26 @@ export class JsonPostClient {
     private readonly options: PostClientOptions,
     private readonly clock: Clock,
   ) {
-    this.agent = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
+    this.agent = new Agent({
+      connections: options.connectionsPerNode ?? 1,
+      keepAliveTimeout: 60_000,
+      ...(options.tls === undefined ? {} : { connect: { ...options.tls } }),
+    });
   }
 
   async post(node: NodeTarget, path: string, body: string, signal?: AbortSignal): Promise<string> {
     const host = node.address.includes(':') ? `[${node.address}]` : node.address;
-    const url = `${this.options.scheme}://${host}:${node.port}${path}`;
+    const url =
+      this.options.proxy === undefined
+        ? `${this.options.scheme}://${host}:${node.port}${path}`
+        : `${this.options.proxy.server}/api/v1/nodes/${encodeURIComponent(node.name)}/proxy${path}`;
     const abort = new AbortController();
     const onOuterAbort = () => abort.abort();
     signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer = this.clock.scheduler.schedule(() => abort.abort(), this.options.timeoutMs);
     try {
+      const token = this.options.bearerToken?.();
+      const authorization = token === undefined ? await this.options.authorization?.() : `Bearer ${token}`;
       const response = await request(url, {
         method: 'POST',
         dispatcher: this.agent,
@@ -46,6 +54,7 @@ export class JsonPostClient {
           'content-type': 'application/json',
           accept: 'application/json',
           'user-agent': 'heapstream',
+          ...(authorization === undefined ? {} : { authorization }),
         },
       });
       if (response.statusCode !== 200) {
@@ -53,7 +62,7 @@ export class JsonPostClient {
         throw new ScrapeError(
           node.name,
           'http_status',
-          `POST ${url} answered ${response.statusCode}: ${text.trim().slice(0, 200)}`,
+          `POST ${url} answered ${response.statusCode}${explainStatus(response.statusCode, this.options)}: ${text.trim().slice(0, 200)}`,
         );
       }
       const chunks: Buffer[] = [];
@@ -94,6 +103,13 @@ export class JsonPostClient {
   async close(): Promise<void> {
     await this.agent.close();
   }
+}
+
+function explainStatus(status: number, options: PostClientOptions): string {
+  const using = options.credentialHint === undefined ? '' : `; using ${options.credentialHint}`;
+  if (status === 401) return ` (unauthorized: check the bearer token or client certificate${using})`;
+  if (status === 403) return ` (forbidden: check RBAC for nodes/stats and nodes/proxy${using})`;
+  return '';
 }
 
 function classify(err: unknown): ScrapeFailureReason {

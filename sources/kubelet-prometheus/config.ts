@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../src/config/duration.js';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
+import { kubeletAccessShape } from '../../src/kube/kubelet-access-config.js';
 
 export const PROMETHEUS_ENDPOINTS = { resource: '/metrics/resource', cadvisor: '/metrics/cadvisor' } as const;
 
@@ -42,6 +43,8 @@ export const prometheusSourceConfig = z.strictObject({
     .min(1024)
     .default(64 * 1024 * 1024)
     .describe('A larger response fails that node with reason too_large.'),
+  // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
+  ...kubeletAccessShape,
 });
 
 export type PrometheusSourceConfig = z.output<typeof prometheusSourceConfig>;
