@@ -21,3 +21,9 @@ export {
 } from './objects.js';
 export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './server.js';
 export { writeSimKubeconfig, type SimKubeconfigOptions } from './kubeconfig.js';
+export {
+  startSimulatedControlPlane,
+  type SimulatedControlPlane,
+  type SimulatedControlPlaneOptions,
+} from './control-plane.js';
+export { syntheticNamespaces, syntheticPodPages, type SyntheticClusterOptions } from './synthetic.js';
