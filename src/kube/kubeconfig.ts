@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
 import type { Clock } from '../engine/clock.js';
 import { rotatingTokenFile } from './token-file.js';
@@ -107,6 +106,8 @@ function inClusterAccess(
 }
 
 async function kubeconfigAccess(file: string, context: string | undefined): Promise<ClusterAccess> {
+  // Loaded on demand: client-node takes half a second to import, which static and simulated pipelines never need.
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(file);

@@ -92,11 +92,16 @@ export class Reflector {
         if (first) onFirstList();
         first = false;
         for (;;) {
+          const opened = this.options.clock.now();
           const outcome = await this.watch(version, () => (failures = 0));
           if (outcome.kind === 'gone') {
             logger.info({ path }, `${path}: watch resourceVersion expired (410 Gone); re-listing`);
             relistAtOnce = true;
             break;
+          }
+          // A server that ends every watch at once would otherwise be asked again in a tight loop.
+          if (outcome.events === 0 && this.options.clock.now() - opened < 1000) {
+            await sleep(backoff.initialMs, this.options.clock, this.abort.signal);
           }
           version = outcome.version;
         }
@@ -150,7 +155,7 @@ export class Reflector {
   private async watch(
     version: string,
     onHealthy: () => void,
-  ): Promise<{ kind: 'ended'; version: string } | { kind: 'gone' }> {
+  ): Promise<{ kind: 'ended'; version: string; events: number } | { kind: 'gone' }> {
     const { api, path, store } = this.options;
     const query = new URLSearchParams({
       watch: '1',
@@ -160,6 +165,7 @@ export class Reflector {
     });
     if (this.options.labelSelector !== undefined) query.set('labelSelector', this.options.labelSelector);
     let current = version;
+    let events = 0;
     for await (const event of api.watch(`${path}?${query.toString()}`, this.abort.signal)) {
       if (event.type === 'ERROR') {
         const status = event.object as { code?: number; message?: string };
@@ -170,11 +176,11 @@ export class Reflector {
       if (next !== undefined) current = next;
       if (event.type === 'ADDED' || event.type === 'MODIFIED') store.upsert(event.object);
       else if (event.type === 'DELETED') store.remove(event.object);
+      events++;
       onHealthy();
     }
     if (this.abort.signal.aborted) throw new ApiError(0, 'stopped');
-    onHealthy();
-    return { kind: 'ended', version: current };
+    return { kind: 'ended', version: current, events };
   }
 }
 
