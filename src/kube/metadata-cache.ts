@@ -22,10 +22,11 @@ interface CachedPod {
   uid: string;
   nodeName: string;
   labels: Labels;
-  startTime?: number;
+  // Always present (possibly undefined), so every pod has one hidden class with in-object fields.
+  startTime: number | undefined;
   containers: readonly ContainerSpecMeta[];
   restartCounts: Readonly<Record<string, number>>;
-  owner?: OwnerRef;
+  owner: OwnerRef | undefined;
   /** The pod's own controller reference (ReplicaSet, Job, StatefulSet…), before resolution. */
   controller: OwnerRef | undefined;
   /** The owners generation `owner` was resolved at. */
@@ -105,7 +106,9 @@ export class MetadataCache implements MetadataProvider {
     const pod = this.podsByNamespace.get(namespace)?.get(name);
     if (pod === undefined) return undefined;
     if (pod.resolvedAt !== this.ownersGeneration) this.resolveOwner(pod);
-    return pod;
+    // An absent owner or start time is an undefined field here rather than a missing key (one hidden class for
+    // every pod); readers test for undefined.
+    return pod as unknown as PodMeta;
   }
 
   namespace(name: string): NamespaceMeta | undefined {
@@ -142,10 +145,13 @@ export class MetadataCache implements MetadataProvider {
     };
     this.deletePod(meta.namespace, meta.name);
     const namespace = this.strings.intern(meta.namespace);
+    const started = status.startTime === undefined ? NaN : Date.parse(status.startTime);
     const pod: CachedPod = {
       namespace,
       name: meta.name,
       uid: meta.uid,
+      startTime: Number.isNaN(started) ? undefined : started,
+      owner: undefined,
       nodeName: this.strings.intern(spec.nodeName ?? ''),
       labels: this.shareLabels(meta.labels),
       containers: this.shareContainers(spec.containers ?? []),
@@ -153,8 +159,6 @@ export class MetadataCache implements MetadataProvider {
       controller: this.shareOwner(namespace, controllerOf(meta.ownerReferences)),
       resolvedAt: -1,
     };
-    const started = status.startTime === undefined ? NaN : Date.parse(status.startTime);
-    if (!Number.isNaN(started)) pod.startTime = started;
     let byName = this.podsByNamespace.get(namespace);
     if (byName === undefined) {
       byName = new Map();
@@ -182,7 +186,7 @@ export class MetadataCache implements MetadataProvider {
     pod.resolvedAt = this.ownersGeneration;
     const ref = pod.controller;
     if (ref === undefined) {
-      delete pod.owner;
+      pod.owner = undefined;
       return;
     }
     let owner: OwnerRef | undefined = ref;
