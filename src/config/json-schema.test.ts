@@ -62,6 +62,7 @@ describe('pipelineJsonSchema', () => {
       'source',
       'processors',
       'sinks',
+      'server',
       'log',
     ]);
   });
