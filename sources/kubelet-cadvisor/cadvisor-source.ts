@@ -1,14 +1,12 @@
-import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import { throwError, type Observable } from 'rxjs';
 import type { SourceContext } from '../../src/engine/component.js';
 import type { Tick } from '../../src/engine/clock.js';
 import { ConfigError } from '../../src/errors.js';
-import { createDiscovery } from '../../src/kube/discovery.js';
-import { kubeletAccess } from '../../src/kube/kubelet-access.js';
-import { NodeScraper, parseJsonBody } from '../../src/kube/node-scraper.js';
+import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
+import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import { cadvisorEndpoint, type CadvisorSourceConfig } from './config.js';
 import { decodeContainerInfos } from './decode.js';
-import { JsonPostClient } from './post-client.js';
 
 /**
  * The cAdvisor v1 request body for one cycle: the root container and all its subcontainers, samples in the
@@ -30,59 +28,25 @@ export function statsRequestBody(tick: Tick, resolutionMs: number, numStats: num
  * standalone cAdvisor's `/api/v1.3/subcontainers/`), emitting each node's batch as soon as it is decoded.
  */
 export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
-  return defer(() => {
-    const endpoint = cadvisorEndpoint(config);
-    const discovery = createDiscovery(config.discovery, {
-      defaultPort: endpoint.port,
-      provideMetadata: ctx.provideMetadata,
-    });
-    const numStats = config.samples === 'last' ? 1 : config.max_samples;
-    return from(discovery.start()).pipe(
-      mergeMap(() => {
-        if (config.api === 'cadvisor' && config.via === 'apiserver_proxy') {
-          throw new ConfigError([
-            'source.via: apiserver_proxy reaches kubelets only; use `api: kubelet` or `via: direct` for cAdvisor',
-          ]);
-        }
-        // The access (TLS, token, proxy) is known once discovery knows the cluster.
-        const access = kubeletAccess(
-          {
-            scheme: endpoint.scheme,
-            via: config.via,
-            ...(config.tls === undefined ? {} : { tls: config.tls }),
-            ...(config.auth === undefined ? {} : { auth: config.auth }),
-          },
-          discovery,
-          ctx,
-        );
-        const client = new JsonPostClient(
-          {
-            timeoutMs: config.timeout,
-            maxResponseBytes: config.max_response_bytes,
-            ...access,
-          },
-          ctx.clock,
-        );
-        const scraper = new NodeScraper(ctx, config.concurrency, async (node, tick, signal) => {
-          const body = statsRequestBody(tick, ctx.resolutionMs, numStats);
-          const text = await client.post(node, endpoint.path, body, signal);
-          return decodeContainerInfos(
-            parseJsonBody(text, endpoint.path),
-            {
-              name: node.name,
-              ...(node.hostname === undefined ? {} : { hostname: node.hostname }),
-              ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
-            },
-            config.samples,
-            config.system_containers,
-          );
-        });
-        return ctx.ticks.pipe(
-          mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
-          finalize(() => void client.close()),
-        );
-      }),
-      finalize(() => void discovery.stop()),
+  const endpoint = cadvisorEndpoint(config);
+  if (config.api === 'cadvisor' && config.via === 'apiserver_proxy') {
+    return throwError(
+      () =>
+        new ConfigError([
+          'source.via: apiserver_proxy reaches kubelets only; use `api: kubelet` or `via: direct` for cAdvisor',
+        ]),
+    );
+  }
+  const numStats = config.samples === 'last' ? 1 : config.max_samples;
+  const settings = { ...config, scheme: endpoint.scheme, port: endpoint.port };
+  return kubeletSource(settings, ctx, (client) => async (node, tick, signal) => {
+    const body = statsRequestBody(tick, ctx.resolutionMs, numStats);
+    const text = await client.post(node, endpoint.path, body, signal);
+    return decodeContainerInfos(
+      parseJsonBody(text, endpoint.path),
+      nodeInfo(node),
+      config.samples,
+      config.system_containers,
     );
   });
 }

@@ -1,8 +1,7 @@
-import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { SourceContext } from '../../src/engine/component.js';
-import { createDiscovery } from '../../src/kube/discovery.js';
-import { KubeletClient } from '../../src/kube/kubelet-client.js';
-import { NodeScraper, parseJsonBody } from '../../src/kube/node-scraper.js';
+import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
+import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import type { SummarySourceConfig } from './config.js';
 import { decodeSummary } from './decode.js';
@@ -12,30 +11,8 @@ import { decodeSummary } from './decode.js';
  * is decoded, so a slow kubelet delays only itself; the cycle's CycleEnd follows the last answer or timeout.
  */
 export function summarySource(config: SummarySourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
-  return defer(() => {
-    const discovery = createDiscovery(config.discovery, {
-      defaultPort: config.port,
-      provideMetadata: ctx.provideMetadata,
-    });
-    const client = new KubeletClient(
-      { scheme: config.scheme, timeoutMs: config.timeout, maxResponseBytes: config.max_response_bytes },
-      ctx.clock,
-    );
-    const scraper = new NodeScraper(ctx, config.concurrency, async (node, _tick, signal) => {
-      const text = await client.get(node, config.path, signal);
-      return decodeSummary(parseJsonBody(text, config.path), {
-        name: node.name,
-        ...(node.hostname === undefined ? {} : { hostname: node.hostname }),
-        ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
-      });
-    });
-    return from(discovery.start()).pipe(
-      mergeMap(() => ctx.ticks),
-      mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
-      finalize(() => {
-        void client.close();
-        void discovery.stop();
-      }),
-    );
+  return kubeletSource(config, ctx, (client) => async (node, _tick, signal) => {
+    const text = await client.get(node, config.path, signal);
+    return decodeSummary(parseJsonBody(text, config.path), nodeInfo(node));
   });
 }

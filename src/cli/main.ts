@@ -67,3 +67,6 @@ program
   });
 
 await program.parseAsync(process.argv);
+// Every command has finished its work and closed what it opened; exit now rather than wait for a library's
+// idle keep-alive timer to let the event loop drain.
+process.exit(process.exitCode ?? 0);

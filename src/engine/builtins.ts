@@ -1,8 +1,29 @@
-import kubeletSummary from '../../sources/kubelet-summary/index.js';
+import aggregate from '../../processors/aggregate/index.js';
+import filter from '../../processors/filter/index.js';
+import namespaceEnricher from '../../processors/namespace-enricher/index.js';
+import nodeEnricher from '../../processors/node-enricher/index.js';
+import podEnricher from '../../processors/pod-enricher/index.js';
+import rate from '../../processors/rate/index.js';
+import file from '../../sinks/file/index.js';
 import stdout from '../../sinks/stdout/index.js';
+import kubeletCadvisor from '../../sources/kubelet-cadvisor/index.js';
+import kubeletPrometheus from '../../sources/kubelet-prometheus/index.js';
+import kubeletSummary from '../../sources/kubelet-summary/index.js';
 import { Registry } from './registry.js';
 
 /** A registry holding every built-in source, processor and sink. */
 export function createBuiltinRegistry(): Registry {
-  return new Registry().register(kubeletSummary, stdout);
+  return new Registry().register(
+    kubeletSummary,
+    kubeletCadvisor,
+    kubeletPrometheus,
+    rate,
+    podEnricher,
+    namespaceEnricher,
+    nodeEnricher,
+    aggregate,
+    filter,
+    stdout,
+    file,
+  );
 }

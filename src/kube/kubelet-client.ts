@@ -49,7 +49,22 @@ export class KubeletClient {
     });
   }
 
-  async get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
+  get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
+    return this.send(node, 'GET', path, undefined, signal);
+  }
+
+  /** POSTs a JSON body, as the cAdvisor v1 API (`/stats/container/`) wants. */
+  post(node: NodeTarget, path: string, body: string, signal?: AbortSignal): Promise<string> {
+    return this.send(node, 'POST', path, body, signal);
+  }
+
+  private async send(
+    node: NodeTarget,
+    method: 'GET' | 'POST',
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
     const url =
       this.options.proxy === undefined
         ? `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`
@@ -62,28 +77,30 @@ export class KubeletClient {
       const token = this.options.bearerToken?.();
       const authorization = token === undefined ? await this.options.authorization?.() : `Bearer ${token}`;
       const response = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: this.agent,
         signal: abort.signal,
+        ...(body === undefined ? {} : { body }),
         headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           accept: 'application/json',
           'user-agent': 'heapstream',
           ...(authorization === undefined ? {} : { authorization }),
         },
       });
       if (response.statusCode !== 200) {
-        const body = await readLimited(response.body, 512).catch(() => '');
+        const detail = await readLimited(response.body, 512).catch(() => '');
         throw new ScrapeError(
           node.name,
           'http_status',
-          `GET ${url} answered ${response.statusCode}${explainStatus(response.statusCode, this.options)}: ${body.trim().slice(0, 200)}`,
+          `${method} ${url} answered ${response.statusCode}${explainStatus(response.statusCode, this.options)}: ${detail.trim().slice(0, 200)}`,
         );
       }
       return await readLimited(response.body, this.options.maxResponseBytes, () => {
         throw new ScrapeError(
           node.name,
           'too_large',
-          `GET ${url}: response exceeds max_response_bytes (${this.options.maxResponseBytes})`,
+          `${method} ${url}: response exceeds max_response_bytes (${this.options.maxResponseBytes})`,
         );
       });
     } catch (err) {
@@ -92,7 +109,7 @@ export class KubeletClient {
         throw new ScrapeError(
           node.name,
           'timeout',
-          `GET ${url} did not answer within ${this.options.timeoutMs} ms`,
+          `${method} ${url} did not answer within ${this.options.timeoutMs} ms`,
           {
             cause: err,
           },
@@ -100,7 +117,9 @@ export class KubeletClient {
       }
       const reason = classify(err);
       const hint = reason === 'tls' ? tlsHint(this.options) : '';
-      throw new ScrapeError(node.name, reason, `GET ${url} failed: ${describe(err)}${hint}`, { cause: err });
+      throw new ScrapeError(node.name, reason, `${method} ${url} failed: ${describe(err)}${hint}`, {
+        cause: err,
+      });
     } finally {
       timer.unsubscribe();
       signal?.removeEventListener('abort', onOuterAbort);

@@ -111,6 +111,8 @@ export const CATALOGUE: readonly MetricDescriptor[] = [
   metric('accelerator/duty_cycle', 'percent', 'gauge', 'int', 'Accelerator busy time, in percent.', {
     labeled: true,
   }),
+  metric('nodes_reporting', 'count', 'gauge', 'int', 'Nodes whose data a namespace or cluster set sums.'),
+  metric('nodes_expected', 'count', 'gauge', 'int', 'Nodes known in the cycle a namespace or cluster set sums.'),
   ...resources.flatMap((r) => [
     metric(
       `${r}/node_capacity`,

@@ -1,0 +1,82 @@
+import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
+import type { SourceContext } from '../engine/component.js';
+import type { PipelineEvent } from '../model/types.js';
+import { createDiscovery } from './discovery.js';
+import type { DiscoveryConfig } from './discovery-config.js';
+import { kubeletAccess } from './kubelet-access.js';
+import type { KubeletAccessConfig } from './kubelet-access-config.js';
+import { KubeletClient } from './kubelet-client.js';
+import { NodeScraper, type ScrapeNode } from './node-scraper.js';
+import type { NodeTarget } from './node-target.js';
+
+/** The keys every kubelet source shares: where nodes come from, how to reach them, and the scrape limits. */
+export interface KubeletSourceSettings {
+  readonly scheme: KubeletAccessConfig['scheme'];
+  readonly via: KubeletAccessConfig['via'];
+  readonly tls?: KubeletAccessConfig['tls'] | undefined;
+  readonly auth?: KubeletAccessConfig['auth'] | undefined;
+  readonly discovery: DiscoveryConfig;
+  /** Port for nodes whose discovery names none. */
+  readonly port: number;
+  readonly timeout: number;
+  readonly concurrency: number;
+  readonly max_response_bytes: number;
+}
+
+/**
+ * The life of a kubelet source: start discovery, build the client once the access (TLS, token, proxy) is
+ * known, scrape every node each tick with `scrapeWith(client)`, and stop both when unsubscribed. Each source
+ * only says how to fetch and decode one node.
+ *
+ * @example
+ * return kubeletSource(config, ctx, (client) => async (node, _tick, signal) =>
+ *   decodeSummary(parseJsonBody(await client.get(node, config.path, signal), config.path), nodeInfo(node)));
+ */
+export function kubeletSource(
+  settings: KubeletSourceSettings,
+  ctx: SourceContext,
+  scrapeWith: (client: KubeletClient) => ScrapeNode,
+): Observable<PipelineEvent> {
+  return defer(() => {
+    const discovery = createDiscovery(settings.discovery, {
+      defaultPort: settings.port,
+      provideMetadata: ctx.provideMetadata,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      telemetry: ctx.telemetry,
+    });
+    return from(discovery.start()).pipe(
+      mergeMap(() => {
+        const access = kubeletAccess(
+          {
+            scheme: settings.scheme,
+            via: settings.via,
+            ...(settings.tls === undefined ? {} : { tls: settings.tls }),
+            ...(settings.auth === undefined ? {} : { auth: settings.auth }),
+          },
+          discovery,
+          ctx,
+        );
+        const client = new KubeletClient(
+          { timeoutMs: settings.timeout, maxResponseBytes: settings.max_response_bytes, ...access },
+          ctx.clock,
+        );
+        const scraper = new NodeScraper(ctx, settings.concurrency, scrapeWith(client));
+        return ctx.ticks.pipe(
+          mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
+          finalize(() => void client.close()),
+        );
+      }),
+      finalize(() => void discovery.stop()),
+    );
+  });
+}
+
+/** The node's names as decoders want them: Heapster's nodename, hostname and host_id labels. */
+export function nodeInfo(node: NodeTarget): { name: string; hostname?: string; hostId?: string } {
+  return {
+    name: node.name,
+    ...(node.hostname === undefined ? {} : { hostname: node.hostname }),
+    ...(node.hostId === undefined ? {} : { hostId: node.hostId }),
+  };
+}
