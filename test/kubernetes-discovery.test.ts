@@ -206,7 +206,10 @@ describe('kubernetes discovery against the fake API server over HTTPS', () => {
     api.failNext('nodes', 500, 3);
     api.dropWatches();
     api.state.put('nodes', nodeObject({ name: 'n3', address: '127.0.1.3', port: 10250 }));
-    await eventually(() => /answered 500/.test(d.status().nodes?.lastError ?? ''), 'the 500 to show in status');
+    await eventually(
+      () => /answered 500/.test(d.status().nodes?.lastError ?? ''),
+      'the 500 to show in status',
+    );
     expect(d.status().nodes?.synced).toBe(false);
     await eventually(() => names(d).join() === 'n1,n3', 'recovery after three 500s');
     expect(api.requests('nodes', 'list')).toBeGreaterThanOrEqual(5);

@@ -112,7 +112,13 @@ export const CATALOGUE: readonly MetricDescriptor[] = [
     labeled: true,
   }),
   metric('nodes_reporting', 'count', 'gauge', 'int', 'Nodes whose data a namespace or cluster set sums.'),
-  metric('nodes_expected', 'count', 'gauge', 'int', 'Nodes known in the cycle a namespace or cluster set sums.'),
+  metric(
+    'nodes_expected',
+    'count',
+    'gauge',
+    'int',
+    'Nodes known in the cycle a namespace or cluster set sums.',
+  ),
   ...resources.flatMap((r) => [
     metric(
       `${r}/node_capacity`,
