@@ -25,6 +25,18 @@ export { createLogger, silentLogger, type Logger } from './engine/logger.js';
 export { systemClock, resolutionClock, type Clock, type Tick } from './engine/clock.js';
 export * from './engine/operators.js';
 export { duration, parseDuration } from './config/duration.js';
+export {
+  loadPipelineConfig,
+  loadPipelineConfigText,
+  parsePipelineConfig,
+  PreloadedPlugins,
+  type PipelineConfig,
+  type ComponentEntry,
+  type SinkEntry,
+  type LoadOptions,
+  type ParseOptions,
+  type PluginImporter,
+} from './config/index.js';
 export * from './model/index.js';
 export * from './errors.js';
 export type { MetadataProvider, PodMeta, NamespaceMeta, NodeMeta, ContainerSpecMeta } from './kube/metadata.js';

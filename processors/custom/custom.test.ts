@@ -299,3 +299,41 @@ describe('custom processor: a throwing plugin is isolated', () => {
     expect((await checkProcessorContract(op, {}, events)).problems).toEqual([]);
   });
 });
+
+describe('the complete example of docs/plugins.md', () => {
+  it('loads from YAML and adds per-node working set growth, forgetting a node gone for 3 cycles', async () => {
+    const config = await loadPipelineConfigText(
+      yaml(`  - type: custom\n    module: ./working-set-growth.ts\n    config: { evict_after_cycles: 3 }`),
+      pipelineFile,
+      registry(),
+      {},
+    );
+    const op = custom.create(resolvedOf(config.processors[0]?.config), testContext());
+    const capture = (version: string) =>
+      new URL(`../../../shared/fixtures/kubelet/${version}/stats-summary.json`, import.meta.url);
+    // The same node captured on Kubernetes 1.32, then on 1.34: three pods have the same name in both.
+    const out = await runProcessor(op, {}, [
+      summaryBatch(capture('nri-1.32'), { node: 'n', cycle: 1 }),
+      cycleEnd(1, 1),
+      summaryBatch(capture('nri-1.34'), { node: 'n', cycle: 2 }),
+      cycleEnd(2, 1),
+      cycleEnd(6, 1), // the node has been absent for 4 cycles: forgotten
+      summaryBatch(capture('nri-1.32'), { node: 'n', cycle: 7 }),
+      cycleEnd(7, 1),
+    ]);
+    const growth = (batch: MetricBatch | undefined) =>
+      Object.fromEntries(
+        (batch?.sets ?? [])
+          .filter((s) => s.values['memory/working_set_growth'] !== undefined)
+          .map((s) => [s.labels.pod_name, s.values['memory/working_set_growth']]),
+      );
+    const [first, second, third] = batches(out);
+    expect(growth(first)).toEqual({});
+    expect(growth(second)).toEqual({
+      'e2e-statefulset-0': 10_932_224 - 10_706_944,
+      // e2e-statefulset-1 shrank (10756096 → 10633216 B): below min_growth_bytes (0), so no growth.
+      'storage-provisioner': 12_902_400 - 10_379_264,
+    });
+    expect(growth(third)).toEqual({});
+  });
+});
