@@ -321,7 +321,7 @@ describe('the complete example of docs/plugins.md', () => {
       summaryBatch(capture('nri-1.32'), { node: 'n', cycle: 7 }),
       cycleEnd(7, 1),
     ]);
-    const growth = (batch: MetricBatch | undefined) =>
+    const growth = (batch: MetricBatch | undefined): Record<string, number | undefined> =>
       Object.fromEntries(
         (batch?.sets ?? [])
           .filter((s) => s.values['memory/working_set_growth'] !== undefined)
