@@ -103,6 +103,8 @@ const AGGREGATE_METRICS = [
   'ephemeral_storage/request',
   'ephemeral_storage/limit',
   'restart_count',
+  'nodes_reporting',
+  'nodes_expected',
 ];
 
 const METRICS_BY_TYPE: Readonly<Record<SetType, readonly string[]>> = {
