@@ -325,7 +325,10 @@ describe('the complete example of docs/plugins.md', () => {
       Object.fromEntries(
         (batch?.sets ?? [])
           .filter((s) => s.values['memory/working_set_growth'] !== undefined)
-          .map((s) => [s.labels.pod_name, s.values['memory/working_set_growth']]),
+          .map((s): [string, number | undefined] => [
+            s.labels.pod_name ?? '',
+            s.values['memory/working_set_growth'],
+          ]),
       );
     const [first, second, third] = batches(out);
     expect(growth(first)).toEqual({});
