@@ -47,17 +47,14 @@ program
   .option('--port <port>', 'port shared by every node (0 picks a free one)', (v) => Number(v), 10255)
   .option('--first-address <ip>', 'loopback address of the first node', '127.0.1.1')
   .option('--seed <n>', 'random seed for counter rates and restarts', (v) => Number(v), 1)
-  .action(
-    async (opts: {
-      nodes: number;
-      podsPerNode?: number;
-      port: number;
-      firstAddress: string;
-      seed: number;
-    }) => {
-      process.exitCode = await simulateCommand(opts);
-    },
-  );
+  .option('--restart-every <n>', 'mean scrapes between container restarts (0 = never)', (v) => Number(v))
+  .option(
+    '--control-plane',
+    'also start a fake API server and HTTPS kubelets, and write a kubeconfig for them',
+  )
+  .action(async (opts: Parameters<typeof simulateCommand>[0]) => {
+    process.exitCode = await simulateCommand(opts);
+  });
 
 program
   .command('schema')
