@@ -138,11 +138,17 @@ describe('custom processor: loading a TypeScript plugin named in pipeline.yaml',
 describe('custom processor: modules that cannot be used are config problems at module:', () => {
   it('a missing file', async () => {
     const problems = await problemsOf(yaml(`  - type: custom\n    module: ./no-such-plugin.ts`));
+    const missing = fileURLToPath(new URL('./testdata/no-such-plugin.ts', import.meta.url));
+    expect(problems).toEqual([
+      `${pipelineFile}:8:13 processors[0].module: cannot find module "./no-such-plugin.ts": no file at ${missing}`,
+    ]);
+  });
+
+  it('a module whose own import fails', async () => {
+    const problems = await problemsOf(yaml(`  - type: custom\n    module: ./broken-import.ts`));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(
-      new RegExp(
-        `^${pipelineFile}:8:13 processors\\[0\\]\\.module: cannot find module "\\./no-such-plugin\\.ts"`,
-      ),
+      /:8:13 processors\[0\]\.module: cannot load module "\.\/broken-import\.ts": .*does-not-exist/,
     );
   });
 

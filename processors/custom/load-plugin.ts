@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProcessorDefinition } from '../../src/engine/component.js';
 import { HeapstreamError } from '../../src/errors.js';
 
@@ -52,13 +53,15 @@ async function importTypeScript(url: string, specifier: string): Promise<unknown
 
 /** Imports a file plugin; TypeScript goes through tsx, which also maps `.js` imports to their `.ts` sources. */
 async function importFile(specifier: string, baseDir: string): Promise<unknown> {
-  const url = specifier.startsWith('file:') ? specifier : pathToFileURL(resolve(baseDir, specifier)).href;
+  const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolve(baseDir, specifier);
+  // Checked first so that "not found" means the plugin itself, not one of its own imports.
+  if (!existsSync(path)) throw new PluginLoadError(`cannot find module "${specifier}": no file at ${path}`);
+  const url = pathToFileURL(path).href;
   try {
     return TYPESCRIPT_FILE.test(specifier) ? await importTypeScript(url, specifier) : await import(url);
   } catch (error) {
     if (error instanceof PluginLoadError) throw error;
-    const what = isMissing(error) ? 'cannot find' : 'cannot load';
-    throw new PluginLoadError(`${what} module "${specifier}" (${url}): ${reasonOf(error)}`, { cause: error });
+    throw new PluginLoadError(`cannot load module "${specifier}": ${reasonOf(error)}`, { cause: error });
   }
 }
 
