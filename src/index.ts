@@ -39,5 +39,11 @@ export {
 } from './config/index.js';
 export * from './model/index.js';
 export * from './errors.js';
-export type { MetadataProvider, PodMeta, NamespaceMeta, NodeMeta, ContainerSpecMeta } from './kube/metadata.js';
+export type {
+  MetadataProvider,
+  PodMeta,
+  NamespaceMeta,
+  NodeMeta,
+  ContainerSpecMeta,
+} from './kube/metadata.js';
 export { staticMetadata } from './kube/metadata.js';
