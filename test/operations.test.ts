@@ -64,7 +64,7 @@ describe('self-metrics and readiness during a simulated run', () => {
     const config = parsePipelineConfig(yaml, 'ops.yaml', registry, {});
     const clock = systemClock();
     const pipeline = createPipeline(config, { registry, logger: silentLogger(), clock });
-    const health = new HealthChecker(pipeline.telemetry, clock, pipeline.sinkNames, {
+    const health = new HealthChecker(pipeline.telemetry, clock, () => pipeline.sinkNames, {
       maxCycleAgeMs: 3000,
       minNodeShare: 0.5,
       sinkWindowMs: 1500,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `heapstream` command. The only module that may exit the process.
 import { Command, InvalidArgumentError } from 'commander';
-import { runCommand } from './run.js';
+import { runCommand, type RunOptions } from './run.js';
 import { validateCommand } from './validate.js';
 import { simulateCommand } from './simulate.js';
 import { schemaCommand } from './schema.js';
@@ -25,7 +25,9 @@ program
   .option('-c, --config <file>', 'pipeline file', 'pipeline.yaml')
   .option('--cycles <n>', 'stop after this many cycles (then drain and close the sinks)', positiveInt)
   .option('--log-level <level>', 'override log.level (trace, debug, info, warn, error, silent)')
-  .action(async (opts: { config: string; cycles?: number; logLevel?: string }) => {
+  .option('-q, --quiet', 'no live status line on the terminal')
+  .option('--watch-config', 'reload the pipeline file when it changes (SIGHUP always reloads)')
+  .action(async (opts: RunOptions) => {
     process.exitCode = await runCommand(opts);
   });
 

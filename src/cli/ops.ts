@@ -5,16 +5,18 @@ import type { Logger } from '../engine/logger.js';
 import { startOpsServer, type OpsServer } from '../engine/ops-server.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { PrometheusExporter } from '../engine/prometheus.js';
+import type { Telemetry } from '../engine/telemetry.js';
 
 /** Starts /metrics, /livez and /readyz when the config has a `server` key; returns a stop function. */
 export async function startOps(
   config: PipelineConfig,
-  pipeline: Pipeline,
+  pipeline: () => Pipeline | undefined,
+  telemetry: Telemetry,
   clock: Clock,
   logger: Logger,
 ): Promise<() => Promise<void>> {
   if (config.server === undefined) return () => Promise.resolve();
-  const health = new HealthChecker(pipeline.telemetry, clock, pipeline.sinkNames, {
+  const health = new HealthChecker(telemetry, clock, () => pipeline()?.sinkNames ?? [], {
     maxCycleAgeMs: config.server.ready.max_cycle_age ?? 3 * config.resolutionMs,
     minNodeShare: config.server.ready.min_node_share,
     sinkWindowMs: config.server.ready.sink_window,
@@ -28,7 +30,7 @@ export async function startOps(
     server = await startOpsServer({
       address: config.server.address,
       port: config.server.port,
-      exporter: new PrometheusExporter(pipeline.telemetry),
+      exporter: new PrometheusExporter(telemetry),
       health,
     });
   } catch (err) {

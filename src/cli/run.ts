@@ -1,57 +1,97 @@
-import { loadPipelineConfig } from '../config/index.js';
+import { watch } from 'node:fs';
+import { loadPipelineConfig, type PipelineConfig } from '../config/index.js';
 import { createBuiltinRegistry } from '../engine/builtins.js';
 import { systemClock } from '../engine/clock.js';
-import { startOps } from './ops.js';
 import { createLogger } from '../engine/logger.js';
-import { createPipeline } from '../engine/pipeline.js';
+import type { Pipeline } from '../engine/pipeline.js';
+import { PipelineSupervisor } from '../engine/supervisor.js';
 import { ConfigError } from '../errors.js';
+import { startOps } from './ops.js';
+import { ProgressLine, readableLogStream } from './terminal.js';
+
+export interface RunOptions {
+  readonly config: string;
+  readonly cycles?: number;
+  readonly logLevel?: string;
+  readonly quiet?: boolean;
+  readonly watchConfig?: boolean;
+}
+
+function printProblems(file: string, err: ConfigError): void {
+  process.stderr.write(`${err.problems.join('\n')}\n${err.problems.length} problem(s) in ${file}\n`);
+}
 
 /**
- * `heapstream run`: builds the pipeline and runs it until SIGINT/SIGTERM or `--cycles`. The first signal stops
- * scraping and drains the sinks; a second one aborts in-flight work.
+ * `heapstream run`: runs the pipeline until SIGINT/SIGTERM or `--cycles`. The first signal stops scraping and
+ * drains the sinks; a second one aborts in-flight work. SIGHUP (or a change with --watch-config) reloads the
+ * file: a broken one is refused and the running pipeline goes on.
  */
-export async function runCommand(opts: {
-  config: string;
-  cycles?: number;
-  logLevel?: string;
-}): Promise<number> {
+export async function runCommand(opts: RunOptions): Promise<number> {
   const registry = createBuiltinRegistry();
-  let config;
+  const load = () => loadPipelineConfig(opts.config, registry);
+  let config: PipelineConfig;
   try {
-    config = await loadPipelineConfig(opts.config, registry);
+    config = await load();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(
-        `${err.problems.join('\n')}\n${err.problems.length} problem(s) in ${opts.config}\n`,
-      );
+      printProblems(opts.config, err);
       return 1;
     }
     throw err;
   }
-  const logger = createLogger({ level: opts.logLevel ?? config.log.level });
+
+  const hasStdoutSink = config.sinks.some((s) => s.type === 'stdout');
+  // The status line shares the terminal with nothing else: not with data on stdout, not in a log pipeline.
+  const progress: ProgressLine | undefined =
+    opts.quiet !== true && process.stderr.isTTY && !hasStdoutSink
+      ? new ProgressLine(process.stderr, (): Pipeline | undefined => supervisor.pipeline)
+      : undefined;
+  const logger = createLogger({
+    level: opts.logLevel ?? config.log.level,
+    ...(process.stderr.isTTY
+      ? { destination: readableLogStream(process.stderr, () => progress?.clear()) }
+      : {}),
+  });
   const clock = systemClock();
-  const pipeline = createPipeline(config, {
+  const supervisor: PipelineSupervisor = new PipelineSupervisor({
     registry,
     logger,
     clock,
     ...(opts.cycles === undefined ? {} : { cycles: opts.cycles }),
+    ...(progress === undefined ? {} : { onEvent: (event) => progress.observe(event) }),
   });
+  try {
+    supervisor.start(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      printProblems(opts.config, err);
+      return 1;
+    }
+    throw err;
+  }
+
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onStopSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
       logger.info({ signal }, 'stopping: no new cycles; draining sinks (signal again to abort)');
-      pipeline.stop();
+      supervisor.stop();
     } else {
       logger.warn({ signal }, 'aborting in-flight work');
-      pipeline.abort();
+      supervisor.abort();
     }
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const reload = () => {
+    logger.info({ config: opts.config }, 'reloading the config');
+    void supervisor.reload(load);
+  };
+  process.on('SIGINT', onStopSignal);
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGHUP', reload);
+  const watcher = opts.watchConfig === true ? watchFile(opts.config, reload) : undefined;
   // `heapstream run | head` closes stdout early: that is the reader's choice, not an error.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') pipeline.abort();
+    if (err.code === 'EPIPE') supervisor.abort();
   });
   logger.info(
     { config: opts.config, resolutionMs: config.resolutionMs, sinks: config.sinks.map((s) => s.name) },
@@ -59,15 +99,33 @@ export async function runCommand(opts: {
   );
   let stopOps: () => Promise<void> = () => Promise.resolve();
   try {
-    stopOps = await startOps(config, pipeline, clock, logger);
-    await pipeline.run();
+    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
+    const failed = await supervisor.done;
     logger.info('heapstream stopped');
-    return 0;
+    return failed ? 1 : 0;
   } catch (err) {
     logger.error({ err }, 'heapstream failed');
+    supervisor.abort();
     return 1;
   } finally {
+    watcher?.close();
+    progress?.clear();
     await stopOps();
     logger.flush();
   }
+}
+
+/** Calls `onChange` once per burst of changes to a file (editors write in several steps). */
+function watchFile(path: string, onChange: () => void): { close(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(path, () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 300);
+  });
+  return {
+    close: () => {
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
 }

@@ -27,7 +27,8 @@ export class HealthChecker {
   constructor(
     private readonly telemetry: Telemetry,
     private readonly clock: Clock,
-    private readonly sinks: readonly string[],
+    /** The sinks to check; a function because a reload may change them. */
+    private readonly sinks: () => readonly string[],
     private readonly options: HealthOptions,
   ) {
     this.lastLoopBeat = clock.now();
@@ -70,7 +71,7 @@ export class HealthChecker {
       ok: expected > 0 && share >= this.options.minNodeShare,
       detail: `${answered}/${expected} nodes answered the last cycle (need ${Math.round(this.options.minNodeShare * 100)}%)`,
     };
-    for (const sink of this.sinks) {
+    for (const sink of this.sinks()) {
       const lastOk = t.value('heapstream_sink_last_success_timestamp_seconds', { sink }) * 1000;
       const queued = t.value('heapstream_sink_queue_batches', { sink });
       const failing =

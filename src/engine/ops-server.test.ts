@@ -42,7 +42,7 @@ describe('self-metrics and health', () => {
   it('/readyz says why it is not ready, and turns ready once cycles and sinks are healthy', async () => {
     const t = new Telemetry();
     const clock = fakeClock(1_000_000);
-    const health = new HealthChecker(t, clock, ['lake'], options);
+    const health = new HealthChecker(t, clock, () => ['lake'], options);
     server = await startOpsServer({
       address: '127.0.0.1',
       port: 0,
@@ -84,7 +84,7 @@ describe('self-metrics and health', () => {
   it('/livez fails when the event loop stops beating, /metrics includes process metrics', async () => {
     const t = new Telemetry();
     const clock = fakeClock(0);
-    const health = new HealthChecker(t, clock, [], options);
+    const health = new HealthChecker(t, clock, () => [], options);
     server = await startOpsServer({
       address: '127.0.0.1',
       port: 0,

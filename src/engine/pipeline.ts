@@ -1,4 +1,4 @@
-import { Subject, filter, take, takeUntil, type Observable } from 'rxjs';
+import { ReplaySubject, filter, take, takeUntil, type Observable } from 'rxjs';
 import type { PipelineConfig } from '../config/index.js';
 import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
@@ -21,6 +21,8 @@ export interface PipelineOptions {
   readonly immediateFirstCycle?: boolean;
   /** Metadata for enrichers when the source's discovery provides none (tests, embedders). */
   readonly metadata?: MetadataProvider;
+  /** Sees every event that leaves the processors (e.g. the CLI's progress line). */
+  readonly onEvent?: (event: PipelineEvent) => void;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface PipelineOptions {
 export interface Pipeline {
   readonly telemetry: Telemetry;
   readonly sinkNames: readonly string[];
-  /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. */
+  /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. Idempotent. */
   run(): Promise<void>;
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
@@ -46,7 +48,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const clock = options.clock ?? systemClock();
   const telemetry = options.telemetry ?? new Telemetry();
   const abort = new AbortController();
-  const stop$ = new Subject<void>();
+  // Replayed, so a stop() that comes before run() still stops it.
+  const stop$ = new ReplaySubject<void>(1);
   let metadata: MetadataProvider = options.metadata ?? NO_METADATA;
   // Components hold this delegate, so metadata that discovery provides later reaches every enricher.
   const metadataDelegate: MetadataProvider = {
@@ -107,12 +110,14 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);
+  let running: Promise<void> | undefined;
 
   return {
     telemetry,
     sinkNames: runners.map((r) => r.name),
+    // Memoized: callers may await the same run (a reload waits for the old pipeline to drain).
     run: () =>
-      new Promise<void>((resolve, reject) => {
+      (running ??= new Promise<void>((resolve, reject) => {
         let failure: unknown;
         const finish = () => {
           Promise.all(runners.map((r) => r.close())).then(
@@ -123,6 +128,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         events$.subscribe({
           next: (event) => {
             observe(event);
+            options.onEvent?.(event);
             for (const runner of runners) runner.accept(event);
           },
           error: (err: unknown) => {
@@ -132,7 +138,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
           },
           complete: finish,
         });
-      }),
+      })),
     stop: () => stop$.next(),
     abort: () => {
       stop$.next();

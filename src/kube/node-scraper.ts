@@ -6,7 +6,7 @@ import { DecodeError, ScrapeError } from '../errors.js';
 import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
 import type { NodeTarget } from './node-target.js';
 
-type ScrapeOutcome = { ok: true; batch: NodeBatch } | { ok: false; failure: NodeFailure };
+type ScrapeOutcome = { ok: true; batch: NodeBatch; ms: number } | { ok: false; failure: NodeFailure };
 
 /** Fetches and decodes one node; throws ScrapeError or DecodeError. Shared by every kubelet source. */
 export type ScrapeNode = (node: NodeTarget, tick: Tick, signal: AbortSignal) => Promise<MetricSet[]>;
@@ -49,11 +49,14 @@ export class NodeScraper {
     const started = this.ctx.clock.now();
     const failures: NodeFailure[] = [];
     let answered = 0;
+    let slowest: { node: string; ms: number } | undefined;
     const batches = from(nodes).pipe(
       mergeMap((node) => from(this.scrape(node, tick)), this.concurrency),
       mergeMap((outcome): Observable<PipelineEvent> => {
         if (outcome.ok) {
           answered++;
+          if (slowest === undefined || outcome.ms > slowest.ms)
+            slowest = { node: outcome.batch.node, ms: outcome.ms };
           return of(outcome.batch);
         }
         failures.push(outcome.failure);
@@ -69,6 +72,7 @@ export class NodeScraper {
         nodesAnswered: answered,
         failures,
         durationMs: this.ctx.clock.now() - started,
+        ...(slowest === undefined ? {} : { slowest }),
       };
       return of(mark);
     });
@@ -85,9 +89,11 @@ export class NodeScraper {
       const sets = await this.scrapeNode(node, tick, this.ctx.signal);
       this.okScrapes.inc();
       this.recovered(node);
-      this.duration.observe((this.ctx.clock.now() - started) / 1000);
+      const ms = this.ctx.clock.now() - started;
+      this.duration.observe(ms / 1000);
       return {
         ok: true,
+        ms,
         batch: {
           kind: 'batch',
           scope: 'node',

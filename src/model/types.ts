@@ -66,6 +66,8 @@ export interface CycleEnd {
   readonly failures: readonly NodeFailure[];
   /** Wall-clock ms from the tick to the last node's answer. */
   readonly durationMs: number;
+  /** The node that took longest to answer, and how long (ms); absent when none answered. */
+  readonly slowest?: { readonly node: string; readonly ms: number };
 }
 
 export type PipelineEvent = MetricBatch | CycleEnd;

@@ -1,0 +1,103 @@
+import { from, mergeMap } from 'rxjs';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { parsePipelineConfig } from '../src/config/index.js';
+import { defineSource } from '../src/engine/component.js';
+import { silentLogger } from '../src/engine/logger.js';
+import { Registry } from '../src/engine/registry.js';
+import { PipelineSupervisor } from '../src/engine/supervisor.js';
+import { ConfigError } from '../src/errors.js';
+import type { PipelineEvent } from '../src/model/types.js';
+import { collectingSink } from '../src/testing/collecting-sink.js';
+
+// A source that emits one node batch and one cycle end per tick, named by its `label`, so a test can tell which
+// pipeline produced what.
+const labelled = defineSource({
+  type: 'labelled',
+  description: 'one set per tick, labelled',
+  config: z.strictObject({ label: z.string() }),
+  create: (config, ctx) =>
+    ctx.ticks.pipe(
+      mergeMap((tick) =>
+        from<PipelineEvent[]>([
+          {
+            kind: 'batch',
+            scope: 'node',
+            node: 'n1',
+            cycle: tick.cycle,
+            timestamp: tick.time,
+            sets: [
+              {
+                type: 'node',
+                key: 'node:n1',
+                labels: { type: 'node', origin: config.label },
+                values: {},
+                labeled: [],
+                scrapeTime: tick.time,
+                startTime: 0,
+              },
+            ],
+          },
+          {
+            kind: 'cycle_end',
+            cycle: tick.cycle,
+            timestamp: tick.time,
+            nodesExpected: 1,
+            nodesAnswered: 1,
+            failures: [],
+            durationMs: 0,
+          },
+        ]),
+      ),
+    ),
+});
+
+const file = (label: string) =>
+  `resolution: 1s\nsource: { type: labelled, label: ${label} }\nsinks:\n  out: { type: collect }\n`;
+
+describe('reload', () => {
+  it('refuses a broken config and keeps the old pipeline; swaps to a valid one', async () => {
+    const { definition, collected } = collectingSink();
+    const registry = new Registry().register(labelled, definition);
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(parsePipelineConfig(file('first'), 'p.yaml', registry, {}));
+    const first = supervisor.pipeline;
+    await new Promise((r) => setTimeout(r, 1200));
+
+    await supervisor.reload(() =>
+      Promise.resolve().then(() =>
+        parsePipelineConfig('resolution: soon\n' + file('broken'), 'p.yaml', registry, {}),
+      ),
+    );
+    expect(supervisor.pipeline).toBe(first);
+    expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'invalid' })).toBe(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const origins = () => collected.batches.map((b) => b.sets[0]?.labels.origin);
+    expect(origins().filter((o) => o === 'first').length).toBeGreaterThanOrEqual(2);
+
+    await supervisor.reload(() =>
+      Promise.resolve(parsePipelineConfig(file('second'), 'p.yaml', registry, {})),
+    );
+    expect(supervisor.pipeline).not.toBe(first);
+    await new Promise((r) => setTimeout(r, 1100));
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+    expect(origins()).toContain('second');
+    // Once the second pipeline ran, the first produced nothing more.
+    const firstSecond = origins().indexOf('second');
+    expect(
+      origins()
+        .slice(firstSecond)
+        .every((o) => o === 'second'),
+    ).toBe(true);
+    expect(collected.closed).toBe(2);
+    expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
+  });
+
+  it('a broken file is a ConfigError, which is what the supervisor refuses', () => {
+    const registry = new Registry().register(labelled, collectingSink().definition);
+    expect(() => parsePipelineConfig('resolution: soon\n' + file('x'), 'p.yaml', registry, {})).toThrow(
+      ConfigError,
+    );
+  });
+});
