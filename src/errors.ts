@@ -21,8 +21,17 @@ export class ConfigError extends HeapstreamError {
   }
 }
 
-/** A failure that may succeed on a later attempt (connection refused, timeout, 503). */
-export class RetryableError extends HeapstreamError {}
+/**
+ * A failure that may succeed on a later attempt (connection refused, timeout, 503). `retryAfterMs` is the
+ * wait the server asked for (HTTP Retry-After), when it asked.
+ */
+export class RetryableError extends HeapstreamError {
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
 
 /** A failure that will fail again the same way (400, schema mismatch, message too large). */
 export class PermanentError extends HeapstreamError {}

@@ -1,0 +1,200 @@
+import type { ComponentContext, Sink } from '../../src/engine/component.js';
+import { readSecret } from '../../src/config/secrets.js';
+import { HeapstreamError, PermanentError, RetryableError } from '../../src/errors.js';
+import type { MetricBatch } from '../../src/model/types.js';
+import type { InfluxSinkConfig } from './config.js';
+import { LineProtocolEncoder, type Chunk } from './encode.js';
+import {
+  describeRejection,
+  isLineRejection,
+  responseError,
+  serverMessage,
+  shortMessage,
+  type Rejection,
+} from './responses.js';
+import { v1Target, v2Target, type WriteTarget } from './targets.js';
+
+/** Where a batch is, across the runner's retries: its bodies are built once and resent from the failed one. */
+interface Progress {
+  readonly chunks: readonly Chunk[];
+  next: number;
+  readonly rejections: Rejection[];
+}
+
+/** Builds the write target the config names, reading `*_file` secrets relative to the pipeline file. */
+export function targetFor(config: InfluxSinkConfig, baseDir: string): WriteTarget {
+  if (config.api === 'v1') {
+    return v1Target({
+      url: config.url,
+      database: config.database ?? 'k8s',
+      retentionPolicy: config.retention_policy,
+      username: config.username,
+      password: readSecret(config.password, config.password_file, baseDir, 'password'),
+      createDatabase: config.create_database,
+      precision: config.precision,
+      gzip: config.gzip,
+      timeoutMs: config.timeout,
+    });
+  }
+  return v2Target({
+    url: config.url,
+    org: config.org,
+    bucket: config.bucket as string,
+    token: readSecret(config.token, config.token_file, baseDir, 'token'),
+    precision: config.precision,
+    gzip: config.gzip,
+    timeoutMs: config.timeout,
+  });
+}
+
+/**
+ * The InfluxDB sink: encodes each batch to line protocol and posts it in bodies bounded by `batch.max_lines`
+ * and `batch.max_bytes`. A write resolves once every body is accepted. Refused connections, timeouts, 408,
+ * 429 and 5xx are RetryableError (with the server's Retry-After, which the sink also honours itself by not
+ * posting before then); lines InfluxDB rejects (400 partial write) are reported with a sample as a
+ * PermanentError once the rest of the batch is written; bad credentials and a missing database are
+ * PermanentError at once.
+ *
+ * @example
+ * const sink = influxSink(influxSinkConfig.parse({ url: 'http://127.0.0.1:8086', api: 'v1' }), ctx);
+ * await sink.connect?.(); await sink.write(batch); await sink.close();
+ */
+export function influxSink(
+  config: InfluxSinkConfig,
+  ctx: ComponentContext,
+  target: WriteTarget = targetFor(config, ctx.baseDir),
+): Sink {
+  const encoder = new LineProtocolEncoder({
+    schema: config.schema,
+    clusterName: config.cluster_name,
+    precision: config.precision,
+    maxLines: config.batch.max_lines,
+    maxBytes: config.batch.max_bytes,
+    disableCounterMetrics: config.disable_counter_metrics,
+  });
+  const progress = new WeakMap<MetricBatch, Progress>();
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
+  let notBefore = 0;
+
+  const labels = { sink: ctx.name };
+  const t = ctx.telemetry;
+  t.describe('heapstream_influxdb_lines_written_total', 'Lines InfluxDB accepted.');
+  t.describe(
+    'heapstream_influxdb_bytes_written_total',
+    'Uncompressed line-protocol bytes InfluxDB accepted.',
+  );
+  t.describe(
+    'heapstream_influxdb_requests_total',
+    'Write requests, by HTTP status (`error` when none came).',
+  );
+  t.describe('heapstream_influxdb_rejected_lines_total', 'Lines InfluxDB refused in a partial write.');
+  t.describe(
+    'heapstream_influxdb_skipped_values_total',
+    'Values not written because they are NaN or infinite.',
+  );
+  const linesWritten = t.counter('heapstream_influxdb_lines_written_total', labels);
+  const bytesWritten = t.counter('heapstream_influxdb_bytes_written_total', labels);
+  const rejectedLines = t.counter('heapstream_influxdb_rejected_lines_total', labels);
+  const skippedValues = t.counter('heapstream_influxdb_skipped_values_total', labels);
+  const requests = new Map<string, { inc(by?: number): void }>();
+  const countRequest = (status: string): void => {
+    let counter = requests.get(status);
+    if (counter === undefined) {
+      counter = t.counter('heapstream_influxdb_requests_total', { ...labels, status });
+      requests.set(status, counter);
+    }
+    counter.inc();
+  };
+
+  function transportError(error: unknown, what: string): RetryableError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new RetryableError(`sink ${ctx.name}: ${what} ${target.description} failed: ${reason}`, {
+      cause: error,
+    });
+  }
+
+  function progressOf(batch: MetricBatch): Progress {
+    let state = progress.get(batch);
+    if (state === undefined) {
+      const encoded = encoder.encode(batch);
+      if (encoded.skipped > 0) skippedValues.inc(encoded.skipped);
+      state = { chunks: encoded.chunks, next: 0, rejections: [] };
+      progress.set(batch, state);
+    }
+    return state;
+  }
+
+  function rejectionError(state: Progress): PermanentError {
+    let dropped = 0;
+    for (const r of state.rejections) dropped += r.dropped;
+    const first = state.rejections[0] as Rejection;
+    const total = state.chunks.reduce((n, c) => n + c.lines, 0);
+    return new PermanentError(
+      `sink ${ctx.name}: ${target.description} rejected ${dropped} of ${total} lines (${shortMessage(first.message)}); ` +
+        `sample: ${first.sample.join(' | ')}`,
+    );
+  }
+
+  return {
+    async connect() {
+      let failed;
+      try {
+        failed = await target.connect();
+      } catch (error) {
+        throw transportError(error, 'connecting to');
+      }
+      if (failed !== undefined) throw responseError(ctx.name, target.description, failed, ctx.clock.now());
+    },
+
+    async write(batch) {
+      if (closed !== undefined) throw new PermanentError(`sink ${ctx.name}: write after close`);
+      const wait = notBefore - ctx.clock.now();
+      if (wait > 0) {
+        throw new RetryableError(`sink ${ctx.name}: ${target.description} asked to wait ${wait} ms more`, {
+          retryAfterMs: wait,
+        });
+      }
+      const state = progressOf(batch);
+      while (state.next < state.chunks.length) {
+        const chunk = state.chunks[state.next] as Chunk;
+        let failed;
+        try {
+          failed = await target.post(chunk.body, closing.signal);
+        } catch (error) {
+          countRequest('error');
+          throw error instanceof HeapstreamError ? error : transportError(error, 'writing to');
+        }
+        countRequest(failed === undefined ? '2xx' : String(failed.status));
+        if (failed === undefined) {
+          linesWritten.inc(chunk.lines);
+          bytesWritten.inc(chunk.bytes);
+        } else if (isLineRejection(failed.status, serverMessage(failed.body))) {
+          const rejection = describeRejection(serverMessage(failed.body), chunk.body, chunk.lines);
+          state.rejections.push(rejection);
+          rejectedLines.inc(rejection.dropped);
+          linesWritten.inc(Math.max(0, chunk.lines - rejection.dropped));
+        } else {
+          const error = responseError(ctx.name, target.description, failed, ctx.clock.now());
+          if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
+            notBefore = ctx.clock.now() + error.retryAfterMs;
+          }
+          // A permanent failure will not change on a retry: forget the batch's bodies with it.
+          if (error instanceof PermanentError) progress.delete(batch);
+          throw error;
+        }
+        state.next++;
+      }
+      progress.delete(batch);
+      if (state.rejections.length > 0) throw rejectionError(state);
+    },
+
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        await target.close();
+      })();
+      return closed;
+    },
+  };
+}
