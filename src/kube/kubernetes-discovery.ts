@@ -103,7 +103,19 @@ export class KubernetesDiscovery implements NodeDiscovery {
 
   nodes(): readonly NodeTarget[] {
     if (this.dirty) this.rebuild();
+    this.reportCacheSize();
     return this.targets;
+  }
+
+  /** Called once per cycle (with `nodes()`), which is often enough for a size gauge. */
+  private reportCacheSize(): void {
+    const t = this.ctx.telemetry;
+    if (t === undefined || this.metadataCache === undefined) return;
+    t.describe('heapstream_metadata_objects', 'Objects held by the metadata cache, by kind.');
+    const stats = this.metadataCache.stats();
+    t.gauge('heapstream_metadata_objects', { kind: 'pod' }).set(stats.pods);
+    t.gauge('heapstream_metadata_objects', { kind: 'namespace' }).set(stats.namespaces);
+    t.gauge('heapstream_metadata_objects', { kind: 'node' }).set(stats.nodes);
   }
 
   /** Nodes known but not scraped, and why; refreshed with `nodes()`. */
@@ -144,6 +156,7 @@ export class KubernetesDiscovery implements NodeDiscovery {
       clock: this.clock,
       logger: this.logger,
       backoff: { initialMs: this.config.retry_backoff, maxMs: this.config.retry_backoff_max },
+      ...(this.ctx.telemetry === undefined ? {} : { telemetry: this.ctx.telemetry }),
       ...(labelSelector === undefined ? {} : { labelSelector }),
     });
     this.reflectors.push({ what, reflector });

@@ -1,3 +1,4 @@
+import type { Telemetry } from '../engine/telemetry.js';
 import type { Clock } from '../engine/clock.js';
 import type { Logger } from '../engine/logger.js';
 import { ApiError, causeChain, type ApiClient } from './api-client.js';
@@ -33,6 +34,8 @@ export interface ReflectorOptions {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Counts re-lists in `heapstream_watch_restarts_total{path,reason}` when given. */
+  readonly telemetry?: Telemetry;
   /** How long the server keeps one watch open before we re-watch from the last resourceVersion. */
   readonly watchTimeoutSeconds?: number;
   readonly pageSize?: number;
@@ -96,6 +99,7 @@ export class Reflector {
           const outcome = await this.watch(version, () => (failures = 0));
           if (outcome.kind === 'gone') {
             logger.info({ path }, `${path}: watch resourceVersion expired (410 Gone); re-listing`);
+            this.countRestart('gone');
             relistAtOnce = true;
             break;
           }
@@ -108,8 +112,10 @@ export class Reflector {
       } catch (err) {
         if (this.abort.signal.aborted) return;
         if (err instanceof ApiError && err.status === 410) {
+          this.countRestart('gone');
           relistAtOnce = true;
         } else {
+          this.countRestart('error');
           const message = causeChain(err);
           this.state = { ...this.state, synced: false, lastError: message };
           if (first && err instanceof ApiError && (err.status === 401 || err.status === 403)) {
@@ -124,6 +130,12 @@ export class Reflector {
       }
       if (relistAtOnce) this.state = { ...this.state, synced: false };
     }
+  }
+
+  private countRestart(reason: 'gone' | 'error'): void {
+    this.options.telemetry
+      ?.counter('heapstream_watch_restarts_total', { path: this.options.path, reason })
+      .inc();
   }
 
   /** Lists every page, hands the whole set to the store, and returns the list's resourceVersion. */
