@@ -1,0 +1,13 @@
+import { defineSink } from '../../src/engine/component.js';
+import { kafkaSinkConfig } from './config.js';
+import { kafkaSink } from './kafka-sink.js';
+
+/** `type: kafka` — metric sets to Kafka as JSON: per set, per value (Heapster's format) or per batch. */
+export default defineSink({
+  type: 'kafka',
+  description:
+    'Produces metric sets to Kafka as JSON: one message per set, per value (Heapster format) or per batch; ' +
+    'idempotent producer, acks from all in-sync replicas, SASL and TLS.',
+  config: kafkaSinkConfig,
+  create: (config, ctx) => kafkaSink(config, ctx),
+});
