@@ -191,7 +191,7 @@ function sortedTagsJson(labels: Labels, own: Labels | undefined): string {
   let out = '{';
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
-    const value = own?.[name] ?? (labels[name]);
+    const value = own?.[name] ?? labels[name] ?? '';
     if (i > 0) out += ',';
     out += goJsonString(name) + ':' + goJsonString(value);
   }
