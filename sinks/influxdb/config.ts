@@ -82,6 +82,12 @@ export const influxSinkConfig = z
       .prefault({}),
     gzip: z.boolean().default(true).describe('Compress request bodies of 1 KiB or more with gzip.'),
     timeout: duration().prefault('10s').describe('Timeout of one HTTP request.'),
+    exclude_tags: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Labels never written as tags, beyond namespace_id, pod_id, hostname and host_id (always left out). [workload_kind, workload_name] gives exactly Heapster’s tags.',
+      ),
     disable_counter_metrics: z
       .boolean()
       .default(false)

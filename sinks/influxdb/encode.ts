@@ -21,6 +21,8 @@ export interface EncoderOptions {
   readonly maxBytes: number;
   /** Heapster's `disable_counter_metrics`: leave out the cumulative counters that have a rate. */
   readonly disableCounterMetrics: boolean;
+  /** Labels never written as tags, beyond the ones Heapster always left out. */
+  readonly excludeTags?: readonly string[];
 }
 
 /** One request body: whole lines, each ending in `\n`. */
@@ -39,13 +41,14 @@ export interface EncodedBatch {
 }
 
 /** Labels Heapster's InfluxDB sink never wrote: uids and host identity that only add series cardinality. */
-const EXCLUDED_LABELS: ReadonlySet<string> = new Set([
+const HEAPSTER_EXCLUDED: readonly string[] = [
   LABEL.namespaceId,
   LABEL.podId,
   LABEL.hostname,
   LABEL.hostId,
+  // Replaced by the configured cluster name.
   'cluster_name',
-]);
+];
 
 /** How one metric name is written; computed once per name and kept for the life of the sink. */
 interface NameInfo {
@@ -118,9 +121,11 @@ class ChunkBuilder {
 export class LineProtocolEncoder {
   private readonly names = new Map<string, NameInfo>();
   private readonly clusterPart: string;
+  private readonly excluded: ReadonlySet<string>;
 
   constructor(private readonly options: EncoderOptions) {
     this.clusterPart = ',cluster_name=' + escapeTag(options.clusterName);
+    this.excluded = new Set([...HEAPSTER_EXCLUDED, ...(options.excludeTags ?? [])]);
   }
 
   encode(batch: MetricBatch): EncodedBatch {
@@ -168,7 +173,7 @@ export class LineProtocolEncoder {
       // Values of one filesystem or device usually share their labels object: merge the tags once for them.
       if (labeled.labels !== lastLabels) {
         lastLabels = labeled.labels;
-        lastTags = mergeTags(tags, labeled.labels);
+        lastTags = mergeTags(tags, labeled.labels, this.excluded);
         lastBytes = utf8Length(lastTags);
       }
       const text = info.isInt ? formatInteger(labeled.value) : formatFloat(labeled.value);
@@ -210,7 +215,7 @@ export class LineProtocolEncoder {
       }
       if (labeled.labels !== lastLabels) {
         lastLabels = labeled.labels;
-        lastTags = mergeTags(tags, labeled.labels);
+        lastTags = mergeTags(tags, labeled.labels, this.excluded);
       }
       const head = info.measurement + lastTags;
       const field =
@@ -254,7 +259,7 @@ export class LineProtocolEncoder {
   private setTags(labels: Labels): SetTags {
     const keys: string[] = [];
     for (const key in labels) {
-      if (EXCLUDED_LABELS.has(key) || labels[key] === '') continue;
+      if (this.excluded.has(key) || labels[key] === '') continue;
       keys.push(key);
     }
     keys.push('cluster_name');
@@ -278,10 +283,10 @@ export class LineProtocolEncoder {
  * The set's tags with a labeled value's labels merged in, still sorted by key. A labeled value's label wins
  * over the set's label of the same name, as in Heapster; excluded and empty labels are left out as for sets.
  */
-function mergeTags(tags: SetTags, labels: Labels): string {
+function mergeTags(tags: SetTags, labels: Labels, excluded: ReadonlySet<string>): string {
   let own: string[] | undefined;
   for (const key in labels) {
-    if (EXCLUDED_LABELS.has(key) || labels[key] === '') continue;
+    if (excluded.has(key) || labels[key] === '') continue;
     (own ??= []).push(key);
   }
   if (own === undefined) return tags.text;

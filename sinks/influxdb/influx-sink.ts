@@ -71,6 +71,7 @@ export function influxSink(
     maxLines: config.batch.max_lines,
     maxBytes: config.batch.max_bytes,
     disableCounterMetrics: config.disable_counter_metrics,
+    excludeTags: config.exclude_tags,
   });
   const progress = new WeakMap<MetricBatch, Progress>();
   const closing = new AbortController();
