@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
@@ -6,7 +9,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/errors.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { testContext } from '../../src/testing/context.js';
-import type { Telemetry } from '../../src/engine/telemetry.js';
 import { influxSinkConfig } from './config.js';
 import { influxSink } from './influx-sink.js';
 import { linesOf } from './test-lines.js';
@@ -73,7 +75,7 @@ function sinkWith(config: Record<string, unknown>) {
   const ctx = testContext({ name: 'sinks.tsdb' });
   return {
     sink: influxSink(influxSinkConfig.parse({ url, ...config }), ctx),
-    telemetry: ctx.telemetry as Telemetry,
+    telemetry: ctx.telemetry,
   };
 }
 
@@ -233,9 +235,6 @@ describe('config', () => {
   });
 
   it('reads the token from token_file relative to the pipeline directory', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'influx-sink-'));
     writeFileSync(join(dir, 'token'), 'from-file\n');
     const sink = influxSink(
@@ -244,5 +243,6 @@ describe('config', () => {
     );
     await sink.write(batch);
     expect(received[0]?.headers.authorization).toBe('Token from-file');
+    rmSync(dir, { recursive: true });
   });
 });
