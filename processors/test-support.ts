@@ -17,7 +17,7 @@ import {
   type NodeMeta,
   type PodMeta,
 } from '../src/kube/metadata.js';
-import { parseResourceList } from '../src/sim/quantity.js';
+import { resourceList } from '../src/kube/quantity.js';
 import type { SetType } from '../src/model/catalogue.js';
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../src/model/keys.js';
 import type { Labels } from '../src/model/labels.js';
@@ -209,8 +209,8 @@ export function podMetaFromJson(pod: PodJson, nodeName: string): PodMeta {
     containers: pod.spec.containers.map((c) => ({
       name: c.name,
       image: c.image ?? '',
-      requests: parseResourceList(c.resources?.requests),
-      limits: parseResourceList(c.resources?.limits),
+      requests: resourceList(c.resources?.requests),
+      limits: resourceList(c.resources?.limits),
     })),
     restartCounts,
     ...(owner === undefined ? {} : { owner: { kind: owner.kind, name: owner.name } }),
@@ -231,8 +231,8 @@ export function fixtureMetadata(folder: string, nodeName: string): MetadataProvi
   const nodes: NodeMeta[] = nodesDoc.items.map((n) => ({
     name: n.metadata.name,
     labels: n.metadata.labels ?? {},
-    capacity: parseResourceList(n.status?.capacity),
-    allocatable: parseResourceList(n.status?.allocatable),
+    capacity: resourceList(n.status?.capacity),
+    allocatable: resourceList(n.status?.allocatable),
   }));
   const namespaces: NamespaceMeta[] = [...new Set(pods.map((p) => p.namespace))].map((name) => ({
     name,

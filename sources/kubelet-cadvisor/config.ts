@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
-import { kubeletAccessShape } from '../../src/kube/kubelet-access-config.js';
+import { kubeletAccessShape, kubeletScrapeShape } from '../../src/kube/kubelet-access-config.js';
 
 /** The two cAdvisor v1 endpoints this source speaks: the kubelet's, and standalone cAdvisor's. */
 export const CADVISOR_APIS = ['kubelet', 'cadvisor'] as const;
@@ -49,14 +48,7 @@ export const cadvisorSourceConfig = z.strictObject({
     .max(10_000)
     .default(60)
     .describe('With samples: all, the most samples asked for per container (num_stats).'),
-  timeout: duration().default(5000).describe('Deadline for one node scrape, from request to last byte.'),
-  concurrency: z.number().int().min(1).default(256).describe('Scrapes in flight at once.'),
-  max_response_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(64 * 1024 * 1024)
-    .describe('A larger response fails that node with reason too_large.'),
+  ...kubeletScrapeShape,
   // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
   ...kubeletAccessShape,
 });

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
-import { kubeletAccessShape } from '../../src/kube/kubelet-access-config.js';
+import { kubeletAccessShape, kubeletScrapeShape } from '../../src/kube/kubelet-access-config.js';
 
 export const summarySourceConfig = z.strictObject({
   discovery: discoverySchema.describe('Where the node list comes from.'),
@@ -17,14 +16,7 @@ export const summarySourceConfig = z.strictObject({
     .default(10250)
     .describe('Kubelet port, unless discovery names one.'),
   path: z.string().startsWith('/').default('/stats/summary').describe('The Summary API path.'),
-  timeout: duration().default(5000).describe('Deadline for one node scrape, from request to last byte.'),
-  concurrency: z.number().int().min(1).default(256).describe('Scrapes in flight at once.'),
-  max_response_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .default(64 * 1024 * 1024)
-    .describe('A larger response fails that node with reason too_large.'),
+  ...kubeletScrapeShape,
   // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
   ...kubeletAccessShape,
 });

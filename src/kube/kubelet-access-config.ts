@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from '../config/duration.js';
 
 /** `tls:` — how a kubelet source checks kubelets' certificates and presents its own. */
 export const kubeletTlsSchema = z.strictObject({
@@ -62,3 +63,20 @@ export interface KubeletAccessConfig {
   readonly tls?: z.output<typeof kubeletTlsSchema>;
   readonly auth?: z.output<typeof kubeletAuthSchema>;
 }
+
+/**
+ * The scrape limits every kubelet source has: a deadline, a concurrency limit, and a response size limit.
+ *
+ * @example
+ * export const mySourceConfig = z.strictObject({ discovery: discoverySchema, ...kubeletScrapeShape });
+ */
+export const kubeletScrapeShape = {
+  timeout: duration().prefault('5s').describe('Deadline for one node scrape, from request to last byte.'),
+  concurrency: z.number().int().min(1).default(256).describe('Scrapes in flight at once.'),
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024)
+    .describe('A larger response fails that node with reason too_large.'),
+};

@@ -7,7 +7,7 @@ import type {
 } from '../kube/metadata.js';
 import type { Layout } from './layout.js';
 import type { NodeState } from './node-state.js';
-import { parseResourceList } from './quantity.js';
+import { resourceList } from '../kube/quantity.js';
 import { seededRandom, seededUuid } from './random.js';
 import type { KubeletTemplate, PodJson } from './template.js';
 
@@ -127,8 +127,8 @@ function podTemplateMeta(
     ? pod.spec.containers.map((c) => ({
         name: c.name,
         image: c.image ?? '',
-        requests: parseResourceList(c.resources?.requests),
-        limits: parseResourceList(c.resources?.limits),
+        requests: resourceList(c.resources?.requests),
+        limits: resourceList(c.resources?.limits),
       }))
     : (summaryPod.containers ?? []).map((c) => ({
         name: typeof c.name === 'string' ? c.name : '',
@@ -175,7 +175,7 @@ function buildNode(template: KubeletTemplate, name: string): NodeMeta {
   return {
     name,
     labels,
-    capacity: parseResourceList(template.node?.status?.capacity),
-    allocatable: parseResourceList(template.node?.status?.allocatable),
+    capacity: resourceList(template.node?.status?.capacity),
+    allocatable: resourceList(template.node?.status?.allocatable),
   };
 }
