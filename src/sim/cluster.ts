@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ConfigError, HeapstreamError } from '../errors.js';
 import type { MetadataProvider } from '../kube/metadata.js';
+import { renderCadvisorV1, renderMetricsCadvisor, renderMetricsResource } from './cadvisor/render.js';
 import { nodeAddress } from './address.js';
 import { answerWithFault, type KubeletFault } from './faults.js';
 import { buildLayout } from './layout.js';
@@ -178,6 +179,18 @@ function handle(
   const url = request.url ?? '';
   const query = url.indexOf('?');
   const path = query >= 0 ? url.slice(0, query) : url;
+  const derived = derivedEndpoint(request.method, path);
+  if (derived !== undefined) {
+    // The other kubelet endpoints are rendered from this instant's summary, so every endpoint agrees.
+    const summary = JSON.parse(node.state.renderBuffer(now()).toString('utf8')) as Record<string, unknown>;
+    const body = derived.render(summary);
+    response.writeHead(200, {
+      'content-type': derived.contentType,
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(body);
+    return;
+  }
   if (request.method !== 'GET' || (path !== '/stats/summary' && path !== '/stats/summary/')) {
     response.writeHead(404, { 'content-type': 'text/plain' });
     response.end('404 page not found\n');
@@ -196,6 +209,28 @@ function handle(
     return;
   }
   sendSummary(node, response, now);
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** The cAdvisor v1 and Prometheus endpoints a kubelet also serves, rendered from its summary. */
+function derivedEndpoint(
+  method: string | undefined,
+  path: string,
+): { render: (summary: Record<string, unknown>) => string; contentType: string } | undefined {
+  if (method === 'POST' && (path === '/stats/container/' || path === '/stats/container')) {
+    return { render: (s) => JSON.stringify(renderCadvisorV1(s)), contentType: 'application/json' };
+  }
+  if (method !== 'GET') return undefined;
+  if (path === '/api/v1.3/subcontainers/' || path === '/api/v1.3/subcontainers') {
+    return {
+      render: (s) => JSON.stringify(Object.values(renderCadvisorV1(s))),
+      contentType: 'application/json',
+    };
+  }
+  if (path === '/metrics/resource') return { render: renderMetricsResource, contentType: PROMETHEUS_TEXT };
+  if (path === '/metrics/cadvisor') return { render: renderMetricsCadvisor, contentType: PROMETHEUS_TEXT };
+  return undefined;
 }
 
 function sendSummary(node: RunningNode, response: ServerResponse, now: () => number): void {
