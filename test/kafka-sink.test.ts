@@ -232,39 +232,50 @@ describe('kafka sink against a real broker', () => {
     return new SinkRunner('lake', sink, runnerOptions, ctx);
   }
 
-  it('loses nothing and duplicates nothing while the broker restarts under a running writer (when_full: block)', async () => {
-    const topic = freshTopic('restart');
-    const telemetry = new Telemetry();
-    const runner = runnerFor(topic, { buffer: { max_batches: 20, when_full: 'block' } }, telemetry);
-    let producedSets = 0;
-    let producedBatches = 0;
-    let writing = true;
-    const writer = (async () => {
-      for (let cycle = 1; writing; cycle++) {
-        for (const batch of cycleBatches(cycle)) {
-          runner.accept(batch);
-          producedSets += batch.sets.length;
-          producedBatches++;
+  it.each(['restarts', 'crashes (SIGKILL) and starts again'])(
+    'loses nothing and duplicates nothing while the broker %s under a running writer (when_full: block)',
+    async (fault) => {
+      const topic = freshTopic('restart');
+      const telemetry = new Telemetry();
+      const runner = runnerFor(
+        topic,
+        { buffer: { max_batches: 20, when_full: 'block' }, max_in_flight: 8 },
+        telemetry,
+      );
+      let producedSets = 0;
+      let producedBatches = 0;
+      let writing = true;
+      const writer = (async () => {
+        for (let cycle = 1; writing; cycle++) {
+          for (const batch of cycleBatches(cycle)) {
+            runner.accept(batch);
+            producedSets += batch.sets.length;
+            producedBatches++;
+          }
+          await sleep(60);
         }
-        await sleep(60);
+      })();
+      await sleep(1_000);
+      if (fault === 'restarts') await kafka.restart();
+      else {
+        await kafka.kill();
+        await kafka.start();
       }
-    })();
-    await sleep(1_000);
-    await kafka.restart();
-    await sleep(1_000);
-    writing = false;
-    await writer;
-    await runner.close();
+      await sleep(1_000);
+      writing = false;
+      await writer;
+      await runner.close();
 
-    expect(telemetry.value('heapstream_sink_retries_total', { sink: 'lake' })).toBeGreaterThan(0);
-    expect(telemetry.value('heapstream_sink_batches_sent_total', { sink: 'lake' })).toBe(producedBatches);
-    expect(telemetry.total('heapstream_sink_failed_batches_total')).toBe(0);
-    // Exactly once: the broker holds as many messages as sets were produced, and each one once.
-    expect(await storedCount(topic)).toBe(producedSets);
-    const messages = await readAll(topic);
-    const ids = new Set(messages.map((m) => `${String(json(m).key)}@${String(json(m).time)}`));
-    expect(ids.size).toBe(producedSets);
-  });
+      expect(telemetry.value('heapstream_sink_retries_total', { sink: 'lake' })).toBeGreaterThan(0);
+      expect(telemetry.value('heapstream_sink_batches_sent_total', { sink: 'lake' })).toBe(producedBatches);
+      expect(telemetry.total('heapstream_sink_failed_batches_total')).toBe(0);
+      // Exactly once: the broker holds as many messages as sets were produced, and each one once.
+      expect(await storedCount(topic)).toBe(producedSets);
+      const messages = await readAll(topic);
+      const ids = new Set(messages.map((m) => `${String(json(m).key)}@${String(json(m).time)}`));
+      expect(ids.size).toBe(producedSets);
+    },
+  );
 
   it('with drop_oldest and a small buffer while the broker is down, what is missing equals the drop counter', async () => {
     const topic = freshTopic('drop');

@@ -41,3 +41,28 @@ export function chunkRecords(records: readonly KafkaRecord[], maxBytes: number):
   if (count > 0) flush();
   return chunks;
 }
+
+/**
+ * Several pieces as one produce request (their sum must fit in max_message_bytes), messages in piece order.
+ *
+ * @example
+ * await producer.sendBatch({ topicMessages: mergeChunks([a, b]).topicMessages });
+ */
+export function mergeChunks(chunks: readonly SendChunk[]): SendChunk {
+  if (chunks.length === 1) return chunks[0] as SendChunk;
+  const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+  let records = 0;
+  let bytes = 0;
+  for (const chunk of chunks) {
+    records += chunk.records;
+    bytes += chunk.bytes;
+    for (const { topic, messages } of chunk.topicMessages) {
+      const merged = byTopic.get(topic);
+      if (merged === undefined) byTopic.set(topic, messages.slice());
+      else for (const message of messages) merged.push(message);
+    }
+  }
+  const topicMessages = [];
+  for (const [topic, messages] of byTopic) topicMessages.push({ topic, messages });
+  return { topicMessages, records, bytes };
+}

@@ -2,7 +2,7 @@ import kafkajs, { type Kafka as KafkaClient, type Producer } from 'kafkajs';
 import type { ComponentContext, Sink } from '../../src/engine/component.js';
 import { PermanentError } from '../../src/errors.js';
 import type { MetricBatch } from '../../src/model/types.js';
-import { chunkRecords, type SendChunk } from './chunks.js';
+import { chunkRecords, mergeChunks, type SendChunk } from './chunks.js';
 import { kafkaClientConfig } from './client-options.js';
 import type { KafkaSinkConfig } from './config.js';
 import { encodeBatch } from './encode.js';
@@ -10,21 +10,39 @@ import { classifyKafkaError } from './kafka-errors.js';
 
 const { Kafka, CompressionTypes, Partitioners } = kafkajs;
 
-/** A batch on its way: its produce requests, how many were acknowledged, and the sets too large to send. */
+/** A batch on its way: its pieces (each fits one request), how many are acknowledged, and what could not fit. */
 interface DeliveryPlan {
+  readonly batch: MetricBatch;
   readonly chunks: readonly SendChunk[];
   readonly oversize: readonly string[];
   acknowledged: number;
 }
 
+/** A write waiting for its batch to be acknowledged. */
+interface PendingWrite {
+  readonly plan: DeliveryPlan;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** One piece of one batch inside a produce request. */
+interface RequestPart {
+  readonly plan: DeliveryPlan;
+  readonly chunk: number;
+}
+
 /**
- * The Kafka sink: encodes each batch (set, heapster or batch format), splits it into produce requests under
- * max_message_bytes, and resolves once every request is acknowledged (acks: -1 by default).
+ * The Kafka sink: encodes each batch (set, heapster or batch format) into pieces under max_message_bytes and
+ * resolves a write once all of its pieces are acknowledged (acks: -1 by default).
+ *
+ * Writes the runner has in flight at the same time (`max_in_flight`) share produce requests, up to
+ * max_message_bytes each: a node's batch is small, and a request per batch would spend the time on round trips.
+ * One request is in flight at a time, as the idempotent producer's sequence numbers need.
  *
  * Delivery is exactly once per partition across broker restarts: the producer is idempotent and kept across
- * failures, a failed request is sent again with the same sequence numbers (the broker drops what it already
- * has), and requests already acknowledged are not sent again when the runner retries the batch. Sends are
- * serialized, so a retry never overtakes an attempt the runner gave up waiting for.
+ * failures, a request that failed is sent again first and unchanged (same messages, same sequence numbers, so
+ * the broker drops what it already appended), and pieces already acknowledged are not sent again when the
+ * runner retries a batch.
  *
  * @example
  * const sink = kafkaSink(kafkaSinkConfig.parse({ brokers: ['127.0.0.1:9092'] }), ctx);
@@ -38,8 +56,13 @@ class KafkaSink implements Sink {
   private readonly kafka: KafkaClient;
   private readonly where: string;
   private readonly plans = new WeakMap<MetricBatch, DeliveryPlan>();
+  private readonly compression;
   private producer: Producer | undefined;
-  private tail: Promise<unknown> = Promise.resolve();
+  private queue: PendingWrite[] = [];
+  /** A request that failed: its outcome is unknown, so it goes again, unchanged, before anything else. */
+  private inDoubt: RequestPart[] | undefined;
+  private sending = false;
+  private connecting: Promise<Producer> | undefined;
   private closed = false;
 
   constructor(
@@ -48,66 +71,143 @@ class KafkaSink implements Sink {
   ) {
     this.kafka = new Kafka(kafkaClientConfig(config, ctx.logger, ctx.baseDir));
     this.where = `kafka ${config.brokers.join(',')}`;
+    this.compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
 
-  connect(): Promise<void> {
-    return this.serialized(async () => {
-      await this.ensureProducer();
-    });
+  async connect(): Promise<void> {
+    await this.ensureProducer();
   }
 
   write(batch: MetricBatch): Promise<void> {
     if (this.closed) return Promise.reject(new PermanentError(`${this.where}: the sink is closed`));
-    // Encoding happens outside the send queue, so one batch is encoded while the previous one is in flight.
+    // Encoded on arrival, so that encoding overlaps the request in flight.
     let plan = this.plans.get(batch);
     if (plan === undefined) {
       const { records, oversize } = encodeBatch(batch, this.config);
-      plan = { chunks: chunkRecords(records, this.config.max_message_bytes), oversize, acknowledged: 0 };
+      const chunks = chunkRecords(records, this.config.max_message_bytes);
+      plan = { batch, chunks, oversize, acknowledged: 0 };
       this.plans.set(batch, plan);
     }
-    const delivering = plan;
-    return this.serialized(() => this.deliver(batch, delivering));
+    const waiting = plan;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ plan: waiting, resolve, reject });
+      void this.pump();
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    this.failQueued(new PermanentError(`${this.where}: the sink is closed`));
     const producer = this.producer;
     this.producer = undefined;
     if (producer !== undefined) await producer.disconnect();
   }
 
-  private async deliver(batch: MetricBatch, plan: DeliveryPlan): Promise<void> {
-    const compression = this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    while (plan.acknowledged < plan.chunks.length) {
-      const chunk = plan.chunks[plan.acknowledged] as SendChunk;
-      const producer = await this.ensureProducer();
-      try {
-        await producer.sendBatch({
-          topicMessages: chunk.topicMessages,
-          acks: this.config.acks,
-          timeout: this.config.request_timeout,
-          compression,
-        });
-      } catch (err) {
-        const classified = classifyKafkaError(err, `${this.where}: producing ${chunk.records} messages`);
-        if (classified.resetProducer) await this.dropProducer();
-        throw classified.error;
+  /** Sends requests while writes are waiting; on a failure, fails every waiting write (the runner retries). */
+  private async pump(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0) {
+        this.settleCompleted();
+        if (this.queue.length === 0) break;
+        const parts = this.inDoubt ?? this.nextRequest();
+        try {
+          const producer = await this.ensureProducer();
+          await this.send(producer, parts);
+        } catch (err) {
+          // Every waiting write fails now: the runner retries each with its backoff, and the next attempt
+          // starts with the request in doubt (an error while connecting leaves it as it was: nothing was sent).
+          this.failQueued(err);
+        }
       }
-      plan.acknowledged++;
-    }
-    this.plans.delete(batch);
-    if (plan.oversize.length > 0) {
-      throw new PermanentError(
-        `${this.where}: ${plan.oversize.length} metric sets do not fit in max_message_bytes ` +
-          `(${this.config.max_message_bytes}) and were not sent, e.g. ${plan.oversize[0]}; the rest of the batch ` +
-          `was delivered. Raise max_message_bytes (and the topic's max.message.bytes) or use format heapster`,
-      );
+    } finally {
+      this.sending = false;
     }
   }
 
-  private async ensureProducer(): Promise<Producer> {
-    if (this.closed) throw new PermanentError(`${this.where}: the sink is closed`);
-    if (this.producer !== undefined) return this.producer;
+  private async send(producer: Producer, parts: RequestPart[]): Promise<void> {
+    const chunks: SendChunk[] = [];
+    for (const part of parts) chunks.push(part.plan.chunks[part.chunk] as SendChunk);
+    const request = mergeChunks(chunks);
+    try {
+      await producer.sendBatch({
+        topicMessages: request.topicMessages,
+        acks: this.config.acks,
+        timeout: this.config.request_timeout,
+        compression: this.compression,
+      });
+    } catch (err) {
+      const classified = classifyKafkaError(err, `${this.where}: producing ${request.records} messages`);
+      if (classified.resetProducer) {
+        // A new producer has new sequence numbers: the broker could not tell a resend from new data anyway.
+        this.inDoubt = undefined;
+        await this.dropProducer();
+      } else {
+        this.inDoubt = parts;
+      }
+      throw classified.error;
+    }
+    this.inDoubt = undefined;
+    for (const part of parts) part.plan.acknowledged = Math.max(part.plan.acknowledged, part.chunk + 1);
+  }
+
+  /** The next pieces in write order, as many as fit in one request; a batch's pieces stay in order. */
+  private nextRequest(): RequestPart[] {
+    const parts: RequestPart[] = [];
+    const taken = new Set<DeliveryPlan>();
+    let bytes = 0;
+    for (const { plan } of this.queue) {
+      if (taken.has(plan)) continue; // the runner's retry of a write still waiting here
+      taken.add(plan);
+      for (let chunk = plan.acknowledged; chunk < plan.chunks.length; chunk++) {
+        const size = (plan.chunks[chunk] as SendChunk).bytes;
+        if (parts.length > 0 && bytes + size > this.config.max_message_bytes) return parts;
+        parts.push({ plan, chunk });
+        bytes += size;
+      }
+    }
+    return parts;
+  }
+
+  /** Resolves the writes whose batches are fully acknowledged (or fails them for the sets that did not fit). */
+  private settleCompleted(): void {
+    const waiting: PendingWrite[] = [];
+    for (const write of this.queue) {
+      const plan = write.plan;
+      if (plan.acknowledged < plan.chunks.length) {
+        waiting.push(write);
+        continue;
+      }
+      this.plans.delete(plan.batch);
+      if (plan.oversize.length === 0) write.resolve();
+      else write.reject(this.oversizeError(plan));
+    }
+    this.queue = waiting;
+  }
+
+  private oversizeError(plan: DeliveryPlan): PermanentError {
+    return new PermanentError(
+      `${this.where}: ${plan.oversize.length} metric sets do not fit in max_message_bytes ` +
+        `(${this.config.max_message_bytes}) and were not sent, e.g. ${plan.oversize[0]}; the rest of the batch ` +
+        `was delivered. Raise max_message_bytes (and the topic's max.message.bytes) or use format heapster`,
+    );
+  }
+
+  private failQueued(err: unknown): void {
+    const failed = this.queue;
+    this.queue = [];
+    for (const write of failed) write.reject(err);
+  }
+
+  private ensureProducer(): Promise<Producer> {
+    if (this.closed) return Promise.reject(new PermanentError(`${this.where}: the sink is closed`));
+    if (this.producer !== undefined) return Promise.resolve(this.producer);
+    this.connecting ??= this.newProducer().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async newProducer(): Promise<Producer> {
     const producer = this.kafka.producer({
       idempotent: this.config.idempotent,
       maxInFlightRequests: this.config.idempotent ? 1 : 5,
@@ -128,13 +228,6 @@ class KafkaSink implements Sink {
     const producer = this.producer;
     this.producer = undefined;
     if (producer !== undefined) await disconnectQuietly(producer);
-  }
-
-  /** Runs sends one after another: an idempotent producer's sequence numbers need them in order. */
-  private serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(work);
-    this.tail = run.catch(() => undefined);
-    return run;
   }
 }
 
