@@ -132,9 +132,9 @@ async function readInfluxDB(url: string, db: string, auth?: string): Promise<Map
 }
 
 /** Every sample in VictoriaMetrics: InfluxDB `measurement field=` becomes the metric `measurement_field`. */
-async function readVictoriaMetrics(url: string): Promise<Map<string, Point>> {
+async function readVictoriaMetrics(url: string, clusterName: string): Promise<Map<string, Point>> {
   await fetch(`${url}/internal/force_flush`);
-  const match = encodeURIComponent('{__name__=~".+"}');
+  const match = encodeURIComponent(`{__name__=~".+",cluster_name="${clusterName}"}`);
   const text = await (await fetch(`${url}/api/v1/export?match[]=${match}`)).text();
   const points = new Map<string, Point>();
   for (const line of text.split('\n')) {
@@ -429,26 +429,32 @@ describe('VictoriaMetrics (api v2 through @influxdata/influxdb-client, /api/v1/e
     await vm.stop();
   });
 
-  it('stores every value and tag of a cycle from real fixtures', async () => {
-    const ctx = testContext({ name: 'sinks.vm' });
-    const sink = influxSink(
-      influxSinkConfig.parse({
-        url: vm.url,
-        org: 'acme',
-        bucket: 'k8s',
-        token: 't',
-        precision: 'ns',
-        cluster_name: 'prod',
-      }),
-      ctx,
-    );
-    await sink.connect?.();
-    const batches = cycleBatches(1);
-    for (const b of batches) await sink.write(b);
-    await sink.close();
-    const expected = expectedPoints(batches, 'prod');
-    const stored = await readVictoriaMetrics(vm.url);
-    expect(stored.size).toBe(expected.size);
-    for (const [key, point] of expected) expect([key, stored.get(key)]).toEqual([key, point]);
-  });
+  // Both body encodings, with the awkward set's multi-byte labels in them.
+  it.each([true, false])(
+    'stores every value and tag of a cycle from real fixtures (gzip %s)',
+    async (gzip) => {
+      const ctx = testContext({ name: 'sinks.vm' });
+      const clusterName = gzip ? 'prod' : 'plain';
+      const sink = influxSink(
+        influxSinkConfig.parse({
+          url: vm.url,
+          org: 'acme',
+          bucket: 'k8s',
+          token: 't',
+          precision: 'ns',
+          cluster_name: clusterName,
+          gzip,
+        }),
+        ctx,
+      );
+      await sink.connect?.();
+      const batches = cycleBatches(1);
+      for (const b of batches) await sink.write(b);
+      await sink.close();
+      const expected = expectedPoints(batches, clusterName);
+      const stored = await readVictoriaMetrics(vm.url, clusterName);
+      expect(stored.size).toBe(expected.size);
+      for (const [key, point] of expected) expect([key, stored.get(key)]).toEqual([key, point]);
+    },
+  );
 });

@@ -74,7 +74,9 @@ export function influxSink(
     excludeTags: config.exclude_tags,
   });
   const progress = new WeakMap<MetricBatch, Progress>();
-  const closing = new AbortController();
+  // One controller per request, aborted by close(): a long-lived signal shared by every request would collect
+  // one abort listener per request in the HTTP client, never removed.
+  const inFlight = new Set<AbortController>();
   let closed: Promise<void> | undefined;
   let notBefore = 0;
 
@@ -160,11 +162,15 @@ export function influxSink(
       while (state.next < state.chunks.length) {
         const chunk = state.chunks[state.next] as Chunk;
         let failed;
+        const abort = new AbortController();
+        inFlight.add(abort);
         try {
-          failed = await target.post(chunk.body, closing.signal);
+          failed = await target.post(chunk.body, abort.signal);
         } catch (error) {
           countRequest('error');
           throw error instanceof HeapstreamError ? error : transportError(error, 'writing to');
+        } finally {
+          inFlight.delete(abort);
         }
         countRequest(failed === undefined ? '2xx' : String(failed.status));
         if (failed === undefined) {
@@ -192,7 +198,7 @@ export function influxSink(
 
     close() {
       closed ??= (async () => {
-        closing.abort();
+        for (const abort of inFlight) abort.abort();
         await target.close();
       })();
       return closed;
