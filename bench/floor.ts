@@ -1,0 +1,45 @@
+import { Agent, request } from 'undici';
+import type { NodeTarget } from '../src/kube/node-target.js';
+
+export interface Floor {
+  readonly nodes: number;
+  /** Bytes of one cycle: every node's payload once. */
+  readonly bytes: number;
+  /** CPU seconds of JSON.parse alone over those bytes (already decoded to strings). */
+  readonly parseCpuSeconds: number;
+}
+
+const FETCHES_IN_FLIGHT = 8;
+
+/**
+ * The cost no decoder of this JSON can avoid: fetches every node's /stats/summary once and measures the CPU time
+ * of `JSON.parse` on each body, nothing else (the fetch and the UTF-8 decoding are outside the measured span).
+ *
+ * @example
+ * const floor = await measureParseFloor(nodes, '/stats/summary');
+ */
+export async function measureParseFloor(nodes: readonly NodeTarget[], path: string): Promise<Floor> {
+  const agent = new Agent({ connections: 1 });
+  let bytes = 0;
+  let cpuMicros = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < nodes.length) {
+      const node = nodes[next++]!;
+      const response = await request(`http://${node.address}:${node.port}${path}`, { dispatcher: agent });
+      const text = await response.body.text();
+      bytes += Buffer.byteLength(text);
+      const before = process.cpuUsage();
+      const parsed: unknown = JSON.parse(text);
+      const spent = process.cpuUsage(before);
+      cpuMicros += spent.user + spent.system;
+      if (parsed === null) throw new Error(`node ${node.name}: empty payload`);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: FETCHES_IN_FLIGHT }, worker));
+  } finally {
+    await agent.close();
+  }
+  return { nodes: nodes.length, bytes, parseCpuSeconds: cpuMicros / 1e6 };
+}

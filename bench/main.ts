@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: the pipeline's throughput, latency, CPU and memory on a simulated cluster.
+ *
+ *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
+ *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
+ *
+ * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
+ * --seed 1, --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
+ * Parquet files), --json FILE (the result as JSON, used by the all-sizes run).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../src/config/duration.js';
+import { describeMachine, formatHot, formatResults } from './report.js';
+import { runSize, type SizeResult } from './run-size.js';
+
+interface Size {
+  readonly nodes: number;
+  readonly podsPerNode: number;
+  readonly resolution: string;
+}
+
+/** The documented sizes, smallest first: the first is the quick one CI runs. */
+const SIZES: readonly Size[] = [
+  { nodes: 100, podsPerNode: 30, resolution: '5s' },
+  { nodes: 1000, podsPerNode: 30, resolution: '15s' },
+  { nodes: 5000, podsPerNode: 30, resolution: '15s' },
+  { nodes: 5000, podsPerNode: 110, resolution: '15s' },
+];
+
+const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const NOTES = fileURLToPath(new URL('./NOTES.md', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string' },
+    'pods-per-node': { type: 'string' },
+    cycles: { type: 'string', default: '4' },
+    resolution: { type: 'string' },
+    timeout: { type: 'string', default: '10s' },
+    seed: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'string' },
+    'file-sink': { type: 'string' },
+    json: { type: 'string' },
+  },
+  strict: true,
+});
+
+function positiveInteger(name: string, text: string | undefined): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`--${name}: expected a positive integer, got ${String(text)}`);
+  return n;
+}
+
+function milliseconds(name: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new Error(`--${name}: expected a duration such as 15s, got ${text}`);
+  return ms;
+}
+
+const progress = (line: string): void => {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+};
+
+async function runOne(): Promise<void> {
+  const nodes = positiveInteger('nodes', args.nodes);
+  const podsPerNode = positiveInteger('pods-per-node', args['pods-per-node'] ?? '30');
+  const result = await runSize({
+    nodes,
+    podsPerNode,
+    resolutionMs: milliseconds('resolution', args.resolution ?? (nodes <= 100 ? '5s' : '15s')),
+    cycles: positiveInteger('cycles', args.cycles),
+    seed: positiveInteger('seed', args.seed),
+    timeoutMs: milliseconds('timeout', args.timeout),
+    progress,
+    ...(args['file-sink'] === undefined ? {} : { fileSink: args['file-sink'] }),
+    ...(args['cpu-prof'] === undefined ? {} : { cpuProfile: args['cpu-prof'] }),
+  });
+  if (args.json !== undefined) await writeFile(args.json, JSON.stringify(result));
+  process.stdout.write(`\n${formatResults([result])}\n`);
+  if (result.hot !== undefined)
+    process.stdout.write(`${formatHot(result)}\n\nprofile: ${args['cpu-prof']}\n`);
+  const failed = Object.values(result.failures).reduce((a, b) => a + b, 0);
+  if (failed > 0 || result.cycles.length === 0) process.exitCode = 1;
+}
+
+/** Each size in its own process: a fresh heap, JIT and peak RSS, so one size's numbers never leak into the next. */
+async function runAll(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'heapstream-bench-'));
+  const results: SizeResult[] = [];
+  try {
+    for (const [i, s] of SIZES.entries()) {
+      const json = join(dir, `size-${i}.json`);
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(import.meta.url),
+          ...['--nodes', String(s.nodes), '--pods-per-node', String(s.podsPerNode)],
+          ...['--resolution', s.resolution, '--cycles', args.cycles, '--json', json],
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      const [code] = (await once(child, 'exit')) as [number | null];
+      if (code !== 0) progress(`${s.nodes}×${s.podsPerNode} ended with code ${String(code)}`);
+      results.push(JSON.parse(await readFile(json, 'utf8')) as SizeResult);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  await writeFile(DOC, await benchmarksDoc(results));
+  progress(`wrote docs/benchmarks.md`);
+}
+
+async function benchmarksDoc(results: readonly SizeResult[]): Promise<string> {
+  const notes = await readFile(NOTES, 'utf8').catch(() => '');
+  return `# Benchmarks
+
+Generated by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}; do not edit by hand (the notes at the end
+come from \`bench/NOTES.md\`).
+
+**Machine:** ${describeMachine()}. The simulator runs in its own process on the same cores; its CPU is reported
+apart and is not part of the pipeline's.
+
+**What runs:** the simulator (\`bench/simulator.ts\`: one fake kubelet per loopback address, one port, payloads
+rendered from the real captures in \`shared/fixtures\` with advancing counters, no container restarts) and, in the
+bench process, the real pipeline: \`kubelet_summary\` over HTTP → \`rate\` → \`pod_enricher\` → \`namespace_enricher\`
+→ \`aggregate\` (pod, namespace, node, cluster) → \`node_enricher\` → a sink that only counts. Metadata for the
+enrichers is built in the bench process from the simulator's options (same seed, so the same pod names and uids).
+Each size runs one warm-up cycle (no rates yet; JIT, connections) and then the measured cycles.
+
+**How to read it:** *pipeline CPU* is this process's user + system CPU from one cycle end to the next (so it
+includes HTTP, parsing, every processor, the engine and the counting sink); *floor* is the CPU of \`JSON.parse\`
+alone on one cycle's payloads fetched from the same simulator in the same run, so *pipeline ÷ floor* says how much
+work the pipeline does beyond the unavoidable parse. Latencies are from the tick (the wall-clock boundary of the
+cycle) to the sink receiving the batch; p99 over four cycles is their maximum. *Heap at start* is the heap once
+the bench's metadata is built, before the first cycle.
+
+${formatResults(results)}
+Reproduce one size: \`npm run bench -- --nodes 1000 --pods-per-node 30\` (add \`--cpu-prof out.cpuprofile\` for a
+profile of the measured cycles).
+
+${notes}`;
+}
+
+if (args.nodes === undefined) await runAll();
+else await runOne();

@@ -1,0 +1,120 @@
+import { cpus, release, totalmem, type } from 'node:os';
+import type { SizeResult } from './run-size.js';
+import { percentile } from './measure.js';
+
+const MB = 1024 * 1024;
+
+/** The machine a run was measured on, as the doc states it. */
+export function describeMachine(): string {
+  const cores = cpus();
+  const model = cores[0]?.model.trim() ?? 'unknown CPU';
+  return (
+    `${model}, ${cores.length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB memory, ` +
+    `Node ${process.version}, ${type()} ${release()}`
+  );
+}
+
+function seconds(ms: number): string {
+  return Number.isFinite(ms) ? (ms / 1000).toFixed(2) : 'n/a';
+}
+
+function integer(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a';
+}
+
+function fixed(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
+}
+
+function size(r: SizeResult): string {
+  return `${integer(r.nodes)} × ${r.podsPerNode}`;
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The results as two Markdown tables: work and CPU per cycle, then latency and memory.
+ *
+ * @example
+ * console.log(formatResults([result]));
+ */
+export function formatResults(results: readonly SizeResult[]): string {
+  const work = table(
+    [
+      'size',
+      'pods',
+      'containers',
+      'values / cycle',
+      'pipeline CPU s / cycle (mean, max)',
+      'CPU ms / node scrape',
+      'values / CPU-s',
+      'JSON.parse floor CPU s / cycle',
+      'pipeline ÷ floor',
+      'simulator CPU s / cycle',
+    ],
+    results.map((r) => {
+      const floorPerCycle = r.floor.parseCpuSeconds;
+      return [
+        size(r),
+        integer(r.pods),
+        integer(r.containers),
+        integer(r.valuesPerCycle),
+        `${fixed(r.cpuPerCycle)}, ${fixed(r.cpuPerCycleMax)}`,
+        fixed((1000 * r.cpuPerCycle) / r.nodes, 3),
+        integer(r.valuesPerCycle / r.cpuPerCycle),
+        fixed(floorPerCycle, 3),
+        fixed(r.cpuPerCycle / floorPerCycle, 1),
+        fixed(r.simulatorCpuPerCycle),
+      ];
+    }),
+  );
+  const timing = table(
+    [
+      'size',
+      'resolution',
+      'cycles',
+      'tick → node batch p50, p99 (s)',
+      'tick → last node batch p50, p99 (s)',
+      'tick → cluster batch p50, p99 (s)',
+      'peak RSS (MiB)',
+      'peak heap (MiB)',
+      'heap at start (MiB)',
+      'payload MiB / cycle',
+      'failed scrapes',
+      'wall (s)',
+    ],
+    results.map((r) => [
+      size(r),
+      `${r.resolutionMs / 1000} s`,
+      String(r.cycles.length),
+      `${seconds(r.nodeBatchP50Ms)}, ${seconds(r.nodeBatchP99Ms)}`,
+      `${seconds(percentile(r.lastNodeMs, 50))}, ${seconds(percentile(r.lastNodeMs, 99))}`,
+      `${seconds(percentile(r.clusterMs, 50))}, ${seconds(percentile(r.clusterMs, 99))}`,
+      integer(r.peakRssBytes / MB),
+      integer(r.peakHeapBytes / MB),
+      integer(r.startHeapBytes / MB),
+      fixed(r.floor.bytes / MB, 1),
+      failureText(r),
+      integer(r.wallSeconds),
+    ]),
+  );
+  return `${work}\n\n${timing}\n`;
+}
+
+function failureText(r: SizeResult): string {
+  const parts = Object.entries(r.failures).map(([reason, n]) => `${n} ${reason}`);
+  if (r.unenrichedContainers > 0) parts.push(`${r.unenrichedContainers} containers without metadata`);
+  return parts.length === 0 ? '0' : parts.join(', ');
+}
+
+/** Where a profiled run's busy time went, by component and then by function, as a Markdown table (% of busy time). */
+export function formatHot(result: SizeResult): string {
+  if (result.hot === undefined) return '';
+  return table(
+    ['self %', 'function', 'where'],
+    result.hot.map((h) => [fixed(h.selfPercent, 1), h.name, h.where]),
+  );
+}
