@@ -6,6 +6,7 @@ import nodeEnricher from '../../processors/node-enricher/index.js';
 import podEnricher from '../../processors/pod-enricher/index.js';
 import rate from '../../processors/rate/index.js';
 import file from '../../sinks/file/index.js';
+import influxdb from '../../sinks/influxdb/index.js';
 import stdout from '../../sinks/stdout/index.js';
 import kubeletCadvisor from '../../sources/kubelet-cadvisor/index.js';
 import kubeletPrometheus from '../../sources/kubelet-prometheus/index.js';
@@ -27,5 +28,6 @@ export function createBuiltinRegistry(): Registry {
     custom,
     stdout,
     file,
+    influxdb,
   );
 }
