@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/kafka-throughput.ts [seconds=10] [format=set] [compression=none]
  */
+import os from 'node:os';
 import kafkaSinkDef from '../sinks/kafka/index.js';
 import type { NodeBatch } from '../src/model/types.js';
 import { summaryBatch } from '../src/testing/fixtures.js';
@@ -39,6 +40,7 @@ try {
 
   let sets = 0;
   let round = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const pending = new Set<Promise<void>>();
@@ -55,11 +57,14 @@ try {
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await sink.close();
   const rate = Math.round(sets / elapsed);
   console.log(
     `kafka sink, format ${format}, compression ${compression}: ${sets} metric sets (${setsPerRound} per round of ` +
-      `${batches.length} node batches) in ${elapsed.toFixed(2)} s = ${rate.toLocaleString('en')} sets/s`,
+      `${batches.length} node batches) in ${elapsed.toFixed(2)} s = ${rate.toLocaleString('en')} sets/s; ` +
+      `heapstream's own CPU: ${(((cpu.user + cpu.system) / sets) * 1).toFixed(1)} µs per set ` +
+      `(${((cpu.user + cpu.system) / 1e6 / elapsed).toFixed(2)} cores); load average ${os.loadavg()[0]?.toFixed(1)}`,
   );
 } finally {
   await kafka?.stop();

@@ -2,7 +2,7 @@ import { BATCH_OVERHEAD, RECORD_OVERHEAD, type KafkaRecord } from './encode.js';
 
 /** The messages of one produce request, grouped by topic as kafkajs' sendBatch takes them. */
 export interface SendChunk {
-  readonly topicMessages: { topic: string; messages: { key: string | null; value: Buffer }[] }[];
+  readonly topicMessages: { topic: string; messages: { key: string | null; value: string }[] }[];
   readonly records: number;
   readonly bytes: number;
 }
@@ -17,7 +17,7 @@ export interface SendChunk {
  */
 export function chunkRecords(records: readonly KafkaRecord[], maxBytes: number): SendChunk[] {
   const chunks: SendChunk[] = [];
-  let byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+  let byTopic = new Map<string, { key: string | null; value: string }[]>();
   let bytes = BATCH_OVERHEAD;
   let count = 0;
   const flush = (): void => {
@@ -29,8 +29,7 @@ export function chunkRecords(records: readonly KafkaRecord[], maxBytes: number):
     count = 0;
   };
   for (const record of records) {
-    const size =
-      record.value.length + (record.key === null ? 0 : Buffer.byteLength(record.key)) + RECORD_OVERHEAD;
+    const size = record.bytes + RECORD_OVERHEAD;
     if (count > 0 && bytes + size > maxBytes) flush();
     let messages = byTopic.get(record.topic);
     if (messages === undefined) byTopic.set(record.topic, (messages = []));
@@ -50,7 +49,7 @@ export function chunkRecords(records: readonly KafkaRecord[], maxBytes: number):
  */
 export function mergeChunks(chunks: readonly SendChunk[]): SendChunk {
   if (chunks.length === 1) return chunks[0] as SendChunk;
-  const byTopic = new Map<string, { key: string | null; value: Buffer }[]>();
+  const byTopic = new Map<string, { key: string | null; value: string }[]>();
   let records = 0;
   let bytes = 0;
   for (const chunk of chunks) {

@@ -7,7 +7,10 @@ import { goJsonString, jsonNumber, jsonString, rfc3339Nano } from './json-text.j
 export interface KafkaRecord {
   readonly topic: string;
   readonly key: string | null;
-  readonly value: Buffer;
+  /** JSON text: kafkajs writes a string straight into its request buffer, without a Buffer per message. */
+  readonly value: string;
+  /** UTF-8 bytes of key and value, for splitting into requests. */
+  readonly bytes: number;
 }
 
 /** A batch's messages, and the keys of the sets whose message could not fit under max_message_bytes. */
@@ -43,9 +46,10 @@ export function encodeBatch(batch: MetricBatch, options: EncodeOptions): Encoded
     const times = new TimeText(new Date(batch.timestamp).toISOString());
     for (const set of batch.sets) {
       const key = messageKey(set, options.key);
-      const value = Buffer.from(setJson(set, times.of(set.scrapeTime)));
-      if (value.length + (key === null ? 0 : key.length) > limit) oversize.push(set.key);
-      else records.push({ topic: perType?.[set.type] ?? options.topic, key, value });
+      const value = setJson(set, times.of(set.scrapeTime));
+      const bytes = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+      if (bytes > limit) oversize.push(set.key);
+      else records.push({ topic: perType?.[set.type] ?? options.topic, key, value, bytes });
     }
     return { records, oversize };
   }
@@ -56,8 +60,7 @@ export function encodeBatch(batch: MetricBatch, options: EncodeOptions): Encoded
     const before = records.length;
     heapsterMessages(set, timestamp, topic, key, records);
     for (let i = before; i < records.length; i++) {
-      const record = records[i] as KafkaRecord;
-      if (record.value.length + (key === null ? 0 : key.length) > limit) {
+      if ((records[i] as KafkaRecord).bytes > limit) {
         oversize.push(set.key);
         records.length = before;
         break;
@@ -144,6 +147,7 @@ function heapsterMessages(
   out: KafkaRecord[],
 ): void {
   const setTags = sortedTagsJson(set.labels, undefined);
+  const keyBytes = key === null ? 0 : Buffer.byteLength(key);
   const tail = '},"MetricsTimestamp":"' + timestamp + '","MetricsTags":';
   const names = Object.keys(set.values).sort();
   const labeled = set.labeled.length > 1 ? set.labeled.slice().sort(byName) : set.labeled;
@@ -175,7 +179,7 @@ function heapsterMessages(
       tail +
       tags +
       '}';
-    out.push({ topic, key, value: Buffer.from(json) });
+    out.push({ topic, key, value: json, bytes: Buffer.byteLength(json) + keyBytes });
   }
 }
 
@@ -247,7 +251,8 @@ function encodeBatchParts(batch: MetricBatch, options: EncodeOptions): EncodedBa
       ',"sets":[' +
       (parts[i] as string[]).join(',') +
       ']}';
-    records.push({ topic: options.topic, key, value: Buffer.from(json) });
+    const bytes = Buffer.byteLength(json) + (key === null ? 0 : Buffer.byteLength(key));
+    records.push({ topic: options.topic, key, value: json, bytes });
   }
   return { records, oversize };
 }
