@@ -94,6 +94,29 @@ describe('SinkRunner', () => {
     expect(ctx.telemetry.value('heapstream_sink_batches_sent_total', { sink: 'r' })).toBe(1);
   });
 
+  it('waits at least as long as the server asked (Retry-After) before the next attempt', async () => {
+    const ctx = testContext();
+    const attempts: number[] = [];
+    const runner = new SinkRunner(
+      'ra',
+      {
+        write: () => {
+          attempts.push(Date.now());
+          return attempts.length === 1
+            ? Promise.reject(new RetryableError('429 too many requests', { retryAfterMs: 150 }))
+            : Promise.resolve();
+        },
+        close: () => Promise.resolve(),
+      },
+      sinkRunnerOptionsSchema.parse(fast),
+      ctx,
+    );
+    runner.accept(batch(1));
+    await runner.close();
+    expect(attempts).toHaveLength(2);
+    expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(140);
+  });
+
   it('counts a permanent error as failed and goes on with the next batch', async () => {
     const ctx = testContext();
     const written: number[] = [];

@@ -199,7 +199,11 @@ export class SinkRunner {
           return;
         }
         this.counters.retries.inc();
-        const delay = this.backoff(attempt);
+        // A server that said when to come back (429/503 Retry-After) is not asked again before then.
+        const delay = Math.max(
+          this.backoff(attempt),
+          err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0,
+        );
         this.limitedLog.log(
           'warn',
           'retry',
