@@ -6,6 +6,24 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../label-copier.js';
 
+/** What a namespace adds to a set: its uid, and the allow-listed labels as [name, value] pairs. */
+interface NamespaceLabels {
+  readonly id: string;
+  readonly stored: readonly (readonly [string, string])[];
+}
+
+/**
+ * The set's labels plus the namespace's. One spread of the set's own labels is a single copy of an object of a
+ * known shape; a second spread would add every key one at a time (a fifth of the pipeline's time at 30 pods/node).
+ * namespace_id always comes from the API server; stored labels never override the set's own.
+ */
+function withNamespace(own: Labels, ns: NamespaceLabels): Labels {
+  const labels: Record<string, string> = { ...own };
+  for (const [name, value] of ns.stored) if (labels[name] === undefined) labels[name] = value;
+  labels[LABEL.namespaceId] = ns.id;
+  return labels;
+}
+
 /**
  * Adds `namespace_id` and the allow-listed namespace labels to pod, pod-container and namespace sets, from
  * `ctx.metadata` (Heapster's namespace_based_enricher, plus stored labels).
@@ -26,13 +44,13 @@ export function namespaceEnricherOperator(
         ignoreLabels: [],
         joined: false,
       }),
-      added: new WeakMap<NamespaceMeta, Labels>(),
+      added: new WeakMap<NamespaceMeta, NamespaceLabels>(),
     }),
     ({ copier, added }) => {
-      function labelsOf(ns: NamespaceMeta): Labels {
+      function labelsOf(ns: NamespaceMeta): NamespaceLabels {
         let labels = added.get(ns);
         if (labels === undefined) {
-          labels = { ...copier.labelsFor(ns.labels), [LABEL.namespaceId]: ns.uid };
+          labels = { id: ns.uid, stored: Object.entries(copier.labelsFor(ns.labels)) };
           added.set(ns, labels);
         }
         return labels;
@@ -42,7 +60,7 @@ export function namespaceEnricherOperator(
         let out: MetricSet[] | undefined;
         // Batches hold one or a few namespaces: remember the last lookup rather than hashing per set.
         let lastName: string | undefined;
-        let lastLabels: Labels | undefined;
+        let lastLabels: NamespaceLabels | undefined;
         const sets = batch.sets;
         for (let i = 0; i < sets.length; i++) {
           const set = sets[i] as MetricSet;
@@ -57,17 +75,7 @@ export function namespaceEnricherOperator(
               const ns = ctx.metadata.namespace(name);
               lastLabels = ns === undefined ? undefined : labelsOf(ns);
             }
-            if (lastLabels !== undefined) {
-              // namespace_id always comes from the API server; stored labels never override the set's own.
-              result = {
-                ...set,
-                labels: {
-                  ...lastLabels,
-                  ...set.labels,
-                  [LABEL.namespaceId]: lastLabels[LABEL.namespaceId] as string,
-                },
-              };
-            }
+            if (lastLabels !== undefined) result = { ...set, labels: withNamespace(set.labels, lastLabels) };
           }
           if (result !== set) out ??= sets.slice(0, i);
           out?.push(result);
