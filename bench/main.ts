@@ -5,7 +5,7 @@
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
- * --seed 1, --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
+ * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
  * Parquet files), --json FILE (the result as JSON, used by the all-sizes run).
  */
 import { spawn } from 'node:child_process';
@@ -44,6 +44,7 @@ const { values: args } = parseArgs({
     resolution: { type: 'string' },
     timeout: { type: 'string', default: '10s' },
     seed: { type: 'string', default: '1' },
+    concurrency: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'file-sink': { type: 'string' },
     json: { type: 'string' },
@@ -79,6 +80,9 @@ async function runOne(): Promise<void> {
     seed: positiveInteger('seed', args.seed),
     timeoutMs: milliseconds('timeout', args.timeout),
     progress,
+    ...(args.concurrency === undefined
+      ? {}
+      : { concurrency: positiveInteger('concurrency', args.concurrency) }),
     ...(args['file-sink'] === undefined ? {} : { fileSink: args['file-sink'] }),
     ...(args['cpu-prof'] === undefined ? {} : { cpuProfile: args['cpu-prof'] }),
   });

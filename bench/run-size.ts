@@ -19,6 +19,8 @@ export interface SizeOptions {
   readonly seed: number;
   /** Deadline of one node scrape. */
   readonly timeoutMs: number;
+  /** Scrapes in flight at once (the source's `concurrency`); the source's default if absent. */
+  readonly concurrency?: number;
   /** Also write every batch to a file sink (Parquet) under this directory. */
   readonly fileSink?: string;
   /** Write a CPU profile of the measured cycles here. */
@@ -161,7 +163,7 @@ source:
   type: kubelet_summary
   scheme: http
   timeout: ${options.timeoutMs}ms
-  discovery:
+${options.concurrency === undefined ? '' : `  concurrency: ${options.concurrency}\n`}  discovery:
     static:
 ${statics}
 processors:

@@ -1,0 +1,138 @@
+/**
+ * Where the pipeline's CPU goes, stage by stage, without HTTP: `npx tsx bench/stages.ts --nodes 200
+ * --pods-per-node 30 [--cycles 6]`. Payloads are rendered in-process by the simulator's own code, then each stage
+ * (JSON.parse, decode, and each processor of the default pipeline) runs over a whole cycle's events at once and
+ * is timed on its own. Use it to check a hot-path change quickly; `npm run bench` remains the measure of record.
+ */
+import { parseArgs } from 'node:util';
+import { Subject, type OperatorFunction } from 'rxjs';
+import { decodeSummary } from '../sources/kubelet-summary/decode.js';
+import { createBuiltinRegistry } from '../src/engine/builtins.js';
+import type { ComponentContext } from '../src/engine/component.js';
+import { buildLayout } from '../src/sim/layout.js';
+import { NodeState } from '../src/sim/node-state.js';
+import { loadTemplate, TEMPLATE_NAMES } from '../src/sim/template.js';
+import type { CycleEnd, NodeBatch, PipelineEvent } from '../src/model/types.js';
+import { testContext } from '../src/testing/context.js';
+import { simulatedClusterMetadata } from './sim-metadata.js';
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '200' },
+    'pods-per-node': { type: 'string', default: '30' },
+    cycles: { type: 'string', default: '6' },
+  },
+});
+const nodes = Number(args.nodes);
+const podsPerNode = Number(args['pods-per-node']);
+const cycles = Number(args.cycles);
+const RESOLUTION_MS = 15_000;
+const PROCESSORS: readonly [string, unknown][] = [
+  ['rate', {}],
+  ['pod_enricher', {}],
+  ['namespace_enricher', {}],
+  ['aggregate', { levels: ['pod', 'namespace', 'node', 'cluster'] }],
+  ['node_enricher', {}],
+];
+
+const t0 = Date.now() - cycles * RESOLUTION_MS;
+const layouts = TEMPLATE_NAMES.map((name) => buildLayout(loadTemplate(name), podsPerNode, t0));
+const width = Math.max(3, String(nodes).length);
+const states = Array.from({ length: nodes }, (_, i) => {
+  const number = String(i + 1).padStart(width, '0');
+  return new NodeState(layouts[i % layouts.length]!, {
+    name: `sim-node-${number}`,
+    podSuffix: number,
+    seed: 1,
+    stream: i,
+    restartEvery: 0,
+  });
+});
+const ctx: ComponentContext = testContext({
+  resolutionMs: RESOLUTION_MS,
+  metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
+});
+const registry = createBuiltinRegistry();
+
+/** A stage fed by hand: push a cycle's events, collect what comes out synchronously. */
+function stage(type: string, config: unknown): (events: PipelineEvent[]) => PipelineEvent[] {
+  const def = registry.get('processor', type)!;
+  const operator = def.create(def.config.parse(config), { ...ctx, name: type });
+  const input = new Subject<PipelineEvent>();
+  let out: PipelineEvent[] = [];
+  operator(input).subscribe((e) => out.push(e));
+  return (events) => {
+    out = [];
+    for (const e of events) input.next(e);
+    return out;
+  };
+}
+
+const stages = PROCESSORS.map(([type, config]) => ({ type, run: stage(type, config) }));
+const cpu: Record<string, number> = { 'JSON.parse': 0, decode: 0 };
+for (const s of stages) cpu[s.type] = 0;
+let values = 0;
+
+const time = <T>(name: string, work: () => T, measured: boolean): T => {
+  const before = process.cpuUsage();
+  const result = work();
+  const spent = process.cpuUsage(before);
+  if (measured) cpu[name] = (cpu[name] ?? 0) + (spent.user + spent.system) / 1e6;
+  return result;
+};
+
+for (let c = 0; c < cycles; c++) {
+  const measured = c >= 2; // two warm-up cycles: rates start at the second
+  const tick = t0 + (c + 1) * RESOLUTION_MS;
+  const texts = states.map((s) => s.render(tick));
+  const parsed = time('JSON.parse', () => texts.map((t) => JSON.parse(t) as unknown), measured);
+  let events: PipelineEvent[] = time(
+    'decode',
+    () =>
+      parsed.map((p, i): NodeBatch => ({
+        kind: 'batch',
+        scope: 'node',
+        node: states[i]!.name,
+        cycle: c,
+        timestamp: tick,
+        sets: decodeSummary(p, { name: states[i]!.name }),
+      })),
+    measured,
+  );
+  const mark: CycleEnd = {
+    kind: 'cycle_end',
+    cycle: c,
+    timestamp: tick,
+    nodesExpected: nodes,
+    nodesAnswered: nodes,
+    failures: [],
+    durationMs: 0,
+  };
+  events.push(mark);
+  for (const s of stages) events = time(s.type, () => s.run(events), measured);
+  if (measured) {
+    for (const e of events) {
+      if (e.kind !== 'batch') continue;
+      for (const set of e.sets) {
+        values += set.labeled.length;
+        for (const _ in set.values) values++;
+      }
+    }
+  }
+}
+
+const measuredCycles = cycles - 2;
+const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+process.stdout.write(
+  `${nodes} nodes × ${podsPerNode} pods, ${measuredCycles} measured cycles, ` +
+    `${Math.round(values / measuredCycles).toLocaleString('en-US')} values per cycle\n`,
+);
+for (const [name, seconds] of Object.entries(cpu)) {
+  process.stdout.write(
+    `${name.padEnd(20)} ${((1000 * seconds) / measuredCycles / nodes).toFixed(3)} ms/node  ` +
+      `${((100 * seconds) / total).toFixed(1).padStart(5)} %\n`,
+  );
+}
+process.stdout.write(
+  `${'total'.padEnd(20)} ${((1000 * total) / measuredCycles / nodes).toFixed(3)} ms/node\n`,
+);
