@@ -1,4 +1,4 @@
-import kafkajs, { type Kafka as KafkaClient, type Producer } from 'kafkajs';
+import kafkajs, { type ProducerBatch } from 'kafkajs';
 import type { ComponentContext, Sink } from '../../src/engine/component.js';
 import { PermanentError } from '../../src/errors.js';
 import type { MetricBatch } from '../../src/model/types.js';
@@ -48,28 +48,50 @@ interface RequestPart {
  * const sink = kafkaSink(kafkaSinkConfig.parse({ brokers: ['127.0.0.1:9092'] }), ctx);
  * await sink.write(batch); await sink.close();
  */
-export function kafkaSink(config: KafkaSinkConfig, ctx: ComponentContext): Sink {
-  return new KafkaSink(config, ctx);
+export function kafkaSink(
+  config: KafkaSinkConfig,
+  ctx: ComponentContext,
+  newProducer: () => ProducerLike = kafkajsProducer(config, ctx),
+): Sink {
+  return new KafkaSink(config, newProducer);
+}
+
+/** What the sink uses of a kafkajs producer; tests pass a fake to `kafkaSink`. */
+export interface ProducerLike {
+  connect(): Promise<void>;
+  sendBatch(batch: ProducerBatch): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
+
+function kafkajsProducer(config: KafkaSinkConfig, ctx: ComponentContext): () => ProducerLike {
+  const kafka = new Kafka(kafkaClientConfig(config, ctx.logger, ctx.baseDir));
+  return () =>
+    kafka.producer({
+      idempotent: config.idempotent,
+      maxInFlightRequests: config.idempotent ? 1 : 5,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Limited so that a send never outlives by much the write the runner gave up on (it logs that this
+      // "may invalidate EoS": it does not here, because a failed request is sent again unchanged).
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+    });
 }
 
 class KafkaSink implements Sink {
-  private readonly kafka: KafkaClient;
   private readonly where: string;
   private readonly plans = new WeakMap<MetricBatch, DeliveryPlan>();
   private readonly compression;
-  private producer: Producer | undefined;
+  private producer: ProducerLike | undefined;
   private queue: PendingWrite[] = [];
   /** A request that failed: its outcome is unknown, so it goes again, unchanged, before anything else. */
   private inDoubt: RequestPart[] | undefined;
   private sending = false;
-  private connecting: Promise<Producer> | undefined;
+  private connecting: Promise<ProducerLike> | undefined;
   private closed = false;
 
   constructor(
     private readonly config: KafkaSinkConfig,
-    ctx: ComponentContext,
+    private readonly makeProducer: () => ProducerLike,
   ) {
-    this.kafka = new Kafka(kafkaClientConfig(config, ctx.logger, ctx.baseDir));
     this.where = `kafka ${config.brokers.join(',')}`;
     this.compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
@@ -111,10 +133,10 @@ class KafkaSink implements Sink {
       while (this.queue.length > 0) {
         this.settleCompleted();
         if (this.queue.length === 0) break;
-        const parts = this.inDoubt ?? this.nextRequest();
         try {
           const producer = await this.ensureProducer();
-          await this.send(producer, parts);
+          // Taken after connecting, so that writes arriving meanwhile share the request.
+          await this.send(producer, this.inDoubt ?? this.nextRequest());
         } catch (err) {
           // Every waiting write fails now: the runner retries each with its backoff, and the next attempt
           // starts with the request in doubt (an error while connecting leaves it as it was: nothing was sent).
@@ -126,7 +148,7 @@ class KafkaSink implements Sink {
     }
   }
 
-  private async send(producer: Producer, parts: RequestPart[]): Promise<void> {
+  private async send(producer: ProducerLike, parts: RequestPart[]): Promise<void> {
     const chunks: SendChunk[] = [];
     for (const part of parts) chunks.push(part.plan.chunks[part.chunk] as SendChunk);
     const request = mergeChunks(chunks);
@@ -200,25 +222,24 @@ class KafkaSink implements Sink {
     for (const write of failed) write.reject(err);
   }
 
-  private ensureProducer(): Promise<Producer> {
+  private ensureProducer(): Promise<ProducerLike> {
     if (this.closed) return Promise.reject(new PermanentError(`${this.where}: the sink is closed`));
     if (this.producer !== undefined) return Promise.resolve(this.producer);
     this.connecting ??= this.newProducer().finally(() => (this.connecting = undefined));
     return this.connecting;
   }
 
-  private async newProducer(): Promise<Producer> {
-    const producer = this.kafka.producer({
-      idempotent: this.config.idempotent,
-      maxInFlightRequests: this.config.idempotent ? 1 : 5,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
-    });
+  private async newProducer(): Promise<ProducerLike> {
+    const producer = this.makeProducer();
     try {
       await producer.connect();
     } catch (err) {
       await disconnectQuietly(producer);
       throw classifyKafkaError(err, `${this.where}: connecting`).error;
+    }
+    if (this.closed) {
+      await disconnectQuietly(producer);
+      throw new PermanentError(`${this.where}: the sink is closed`);
     }
     this.producer = producer;
     return producer;
@@ -231,7 +252,7 @@ class KafkaSink implements Sink {
   }
 }
 
-async function disconnectQuietly(producer: Producer): Promise<void> {
+async function disconnectQuietly(producer: ProducerLike): Promise<void> {
   try {
     await producer.disconnect();
   } catch {
