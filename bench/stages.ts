@@ -5,7 +5,7 @@
  * is timed on its own. Use it to check a hot-path change quickly; `npm run bench` remains the measure of record.
  */
 import { parseArgs } from 'node:util';
-import { Subject, type OperatorFunction } from 'rxjs';
+import { Subject } from 'rxjs';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import { createBuiltinRegistry } from '../src/engine/builtins.js';
 import type { ComponentContext } from '../src/engine/component.js';
