@@ -7,6 +7,7 @@ import podEnricher from '../../processors/pod-enricher/index.js';
 import rate from '../../processors/rate/index.js';
 import file from '../../sinks/file/index.js';
 import influxdb from '../../sinks/influxdb/index.js';
+import kafka from '../../sinks/kafka/index.js';
 import stdout from '../../sinks/stdout/index.js';
 import kubeletCadvisor from '../../sources/kubelet-cadvisor/index.js';
 import kubeletPrometheus from '../../sources/kubelet-prometheus/index.js';
@@ -29,5 +30,6 @@ export function createBuiltinRegistry(): Registry {
     stdout,
     file,
     influxdb,
+    kafka,
   );
 }
