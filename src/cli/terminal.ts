@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import type { Pipeline } from '../engine/pipeline.js';
 import type { CycleEnd, PipelineEvent } from '../model/types.js';
+import { valuesInBatch } from '../model/count.js';
 
 const LEVELS: Readonly<Record<number, string>> = {
   10: 'TRACE',
@@ -77,10 +78,7 @@ export class ProgressLine {
   observe(event: PipelineEvent): void {
     if (event.kind === 'batch') {
       this.sets += event.sets.length;
-      for (const set of event.sets) {
-        this.values += set.labeled.length;
-        for (const _ in set.values) this.values++;
-      }
+      this.values += valuesInBatch(event);
       return;
     }
     this.render(event);

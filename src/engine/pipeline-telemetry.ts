@@ -1,5 +1,6 @@
 import type { SetType } from '../model/catalogue.js';
 import type { PipelineEvent } from '../model/types.js';
+import { valuesInSet } from '../model/count.js';
 import type { Clock } from './clock.js';
 import type { Counter, Telemetry } from './telemetry.js';
 
@@ -39,9 +40,7 @@ export function pipelineObserver(telemetry: Telemetry, clock: Clock): (event: Pi
     }
     for (const set of event.sets) {
       sets.get(set.type)?.inc();
-      let n = set.labeled.length;
-      for (const _ in set.values) n++;
-      values.get(set.type)?.inc(n);
+      values.get(set.type)?.inc(valuesInSet(set));
     }
   };
 }

@@ -5,6 +5,7 @@ import { compileSelect } from './select.js';
 import { LogLimiter } from './log-limiter.js';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
+import { valuesInBatch } from '../model/count.js';
 
 type QueueItem =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly bytes: number }
@@ -233,14 +234,9 @@ export class SinkRunner {
   }
 
   private countSent(batch: MetricBatch): void {
-    let values = 0;
-    for (const set of batch.sets) {
-      for (const _ in set.values) values++;
-      values += set.labeled.length;
-    }
     this.counters.sentBatches.inc();
     this.counters.sentSets.inc(batch.sets.length);
-    this.counters.sentValues.inc(values);
+    this.counters.sentValues.inc(valuesInBatch(batch));
   }
 
   private backoff(attempt: number): number {

@@ -2,3 +2,4 @@ export * from './catalogue.js';
 export * from './keys.js';
 export * from './labels.js';
 export * from './types.js';
+export * from './count.js';
