@@ -1,7 +1,8 @@
 import type { Labels } from '../../src/model/labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import type { KafkaSinkConfig } from './config.js';
-import { goJsonString, jsonNumber, jsonString, rfc3339Nano } from './json-text.js';
+import { goJsonString, jsonString, rfc3339Nano } from './json-text.js';
+import { SetJsonWriter } from './set-json.js';
 
 /** One Kafka message, ready to send. */
 export interface KafkaRecord {
@@ -30,96 +31,123 @@ export const RECORD_OVERHEAD = 32;
 export const BATCH_OVERHEAD = 128;
 
 /**
- * Encodes a batch as Kafka messages in the configured format (see README): `set` gives one JSON object per
+ * Encodes batches as Kafka messages in the configured format (see README): `set` gives one JSON object per
  * metric set, `heapster` one per metric value with Heapster's field names, `batch` one per batch (in parts).
+ * One encoder per sink: it keeps what repeats between sets (quoted names, date parts).
  *
  * @example
- * const { records } = encodeBatch(batch, { format: 'set', key: 'node', topic: 'm', max_message_bytes: 1e6 });
+ * const encoder = new BatchEncoder({ format: 'set', key: 'node', topic: 'm', max_message_bytes: 1e6 });
+ * const { records, oversize } = encoder.encode(batch);
  */
-export function encodeBatch(batch: MetricBatch, options: EncodeOptions): EncodedBatch {
-  if (options.format === 'batch') return encodeBatchParts(batch, options);
-  const records: KafkaRecord[] = [];
-  const oversize: string[] = [];
-  const limit = options.max_message_bytes - BATCH_OVERHEAD - RECORD_OVERHEAD;
-  const perType = options.topic_per_type;
-  if (options.format === 'set') {
-    const times = new TimeText(new Date(batch.timestamp).toISOString());
+export class BatchEncoder {
+  private readonly sets = new SetJsonWriter();
+
+  constructor(private readonly options: EncodeOptions) {}
+
+  encode(batch: MetricBatch): EncodedBatch {
+    const options = this.options;
+    if (options.format === 'batch') return this.batchParts(batch);
+    const records: KafkaRecord[] = [];
+    const oversize: string[] = [];
+    const limit = options.max_message_bytes - BATCH_OVERHEAD - RECORD_OVERHEAD;
+    const perType = options.topic_per_type;
+    if (options.format === 'set') {
+      const batchTime = this.sets.isoTime(batch.timestamp);
+      for (const set of batch.sets) {
+        const key = messageKey(set, options.key);
+        const value = this.sets.set(set, batchTime);
+        const bytes = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+        if (bytes > limit) oversize.push(set.key);
+        else records.push({ topic: perType?.[set.type] ?? options.topic, key, value, bytes });
+      }
+      return { records, oversize };
+    }
+    const timestamp = rfc3339Nano(batch.timestamp);
     for (const set of batch.sets) {
       const key = messageKey(set, options.key);
-      const value = setJson(set, times.of(set.scrapeTime));
-      const bytes = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
-      if (bytes > limit) oversize.push(set.key);
-      else records.push({ topic: perType?.[set.type] ?? options.topic, key, value, bytes });
+      const topic = perType?.[set.type] ?? options.topic;
+      const before = records.length;
+      heapsterMessages(set, timestamp, topic, key, records);
+      for (let i = before; i < records.length; i++) {
+        if ((records[i] as KafkaRecord).bytes > limit) {
+          oversize.push(set.key);
+          records.length = before;
+          break;
+        }
+      }
     }
     return { records, oversize };
   }
-  const timestamp = rfc3339Nano(batch.timestamp);
-  for (const set of batch.sets) {
-    const key = messageKey(set, options.key);
-    const topic = perType?.[set.type] ?? options.topic;
-    const before = records.length;
-    heapsterMessages(set, timestamp, topic, key, records);
-    for (let i = before; i < records.length; i++) {
-      if ((records[i] as KafkaRecord).bytes > limit) {
+
+  /** `batch` format: the batch's sets in as few messages as fit under max_message_bytes, numbered part/parts. */
+  private batchParts(batch: MetricBatch): EncodedBatch {
+    const options = this.options;
+    const time = this.sets.isoTime(batch.timestamp);
+    const node = batch.scope === 'node' ? batch.node : undefined;
+    const key = options.key === 'none' ? null : (node ?? 'cluster');
+    const head =
+      '{"time":"' +
+      time +
+      '","scope":"' +
+      batch.scope +
+      '"' +
+      (node === undefined ? '' : ',"node":' + jsonString(node)) +
+      ',"cycle":' +
+      String(batch.cycle);
+    // Room for the head, the part numbers, the brackets and the key.
+    const budget =
+      options.max_message_bytes -
+      BATCH_OVERHEAD -
+      RECORD_OVERHEAD -
+      Buffer.byteLength(head) -
+      64 -
+      (key === null ? 0 : Buffer.byteLength(key));
+    const parts: string[][] = [];
+    const oversize: string[] = [];
+    let current: string[] = [];
+    let bytes = 0;
+    for (const set of batch.sets) {
+      const json = this.sets.set(set, time);
+      const size = Buffer.byteLength(json) + 1;
+      if (size > budget) {
         oversize.push(set.key);
-        records.length = before;
-        break;
+        continue;
       }
+      if (bytes + size > budget && current.length > 0) {
+        parts.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(json);
+      bytes += size;
     }
+    if (current.length > 0) parts.push(current);
+    const records: KafkaRecord[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const json =
+        head +
+        ',"part":' +
+        String(i) +
+        ',"parts":' +
+        String(parts.length) +
+        ',"sets":[' +
+        (parts[i] as string[]).join(',') +
+        ']}';
+      const bytes = Buffer.byteLength(json) + (key === null ? 0 : Buffer.byteLength(key));
+      records.push({ topic: options.topic, key, value: json, bytes });
+    }
+    return { records, oversize };
   }
-  return { records, oversize };
 }
 
 /**
- * One metric set as the `set` format's JSON object: the same fields as the stdout sink's JSON lines.
+ * Encodes one batch with a fresh encoder; a sink keeps one BatchEncoder instead.
  *
  * @example
- * setJson(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…","labels":{…},"values":{…},"labeled":[]}'
+ * const { records } = encodeBatch(batch, { format: 'heapster', key: 'none', topic: 'm', max_message_bytes: 1e6 });
  */
-export function setJson(set: MetricSet, time: string): string {
-  let out =
-    '{"time":"' +
-    time +
-    '","type":"' +
-    set.type +
-    '","key":' +
-    jsonString(set.key) +
-    ',"labels":' +
-    labelsJson(set.labels);
-  out += ',"values":{';
-  let first = true;
-  const values = set.values;
-  for (const name in values) {
-    if (!first) out += ',';
-    first = false;
-    out += jsonString(name) + ':' + jsonNumber(values[name] as number);
-  }
-  out += '},"labeled":[';
-  const labeled = set.labeled;
-  for (let i = 0; i < labeled.length; i++) {
-    const lv = labeled[i] as LabeledValue;
-    if (i > 0) out += ',';
-    out +=
-      '{"name":' +
-      jsonString(lv.name) +
-      ',"labels":' +
-      labelsJson(lv.labels) +
-      ',"value":' +
-      jsonNumber(lv.value) +
-      '}';
-  }
-  return out + ']}';
-}
-
-function labelsJson(labels: Labels): string {
-  let out = '{';
-  let first = true;
-  for (const name in labels) {
-    if (!first) out += ',';
-    first = false;
-    out += jsonString(name) + ':' + jsonString(labels[name] as string);
-  }
-  return out + '}';
+export function encodeBatch(batch: MetricBatch, options: EncodeOptions): EncodedBatch {
+  return new BatchEncoder(options).encode(batch);
 }
 
 /** The message key of a set: its node, namespace or `<namespace>/<pod>`, else the set's own key. */
@@ -200,75 +228,4 @@ function sortedTagsJson(labels: Labels, own: Labels | undefined): string {
     out += goJsonString(name) + ':' + goJsonString(value);
   }
   return out + '}';
-}
-
-/** `batch` format: the batch's sets in as few messages as fit under max_message_bytes, numbered part/parts. */
-function encodeBatchParts(batch: MetricBatch, options: EncodeOptions): EncodedBatch {
-  const time = new Date(batch.timestamp).toISOString();
-  const times = new TimeText(time);
-  const node = batch.scope === 'node' ? batch.node : undefined;
-  const key = options.key === 'none' ? null : (node ?? 'cluster');
-  const head =
-    '{"time":"' +
-    time +
-    '","scope":"' +
-    batch.scope +
-    '"' +
-    (node === undefined ? '' : ',"node":' + jsonString(node)) +
-    ',"cycle":' +
-    String(batch.cycle);
-  // Room for the head, the part numbers, the brackets and the key.
-  const budget =
-    options.max_message_bytes - BATCH_OVERHEAD - RECORD_OVERHEAD - head.length - 64 - (key?.length ?? 0);
-  const parts: string[][] = [];
-  const oversize: string[] = [];
-  let current: string[] = [];
-  let bytes = 0;
-  for (const set of batch.sets) {
-    const json = setJson(set, times.of(set.scrapeTime));
-    const size = Buffer.byteLength(json) + 1;
-    if (size > budget) {
-      oversize.push(set.key);
-      continue;
-    }
-    if (bytes + size > budget && current.length > 0) {
-      parts.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(json);
-    bytes += size;
-  }
-  if (current.length > 0) parts.push(current);
-  const records: KafkaRecord[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const json =
-      head +
-      ',"part":' +
-      String(i) +
-      ',"parts":' +
-      String(parts.length) +
-      ',"sets":[' +
-      (parts[i] as string[]).join(',') +
-      ']}';
-    const bytes = Buffer.byteLength(json) + (key === null ? 0 : Buffer.byteLength(key));
-    records.push({ topic: options.topic, key, value: json, bytes });
-  }
-  return { records, oversize };
-}
-
-/** ISO times of scrape timestamps; sets of one node share a few, so the last one is kept. */
-class TimeText {
-  private lastMs = Number.NaN;
-  private lastText = '';
-  constructor(private readonly batchTime: string) {}
-
-  of(scrapeTime: number): string {
-    if (scrapeTime <= 0) return this.batchTime;
-    if (scrapeTime !== this.lastMs) {
-      this.lastMs = scrapeTime;
-      this.lastText = new Date(scrapeTime).toISOString();
-    }
-    return this.lastText;
-  }
 }

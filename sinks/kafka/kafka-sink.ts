@@ -5,10 +5,11 @@ import type { MetricBatch } from '../../src/model/types.js';
 import { chunkRecords, mergeChunks, type SendChunk } from './chunks.js';
 import { kafkaClientConfig } from './client-options.js';
 import type { KafkaSinkConfig } from './config.js';
-import { encodeBatch } from './encode.js';
+import { BatchEncoder } from './encode.js';
 import { classifyKafkaError } from './kafka-errors.js';
+import { rememberingPartitioner } from './partitioner.js';
 
-const { Kafka, CompressionTypes, Partitioners } = kafkajs;
+const { Kafka, CompressionTypes } = kafkajs;
 
 /** A batch on its way: its pieces (each fits one request), how many are acknowledged, and what could not fit. */
 interface DeliveryPlan {
@@ -69,7 +70,7 @@ function kafkajsProducer(config: KafkaSinkConfig, ctx: ComponentContext): () => 
     kafka.producer({
       idempotent: config.idempotent,
       maxInFlightRequests: config.idempotent ? 1 : 5,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: rememberingPartitioner,
       // Limited so that a send never outlives by much the write the runner gave up on (it logs that this
       // "may invalidate EoS": it does not here, because a failed request is sent again unchanged).
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
@@ -78,6 +79,7 @@ function kafkajsProducer(config: KafkaSinkConfig, ctx: ComponentContext): () => 
 
 class KafkaSink implements Sink {
   private readonly where: string;
+  private readonly encoder: BatchEncoder;
   private readonly plans = new WeakMap<MetricBatch, DeliveryPlan>();
   private readonly compression;
   private producer: ProducerLike | undefined;
@@ -92,6 +94,7 @@ class KafkaSink implements Sink {
     private readonly config: KafkaSinkConfig,
     private readonly makeProducer: () => ProducerLike,
   ) {
+    this.encoder = new BatchEncoder(config);
     this.where = `kafka ${config.brokers.join(',')}`;
     this.compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
   }
@@ -105,7 +108,7 @@ class KafkaSink implements Sink {
     // Encoded on arrival, so that encoding overlaps the request in flight.
     let plan = this.plans.get(batch);
     if (plan === undefined) {
-      const { records, oversize } = encodeBatch(batch, this.config);
+      const { records, oversize } = this.encoder.encode(batch);
       const chunks = chunkRecords(records, this.config.max_message_bytes);
       plan = { batch, chunks, oversize, acknowledged: 0 };
       this.plans.set(batch, plan);

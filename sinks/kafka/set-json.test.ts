@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { SetJsonWriter } from './set-json.js';
+
+describe('set JSON writer', () => {
+  it('formats sample times exactly as Date.toISOString, across minutes, days and fractions of a ms', () => {
+    const writer = new SetJsonWriter();
+    const start = Date.UTC(2026, 1, 28, 23, 58, 59, 990);
+    for (let ms = start; ms < start + 130_000; ms += 7.25) {
+      expect(writer.isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+    for (const ms of [0, 1, 999.999, Date.UTC(1999, 11, 31, 23, 59, 59, 999), 253_402_300_800_000]) {
+      expect(writer.isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+
+  it('gives the same object as JSON.stringify for odd names and values', () => {
+    const writer = new SetJsonWriter();
+    const set = {
+      type: 'pod' as const,
+      key: 'namespace:a"b/pod:p',
+      labels: { 'we\u0001ird': 'ü\n', type: 'pod' },
+      values: { 'cpu/usage': 1.5e-7, 'x"y': 12 },
+      labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 3 }],
+      scrapeTime: Date.UTC(2026, 0, 1, 0, 0, 1, 5),
+      startTime: 0,
+    };
+    for (let i = 0; i < 2; i++) {
+      const json = writer.set(set, 'unused');
+      expect(JSON.parse(json)).toEqual({
+        time: '2026-01-01T00:00:01.005Z',
+        type: 'pod',
+        key: set.key,
+        labels: set.labels,
+        values: set.values,
+        labeled: set.labeled,
+      });
+    }
+  });
+});
