@@ -332,7 +332,6 @@ describe('kafka sink against a real broker', () => {
     });
     const { definition, collected } = collectingSink();
     const registry = createBuiltinRegistry().register(replay, definition);
-    if (registry.get('sink', 'kafka') === undefined) registry.register(kafkaSinkDef);
     const yaml = [
       'resolution: 1s',
       'source: { type: replay }',
