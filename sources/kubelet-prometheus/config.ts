@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
-import { kubeletAccessShape, kubeletScrapeShape } from '../../src/kube/kubelet-access-config.js';
+import {
+  kubeletAccessShape,
+  kubeletEndpointShape,
+  kubeletScrapeShape,
+} from '../../src/kube/kubelet-access-config.js';
 
 export const PROMETHEUS_ENDPOINTS = { resource: '/metrics/resource', cadvisor: '/metrics/cadvisor' } as const;
 
@@ -18,17 +22,7 @@ export const prometheusSourceConfig = z.strictObject({
     .describe(
       '(/metrics/cadvisor) `summary`: only kubelet, runtime and pods, named as the Summary API source names them. `cgroup`: every non-pod cgroup, by name (Heapster legacy). `none`: no system containers.',
     ),
-  scheme: z
-    .enum(['http', 'https'])
-    .default('https')
-    .describe('https for port 10250, http for the read-only 10255.'),
-  port: z
-    .number()
-    .int()
-    .min(1)
-    .max(65535)
-    .default(10250)
-    .describe('Kubelet port, unless discovery names one.'),
+  ...kubeletEndpointShape,
   path: z
     .string()
     .startsWith('/')

@@ -80,3 +80,18 @@ export const kubeletScrapeShape = {
     .default(64 * 1024 * 1024)
     .describe('A larger response fails that node with reason too_large.'),
 };
+
+/** Where a kubelet listens: the secure port with https by default, or the read-only port with http. */
+export const kubeletEndpointShape = {
+  scheme: z
+    .enum(['http', 'https'])
+    .default('https')
+    .describe('https for port 10250, http for the read-only 10255.'),
+  port: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(10250)
+    .describe('Kubelet port, unless discovery names one.'),
+};
