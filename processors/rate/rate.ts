@@ -47,58 +47,133 @@ const LABELED: ReadonlyMap<string, CounterSpec> = new Map(
   [...RATE_OF_COUNTER].filter(([, d]) => d.labeled).map(([counter, d]) => [counter, specOf(counter, d.name)]),
 );
 
-/** The last sample of one set: its times, its plain counters (NaN when absent) and labeled counters by id. */
-interface SeriesSample {
-  readonly startTime: number;
-  readonly scrapeTime: number;
-  readonly plain: Float64Array;
-  /** counter name → resource_id → value; undefined when the set has no labeled counters. */
-  readonly labeled: Map<string, Map<string, number>> | undefined;
+interface LabeledCounters {
+  readonly names: string[];
+  readonly ids: string[];
+  readonly values: number[];
 }
 
-interface NodeSeries {
-  /** set key → last sample. Replaced by each batch of the node, so series that disappear are evicted. */
-  samples: Map<string, SeriesSample>;
+// A series' row: its start and sample times, the node batch that last updated it, then its plain counters.
+const START = 0;
+const SCRAPE = 1;
+const SEEN = 2;
+const FIRST_COUNTER = 3;
+const STRIDE = FIRST_COUNTER + PLAIN.length;
+const INITIAL_ROWS = 64;
+
+/**
+ * One node's rate state: the last sample of each series as a row of doubles in one Float64Array (80 bytes per
+ * series, plus its map entry), updated in place by each batch of the node. A steady cluster allocates no rate state
+ * per cycle, and the state is a few large objects that the GC never has to trace, not one small object per series.
+ */
+class NodeSeries {
+  /** set key → row. */
+  readonly rows = new Map<string, number>();
+  data = new Float64Array(INITIAL_ROWS * STRIDE);
+  /** Labeled counters (disk I/O) by row; undefined for the many sets that have none. */
+  readonly labeled: (LabeledCounters | undefined)[] = [];
+  private readonly free: number[] = [];
+  private used = 0;
+  /** Batches seen, so that a row knows whether the latest batch had its series. */
+  batches = 0;
+
+  add(key: string): number {
+    let row = this.free.pop();
+    if (row === undefined) {
+      row = this.used++;
+      if (this.used * STRIDE > this.data.length) {
+        const grown = new Float64Array(this.data.length * 2);
+        grown.set(this.data);
+        this.data = grown;
+      }
+    }
+    this.rows.set(key, row);
+    return row;
+  }
+
+  /** Drops the series the latest batch did not have (a pod deleted, a container replaced). */
+  sweep(seen: number): void {
+    for (const [key, row] of this.rows) {
+      if (this.data[row * STRIDE + SEEN] === seen) continue;
+      this.rows.delete(key);
+      this.labeled[row] = undefined;
+      this.free.push(row);
+    }
+  }
+
+  /** Makes the current sample the row's last one. */
+  store(row: number, set: MetricSet, cur: CurrentSample, seen: number): void {
+    const base = row * STRIDE;
+    const data = this.data;
+    data[base + START] = set.startTime;
+    data[base + SCRAPE] = set.scrapeTime;
+    data[base + SEEN] = seen;
+    data.set(cur.plain, base + FIRST_COUNTER);
+    const n = cur.labeled.names.length;
+    if (n === 0) {
+      this.labeled[row] = undefined;
+      return;
+    }
+    const into = (this.labeled[row] ??= { names: [], ids: [], values: [] });
+    into.names.length = n;
+    into.ids.length = n;
+    into.values.length = n;
+    for (let j = 0; j < n; j++) {
+      into.names[j] = cur.labeled.names[j] as string;
+      into.ids[j] = cur.labeled.ids[j] as string;
+      into.values[j] = cur.labeled.values[j] as number;
+    }
+  }
 }
 
-function sampleOf(set: MetricSet): SeriesSample | undefined {
-  const plain = new Float64Array(PLAIN.length);
-  let any = false;
-  for (let i = 0; i < PLAIN.length; i++) {
-    const v = set.values[(PLAIN[i] as CounterSpec).counter];
-    if (v === undefined) {
-      plain[i] = NaN;
-    } else {
-      plain[i] = v;
-      any = true;
+/** One set's counters, read into buffers reused for every set (the operator is synchronous). */
+class CurrentSample {
+  readonly plain = new Float64Array(PLAIN.length);
+  readonly labeled: LabeledCounters = { names: [], ids: [], values: [] };
+  /** Counters present: the number of rates a set-level skip costs. */
+  count = 0;
+
+  /** Reads the set's counters; false when it has none (such a set has no rate state). */
+  read(set: MetricSet): boolean {
+    let count = 0;
+    for (let i = 0; i < PLAIN.length; i++) {
+      const v = set.values[(PLAIN[i] as CounterSpec).counter];
+      if (v === undefined) {
+        this.plain[i] = NaN;
+      } else {
+        this.plain[i] = v;
+        count++;
+      }
     }
-  }
-  let labeled: Map<string, Map<string, number>> | undefined;
-  for (const lv of set.labeled) {
-    if (!LABELED.has(lv.name)) continue;
-    labeled ??= new Map();
-    let byId = labeled.get(lv.name);
-    if (byId === undefined) {
-      byId = new Map();
-      labeled.set(lv.name, byId);
+    const { names, ids, values } = this.labeled;
+    names.length = 0;
+    ids.length = 0;
+    values.length = 0;
+    if (LABELED.size > 0) {
+      for (const lv of set.labeled) {
+        if (!LABELED.has(lv.name)) continue;
+        names.push(lv.name);
+        ids.push(lv.labels[LABEL.resourceId] ?? '');
+        values.push(lv.value);
+      }
     }
-    byId.set(lv.labels[LABEL.resourceId] ?? '', lv.value);
+    this.count = count + names.length;
+    return this.count > 0;
   }
-  if (!any && labeled === undefined) return undefined;
-  return { startTime: set.startTime, scrapeTime: set.scrapeTime, plain, labeled };
+}
+
+/** Index of (name, id) in prev, trying `hint` first: kubelets list a set's filesystems in the same order each time. */
+function indexOf(prev: LabeledCounters, name: string, id: string, hint: number): number {
+  if (prev.names[hint] === name && prev.ids[hint] === id) return hint;
+  for (let j = 0; j < prev.names.length; j++) {
+    if (prev.names[j] === name && prev.ids[j] === id) return j;
+  }
+  return -1;
 }
 
 function rateValue(spec: CounterSpec, delta: number, elapsedUs: number): number {
   const r = (delta * spec.perMicrosecond) / elapsedUs;
   return spec.truncate ? Math.trunc(r) : r;
-}
-
-/** Counts what a sample holds: the number of rates a set-level skip costs. */
-function counterCount(sample: SeriesSample): number {
-  let n = 0;
-  for (let i = 0; i < sample.plain.length; i++) if (!Number.isNaN(sample.plain[i])) n++;
-  if (sample.labeled !== undefined) for (const byId of sample.labeled.values()) n += byId.size;
-  return n;
 }
 
 /**
@@ -131,17 +206,20 @@ export function rateOperator(
   // A node absent for longer than the gap can give no rate anyway: its state can go.
   const evictAfterCycles = Math.max(1, Math.ceil(options.maxGapMs / Math.max(1, ctx.resolutionMs)));
 
-  /** The set with its rates added, or the same set when it gets none. */
-  function ratesOf(set: MetricSet, cur: SeriesSample, prev: SeriesSample): MetricSet {
+  /** The set with its rates from `prev` to `cur` added, or the same set when it gets none. */
+  function ratesOf(set: MetricSet, cur: CurrentSample, node: NodeSeries, row: number): MetricSet {
     let reason: RateSkipReason | undefined;
+    const data = node.data;
+    const base = row * STRIDE;
+    const prevScrapeTime = data[base + SCRAPE] as number;
     // Sample times are ms with µs fractions: whole µs keep the division exact for integer results.
-    const elapsedUs = Math.round((cur.scrapeTime - prev.scrapeTime) * 1000);
-    if (cur.scrapeTime === 0 || prev.scrapeTime === 0) reason = 'no_sample_time';
+    const elapsedUs = Math.round((set.scrapeTime - prevScrapeTime) * 1000);
+    if (set.scrapeTime === 0 || prevScrapeTime === 0) reason = 'no_sample_time';
     else if (elapsedUs <= 0) reason = 'not_later';
-    else if (cur.startTime !== prev.startTime) reason = 'restarted';
+    else if (set.startTime !== data[base + START]) reason = 'restarted';
     else if (elapsedUs > maxGapUs) reason = 'gap_too_long';
     if (reason !== undefined) {
-      count(reason, counterCount(cur));
+      count(reason, cur.count);
       return set;
     }
 
@@ -149,7 +227,7 @@ export function rateOperator(
     let decreased = 0;
     for (let i = 0; i < PLAIN.length; i++) {
       const now = cur.plain[i] as number;
-      const before = prev.plain[i] as number;
+      const before = data[base + FIRST_COUNTER + i] as number;
       if (Number.isNaN(now) || Number.isNaN(before)) continue;
       const delta = now - before;
       if (delta < 0) {
@@ -162,13 +240,18 @@ export function rateOperator(
     }
 
     let rates: LabeledValue[] | undefined;
-    if (cur.labeled !== undefined && prev.labeled !== undefined) {
+    const before = node.labeled[row];
+    if (before !== undefined && cur.labeled.names.length > 0) {
+      const { names, ids, values: now } = cur.labeled;
+      let j = 0;
       for (const lv of set.labeled) {
         const spec = LABELED.get(lv.name);
         if (spec === undefined) continue;
-        const before = prev.labeled.get(lv.name)?.get(lv.labels[LABEL.resourceId] ?? '');
-        if (before === undefined) continue;
-        const delta = lv.value - before;
+        const at = indexOf(before, names[j] as string, ids[j] as string, j);
+        const value = now[j] as number;
+        j++;
+        if (at < 0) continue;
+        const delta = value - (before.values[at] as number);
         if (delta < 0) {
           decreased++;
           continue;
@@ -187,30 +270,40 @@ export function rateOperator(
     };
   }
 
+  const cur = new CurrentSample();
+
   function processBatch(batch: NodeBatch, node: NodeSeries): NodeBatch {
-    const next = new Map<string, SeriesSample>();
+    const seen = ++node.batches;
+    let kept = 0;
     let out: MetricSet[] | undefined;
     const sets = batch.sets;
     for (let i = 0; i < sets.length; i++) {
       const set = sets[i] as MetricSet;
-      const cur = sampleOf(set);
-      if (cur === undefined) {
+      if (!cur.read(set)) {
         out?.push(set);
         continue;
       }
-      const prev = node.samples.get(set.key);
-      next.set(set.key, cur);
-      const result = prev === undefined ? set : ratesOf(set, cur, prev);
+      let row = node.rows.get(set.key);
+      let result = set;
+      if (row === undefined) {
+        row = node.add(set.key);
+        kept++;
+        // A key twice in one batch (the decoder never emits one) gets its rates once; the last one is kept.
+      } else if (node.data[row * STRIDE + SEEN] !== seen) {
+        result = ratesOf(set, cur, node, row);
+        kept++;
+      }
+      node.store(row, set, cur, seen);
       if (result !== set) out ??= sets.slice(0, i);
       out?.push(result);
     }
-    node.samples = next;
+    if (node.rows.size > kept) node.sweep(seen);
     return out === undefined ? batch : { ...batch, sets: out };
   }
 
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
-      const nodes = perNodeState<NodeSeries>({ create: () => ({ samples: new Map() }), evictAfterCycles });
+      const nodes = perNodeState<NodeSeries>({ create: () => new NodeSeries(), evictAfterCycles });
       return source.subscribe({
         next(event) {
           if (event.kind === 'cycle_end') {
