@@ -70,8 +70,9 @@ export class KubeletClient {
         ? `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`
         : `${this.options.proxy.server}/api/v1/nodes/${encodeURIComponent(node.name)}/proxy${path}`;
     const abort = new AbortController();
-    const onOuterAbort = () => abort.abort();
-    signal?.addEventListener('abort', onOuterAbort, { once: true });
+    // AbortSignal.any follows the pipeline's signal without adding a listener to it per request: hundreds of
+    // scrapes in flight would otherwise trip Node's MaxListenersExceededWarning on that one signal.
+    const requestSignal = signal === undefined ? abort.signal : AbortSignal.any([abort.signal, signal]);
     const timer = this.clock.scheduler.schedule(() => abort.abort(), this.options.timeoutMs);
     try {
       const token = this.options.bearerToken?.();
@@ -79,7 +80,7 @@ export class KubeletClient {
       const response = await request(url, {
         method,
         dispatcher: this.agent,
-        signal: abort.signal,
+        signal: requestSignal,
         ...(body === undefined ? {} : { body }),
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -122,7 +123,6 @@ export class KubeletClient {
       });
     } finally {
       timer.unsubscribe();
-      signal?.removeEventListener('abort', onOuterAbort);
     }
   }
 
