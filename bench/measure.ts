@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** The scheduler's tick in /proc/<pid>/stat; 100 on every Linux kernel configured for user space (USER_HZ). */
 const USER_HZ = 100;
@@ -72,4 +73,22 @@ export function percentile(values: readonly number[], p: number): number {
 /** The median of values; NaN for none. */
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
+}
+
+/**
+ * A function that runs a full garbage collection, for measuring what stays alive (the pipeline's state) rather
+ * than what V8 lets accumulate between collections. Exposing gc at run time is V8's documented escape hatch.
+ *
+ * @example
+ * const gc = fullGc(); gc(); const live = process.memoryUsage().heapUsed;
+ */
+export function fullGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/** Memory in use right after a full collection: the JS heap plus ArrayBuffer contents (typed arrays live there). */
+export function liveHeapBytes(gc: () => void): number {
+  gc();
+  return getHeapStatistics().used_heap_size + process.memoryUsage().arrayBuffers;
 }

@@ -5,10 +5,19 @@ import { parsePipelineConfig } from '../src/config/index.js';
 import type { NodeTarget } from '../src/kube/node-target.js';
 import { countingSink, type CycleCount } from './counting-sink.js';
 import { measureParseFloor, type Floor } from './floor.js';
-import { childCpuSeconds, median, MemorySampler, percentile, processCpuSeconds } from './measure.js';
+import {
+  childCpuSeconds,
+  fullGc,
+  liveHeapBytes,
+  median,
+  MemorySampler,
+  percentile,
+  processCpuSeconds,
+} from './measure.js';
 import { CpuProfiler, type HotFunction } from './profile.js';
 import { simulatedClusterMetadata } from './sim-metadata.js';
 import { startSimulatorProcess } from './simulator-process.js';
+import { trackingClock } from './tracking-clock.js';
 
 export interface SizeOptions {
   readonly nodes: number;
@@ -58,8 +67,10 @@ export interface SizeResult {
   readonly simulatorCpuPerCycle: number;
   readonly peakRssBytes: number;
   readonly peakHeapBytes: number;
-  /** Heap in use once the metadata is built and before the first cycle. */
+  /** Live heap and array buffers (after a full GC) once the metadata is built and warm, before the first cycle. */
   readonly startHeapBytes: number;
+  /** Live heap before the last cycle minus startHeapBytes: the state the pipeline keeps between cycles. */
+  readonly retainedHeapBytes: number;
   readonly failures: Readonly<Record<string, number>>;
   readonly unenrichedContainers: number;
   readonly floor: Floor;
@@ -88,8 +99,14 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
   const simulator = await startSimulatorProcess(options);
   try {
     const metadata = simulatedClusterMetadata(options);
+    const warmPods = metadata.warm();
+    if (warmPods !== options.nodes * options.podsPerNode) {
+      throw new Error(`metadata knows ${warmPods} pods, expected ${options.nodes * options.podsPerNode}`);
+    }
+    const gc = fullGc();
+    const startHeapBytes = liveHeapBytes(gc);
+    let endHeapBytes = NaN;
     const memory = new MemorySampler().start();
-    const startHeapBytes = memory.peakHeapUsed;
     const samples: CycleSample[] = [];
     let profiler: Promise<CpuProfiler> | undefined;
     let lastCpu = processCpuSeconds();
@@ -111,6 +128,12 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       seen++;
       const warm = seen <= WARMUP_CYCLES;
       if (!warm) samples.push(sample);
+      // What the pipeline keeps between cycles (rate state, connections…), measured once while it still runs
+      // (after the last cycle its subscription and state are gone), with the GC's own CPU left out of the next cycle.
+      if (seen === total - 1) {
+        endHeapBytes = liveHeapBytes(gc);
+        lastCpu = processCpuSeconds();
+      }
       if (seen === WARMUP_CYCLES && options.cpuProfile !== undefined) profiler = CpuProfiler.start();
       options.progress(
         `[${label}] cycle ${seen}/${total}${warm ? ' (warm-up)' : ''}: ${describeCycle(sample)}`,
@@ -119,8 +142,10 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
     const { definition } = countingSink(Date.now, onCycle);
     const registry = createBuiltinRegistry().register(definition);
     const config = parsePipelineConfig(pipelineYaml(options, simulator.nodes), 'bench.yaml', registry, {});
+    const clock = trackingClock();
     const pipeline = createPipeline(config, {
       registry,
+      clock,
       logger: createLogger({ level: 'warn' }),
       cycles: total,
       metadata,
@@ -139,12 +164,14 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       await pipeline.run();
     } finally {
       clearTimeout(watchdog);
+      clock.cancelAll();
     }
     memory.stop();
     const hot = profiler === undefined ? undefined : await (await profiler).stop(options.cpuProfile!);
     options.progress(`[${label}] measuring the JSON.parse floor on one cycle of payloads`);
     const floor = await measureParseFloor(simulator.nodes, SUMMARY_PATH);
-    return summarise(options, samples, memory, startHeapBytes, floor, (Date.now() - started) / 1000, hot);
+    const heap = { start: startHeapBytes, end: endHeapBytes };
+    return summarise(options, samples, memory, heap, floor, (Date.now() - started) / 1000, hot);
   } finally {
     await simulator.stop();
   }
@@ -198,7 +225,7 @@ function summarise(
   options: SizeOptions,
   samples: readonly CycleSample[],
   memory: MemorySampler,
-  startHeapBytes: number,
+  heap: { start: number; end: number },
   floor: Floor,
   wallSeconds: number,
   hot: readonly HotFunction[] | undefined,
@@ -233,7 +260,8 @@ function summarise(
     simulatorCpuPerCycle: sum(samples.map((s) => s.simulatorCpuSeconds)) / Math.max(1, samples.length),
     peakRssBytes: memory.peakRss,
     peakHeapBytes: memory.peakHeapUsed,
-    startHeapBytes,
+    startHeapBytes: heap.start,
+    retainedHeapBytes: heap.end - heap.start,
     failures,
     unenrichedContainers: sum(counts.map((c) => c.unenrichedContainers)),
     floor,
