@@ -26,6 +26,8 @@ const CORE_METRIC_PREFIX: ReadonlyMap<string, string> = new Map(CORE_RESOURCES);
 /** What one version of a pod adds to its sets, computed once per PodMeta object. */
 interface PodInfo {
   readonly labels: Labels;
+  /** The same labels as pairs, to add to a copy of a set's labels (see `plus`). */
+  readonly labelPairs: readonly (readonly [string, string])[];
   readonly containers: ReadonlyMap<string, ContainerInfo>;
 }
 
@@ -33,8 +35,24 @@ interface ContainerInfo {
   readonly spec: ContainerSpecMeta;
   /** Requests and limits as metric values. */
   readonly values: Readonly<Record<string, number>>;
-  /** The values of a container present in the batch: requests, limits and its restart count. */
-  readonly withRestarts: Readonly<Record<string, number>>;
+  /** The values of a container present in the batch: requests, limits and its restart count, as pairs. */
+  readonly withRestarts: readonly (readonly [string, number])[];
+}
+
+/**
+ * A copy of `own` with `added` set on it. One spread copies an object of a known shape at once; spreading a
+ * second object would add its keys one at a time through the generic path.
+ */
+function plus<V>(
+  own: Readonly<Record<string, V>>,
+  added: readonly (readonly [string, V])[],
+): Record<string, V> {
+  const out: Record<string, V> = { ...own };
+  for (let i = 0; i < added.length; i++) {
+    const [key, value] = added[i] as readonly [string, V];
+    out[key] = value;
+  }
+  return out;
 }
 
 /** The labels a stub copies from the set it was created for. */
@@ -101,10 +119,12 @@ export function podEnricherOperator(
           containers.set(spec.name, {
             spec,
             values,
-            withRestarts: restarts === undefined ? values : { ...values, restart_count: restarts },
+            withRestarts: Object.entries(
+              restarts === undefined ? values : { ...values, restart_count: restarts },
+            ),
           });
         }
-        info = { labels, containers };
+        info = { labels, labelPairs: Object.entries(labels), containers };
         infos.set(pod, info);
         return info;
       }
@@ -122,7 +142,7 @@ export function podEnricherOperator(
 
       function enrichContainer(set: MetricSet, group: PodGroup): MetricSet {
         const container = group.info.containers.get(set.labels[LABEL.containerName] ?? '');
-        const labels: Record<string, string> = { ...set.labels, ...group.info.labels };
+        const labels = plus(set.labels, group.info.labelPairs);
         if (
           container !== undefined &&
           labels[LABEL.containerBaseImage] === undefined &&
@@ -133,7 +153,7 @@ export function podEnricherOperator(
         return {
           ...set,
           labels,
-          values: container === undefined ? set.values : { ...set.values, ...container.withRestarts },
+          values: container === undefined ? set.values : plus(set.values, container.withRestarts),
         };
       }
 
@@ -220,7 +240,7 @@ export function podEnricherOperator(
         batch.sets.forEach((set, i) => {
           const group = groupOf[i];
           if (group === null || group === undefined) sets.push(set);
-          else if (set.type === 'pod') sets.push({ ...set, labels: { ...set.labels, ...group.info.labels } });
+          else if (set.type === 'pod') sets.push({ ...set, labels: plus(set.labels, group.info.labelPairs) });
           else sets.push(enrichContainer(set, group));
         });
         if (options.stubSets) {
