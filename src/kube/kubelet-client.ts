@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { ScrapeError } from '../errors.js';
 import type { ScrapeFailureReason } from '../model/types.js';
@@ -37,6 +38,7 @@ export interface KubeletClientOptions {
  */
 export class KubeletClient {
   private readonly agent: Agent;
+  private readonly signalsWithoutLimit = new WeakSet<AbortSignal>();
 
   constructor(
     private readonly options: KubeletClientOptions,
@@ -70,9 +72,9 @@ export class KubeletClient {
         ? `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`
         : `${this.options.proxy.server}/api/v1/nodes/${encodeURIComponent(node.name)}/proxy${path}`;
     const abort = new AbortController();
-    // AbortSignal.any follows the pipeline's signal without adding a listener to it per request: hundreds of
-    // scrapes in flight would otherwise trip Node's MaxListenersExceededWarning on that one signal.
-    const requestSignal = signal === undefined ? abort.signal : AbortSignal.any([abort.signal, signal]);
+    const onOuterAbort = () => abort.abort();
+    if (signal !== undefined) this.expectManyListeners(signal);
+    signal?.addEventListener('abort', onOuterAbort, { once: true });
     const timer = this.clock.scheduler.schedule(() => abort.abort(), this.options.timeoutMs);
     try {
       const token = this.options.bearerToken?.();
@@ -80,7 +82,7 @@ export class KubeletClient {
       const response = await request(url, {
         method,
         dispatcher: this.agent,
-        signal: requestSignal,
+        signal: abort.signal,
         ...(body === undefined ? {} : { body }),
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -123,7 +125,19 @@ export class KubeletClient {
       });
     } finally {
       timer.unsubscribe();
+      signal?.removeEventListener('abort', onOuterAbort);
     }
+  }
+
+  /**
+   * A caller's signal gets one abort listener per request in flight (hundreds at the default concurrency), removed
+   * when the request ends; lifting Node's limit of ten stops the MaxListenersExceededWarning it would print.
+   * AbortSignal.any would avoid the listeners but leaks on a long-lived signal in Node 20 (nodejs/node#55351).
+   */
+  private expectManyListeners(signal: AbortSignal): void {
+    if (this.signalsWithoutLimit.has(signal)) return;
+    setMaxListeners(0, signal);
+    this.signalsWithoutLimit.add(signal);
   }
 
   async close(): Promise<void> {
