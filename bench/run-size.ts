@@ -64,6 +64,9 @@ export interface SizeResult {
   readonly nodeBatchP99Ms: number;
   readonly cpuPerCycle: number;
   readonly cpuPerCycleMax: number;
+  /** Over the measured cycles: CPU per node that answered, and values per CPU-second (right even if cycles overlap). */
+  readonly cpuPerScrapeMs: number;
+  readonly valuesPerCpuSecond: number;
   readonly simulatorCpuPerCycle: number;
   readonly peakRssBytes: number;
   readonly peakHeapBytes: number;
@@ -257,6 +260,8 @@ function summarise(
     ),
     cpuPerCycle: sum(cpu) / Math.max(1, cpu.length),
     cpuPerCycleMax: Math.max(...cpu),
+    cpuPerScrapeMs: (1000 * sum(cpu)) / Math.max(1, sum(counts.map((c) => c.nodesAnswered))),
+    valuesPerCpuSecond: sum(counts.map((c) => c.values)) / sum(cpu),
     simulatorCpuPerCycle: sum(samples.map((s) => s.simulatorCpuSeconds)) / Math.max(1, samples.length),
     peakRssBytes: memory.peakRss,
     peakHeapBytes: memory.peakHeapUsed,
