@@ -150,11 +150,11 @@ Each size runs one warm-up cycle (no rates yet; JIT, connections) and then the m
 includes HTTP, parsing, every processor, the engine and the counting sink); *floor* is the CPU of \`JSON.parse\`
 alone on one cycle's payloads fetched from the same simulator in the same run, so *pipeline ÷ floor* says how much
 work the pipeline does beyond the unavoidable parse. Latencies are from the tick (the wall-clock boundary of the
-cycle) to the sink receiving the batch; p99 over four cycles is their maximum. *Peak heap* includes garbage not yet
+cycle) to the sink receiving the batch; p99 over a few cycles is their maximum. *Peak heap* includes garbage not yet
 collected (V8 lets the old generation grow to a few times what is live). *Live heap* is measured after a full GC
 (heap plus array buffers): first once the bench's metadata is built (every pod looked up once), then what the
-pipeline keeps between cycles (measured before the last one) (rate state, aggregation, connections), also per metric set of a
-cycle.
+pipeline keeps between cycles (rate state, aggregation, connections; measured before the last cycle), also per
+metric set of a cycle.
 
 ${formatResults(results)}
 Reproduce one size: \`npm run bench -- --nodes 1000 --pods-per-node 30\` (add \`--cpu-prof out.cpuprofile\` for a
