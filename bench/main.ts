@@ -3,6 +3,7 @@
  *
  *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
+ *   npm run bench -- --extras                       only the component benches: file sink, Prometheus parsing
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
  * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
@@ -16,6 +17,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/duration.js';
+import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
+import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { describeMachine, formatHot, formatResults } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
 
@@ -53,6 +56,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'file-sink': { type: 'string' },
     json: { type: 'string' },
+    extras: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -99,6 +103,35 @@ async function runOne(): Promise<void> {
   if (failed > 0 || result.cycles.length === 0) process.exitCode = 1;
 }
 
+/**
+ * The component benches, run in this process once the sizes are done: the file sink's rows/s and bytes per value
+ * (Parquet and JSON Lines), and the cost of reading a real `/metrics/cadvisor` capture.
+ */
+async function componentBenches(): Promise<string> {
+  progress('file sink: 3 s per format');
+  const fileSink = formatFileSinkResults(await measureFileSink({ seconds: 3 }));
+  progress('Prometheus text: parsing the /metrics/cadvisor capture');
+  const prometheus = formatPrometheusParse(measurePrometheusParse());
+  return `## File sink
+
+Real kubelet payloads (\`fixtures/kubelet/nri-1.34\`, 20 nodes a cycle, values moved by up to 1 % each cycle so the
+files do not compress like copies) written through the \`file\` sink with its default settings; only the sink's
+calls are timed, including the close that encodes the last row groups. *bytes/value* is the size of the completed
+files per metric value (plain and labeled). Reproduce: \`npx tsx bench/extras/file-sink.ts\`.
+
+${fileSink}
+
+## Prometheus text parsing
+
+The real kubelet 1.27 \`/metrics/cadvisor\` capture (\`fixtures/prometheus/\`), median of 25 runs after 10 warm-up
+runs: *reader* is the tokenizer alone (every sample's name, labels and value); *decode* is the whole
+\`kubelet_prometheus\` decoding into metric sets; the *JSON.parse floor* parses the same samples written as JSON.
+Reproduce: \`npx tsx bench/extras/prometheus-parse.ts\`.
+
+${prometheus}
+`;
+}
+
 /** Each size in its own process: a fresh heap, JIT and peak RSS, so one size's numbers never leak into the next. */
 async function runAll(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'heapstream-bench-'));
@@ -125,11 +158,11 @@ async function runAll(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  await writeFile(DOC, await benchmarksDoc(results));
+  await writeFile(DOC, await benchmarksDoc(results, await componentBenches()));
   progress(`wrote docs/benchmarks.md`);
 }
 
-async function benchmarksDoc(results: readonly SizeResult[]): Promise<string> {
+async function benchmarksDoc(results: readonly SizeResult[], components: string): Promise<string> {
   const notes = await readFile(NOTES, 'utf8').catch(() => '');
   return `# Benchmarks
 
@@ -160,8 +193,10 @@ ${formatResults(results)}
 Reproduce one size: \`npm run bench -- --nodes 1000 --pods-per-node 30\` (add \`--cpu-prof out.cpuprofile\` for a
 profile of the measured cycles).
 
+${components}
 ${notes}`;
 }
 
-if (args.nodes === undefined) await runAll();
+if (args.extras) process.stdout.write(`${await componentBenches()}`);
+else if (args.nodes === undefined) await runAll();
 else await runOne();

@@ -17,7 +17,6 @@ import {
 import { CpuProfiler, type HotFunction } from './profile.js';
 import { simulatedClusterMetadata } from './sim-metadata.js';
 import { startSimulatorProcess } from './simulator-process.js';
-import { trackingClock } from './tracking-clock.js';
 
 export interface SizeOptions {
   readonly nodes: number;
@@ -145,10 +144,8 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
     const { definition } = countingSink(Date.now, onCycle);
     const registry = createBuiltinRegistry().register(definition);
     const config = parsePipelineConfig(pipelineYaml(options, simulator.nodes), 'bench.yaml', registry, {});
-    const clock = trackingClock();
     const pipeline = createPipeline(config, {
       registry,
-      clock,
       logger: createLogger({ level: 'warn' }),
       cycles: total,
       metadata,
@@ -167,7 +164,6 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       await pipeline.run();
     } finally {
       clearTimeout(watchdog);
-      clock.cancelAll();
     }
     memory.stop();
     const hot = profiler === undefined ? undefined : await (await profiler).stop(options.cpuProfile!);

@@ -89,15 +89,17 @@ function median(run: () => void): number {
   return times[Math.floor(times.length / 2)] as number;
 }
 
+/** The result as a Markdown table. */
+export function formatPrometheusParse(r: PrometheusParseResult): string {
+  return [
+    '| capture | bytes | samples | reader ms | decode ms | JSON.parse floor ms | MB/s (decode) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| /metrics/cadvisor (kubelet 1.27) | ${r.bytes.toLocaleString('en-US')} | ` +
+      `${r.samples.toLocaleString('en-US')} | ${r.msPerParse.toFixed(2)} | ${r.msPerDecode.toFixed(2)} | ` +
+      `${r.jsonParseFloorMs?.toFixed(2) ?? 'n/a'} | ${(r.bytes / 1e6 / (r.msPerDecode / 1000)).toFixed(1)} |`,
+  ].join('\n');
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = measurePrometheusParse();
-  console.log(
-    [
-      '| capture | bytes | samples | reader ms | decode ms | JSON.parse floor ms | MB/s (decode) |',
-      '| --- | --- | --- | --- | --- | --- | --- |',
-      `| /metrics/cadvisor (kubelet 1.27) | ${r.bytes.toLocaleString('en-US')} | ` +
-        `${r.samples.toLocaleString('en-US')} | ${r.msPerParse.toFixed(2)} | ${r.msPerDecode.toFixed(2)} | ` +
-        `${r.jsonParseFloorMs?.toFixed(2) ?? 'n/a'} | ${(r.bytes / 1e6 / (r.msPerDecode / 1000)).toFixed(1)} |`,
-    ].join('\n'),
-  );
+  console.log(formatPrometheusParse(measurePrometheusParse()));
 }

@@ -46,7 +46,9 @@ export function resolutionClock(resolutionMs: number, clock: Clock, immediate = 
       return clock.scheduler.schedule(
         () => {
           emit(nextCycle);
-          subscription = scheduleNext();
+          // A consumer may complete on this tick (take(n), --cycles): its teardown already ran, so a timer
+          // scheduled now would never be cancelled and would keep the process alive.
+          if (!subscriber.closed) subscription = scheduleNext();
         },
         nextCycle * resolutionMs - now,
       );
