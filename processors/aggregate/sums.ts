@@ -4,6 +4,7 @@
 import { nodeKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet } from '../../src/model/types.js';
+import { copyRecord } from '../../src/model/copy.js';
 
 /** Cumulative counters a pod never gets from its containers: a sum of counters that reset separately is no counter. */
 export const POD_SKIPPED: ReadonlySet<string> = new Set([
@@ -114,7 +115,9 @@ export function aggregatePods(sets: readonly MetricSet[]): readonly MetricSet[] 
       if (!acc.any) continue;
       out ??= sets.slice();
       const pod = sets[acc.index] as MetricSet;
-      out[acc.index] = { ...pod, values: { ...pod.values, ...acc.sums } };
+      const values = copyRecord(pod.values);
+      for (const name in acc.sums) values[name] = acc.sums[name] as number;
+      out[acc.index] = { ...pod, values };
     } else {
       out ??= sets.slice();
       out.push({
@@ -154,7 +157,7 @@ export function aggregateNode(sets: readonly MetricSet[], node: string): readonl
   }
   if (!any) return sets;
   const nodeSet = sets[nodeIndex] as MetricSet;
-  const values: Record<string, number> = { ...nodeSet.values };
+  const values = copyRecord(nodeSet.values);
   for (let m = 0; m < NODE_SUMS.length; m++)
     if (present[m] === 1) values[NODE_SUMS[m] as string] = sums[m] as number;
   const out = sets.slice();

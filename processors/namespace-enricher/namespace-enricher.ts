@@ -2,6 +2,7 @@ import type { OperatorFunction } from 'rxjs';
 import type { ComponentContext } from '../../src/engine/component.js';
 import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
 import type { NamespaceMeta } from '../../src/kube/metadata.js';
+import { copyRecord } from '../../src/model/copy.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../label-copier.js';
@@ -13,12 +14,11 @@ interface NamespaceLabels {
 }
 
 /**
- * The set's labels plus the namespace's. One spread of the set's own labels is a single copy of an object of a
- * known shape; a second spread would add every key one at a time (a fifth of the pipeline's time at 30 pods/node).
+ * The set's labels plus the namespace's, in one copy of the set's own (see copyRecord for why not a spread).
  * namespace_id always comes from the API server; stored labels never override the set's own.
  */
 function withNamespace(own: Labels, ns: NamespaceLabels): Labels {
-  const labels: Record<string, string> = { ...own };
+  const labels = copyRecord(own);
   for (const [name, value] of ns.stored) if (labels[name] === undefined) labels[name] = value;
   labels[LABEL.namespaceId] = ns.id;
   return labels;

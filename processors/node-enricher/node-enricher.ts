@@ -5,6 +5,7 @@ import type { NodeMeta } from '../../src/kube/metadata.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../label-copier.js';
+import { copyRecord } from '../../src/model/copy.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -64,7 +65,7 @@ export function nodeEnricherOperator(
       }),
     (copier) => {
       function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): MetricSet {
-        const values: Record<string, number> = { ...set.values };
+        const values = copyRecord(set.values);
         for (const r of RESOURCES) {
           const capacity = node.capacity[r.resource];
           const allocatable = node.allocatable[r.resource];
@@ -79,7 +80,11 @@ export function nodeEnricherOperator(
           const requested = set.values[requestName] ?? containerRequests(sets, requestName);
           if (requested !== undefined) values[r.metric + '/node_reservation'] = requested / allocatable;
         }
-        return { ...set, labels: { ...set.labels, ...copier.labelsFor(node.labels) }, values };
+        return {
+          ...set,
+          labels: Object.assign(copyRecord(set.labels), copier.labelsFor(node.labels)),
+          values,
+        };
       }
 
       function enrich(batch: MetricBatch): MetricBatch {

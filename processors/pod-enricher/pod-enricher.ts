@@ -6,6 +6,7 @@ import { podContainerKey, podKey } from '../../src/model/keys.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../label-copier.js';
+import { copyRecord } from '../../src/model/copy.js';
 
 export interface PodEnricherOptions {
   readonly labelSeparator: string;
@@ -47,7 +48,7 @@ function plus<V>(
   own: Readonly<Record<string, V>>,
   added: readonly (readonly [string, V])[],
 ): Record<string, V> {
-  const out: Record<string, V> = { ...own };
+  const out = copyRecord(own);
   for (let i = 0; i < added.length; i++) {
     const [key, value] = added[i] as readonly [string, V];
     out[key] = value;

@@ -5,6 +5,7 @@ import { perNodeState, reportBatchErrors } from '../../src/engine/operators.js';
 import { RATE_OF_COUNTER, metricByName } from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';
+import { copyRecord } from '../../src/model/copy.js';
 
 /** Why a rate was not emitted; the `reason` label of `heapstream_rate_skipped_total`. */
 export type RateSkipReason =
@@ -235,7 +236,7 @@ export function rateOperator(
         continue;
       }
       const spec = PLAIN[i] as CounterSpec;
-      values ??= { ...set.values };
+      values ??= copyRecord(set.values);
       values[spec.rate] = rateValue(spec, delta, elapsedUs);
     }
 

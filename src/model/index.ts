@@ -3,3 +3,4 @@ export * from './keys.js';
 export * from './labels.js';
 export * from './types.js';
 export * from './count.js';
+export * from './copy.js';
