@@ -44,6 +44,7 @@ export function testContext(
     signal: new AbortController().signal,
     resolutionMs: overrides.resolutionMs ?? 15_000,
     baseDir: '.',
+    keep: (_key, create) => create(),
   };
 }
 

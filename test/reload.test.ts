@@ -9,9 +9,11 @@ import { PipelineSupervisor } from '../src/engine/supervisor.js';
 import { ConfigError } from '../src/errors.js';
 import type { PipelineEvent } from '../src/model/types.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
+import rate from '../processors/rate/index.js';
 
 // A source that emits one node batch and one cycle end per tick, named by its `label`, so a test can tell which
-// pipeline produced what.
+// pipeline produced what. Its CPU counter grows by one core-second per second of the clock, so its rate is
+// always 1,000 millicores.
 const labelled = defineSource({
   type: 'labelled',
   description: 'one set per tick, labelled',
@@ -31,9 +33,9 @@ const labelled = defineSource({
                 type: 'node',
                 key: 'node:n1',
                 labels: { type: 'node', origin: config.label },
-                values: {},
+                values: { 'cpu/usage': ctx.clock.now() * 1e6 },
                 labeled: [],
-                scrapeTime: tick.time,
+                scrapeTime: ctx.clock.now(),
                 startTime: 0,
               },
             ],
@@ -92,6 +94,32 @@ describe('reload', () => {
     ).toBe(true);
     expect(collected.closed).toBe(2);
     expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
+  });
+
+  it('a valid reload hands rate state to the new pipeline: its first batch already has rates', async () => {
+    const { definition, collected } = collectingSink();
+    const registry = new Registry().register(labelled, rate, definition);
+    const withRate = (label: string) =>
+      `resolution: 1s\nsource: { type: labelled, label: ${label} }\nprocessors:\n  - type: rate\n` +
+      `sinks:\n  out: { type: collect }\n`;
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(parsePipelineConfig(withRate('first'), 'p.yaml', registry, {}));
+    await new Promise((r) => setTimeout(r, 1200));
+    await supervisor.reload(() =>
+      Promise.resolve(parsePipelineConfig(withRate('second'), 'p.yaml', registry, {})),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+
+    const rateOf = (origin: string) =>
+      collected.batches
+        .filter((b) => b.sets[0]?.labels.origin === origin)
+        .map((b) => b.sets[0]?.values['cpu/usage_rate']);
+    // The first pipeline's first batch has no earlier sample; the second pipeline starts with one.
+    expect(rateOf('first')[0]).toBeUndefined();
+    expect(rateOf('first').slice(1)).toContain(1000);
+    expect(rateOf('second')[0]).toBe(1000);
   });
 
   it('a broken file is a ConfigError, which is what the supervisor refuses', () => {

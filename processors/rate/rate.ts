@@ -304,7 +304,11 @@ export function rateOperator(
 
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
-      const nodes = perNodeState<NodeSeries>({ create: () => new NodeSeries(), evictAfterCycles });
+      // Kept across a config reload, so the first cycle after it still gets rates. Cycle numbers count resolution
+      // periods, so state kept at another resolution would never be evicted: the resolution is part of the key.
+      const nodes = ctx.keep(`rate max_gap=${options.maxGapMs} resolution=${ctx.resolutionMs}`, () =>
+        perNodeState<NodeSeries>({ create: () => new NodeSeries(), evictAfterCycles }),
+      );
       return source.subscribe({
         next(event) {
           if (event.kind === 'cycle_end') {

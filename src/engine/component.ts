@@ -20,6 +20,11 @@ export interface ComponentContext {
   readonly resolutionMs: number;
   /** Directory of the pipeline file, against which relative paths in the config resolve. */
   readonly baseDir: string;
+  /**
+   * State to carry across a config reload: returns what the replaced pipeline kept under `key`, or `create()`.
+   * Choose a key that names the state's meaning (type and the options it depends on), not the position.
+   */
+  readonly keep: <S>(key: string, create: () => S) => S;
 }
 
 export interface SourceContext extends ComponentContext {

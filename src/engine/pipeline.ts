@@ -4,6 +4,7 @@ import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from './clock.js';
 import type { ComponentContext } from './component.js';
+import { KeptState } from './kept-state.js';
 import type { Logger } from './logger.js';
 import type { Registry } from './registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
@@ -23,6 +24,8 @@ export interface PipelineOptions {
   readonly metadata?: MetadataProvider;
   /** Sees every event that leaves the processors (e.g. the CLI's progress line). */
   readonly onEvent?: (event: PipelineEvent) => void;
+  /** The state kept by the pipeline this one replaces (a reload), for processors to carry on from. */
+  readonly previousState?: KeptState;
 }
 
 /**
@@ -35,6 +38,8 @@ export interface PipelineOptions {
  */
 export interface Pipeline {
   readonly telemetry: Telemetry;
+  /** What its processors keep across a reload; pass it as the next pipeline's `previousState`. */
+  readonly keptState: KeptState;
   readonly sinkNames: readonly string[];
   /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. Idempotent. */
   run(): Promise<void>;
@@ -57,6 +62,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     namespace: (name) => metadata.namespace(name),
     node: (name) => metadata.node(name),
   };
+  const keptState = new KeptState(options.previousState);
+  const keep = <S>(key: string, create: () => S): S => keptState.keep(key, create);
   const contextFor = (name: string): ComponentContext => ({
     name,
     logger: options.logger.child({ component: name }),
@@ -66,6 +73,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     signal: abort.signal,
     resolutionMs: config.resolutionMs,
     baseDir: config.baseDir,
+    keep,
   });
 
   const runners = config.sinks.map((entry) => {
@@ -114,6 +122,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
 
   return {
     telemetry,
+    keptState,
     sinkNames: runners.map((r) => r.name),
     // Memoized: callers may await the same run (a reload waits for the old pipeline to drain).
     run: () =>

@@ -7,8 +7,9 @@ import { Telemetry } from './telemetry.js';
 /**
  * Runs one pipeline at a time and swaps it on reload. A new config is loaded and validated before anything
  * stops: a broken file leaves the running pipeline untouched and its problems logged. A valid one stops the
- * old pipeline (no new cycles, sinks drain) and starts the new one. Telemetry is shared across pipelines, so
- * counters and /metrics continue.
+ * old pipeline (no new cycles, sinks drain) and starts the new one, handing it the state the old one's
+ * processors kept (rate's last samples, so rates continue across the reload). Telemetry is shared across
+ * pipelines, so counters and /metrics continue.
  *
  * @example
  * const supervisor = new PipelineSupervisor(options);
@@ -35,8 +36,13 @@ export class PipelineSupervisor {
     return this.current;
   }
 
-  start(config: PipelineConfig): void {
-    const pipeline = createPipeline(config, { ...this.options, telemetry: this.telemetry });
+  /** Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state. */
+  start(config: PipelineConfig, previous?: Pipeline): void {
+    const pipeline = createPipeline(config, {
+      ...this.options,
+      telemetry: this.telemetry,
+      ...(previous === undefined ? {} : { previousState: previous.keptState }),
+    });
     this.current = pipeline;
     pipeline.run().then(
       () => this.finished(pipeline, false),
@@ -67,7 +73,7 @@ export class PipelineSupervisor {
         await old.run().catch(() => undefined);
       }
       if (this.stopped) return;
-      this.start(config);
+      this.start(config, old);
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();
       this.options.logger.info('reloaded: the new pipeline is running');
     });

@@ -21,6 +21,7 @@ export function testContext(overrides: Partial<ComponentContext> = {}): Componen
     signal: new AbortController().signal,
     resolutionMs: 15_000,
     baseDir: process.cwd(),
+    keep: (_key, create) => create(),
     ...overrides,
   };
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { KeptState } from './kept-state.js';
+
+describe('KeptState', () => {
+  it("hands a key's state to the next pipeline and drops the keys it does not claim", () => {
+    const first = new KeptState();
+    const series = first.keep('rate', () => ({ rows: 1 }));
+    first.keep('removed processor', () => ({ rows: 2 }));
+
+    const second = new KeptState(first);
+    expect(second.keep('rate', () => ({ rows: 0 }))).toBe(series);
+    expect(second.keys).toEqual(['rate']);
+    // A third pipeline sees only what the second kept.
+    expect(new KeptState(second).keep('removed processor', () => ({ rows: 3 }))).toEqual({ rows: 3 });
+  });
+
+  it('gives a key claimed twice in one pipeline a fresh state the second time', () => {
+    const kept = new KeptState();
+    const a = kept.keep('rate', () => ({ id: 'a' }));
+    const b = kept.keep('rate', () => ({ id: 'b' }));
+    expect(b).not.toBe(a);
+    expect(new KeptState(kept).keep('rate', () => ({ id: 'c' }))).toBe(a);
+  });
+});
