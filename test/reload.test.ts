@@ -1,4 +1,4 @@
-import { from, mergeMap } from 'rxjs';
+import { from, map, mergeMap } from 'rxjs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../src/config/index.js';
@@ -13,14 +13,17 @@ import rate from '../processors/rate/index.js';
 
 // A source that emits one node batch and one cycle end per tick, named by its `label`, so a test can tell which
 // pipeline produced what. Its CPU counter grows by one core-second per second of the clock, so its rate is
-// always 1,000 millicores.
+// always 1,000 millicores. It counts from the test's start: epoch ms × 1e6 is beyond 2^53, where doubles lose
+// the nanoseconds the rate is made of.
+const COUNTER_ORIGIN = Date.now();
 const labelled = defineSource({
   type: 'labelled',
   description: 'one set per tick, labelled',
   config: z.strictObject({ label: z.string() }),
   create: (config, ctx) =>
     ctx.ticks.pipe(
-      mergeMap((tick) =>
+      map((tick) => ({ tick, now: ctx.clock.now() })),
+      mergeMap(({ tick, now }) =>
         from<PipelineEvent[]>([
           {
             kind: 'batch',
@@ -33,9 +36,9 @@ const labelled = defineSource({
                 type: 'node',
                 key: 'node:n1',
                 labels: { type: 'node', origin: config.label },
-                values: { 'cpu/usage': ctx.clock.now() * 1e6 },
+                values: { 'cpu/usage': (now - COUNTER_ORIGIN) * 1e6 },
                 labeled: [],
-                scrapeTime: ctx.clock.now(),
+                scrapeTime: now,
                 startTime: 0,
               },
             ],

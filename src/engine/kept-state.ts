@@ -12,8 +12,15 @@
  */
 export class KeptState {
   private readonly entries = new Map<string, unknown>();
+  /**
+   * The predecessor's entries, not the predecessor itself: holding the KeptState would chain every pipeline since
+   * start. At most one generation of unclaimed state stays reachable, until this pipeline is replaced.
+   */
+  private readonly handedOver: ReadonlyMap<string, unknown> | undefined;
 
-  constructor(private readonly previous?: KeptState) {}
+  constructor(previous?: KeptState) {
+    this.handedOver = previous?.entries;
+  }
 
   /**
    * The state the previous pipeline kept under `key`, or a new one from `create`. A key claimed twice in one
@@ -21,7 +28,7 @@ export class KeptState {
    */
   keep<S>(key: string, create: () => S): S {
     if (this.entries.has(key)) return create();
-    const state = this.previous?.entries.has(key) === true ? (this.previous.entries.get(key) as S) : create();
+    const state = this.handedOver?.has(key) === true ? (this.handedOver.get(key) as S) : create();
     this.entries.set(key, state);
     return state;
   }
