@@ -184,7 +184,8 @@ rendered from the real captures in \`shared/fixtures\` with advancing counters, 
 bench process, the real pipeline: \`kubelet_summary\` over HTTP → \`rate\` → \`pod_enricher\` → \`namespace_enricher\`
 → \`aggregate\` (pod, namespace, node, cluster) → \`node_enricher\` → a sink that only counts. Metadata for the
 enrichers is built in the bench process from the simulator's options (same seed, so the same pod names and uids).
-Each size runs one warm-up cycle (no rates yet; JIT, connections) and then the measured cycles.
+Each size runs one warm-up cycle (no rates yet; JIT, connections) and then the measured cycles, in its own
+process with \`--max-semi-space-size=64\`, as the Docker image runs heapstream.
 
 **How to read it:** *pipeline CPU* is this process's user + system CPU from one cycle end to the next (so it
 includes HTTP, parsing, every processor, the engine and the counting sink); *floor* is the CPU of \`JSON.parse\`
