@@ -2,6 +2,7 @@
  * Helpers shared by the cAdvisor JSON and Prometheus decoders: Kubernetes' cgroup names and the node's labels.
  */
 import { LABEL, type Labels } from '../../src/model/labels.js';
+import { copyRecord } from '../../src/model/copy.js';
 
 /** The node a payload was scraped from, as discovery knows it. */
 export interface NodeInfo {
@@ -56,7 +57,10 @@ export function systemContainerName(name: string): string {
 
 /** Labels of a set, built once per object (never per value). */
 export function withType(base: Labels, type: string, extra?: Record<string, string>): Labels {
-  return { ...base, [LABEL.type]: type, ...extra };
+  const labels = copyRecord(base);
+  labels[LABEL.type] = type;
+  for (const key in extra) labels[key] = extra[key] as string;
+  return labels;
 }
 
 /**

@@ -50,6 +50,7 @@ import {
   type NodeInfo,
   type SystemContainerNaming,
 } from './cgroup.js';
+import { copyRecordWith } from '../../src/model/copy.js';
 
 export type { NodeInfo } from './cgroup.js';
 
@@ -158,7 +159,13 @@ class CadvisorDecoder {
     }
 
     if (root !== undefined) {
-      this.emit(root, 'node', nodeKey(this.node.name), { ...this.host, [LABEL.type]: 'node' }, undefined);
+      this.emit(
+        root,
+        'node',
+        nodeKey(this.node.name),
+        copyRecordWith(this.host, { [LABEL.type]: 'node' }),
+        undefined,
+      );
     }
     const systemContainers = new Map<string, Entry>();
     for (const entry of unlabeled) {
@@ -174,7 +181,10 @@ class CadvisorDecoder {
       if (existing === undefined || existing.startTime <= entry.startTime) systemContainers.set(name, entry);
     }
     for (const [name, entry] of systemContainers) {
-      const labels = { ...this.host, [LABEL.type]: 'sys_container', [LABEL.containerName]: name };
+      const labels = copyRecordWith(this.host, {
+        [LABEL.type]: 'sys_container',
+        [LABEL.containerName]: name,
+      });
       addImage(labels, entry);
       this.emit(entry, 'sys_container', sysContainerKey(this.node.name, name), labels, undefined);
     }
@@ -189,7 +199,10 @@ class CadvisorDecoder {
     }
     for (const [key, { entry, pod, container }] of containers) {
       const base = podLabelsByKey.get(podKey(pod.namespace, pod.name)) ?? this.podLabels(pod);
-      const labels = { ...base, [LABEL.type]: 'pod_container', [LABEL.containerName]: container };
+      const labels = copyRecordWith(base, {
+        [LABEL.type]: 'pod_container',
+        [LABEL.containerName]: container,
+      });
       addImage(labels, entry);
       this.emit(entry, 'pod_container', key, labels, undefined);
     }
@@ -197,7 +210,7 @@ class CadvisorDecoder {
   }
 
   private podLabels(pod: PodRef): Labels {
-    const labels: Record<string, string> = { ...this.host, [LABEL.type]: 'pod' };
+    const labels: Record<string, string> = copyRecordWith(this.host, { [LABEL.type]: 'pod' });
     if (pod.uid !== undefined) labels[LABEL.podId] = pod.uid;
     labels[LABEL.podName] = pod.name;
     labels[LABEL.namespaceName] = pod.namespace;

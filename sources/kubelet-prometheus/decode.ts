@@ -38,6 +38,7 @@ import {
 } from '../kubelet-cadvisor/cgroup.js';
 import { UNLIMITED_AT } from '../kubelet-cadvisor/decode.js';
 import { PrometheusTextReader } from './prom-text.js';
+import { copyRecordWith } from '../../src/model/copy.js';
 
 export type { NodeInfo } from '../kubelet-cadvisor/cgroup.js';
 
@@ -291,16 +292,16 @@ function assemble(
   const host = hostLabels(node);
   const sets: MetricSet[] = [];
   if (nodeSet !== undefined) {
-    sets.push(nodeSet.build('node', nodeKey(node.name), { ...host, [LABEL.type]: 'node' }));
+    sets.push(nodeSet.build('node', nodeKey(node.name), copyRecordWith(host, { [LABEL.type]: 'node' })));
   }
   for (const [builder, name] of systemContainers) {
-    const labels = { ...host, [LABEL.type]: 'sys_container', [LABEL.containerName]: name };
+    const labels = copyRecordWith(host, { [LABEL.type]: 'sys_container', [LABEL.containerName]: name });
     sets.push(builder.build('sys_container', sysContainerKey(node.name, name), labels));
   }
   const containers: MetricSet[] = [];
   for (const [namespace, pods] of namespaces) {
     for (const [pod, entry] of pods) {
-      const podLabels: Record<string, string> = { ...host, [LABEL.type]: 'pod' };
+      const podLabels: Record<string, string> = copyRecordWith(host, { [LABEL.type]: 'pod' });
       if (entry.uid !== undefined) podLabels[LABEL.podId] = entry.uid;
       podLabels[LABEL.podName] = pod;
       podLabels[LABEL.namespaceName] = namespace;

@@ -15,3 +15,18 @@ export function copyRecord<V>(own: Readonly<Record<string, V>>): Record<string, 
   for (const key in own) out[key] = own[key] as V;
   return out;
 }
+
+/**
+ * `own` plus `added` (an added key replaces the same key of `own`), copied the way copyRecord copies.
+ *
+ * @example
+ * const labels = copyRecordWith(hostLabels, { [LABEL.type]: 'pod' });
+ */
+export function copyRecordWith<V>(
+  own: Readonly<Record<string, V>>,
+  added: Readonly<Record<string, V>>,
+): Record<string, V> {
+  const out = copyRecord(own);
+  for (const key in added) out[key] = added[key] as V;
+  return out;
+}
