@@ -41,12 +41,6 @@ const SIZES: readonly Size[] = [
   { nodes: 5000, podsPerNode: 110, resolution: '60s', cycles: '2', timeout: '30s' },
 ];
 
-/**
- * The V8 flags heapstream ships with (deploy/Dockerfile sets them in NODE_OPTIONS), so each size measures what
- * users run: 64 MiB semi-spaces cut the scavenges of this allocation-heavy stream by about two thirds.
- */
-const PIPELINE_NODE_FLAGS = ['--max-semi-space-size=64'];
-
 const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const NOTES = fileURLToPath(new URL('./NOTES.md', import.meta.url));
 
@@ -148,9 +142,9 @@ async function runAll(): Promise<void> {
       const child = spawn(
         process.execPath,
         [
-          ...PIPELINE_NODE_FLAGS,
-          '--import',
-          'tsx',
+          // This process's flags: the tsx loader and the V8 flags of package.json's bench script, which are the
+          // ones the Docker image ships with (NODE_OPTIONS), so each size measures what users run.
+          ...process.execArgv,
           fileURLToPath(import.meta.url),
           ...['--nodes', String(s.nodes), '--pods-per-node', String(s.podsPerNode)],
           ...['--resolution', s.resolution, '--cycles', s.cycles ?? args.cycles],

@@ -1,16 +1,14 @@
 /**
- * Helpers for the built-in processors' tests: a hand-built context, metric set builders, deep-freeze (to prove
+ * Helpers for the built-in processors' tests: a context, metric set builders, deep-freeze (to prove
  * that processors never mutate what they receive) and a way to push events through an operator synchronously.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import type { ComponentContext } from '../src/engine/component.js';
-import { systemClock } from '../src/engine/clock.js';
-import { silentLogger } from '../src/engine/logger.js';
-import { Telemetry } from '../src/engine/telemetry.js';
+import type { Telemetry } from '../src/engine/telemetry.js';
+import { testContext as sharedTestContext } from '../src/testing/context.js';
 import {
-  NO_METADATA,
   staticMetadata,
   type MetadataProvider,
   type NamespaceMeta,
@@ -32,20 +30,16 @@ import type {
   PipelineEvent,
 } from '../src/model/types.js';
 
+/** The shared test context (src/testing), named as the first processor of a pipeline. */
 export function testContext(
   overrides: { metadata?: MetadataProvider; resolutionMs?: number; name?: string } = {},
 ): ComponentContext & { telemetry: Telemetry } {
-  return {
+  return sharedTestContext({
     name: overrides.name ?? 'processors[0]',
-    logger: silentLogger(),
-    clock: systemClock(),
-    telemetry: new Telemetry(),
-    metadata: overrides.metadata ?? NO_METADATA,
-    signal: new AbortController().signal,
-    resolutionMs: overrides.resolutionMs ?? 15_000,
     baseDir: '.',
-    keep: (_key, create) => create(),
-  };
+    ...(overrides.metadata === undefined ? {} : { metadata: overrides.metadata }),
+    ...(overrides.resolutionMs === undefined ? {} : { resolutionMs: overrides.resolutionMs }),
+  });
 }
 
 /** Freezes an object and everything reachable from it, so that any mutation by a processor throws. */

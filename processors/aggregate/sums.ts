@@ -4,7 +4,7 @@
 import { nodeKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet } from '../../src/model/types.js';
-import { copyRecord } from '../../src/model/copy.js';
+import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
 
 /** Cumulative counters a pod never gets from its containers: a sum of counters that reset separately is no counter. */
 export const POD_SKIPPED: ReadonlySet<string> = new Set([
@@ -115,9 +115,7 @@ export function aggregatePods(sets: readonly MetricSet[]): readonly MetricSet[] 
       if (!acc.any) continue;
       out ??= sets.slice();
       const pod = sets[acc.index] as MetricSet;
-      const values = copyRecord(pod.values);
-      for (const name in acc.sums) values[name] = acc.sums[name] as number;
-      out[acc.index] = { ...pod, values };
+      out[acc.index] = { ...pod, values: copyRecordWith(pod.values, acc.sums) };
     } else {
       out ??= sets.slice();
       out.push({

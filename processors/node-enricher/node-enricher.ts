@@ -5,7 +5,7 @@ import type { NodeMeta } from '../../src/kube/metadata.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../label-copier.js';
-import { copyRecord } from '../../src/model/copy.js';
+import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -82,7 +82,7 @@ export function nodeEnricherOperator(
         }
         return {
           ...set,
-          labels: Object.assign(copyRecord(set.labels), copier.labelsFor(node.labels)),
+          labels: copyRecordWith(set.labels, copier.labelsFor(node.labels)),
           values,
         };
       }

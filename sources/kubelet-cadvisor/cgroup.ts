@@ -1,8 +1,7 @@
 /**
  * Helpers shared by the cAdvisor JSON and Prometheus decoders: Kubernetes' cgroup names and the node's labels.
  */
-import { LABEL, type Labels } from '../../src/model/labels.js';
-import { copyRecord } from '../../src/model/copy.js';
+import { LABEL } from '../../src/model/labels.js';
 
 /** The node a payload was scraped from, as discovery knows it. */
 export interface NodeInfo {
@@ -53,14 +52,6 @@ export function podUidOfCgroup(name: string): string | undefined {
 /** Heapster's system container name: the cgroup (or its first alias) without the leading `/`. */
 export function systemContainerName(name: string): string {
   return name.charCodeAt(0) === 47 /* / */ ? name.slice(1) : name;
-}
-
-/** Labels of a set, built once per object (never per value). */
-export function withType(base: Labels, type: string, extra?: Record<string, string>): Labels {
-  const labels = copyRecord(base);
-  labels[LABEL.type] = type;
-  for (const key in extra) labels[key] = extra[key] as string;
-  return labels;
 }
 
 /**

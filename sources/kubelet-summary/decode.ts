@@ -41,7 +41,7 @@ import {
   type JsonObject,
 } from './read-json.js';
 import { GO_ZERO_TIME_MS, KubeletTimeParser } from './time.js';
-import { copyRecord } from '../../src/model/copy.js';
+import { copyRecordWith } from '../../src/model/copy.js';
 
 export { parseKubeletTime } from './time.js';
 
@@ -128,7 +128,7 @@ class SummaryDecoder {
     this.put({
       type: 'node',
       key: nodeKey(nodeName),
-      labels: this.labels('node'),
+      labels: copyRecordWith(this.hostLabels, { [LABEL.type]: 'node' }),
       values,
       labeled,
       scrapeTime,
@@ -141,8 +141,10 @@ class SummaryDecoder {
       const container = elementObject(containers, i, path, 'systemContainers');
       const containerPath = `node.systemContainers[${i}]`;
       const name = systemContainerName(requiredString(container, 'name', containerPath, ''));
-      const labels = this.labels('sys_container');
-      labels[LABEL.containerName] = name;
+      const labels = copyRecordWith(this.hostLabels, {
+        [LABEL.type]: 'sys_container',
+        [LABEL.containerName]: name,
+      });
       const startTime = this.time(container, 'startTime', containerPath, '');
       const key = sysContainerKey(nodeName, name);
       this.put(this.decodeContainer(container, containerPath, 'sys_container', key, labels, startTime));
@@ -185,7 +187,7 @@ class SummaryDecoder {
       }
     }
 
-    const podLabels = this.labels('pod');
+    const podLabels = copyRecordWith(this.hostLabels, { [LABEL.type]: 'pod' });
     if (uid !== undefined) podLabels[LABEL.podId] = uid;
     podLabels[LABEL.podName] = name;
     podLabels[LABEL.namespaceName] = namespace;
@@ -210,9 +212,10 @@ class SummaryDecoder {
       // The kubelet may list a restarted container twice; the older one (strictly earlier start) is dropped.
       const existing = this.indexByKey.get(key);
       if (existing !== undefined && containerStart < (this.sets[existing]?.startTime ?? 0)) continue;
-      const labels = copyRecord(podLabels);
-      labels[LABEL.type] = 'pod_container';
-      labels[LABEL.containerName] = containerName;
+      const labels = copyRecordWith(podLabels, {
+        [LABEL.type]: 'pod_container',
+        [LABEL.containerName]: containerName,
+      });
       this.put(this.decodeContainer(container, containerPath, 'pod_container', key, labels, containerStart));
     }
   }
@@ -250,13 +253,6 @@ class SummaryDecoder {
     }
     if (userMetrics !== undefined) addUserMetrics(values, userMetrics, path);
     return { type, key, labels, values, labeled, scrapeTime, startTime };
-  }
-
-  /** The node's host labels and a set type, in a copy the caller may add to. */
-  private labels(type: SetType): Record<string, string> {
-    const labels = copyRecord(this.hostLabels);
-    labels[LABEL.type] = type;
-    return labels;
   }
 
   /** Adds a set, or replaces the set of the same key in place (Heapster's map semantics). */
