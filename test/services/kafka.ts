@@ -104,7 +104,7 @@ async function answersListTopics(bootstrap: string): Promise<boolean> {
  * // …
  * await kafka.stop();
  */
-export async function startKafka(): Promise<KafkaService> {
+export async function startKafka(options: { readonly clusterId?: string } = {}): Promise<KafkaService> {
   const libs = await ensureKafkaJars();
   const dir = makeServiceTempDir('kafka');
   removeOnExit(dir);
@@ -114,10 +114,17 @@ export async function startKafka(): Promise<KafkaService> {
   const logFile = join(dir, 'kafka.log');
   const bootstrap = `127.0.0.1:${port}`;
 
-  const clusterId = randomBytes(16).toString('base64url');
+  // Base64url ids can start with '-'; `--cluster-id=<id>` keeps argparse from reading such an id as an option
+  // (the separate-argument form failed CI about one run in 64).
+  const clusterId = options.clusterId ?? randomBytes(16).toString('base64url');
   await runCommand(
     'java',
-    javaArgs(libs, 'kafka.tools.StorageTool', ['format', '--cluster-id', clusterId, '--config', configFile]),
+    javaArgs(libs, 'kafka.tools.StorageTool', [
+      'format',
+      `--cluster-id=${clusterId}`,
+      '--config',
+      configFile,
+    ]),
     { what: 'formatting the Kafka storage directory' },
   );
 
