@@ -1,4 +1,4 @@
-import { from, map, mergeMap } from 'rxjs';
+import { concat, delay, from, fromEvent, map, mergeMap, of, takeUntil } from 'rxjs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../src/config/index.js';
@@ -9,6 +9,7 @@ import { PipelineSupervisor } from '../src/engine/supervisor.js';
 import { ConfigError } from '../src/errors.js';
 import type { PipelineEvent } from '../src/model/types.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
+import aggregate from '../processors/aggregate/index.js';
 import rate from '../processors/rate/index.js';
 
 // A source that emits one node batch and one cycle end per tick, named by its `label`, so a test can tell which
@@ -55,6 +56,52 @@ const labelled = defineSource({
         ]),
       ),
     ),
+});
+
+// A source whose tick gets node a's pod at once and node b's 400 ms later, then the cycle's end: a reload in between
+// comes in the middle of a cycle. Like the kubelet source, it gives up what is in flight when the pipeline is
+// aborted (not when it is stopped). Each pod uses 100 bytes of memory, so a cluster set sums 100 per node.
+const twoNodes = defineSource({
+  type: 'two_nodes',
+  description: 'two nodes, the second one slow',
+  config: z.strictObject({}),
+  create: (_config, ctx) => {
+    const podOf = (node: string, cycle: number, time: number): PipelineEvent => ({
+      kind: 'batch',
+      scope: 'node',
+      node,
+      cycle,
+      timestamp: time,
+      sets: [
+        {
+          type: 'pod',
+          key: `pod:ns1/${node}-pod`,
+          labels: { type: 'pod', namespace_name: 'ns1', pod_name: `${node}-pod` },
+          values: { 'memory/usage': 100 },
+          labeled: [],
+          scrapeTime: time,
+          startTime: 0,
+        },
+      ],
+    });
+    return ctx.ticks.pipe(
+      mergeMap((tick) =>
+        concat(
+          of(podOf('a', tick.cycle, tick.time)),
+          of(podOf('b', tick.cycle, tick.time)).pipe(delay(400), takeUntil(fromEvent(ctx.signal, 'abort'))),
+          of<PipelineEvent>({
+            kind: 'cycle_end',
+            cycle: tick.cycle,
+            timestamp: tick.time,
+            nodesExpected: 2,
+            nodesAnswered: 2,
+            failures: [],
+            durationMs: 400,
+          }),
+        ),
+      ),
+    );
+  },
 });
 
 const file = (label: string) =>
@@ -123,6 +170,33 @@ describe('reload', () => {
     expect(rateOf('first')[0]).toBeUndefined();
     expect(rateOf('first').slice(1)).toContain(1000);
     expect(rateOf('second')[0]).toBe(1000);
+  });
+
+  it('a reload in the middle of a cycle lets the old pipeline finish it: its cluster set counts both nodes', async () => {
+    // Each pipeline writes to its own collecting sink, so what the old one delivered is told apart.
+    const before = collectingSink('collect_before');
+    const after = collectingSink('collect_after');
+    const registry = new Registry().register(twoNodes, aggregate, before.definition, after.definition);
+    const yaml = (sink: string) =>
+      'resolution: 1s\nsource: { type: two_nodes }\nprocessors:\n  - { type: aggregate, levels: [cluster] }\n' +
+      `sinks:\n  out: { type: ${sink} }\n`;
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(parsePipelineConfig(yaml('collect_before'), 'p.yaml', registry, {}));
+    // Reload as soon as node a's batch is delivered: node b's comes 400 ms later, so the cycle is in flight.
+    while (before.collected.batches.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const inFlight = before.collected.batches[0]!.cycle;
+    expect(before.collected.batches.some((b) => b.scope === 'node' && b.node === 'b')).toBe(false);
+    await supervisor.reload(() =>
+      Promise.resolve(parsePipelineConfig(yaml('collect_after'), 'p.yaml', registry, {})),
+    );
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+
+    const cycle = before.collected.batches.filter((b) => b.cycle === inFlight);
+    expect(cycle.filter((b) => b.scope === 'node').map((b) => b.node)).toEqual(['a', 'b']);
+    const cluster = cycle.find((b) => b.scope === 'cluster')?.sets.find((s) => s.type === 'cluster');
+    expect(cluster?.values).toMatchObject({ 'memory/usage': 200, nodes_reporting: 2, nodes_expected: 2 });
+    expect(before.collected.closed).toBe(1);
   });
 
   it('a broken file is a ConfigError, which is what the supervisor refuses', () => {
