@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineSink } from '../src/engine/component.js';
+import { valuesInBatch } from '../src/model/count.js';
 import type { CycleEnd, MetricBatch } from '../src/model/types.js';
 
 /** What the counting sink saw of one cycle: counts and times only, never the batches themselves. */
@@ -100,16 +101,14 @@ function newCount(cycle: number, tick: number): CycleCount {
 function tally(count: CycleCount, batch: MetricBatch): void {
   const sets = batch.sets;
   count.sets += sets.length;
-  let values = 0;
+  // The count the pipeline's telemetry and sink runners share: a sink of the bench costs what a real one would.
+  count.values += valuesInBatch(batch);
   for (let i = 0; i < sets.length; i++) {
     const set = sets[i]!;
-    values += set.labeled.length;
-    for (const _ in set.values) values++;
     if (set.type === 'pod') count.podSets++;
     else if (set.type === 'pod_container') {
       count.containerSets++;
       if (set.values['cpu/request'] === undefined) count.unenrichedContainers++;
     }
   }
-  count.values += values;
 }

@@ -1,6 +1,6 @@
 import type { SetType } from '../model/catalogue.js';
 import type { PipelineEvent } from '../model/types.js';
-import { valuesInSet } from '../model/count.js';
+import { countBatch } from '../model/count.js';
 import type { Clock } from './clock.js';
 import type { Counter, Telemetry } from './telemetry.js';
 
@@ -38,9 +38,9 @@ export function pipelineObserver(telemetry: Telemetry, clock: Clock): (event: Pi
       lateness.observe(event.durationMs / 1000);
       return;
     }
-    for (const set of event.sets) {
-      sets.get(set.type)?.inc();
-      values.get(set.type)?.inc(valuesInSet(set));
+    for (const [type, count] of countBatch(event).byType) {
+      sets.get(type)?.inc(count.sets);
+      values.get(type)?.inc(count.values);
     }
   };
 }

@@ -1,27 +1,62 @@
+import type { SetType } from './catalogue.js';
 import type { MetricBatch, MetricSet } from './types.js';
 
-// Batches are immutable, so a count made once holds for every sink and observer that asks.
-const valueCounts = new WeakMap<MetricBatch, number>();
+/** Sets and metric values of one set type in a batch. */
+export interface TypeCount {
+  sets: number;
+  values: number;
+}
+
+/** A batch's sets and values, in total and per set type. */
+export interface BatchCount {
+  readonly values: number;
+  readonly byType: ReadonlyMap<SetType, Readonly<TypeCount>>;
+}
+
+// Batches are immutable, so a count made once holds for every sink and observer that asks. Counting is not free:
+// a pod's values (thirty and more keys, added one by one) are a dictionary-mode object to V8, about a microsecond
+// to count, and telemetry, every sink runner and the terminal all want the count of every batch.
+const batchCounts = new WeakMap<MetricBatch, BatchCount>();
 
 /** Metric values in a set: plain values plus labeled ones. */
 export function valuesInSet(set: MetricSet): number {
-  let n = set.labeled.length;
-  for (const _ in set.values) n++;
-  return n;
+  // Object.keys beats a for…in count on the dictionary-mode records that large sets end up as (≈ 1.0 vs 1.7 µs).
+  return set.labeled.length + Object.keys(set.values).length;
 }
 
 /**
- * Metric values in a batch, counted once per batch however many sinks and observers ask.
+ * Sets and values of a batch, per set type, counted once per batch however many sinks and observers ask.
+ *
+ * @example
+ * for (const [type, { sets }] of countBatch(batch).byType) setsEmitted(type).inc(sets);
+ */
+export function countBatch(batch: MetricBatch): BatchCount {
+  let count = batchCounts.get(batch);
+  if (count === undefined) {
+    const byType = new Map<SetType, TypeCount>();
+    let values = 0;
+    for (const set of batch.sets) {
+      const n = valuesInSet(set);
+      values += n;
+      const typeCount = byType.get(set.type);
+      if (typeCount === undefined) byType.set(set.type, { sets: 1, values: n });
+      else {
+        typeCount.sets++;
+        typeCount.values += n;
+      }
+    }
+    count = { values, byType };
+    batchCounts.set(batch, count);
+  }
+  return count;
+}
+
+/**
+ * Metric values in a batch (see countBatch).
  *
  * @example
  * telemetry.counter('heapstream_sink_values_sent_total', { sink }).inc(valuesInBatch(batch));
  */
 export function valuesInBatch(batch: MetricBatch): number {
-  let n = valueCounts.get(batch);
-  if (n === undefined) {
-    n = 0;
-    for (const set of batch.sets) n += valuesInSet(set);
-    valueCounts.set(batch, n);
-  }
-  return n;
+  return countBatch(batch).values;
 }
