@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaSinkConfig } from './config.js';
+import { parsePipelineConfig } from '../../src/config/load.js';
+import { pipelineJsonSchema } from '../../src/config/json-schema.js';
+import { createBuiltinRegistry } from '../../src/engine/builtins.js';
 
 describe('kafka sink config', () => {
   it('defaults: set format, node keys, acks -1, idempotent, 1 MB requests', () => {
@@ -53,3 +56,39 @@ describe('kafka sink config', () => {
     expect(config.tls?.insecure_skip_verify).toBe(false);
   });
 });
+
+describe('kafka sink runner defaults', () => {
+  const registry = createBuiltinRegistry();
+  const options = (sinkYaml: string) =>
+    parsePipelineConfig(
+      `source: { type: kubelet_summary, discovery: { simulated: { nodes: 1 } } }\nsinks:\n  out: ${sinkYaml}\n`,
+      'pipeline.yaml',
+      registry,
+      {},
+    ).sinks[0]?.options;
+
+  it('runs 16 writes in flight unless the user says otherwise; other sinks keep the engine default of 1', () => {
+    expect(options('{ type: kafka, brokers: ["k:9092"] }')?.max_in_flight).toBe(16);
+    expect(options('{ type: kafka, brokers: ["k:9092"], max_in_flight: 1 }')?.max_in_flight).toBe(1);
+    expect(options('{ type: stdout }')?.max_in_flight).toBe(1);
+  });
+
+  it('shows its own default in the JSON Schema', () => {
+    const schema = JSON.stringify(pipelineJsonSchema(registry));
+    const members = (JSON.parse(schema) as SchemaWithSinks).properties.sinks.additionalProperties.oneOf;
+    const inFlightDefault = (type: string) =>
+      members.find((m) => m.properties.type.const === type)?.properties.max_in_flight?.default;
+    expect(inFlightDefault('kafka')).toBe(16);
+    expect(inFlightDefault('stdout')).toBe(1);
+  });
+});
+
+interface SchemaWithSinks {
+  properties: {
+    sinks: {
+      additionalProperties: {
+        oneOf: { properties: { type: { const: string }; max_in_flight?: { default?: number } } }[];
+      };
+    };
+  };
+}

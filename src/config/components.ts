@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ComponentDefinition } from '../engine/component.js';
+import type { ComponentDefinition, SinkDefinition } from '../engine/component.js';
 import type { Registry } from '../engine/registry.js';
 import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from '../engine/sink-options.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
@@ -92,6 +92,10 @@ export class ComponentResolver {
     for (const [key, value] of Object.entries(rest)) {
       if (Object.hasOwn(runnerShape, key)) runnerPart[key] = value;
       else ownPart[key] = value;
+    }
+    const defaultInFlight = (def as SinkDefinition).runnerDefaults?.max_in_flight;
+    if (runnerPart.max_in_flight === undefined && defaultInFlight !== undefined) {
+      runnerPart.max_in_flight = defaultInFlight;
     }
     const options = this.parse(sinkRunnerOptionsSchema, runnerPart, path, checked) as
       SinkRunnerOptions | undefined;

@@ -1,16 +1,24 @@
 import { z } from 'zod';
-import type { ComponentDefinition } from '../engine/component.js';
+import type { ComponentDefinition, SinkDefinition } from '../engine/component.js';
 import type { Registry } from '../engine/registry.js';
 import { sinkRunnerOptionsSchema } from '../engine/sink-options.js';
 import { pipelineFileSchema } from './schema.js';
 
 type Kind = ComponentDefinition['kind'];
 
+/** The runner's keys as this sink sees them: its own default for `max_in_flight`, if it has one. */
+function runnerShapeFor(def: SinkDefinition) {
+  const shape = sinkRunnerOptionsSchema.shape;
+  const inFlight = def.runnerDefaults?.max_in_flight;
+  if (inFlight === undefined) return shape;
+  return { ...shape, max_in_flight: shape.max_in_flight.unwrap().default(inFlight) };
+}
+
 /** One member per registered type: `type` pinned to its name, then the definition's keys (and, for sinks, the runner's). */
 function componentUnion(registry: Registry, kind: Kind): z.ZodType {
   const members = registry.types(kind).map((type) => {
     const def = registry.get(kind, type) as ComponentDefinition;
-    const extra = kind === 'sink' ? sinkRunnerOptionsSchema.shape : {};
+    const extra = kind === 'sink' ? runnerShapeFor(def as SinkDefinition) : {};
     return z
       .strictObject({ type: z.literal(type).describe(def.description), ...def.config.shape, ...extra })
       .meta({ title: type, description: def.description });

@@ -74,6 +74,11 @@ export interface SinkDefinition<S extends ObjectSchema = ObjectSchema> {
   readonly type: string;
   readonly config: S;
   readonly description: string;
+  /**
+   * The sink runner's defaults that suit this sink better than the engine's: a Kafka sink merges the writes in
+   * flight into large produce requests, so it wants many at once. A user's own key always wins.
+   */
+  readonly runnerDefaults?: { readonly max_in_flight?: number };
   create(config: z.output<S>, ctx: ComponentContext): Sink;
 }
 
