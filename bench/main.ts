@@ -183,8 +183,8 @@ process with \`--max-semi-space-size=64\`, as the Docker image runs heapstream.
 
 **How to read it:** *pipeline CPU* is this process's user + system CPU from one cycle end to the next (so it
 includes HTTP, parsing, every processor, the engine and the counting sink); *floor* is the CPU of \`JSON.parse\`
-alone on one cycle's payloads fetched from the same simulator in the same run, so *pipeline ÷ floor* says how much
-work the pipeline does beyond the unavoidable parse. Latencies are from the tick (the wall-clock boundary of the
+alone on one cycle's payloads (per payload, the median of three parses) fetched from the same simulator in the
+same run, so *pipeline ÷ floor* says how much work the pipeline does beyond the unavoidable parse. Latencies are from the tick (the wall-clock boundary of the
 cycle) to the sink receiving the batch; p99 over a few cycles is their maximum. *Peak heap* includes garbage not yet
 collected (V8 lets the old generation grow to a few times what is live). *Live heap* is measured after a full GC
 (heap plus array buffers): first once the bench's metadata is built (every pod looked up once), then what the
