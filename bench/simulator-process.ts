@@ -29,7 +29,8 @@ export async function startSimulatorProcess(options: {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', script, String(options.nodes), String(options.podsPerNode), String(options.seed)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    // stdin stays open and unwritten: the simulator exits when it ends, which happens when this process does.
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const exited = once(child, 'exit');
   try {
