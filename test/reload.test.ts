@@ -2,12 +2,12 @@ import { concat, delay, from, fromEvent, map, mergeMap, of, takeUntil } from 'rx
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../src/config/index.js';
-import { defineSource } from '../src/engine/component.js';
+import { defineSink, defineSource } from '../src/engine/component.js';
 import { silentLogger } from '../src/engine/logger.js';
 import { Registry } from '../src/engine/registry.js';
 import { PipelineSupervisor } from '../src/engine/supervisor.js';
-import { ConfigError } from '../src/errors.js';
-import type { PipelineEvent } from '../src/model/types.js';
+import { ConfigError, RetryableError } from '../src/errors.js';
+import type { MetricBatch, PipelineEvent } from '../src/model/types.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
 import aggregate from '../processors/aggregate/index.js';
 import rate from '../processors/rate/index.js';
@@ -104,6 +104,37 @@ const twoNodes = defineSource({
   },
 });
 
+/** A sink that fails every write while `state.down`, and counts its instances, closes and deliveries. */
+function switchableSink() {
+  const state = { down: false, created: 0, closed: 0, delivered: [] as MetricBatch[] };
+  const definition = defineSink({
+    type: 'switchable',
+    description: 'fails every write while down',
+    config: z.strictObject({ note: z.string().optional() }),
+    create: () => {
+      state.created++;
+      return {
+        write: (batch) => {
+          if (state.down) return Promise.reject(new RetryableError('the sink is down'));
+          state.delivered.push(batch);
+          return Promise.resolve();
+        },
+        close: () => {
+          state.closed++;
+          return Promise.resolve();
+        },
+      };
+    },
+  });
+  return { definition, state };
+}
+
+const withSwitchable = (label: string, note: string) =>
+  `resolution: 1s\nsource: { type: labelled, label: ${label} }\nsinks:\n  out:\n    type: switchable\n` +
+  `    note: ${note}\n    retry: { initial_backoff: 20ms, max_backoff: 50ms }\n    shutdown_timeout: 5s\n`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const file = (label: string) =>
   `resolution: 1s\nsource: { type: labelled, label: ${label} }\nsinks:\n  out: { type: collect }\n`;
 
@@ -142,7 +173,8 @@ describe('reload', () => {
         .slice(firstSecond)
         .every((o) => o === 'second'),
     ).toBe(true);
-    expect(collected.closed).toBe(2);
+    // The sink is the same in both files: the second pipeline kept it, so it closed once, at the end.
+    expect(collected.closed).toBe(1);
     expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
   });
 
@@ -197,6 +229,51 @@ describe('reload', () => {
     const cluster = cycle.find((b) => b.scope === 'cluster')?.sets.find((s) => s.type === 'cluster');
     expect(cluster?.values).toMatchObject({ 'memory/usage': 200, nodes_reporting: 2, nodes_expected: 2 });
     expect(before.collected.closed).toBe(1);
+  });
+
+  it('keeps an unchanged sink running: one that is down holds neither the reload nor its queue back', async () => {
+    const { definition, state } = switchableSink();
+    const registry = new Registry().register(labelled, definition);
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    state.down = true;
+    supervisor.start(parsePipelineConfig(withSwitchable('first', 'a'), 'p.yaml', registry, {}));
+    await sleep(1200);
+    const reloadStarted = Date.now();
+    await supervisor.reload(() =>
+      Promise.resolve(parsePipelineConfig(withSwitchable('second', 'a'), 'p.yaml', registry, {})),
+    );
+    // The old pipeline did not wait for the sink's shutdown_timeout (5 s) to drop what it held.
+    expect(Date.now() - reloadStarted).toBeLessThan(4000);
+    expect(state).toMatchObject({ created: 1, closed: 0, delivered: [] });
+    await sleep(1100);
+    state.down = false;
+    while (!state.delivered.some((b) => b.sets[0]?.labels.origin === 'second')) await sleep(20);
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+
+    const origins = state.delivered.map((b) => b.sets[0]?.labels.origin);
+    expect(origins.filter((o) => o === 'first').length).toBeGreaterThanOrEqual(2);
+    // Queued before the reload, delivered after it, in order and once each.
+    expect(origins.lastIndexOf('first')).toBeLessThan(origins.indexOf('second'));
+    const ids = state.delivered.map((b) => `${b.sets[0]?.labels.origin} ${b.cycle}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(supervisor.telemetry.total('heapstream_sink_dropped_batches_total')).toBe(0);
+    expect(state).toMatchObject({ created: 1, closed: 1 });
+  });
+
+  it('replaces a sink whose keys changed: the old one drains and closes, a new one takes over', async () => {
+    const { definition, state } = switchableSink();
+    const registry = new Registry().register(labelled, definition);
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(parsePipelineConfig(withSwitchable('first', 'a'), 'p.yaml', registry, {}));
+    await sleep(300);
+    await supervisor.reload(() =>
+      Promise.resolve(parsePipelineConfig(withSwitchable('second', 'b'), 'p.yaml', registry, {})),
+    );
+    expect(state).toMatchObject({ created: 2, closed: 1 });
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+    expect(state.closed).toBe(2);
   });
 
   it('a broken file is a ConfigError, which is what the supervisor refuses', () => {

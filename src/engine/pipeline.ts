@@ -1,5 +1,6 @@
+import { isDeepStrictEqual } from 'node:util';
 import { ReplaySubject, filter, take, takeUntil, type Observable } from 'rxjs';
-import type { PipelineConfig } from '../config/index.js';
+import type { PipelineConfig, SinkEntry } from '../config/index.js';
 import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from './clock.js';
@@ -26,6 +27,11 @@ export interface PipelineOptions {
   readonly onEvent?: (event: PipelineEvent) => void;
   /** The state kept by the pipeline this one replaces (a reload), for processors to carry on from. */
   readonly previousState?: KeptState;
+  /**
+   * Sink runners of the pipeline this one replaces whose sinks did not change (from its `handOverSinks`): used as
+   * they are, queue and connection included, instead of new ones of the same name.
+   */
+  readonly keptSinks?: ReadonlyMap<string, SinkRunner>;
 }
 
 /**
@@ -41,7 +47,16 @@ export interface Pipeline {
   /** What its processors keep across a reload; pass it as the next pipeline's `previousState`. */
   readonly keptState: KeptState;
   readonly sinkNames: readonly string[];
-  /** Runs until stopped or `cycles` are done; resolves once every sink has drained and closed. Idempotent. */
+  /**
+   * For a reload to `next`: the runners of the sinks that `next` declares exactly as this pipeline does (same
+   * name, type, keys and config directory). They are left open when this pipeline finishes, queue and all, for
+   * the next pipeline's `keptSinks`; the others drain and close as usual. Call before stop().
+   */
+  handOverSinks(next: PipelineConfig): ReadonlyMap<string, SinkRunner>;
+  /**
+   * Runs until stopped or `cycles` are done; resolves once every sink has drained and closed (but those handed
+   * over). Idempotent.
+   */
   run(): Promise<void>;
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
@@ -77,11 +92,22 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   });
 
   const runners = config.sinks.map((entry) => {
+    const kept = options.keptSinks?.get(entry.name);
+    if (kept !== undefined) {
+      options.logger.info(
+        { sink: entry.name, queued: kept.queuedBatches },
+        `sink ${entry.name} is unchanged: it goes on with its queue and connection`,
+      );
+      return kept;
+    }
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor(entry.path);
     return new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx);
   });
+  const handedOver = new Set<SinkRunner>();
+  // Once the pipeline has ended its runners are closing: none can be handed over any more.
+  let ended = false;
 
   const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
   telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
@@ -124,12 +150,25 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     telemetry,
     keptState,
     sinkNames: runners.map((r) => r.name),
+    handOverSinks: (next) => {
+      const kept = new Map<string, SinkRunner>();
+      if (ended) return kept;
+      config.sinks.forEach((entry, i) => {
+        const successor = next.sinks.find((e) => e.name === entry.name);
+        if (successor === undefined || !sameSink(entry, config, successor, next)) return;
+        const runner = runners[i] as SinkRunner;
+        handedOver.add(runner);
+        kept.set(entry.name, runner);
+      });
+      return kept;
+    },
     // Memoized: callers may await the same run (a reload waits for the old pipeline to drain).
     run: () =>
       (running ??= new Promise<void>((resolve, reject) => {
         let failure: unknown;
         const finish = () => {
-          Promise.all(runners.map((r) => r.close())).then(
+          ended = true;
+          Promise.all(runners.filter((r) => !handedOver.has(r)).map((r) => r.close())).then(
             () => (failure === undefined ? resolve() : reject(failure as Error)),
             reject,
           );
@@ -154,4 +193,18 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
       abort.abort();
     },
   };
+}
+
+/**
+ * Whether a reload may keep a sink as it runs: same type, same keys (its own and the runner's) and the same config
+ * directory, which relative paths in its keys resolve against. Files a sink reads when it starts (`password_file`)
+ * are not compared: a changed secret file takes a change in the sink's keys, or a restart.
+ */
+function sameSink(a: SinkEntry, aConfig: PipelineConfig, b: SinkEntry, bConfig: PipelineConfig): boolean {
+  return (
+    a.type === b.type &&
+    aConfig.baseDir === bConfig.baseDir &&
+    isDeepStrictEqual(a.options, b.options) &&
+    isDeepStrictEqual(a.config, b.config)
+  );
 }

@@ -71,6 +71,11 @@ export class SinkRunner {
     };
   }
 
+  /** Batches (and cycle marks) waiting to be written. */
+  get queuedBatches(): number {
+    return this.queue.length;
+  }
+
   /** True when this sink's `when_full: block` queue is full: the engine then skips the next cycle. */
   isBlocking(): boolean {
     return this.options.buffer.when_full === 'block' && this.isFull();

@@ -2,14 +2,16 @@ import type { PipelineConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
+import type { SinkRunner } from './sink-runner.js';
 import { Telemetry } from './telemetry.js';
 
 /**
  * Runs one pipeline at a time and swaps it on reload. A new config is loaded and validated before anything
  * stops: a broken file leaves the running pipeline untouched and its problems logged. A valid one stops the
- * old pipeline (no new cycles, sinks drain) and starts the new one, handing it the state the old one's
- * processors kept (rate's last samples, so rates continue across the reload). Telemetry is shared across
- * pipelines, so counters and /metrics continue.
+ * old pipeline (no new cycles; sinks that changed or went away drain and close) and starts the new one, handing
+ * it the state the old one's processors kept (rate's last samples, so rates continue across the reload) and its
+ * unchanged sinks, running, with their queues. Telemetry is shared across pipelines, so counters and /metrics
+ * continue.
  *
  * @example
  * const supervisor = new PipelineSupervisor(options);
@@ -36,13 +38,24 @@ export class PipelineSupervisor {
     return this.current;
   }
 
-  /** Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state. */
-  start(config: PipelineConfig, previous?: Pipeline): void {
-    const pipeline = createPipeline(config, {
-      ...this.options,
-      telemetry: this.telemetry,
-      ...(previous === undefined ? {} : { previousState: previous.keptState }),
-    });
+  /**
+   * Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state, and
+   * `keptSinks` are its unchanged sinks, still running.
+   */
+  start(config: PipelineConfig, previous?: Pipeline, keptSinks?: ReadonlyMap<string, SinkRunner>): void {
+    let pipeline: Pipeline;
+    try {
+      pipeline = createPipeline(config, {
+        ...this.options,
+        telemetry: this.telemetry,
+        ...(previous === undefined ? {} : { previousState: previous.keptState }),
+        ...(keptSinks === undefined ? {} : { keptSinks }),
+      });
+    } catch (err) {
+      // Nothing will run the kept sinks now: deliver what they hold and close them, not leave them open.
+      void Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
+      throw err;
+    }
     this.current = pipeline;
     pipeline.run().then(
       () => this.finished(pipeline, false),
@@ -68,12 +81,17 @@ export class PipelineSupervisor {
       }
       const old = this.current;
       this.current = undefined;
+      // Unchanged sinks go on as they are: a sink that is down holds neither the reload nor its queue back.
+      const keptSinks = old?.handOverSinks(config);
       if (old !== undefined) {
         old.stop();
         await old.run().catch(() => undefined);
       }
-      if (this.stopped) return;
-      this.start(config, old);
+      if (this.stopped) {
+        await Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
+        return;
+      }
+      this.start(config, old, keptSinks);
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();
       this.options.logger.info('reloaded: the new pipeline is running');
     });
