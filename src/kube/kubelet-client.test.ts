@@ -1,0 +1,77 @@
+import { getEventListeners } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../engine/clock.js';
+import { ScrapeError } from '../errors.js';
+import { KubeletClient } from './kubelet-client.js';
+
+/** A kubelet on loopback that holds every request until released, to keep many requests in flight. */
+async function holdingKubelet() {
+  const held: ServerResponse[] = [];
+  const server = createServer((_req, res) => held.push(res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    held,
+    close: () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('KubeletClient and the caller’s signal', () => {
+  let cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(cleanup.map((c) => c()));
+    cleanup = [];
+  });
+
+  it('puts one abort listener on the signal however many requests are in flight, and aborts them all', async () => {
+    const kubelet = await holdingKubelet();
+    cleanup.push(kubelet.close);
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 60_000, maxResponseBytes: 1 << 20, connectionsPerNode: 300 },
+      systemClock(),
+    );
+    cleanup.push(() => client.close());
+    const outer = new AbortController();
+    const node = { name: 'n1', address: '127.0.0.1', port: kubelet.port };
+    const requests = Array.from({ length: 300 }, () =>
+      client.get(node, '/stats/summary', outer.signal).then(
+        () => 'answered',
+        (err: unknown) => err,
+      ),
+    );
+    while (kubelet.held.length < 300) await new Promise((r) => setTimeout(r, 10));
+    expect(getEventListeners(outer.signal, 'abort')).toHaveLength(1);
+
+    outer.abort();
+    const outcomes = await Promise.all(requests);
+    expect(outcomes.every((o) => o instanceof ScrapeError && o.reason !== 'timeout')).toBe(true);
+  });
+
+  it('answers as before with a signal, and aborts at once a request whose signal is already aborted', async () => {
+    const kubelet = await holdingKubelet();
+    cleanup.push(kubelet.close);
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 60_000, maxResponseBytes: 1 << 20 },
+      systemClock(),
+    );
+    cleanup.push(() => client.close());
+    const outer = new AbortController();
+    const node = { name: 'n1', address: '127.0.0.1', port: kubelet.port };
+    const answered = client.get(node, '/stats/summary', outer.signal);
+    while (kubelet.held.length < 1) await new Promise((r) => setTimeout(r, 10));
+    kubelet.held[0]!.end('{}');
+    expect(await answered).toBe('{}');
+
+    const aborted = new AbortController();
+    aborted.abort();
+    // Without the check it would be sent and held until the client's 60 s timeout.
+    await expect(client.get(node, '/stats/summary', aborted.signal)).rejects.toBeInstanceOf(ScrapeError);
+  });
+});
