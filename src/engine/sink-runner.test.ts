@@ -265,4 +265,35 @@ describe('SinkRunner', () => {
       ctx.telemetry.value('heapstream_sink_dropped_batches_total', { sink: 'x', reason: 'shutdown' }),
     ).toBe(2);
   });
+
+  it('at shutdown_timeout also drops a batch that is being retried, counted, and stops retrying it', async () => {
+    const ctx = testContext();
+    let writes = 0;
+    const sink: Sink = {
+      write: () => {
+        writes++;
+        return Promise.reject(new RetryableError('down'));
+      },
+      close: () => Promise.resolve(),
+    };
+    const runner = new SinkRunner(
+      'x',
+      sink,
+      // A long backoff: without giving up, the retry would wake up after the runner closed, and again and again.
+      sinkRunnerOptionsSchema.parse({
+        shutdown_timeout: '50ms',
+        retry: { initial_backoff: '10s', max_backoff: '10s' },
+      }),
+      ctx,
+    );
+    runner.accept(batch(1));
+    runner.accept(batch(2));
+    await runner.close();
+    expect(
+      ctx.telemetry.value('heapstream_sink_dropped_batches_total', { sink: 'x', reason: 'shutdown' }),
+    ).toBe(2);
+    const attempts = writes;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(writes).toBe(attempts);
+  });
 });

@@ -22,6 +22,10 @@ export class SinkRunner {
   private inFlight = 0;
   private connected = false;
   private closing = false;
+  /** Set when shutdown_timeout passed: a batch still being retried is dropped (counted), not retried forever. */
+  private gaveUp = false;
+  /** Retries waiting for their backoff, woken when the runner gives up. */
+  private readonly sleepers = new Set<() => void>();
   private idleWaiters: (() => void)[] = [];
   private readonly select;
   private readonly limitedLog: LogLimiter;
@@ -114,12 +118,15 @@ export class SinkRunner {
     });
     const outcome = await Promise.race([this.idle().then(() => 'drained' as const), deadline]);
     if (outcome === 'timeout') {
+      const retrying = this.inFlight;
+      this.gaveUp = true;
+      for (const wake of [...this.sleepers]) wake();
       const left = this.queue.splice(0);
       for (const item of left) if (item.kind === 'batch') this.drop(item, 'shutdown');
       this.updateGauges();
       this.ctx.logger.error(
-        { sink: this.name, dropped: left.length },
-        `sink ${this.name}: shutdown_timeout passed with batches still queued; they were dropped`,
+        { sink: this.name, dropped: left.length, retrying },
+        `sink ${this.name}: shutdown_timeout passed with batches still queued or being retried; they were dropped`,
       );
     }
     await this.sink.close();
@@ -204,6 +211,10 @@ export class SinkRunner {
           this.fail(item, err, attempt);
           return;
         }
+        if (this.gaveUp) {
+          this.drop(item, 'shutdown');
+          return;
+        }
         this.counters.retries.inc();
         // A server that said when to come back (429/503 Retry-After) is not asked again before then.
         const delay = Math.max(
@@ -217,6 +228,10 @@ export class SinkRunner {
           `sink ${this.name}: write failed, retrying`,
         );
         await this.sleep(delay);
+        if (this.gaveUp) {
+          this.drop(item, 'shutdown');
+          return;
+        }
       }
     }
   }
@@ -269,7 +284,15 @@ export class SinkRunner {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.ctx.clock.scheduler.schedule(() => resolve(), ms));
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        timer.unsubscribe();
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = this.ctx.clock.scheduler.schedule(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private idle(): Promise<void> {
