@@ -58,6 +58,11 @@ export interface Pipeline {
    * over). Idempotent.
    */
   run(): Promise<void>;
+  /**
+   * Resolves once the source and the processors are done (after stop(), or on an error), before the sinks have
+   * drained: from then on the pipeline scrapes nothing and its state is final. Only after run().
+   */
+  readonly scraped: Promise<void>;
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
   /** Aborts in-flight work too (a second Ctrl-C). */
@@ -108,6 +113,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const handedOver = new Set<SinkRunner>();
   // Once the pipeline has ended its runners are closing: none can be handed over any more.
   let ended = false;
+  let markScraped!: () => void;
+  const scraped = new Promise<void>((resolve) => (markScraped = resolve));
 
   const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
   telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
@@ -162,12 +169,13 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
       });
       return kept;
     },
-    // Memoized: callers may await the same run (a reload waits for the old pipeline to drain).
+    // Memoized: callers may await the same run (a reload lets the old pipeline drain in the background).
     run: () =>
       (running ??= new Promise<void>((resolve, reject) => {
         let failure: unknown;
         const finish = () => {
           ended = true;
+          markScraped();
           Promise.all(runners.filter((r) => !handedOver.has(r)).map((r) => r.close())).then(
             () => (failure === undefined ? resolve() : reject(failure as Error)),
             reject,
@@ -187,6 +195,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
           complete: finish,
         });
       })),
+    scraped,
     stop: () => stop$.next(),
     abort: () => {
       stop$.next();

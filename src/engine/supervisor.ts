@@ -8,9 +8,9 @@ import { Telemetry } from './telemetry.js';
 /**
  * Runs one pipeline at a time and swaps it on reload. A new config is loaded and validated before anything
  * stops: a broken file leaves the running pipeline untouched and its problems logged. A valid one stops the
- * old pipeline (no new cycles; sinks that changed or went away drain and close) and starts the new one, handing
- * it the state the old one's processors kept (rate's last samples, so rates continue across the reload) and its
- * unchanged sinks, running, with their queues. Telemetry is shared across pipelines, so counters and /metrics
+ * old pipeline (no new cycles; the cycle in flight finishes) and starts the new one, handing it the state the old
+ * one's processors kept (rate's last samples, so rates continue across the reload) and its unchanged sinks,
+ * running, with their queues; the old one's sinks that changed or went away drain and close in the background. Telemetry is shared across pipelines, so counters and /metrics
  * continue.
  *
  * @example
@@ -22,6 +22,8 @@ import { Telemetry } from './telemetry.js';
 export class PipelineSupervisor {
   readonly telemetry: Telemetry;
   private current: Pipeline | undefined;
+  /** Replaced pipelines whose changed or removed sinks are still delivering; `done` waits for them. */
+  private readonly draining = new Set<Promise<void>>();
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
   private resolveDone!: (failed: boolean) => void;
@@ -85,10 +87,17 @@ export class PipelineSupervisor {
       const keptSinks = old?.handOverSinks(config);
       if (old !== undefined) {
         old.stop();
-        await old.run().catch(() => undefined);
+        // Once it has scraped its last cycle the new pipeline can start: sinks that changed or went away drain
+        // meanwhile (a broken one for up to its shutdown_timeout), without pausing the scraping.
+        const drained = old.run().catch(() => undefined);
+        this.draining.add(drained);
+        void drained.then(() => this.draining.delete(drained));
+        await old.scraped;
       }
       if (this.stopped) {
         await Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
+        // No pipeline is current any more to end the run: end it here.
+        this.end(false);
         return;
       }
       this.start(config, old, keptSinks);
@@ -111,6 +120,11 @@ export class PipelineSupervisor {
   private finished(pipeline: Pipeline, failed: boolean): void {
     // A pipeline replaced by a reload is expected to finish; only the current one ends the run.
     if (pipeline !== this.current) return;
-    this.resolveDone(failed);
+    this.end(failed);
+  }
+
+  /** Resolves `done` once the pipelines replaced by reloads have drained too. */
+  private end(failed: boolean): void {
+    void Promise.all(this.draining).then(() => this.resolveDone(failed));
   }
 }
