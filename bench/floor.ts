@@ -5,7 +5,7 @@ export interface Floor {
   readonly nodes: number;
   /** Bytes of one cycle: every node's payload once. */
   readonly bytes: number;
-  /** CPU seconds of JSON.parse alone over those bytes (already decoded to strings): per payload, the median of three. */
+  /** CPU seconds of JSON.parse alone over those bytes (decoded to strings first); per payload, median of three. */
   readonly parseCpuSeconds: number;
 }
 

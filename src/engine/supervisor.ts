@@ -10,8 +10,8 @@ import { Telemetry } from './telemetry.js';
  * stops: a broken file leaves the running pipeline untouched and its problems logged. A valid one stops the
  * old pipeline (no new cycles; the cycle in flight finishes) and starts the new one, handing it the state the old
  * one's processors kept (rate's last samples, so rates continue across the reload) and its unchanged sinks,
- * running, with their queues; the old one's sinks that changed or went away drain and close in the background. Telemetry is shared across pipelines, so counters and /metrics
- * continue.
+ * running, with their queues; the old one's sinks that changed or went away drain and close in the background.
+ * Telemetry is shared across pipelines, so counters and /metrics continue.
  *
  * @example
  * const supervisor = new PipelineSupervisor(options);
