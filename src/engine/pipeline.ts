@@ -32,6 +32,11 @@ export interface PipelineOptions {
    * they are, queue and connection included, instead of new ones of the same name.
    */
   readonly keptSinks?: ReadonlyMap<string, SinkRunner>;
+  /**
+   * What the replaced pipeline's sinks of these names still held when they changed (from its `takeQueued`): given
+   * to the new sinks of the same names before anything else.
+   */
+  readonly handedQueues?: ReadonlyMap<string, readonly PipelineEvent[]>;
 }
 
 /**
@@ -63,6 +68,8 @@ export interface Pipeline {
    * drained: from then on the pipeline scrapes nothing and its state is final. Only after run().
    */
   readonly scraped: Promise<void>;
+  /** Removes what the named sink has queued and not yet started writing (see SinkRunner.takeQueued). */
+  takeQueued(sinkName: string): PipelineEvent[];
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
   /** Aborts in-flight work too (a second Ctrl-C). */
@@ -108,7 +115,16 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor(entry.path);
-    return new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx);
+    const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx);
+    const handed = options.handedQueues?.get(entry.name) ?? [];
+    for (const event of handed) runner.accept(event);
+    if (handed.length > 0) {
+      options.logger.info(
+        { sink: entry.name, events: handed.length },
+        `sink ${entry.name} changed: the new one delivers what the old one still held`,
+      );
+    }
+    return runner;
   });
   const handedOver = new Set<SinkRunner>();
   // Once the pipeline has ended its runners are closing: none can be handed over any more.
@@ -196,6 +212,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         });
       })),
     scraped,
+    takeQueued: (sinkName) => runners.find((r) => r.name === sinkName)?.takeQueued() ?? [],
     stop: () => stop$.next(),
     abort: () => {
       stop$.next();

@@ -80,6 +80,18 @@ export class SinkRunner {
     return this.queue.length;
   }
 
+  /**
+   * Removes and returns what is queued and not yet being written, as the events it came from: a reload hands it to
+   * the sink's changed successor rather than let this runner drop it at its shutdown_timeout.
+   */
+  takeQueued(): PipelineEvent[] {
+    const items = this.queue.splice(0);
+    this.queuedBytes = 0;
+    this.updateGauges();
+    if (this.inFlight === 0) this.notifyIdle();
+    return items.map((item) => (item.kind === 'batch' ? item.batch : item.mark));
+  }
+
   /** True when this sink's `when_full: block` queue is full: the engine then skips the next cycle. */
   isBlocking(): boolean {
     return this.options.buffer.when_full === 'block' && this.isFull();

@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
+import type { PipelineEvent } from '../model/types.js';
 import type { Logger } from './logger.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import type { SinkRunner } from './sink-runner.js';
@@ -41,10 +42,15 @@ export class PipelineSupervisor {
   }
 
   /**
-   * Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state, and
-   * `keptSinks` are its unchanged sinks, still running.
+   * Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state;
+   * `keptSinks` are its unchanged sinks, still running, and `handedQueues` what its changed sinks still held.
    */
-  start(config: PipelineConfig, previous?: Pipeline, keptSinks?: ReadonlyMap<string, SinkRunner>): void {
+  start(
+    config: PipelineConfig,
+    previous?: Pipeline,
+    keptSinks?: ReadonlyMap<string, SinkRunner>,
+    handedQueues?: ReadonlyMap<string, readonly PipelineEvent[]>,
+  ): void {
     let pipeline: Pipeline;
     try {
       pipeline = createPipeline(config, {
@@ -52,6 +58,7 @@ export class PipelineSupervisor {
         telemetry: this.telemetry,
         ...(previous === undefined ? {} : { previousState: previous.keptState }),
         ...(keptSinks === undefined ? {} : { keptSinks }),
+        ...(handedQueues === undefined ? {} : { handedQueues }),
       });
     } catch (err) {
       // Nothing will run the kept sinks now: deliver what they hold and close them, not leave them open.
@@ -94,13 +101,21 @@ export class PipelineSupervisor {
         void drained.then(() => this.draining.delete(drained));
         await old.scraped;
       }
+      // A sink that changed (a corrected password, say) gets what its predecessor still held, which the
+      // predecessor would otherwise drop at its shutdown_timeout; batches it is writing right now stay with it.
+      const handedQueues = new Map<string, readonly PipelineEvent[]>();
+      for (const entry of config.sinks) {
+        if (old === undefined || keptSinks?.has(entry.name) === true || this.stopped) continue;
+        const queued = old.takeQueued(entry.name);
+        if (queued.length > 0) handedQueues.set(entry.name, queued);
+      }
       if (this.stopped) {
         await Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
         // No pipeline is current any more to end the run: end it here.
         this.end(false);
         return;
       }
-      this.start(config, old, keptSinks);
+      this.start(config, old, keptSinks, handedQueues);
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();
       this.options.logger.info('reloaded: the new pipeline is running');
     });
