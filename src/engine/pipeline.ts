@@ -68,7 +68,10 @@ export interface Pipeline {
    * drained: from then on the pipeline scrapes nothing and its state is final. Only after run().
    */
   readonly scraped: Promise<void>;
-  /** Removes what the named sink has queued and not yet started writing (see SinkRunner.takeQueued). */
+  /**
+   * Removes what the named sink has queued and not yet started writing (see SinkRunner.takeQueued); nothing for a
+   * sink handed over by `handOverSinks`, which keeps its queue.
+   */
   takeQueued(sinkName: string): PipelineEvent[];
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
@@ -212,7 +215,11 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         });
       })),
     scraped,
-    takeQueued: (sinkName) => runners.find((r) => r.name === sinkName)?.takeQueued() ?? [],
+    takeQueued: (sinkName) => {
+      const runner = runners.find((r) => r.name === sinkName);
+      // A runner handed over goes on in the next pipeline with its queue: nothing to take from it.
+      return runner === undefined || handedOver.has(runner) ? [] : runner.takeQueued();
+    },
     stop: () => stop$.next(),
     abort: () => {
       stop$.next();

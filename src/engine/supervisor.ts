@@ -101,21 +101,13 @@ export class PipelineSupervisor {
         void drained.then(() => this.draining.delete(drained));
         await old.scraped;
       }
-      // A sink that changed (a corrected password, say) gets what its predecessor still held, which the
-      // predecessor would otherwise drop at its shutdown_timeout; batches it is writing right now stay with it.
-      const handedQueues = new Map<string, readonly PipelineEvent[]>();
-      for (const entry of config.sinks) {
-        if (old === undefined || keptSinks?.has(entry.name) === true || this.stopped) continue;
-        const queued = old.takeQueued(entry.name);
-        if (queued.length > 0) handedQueues.set(entry.name, queued);
-      }
       if (this.stopped) {
         await Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
         // No pipeline is current any more to end the run: end it here.
         this.end(false);
         return;
       }
-      this.start(config, old, keptSinks, handedQueues);
+      this.start(config, old, keptSinks, old === undefined ? undefined : queuesOfChangedSinks(old, config));
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();
       this.options.logger.info('reloaded: the new pipeline is running');
     });
@@ -142,4 +134,21 @@ export class PipelineSupervisor {
   private end(failed: boolean): void {
     void Promise.all(this.draining).then(() => this.resolveDone(failed));
   }
+}
+
+/**
+ * What the old pipeline's sinks that changed (a corrected password, say) still hold, taken from them for their
+ * successors of the same names: the old ones would drop it at their shutdown_timeout. Unchanged sinks, handed over
+ * whole, give nothing here; a write already in progress stays with the old sink.
+ */
+function queuesOfChangedSinks(
+  old: Pipeline,
+  next: PipelineConfig,
+): ReadonlyMap<string, readonly PipelineEvent[]> {
+  const queues = new Map<string, readonly PipelineEvent[]>();
+  for (const entry of next.sinks) {
+    const queued = old.takeQueued(entry.name);
+    if (queued.length > 0) queues.set(entry.name, queued);
+  }
+  return queues;
 }
