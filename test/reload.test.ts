@@ -153,6 +153,28 @@ const withSwitchable = (label: string, note: string) =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Runs the `labelled` source into a switchable sink (label and note of `before`) for about two cycles, then
+ * reloads to `after`; `prepare` sets the sink up before the start. Returns how long the reload took.
+ */
+async function runThenReload(
+  before: readonly [label: string, note: string],
+  after: readonly [label: string, note: string],
+  prepare: (state: ReturnType<typeof switchableSink>['state']) => void,
+) {
+  const { definition, state } = switchableSink();
+  const registry = new Registry().register(labelled, definition);
+  const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+  prepare(state);
+  supervisor.start(parsePipelineConfig(withSwitchable(...before), 'p.yaml', registry, {}));
+  await sleep(1200);
+  const reloadStarted = Date.now();
+  await supervisor.reload(() =>
+    Promise.resolve(parsePipelineConfig(withSwitchable(...after), 'p.yaml', registry, {})),
+  );
+  return { state, supervisor, reloadMs: Date.now() - reloadStarted };
+}
+
 const file = (label: string) =>
   `resolution: 1s\nsource: { type: labelled, label: ${label} }\nsinks:\n  out: { type: collect }\n`;
 
@@ -260,18 +282,15 @@ describe('reload', () => {
   });
 
   it('keeps an unchanged sink running: one that is down holds neither the reload nor its queue back', async () => {
-    const { definition, state } = switchableSink();
-    const registry = new Registry().register(labelled, definition);
-    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
-    state.down = true;
-    supervisor.start(parsePipelineConfig(withSwitchable('kept-before', 'a'), 'p.yaml', registry, {}));
-    await sleep(1200);
-    const reloadStarted = Date.now();
-    await supervisor.reload(() =>
-      Promise.resolve(parsePipelineConfig(withSwitchable('kept-after', 'a'), 'p.yaml', registry, {})),
+    const { state, supervisor, reloadMs } = await runThenReload(
+      ['kept-before', 'a'],
+      ['kept-after', 'a'],
+      (s) => {
+        s.down = true;
+      },
     );
     // The old pipeline did not wait for the sink's shutdown_timeout (3 s) to drop what it held.
-    expect(Date.now() - reloadStarted).toBeLessThan(2500);
+    expect(reloadMs).toBeLessThan(2500);
     expect(state).toMatchObject({ created: 1, closed: 0, delivered: [] });
     await sleep(1100);
     state.down = false;
@@ -291,19 +310,12 @@ describe('reload', () => {
   });
 
   it('replaces a changed sink at once and hands it what the old one still held: nothing is lost', async () => {
-    const { definition, state } = switchableSink();
-    const registry = new Registry().register(labelled, definition);
-    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
     // The old sink is broken (a wrong password, say); the reload fixes it.
-    state.downNotes.add('a');
-    supervisor.start(parsePipelineConfig(withSwitchable('broken', 'a'), 'p.yaml', registry, {}));
-    await sleep(1200);
-    const reloadStarted = Date.now();
-    await supervisor.reload(() =>
-      Promise.resolve(parsePipelineConfig(withSwitchable('fixed', 'b'), 'p.yaml', registry, {})),
-    );
+    const { state, supervisor, reloadMs } = await runThenReload(['broken', 'a'], ['fixed', 'b'], (s) => {
+      s.downNotes.add('a');
+    });
     // The new pipeline started at once, beside the old sink, which still retries the batch it was writing.
-    expect(Date.now() - reloadStarted).toBeLessThan(2500);
+    expect(reloadMs).toBeLessThan(2500);
     expect(state.created).toBe(2);
     while (!state.delivered.some((b) => b.sets[0]?.labels.origin === 'fixed')) await sleep(20);
     expect(state.closedNotes).toEqual([]);

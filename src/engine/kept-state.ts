@@ -3,9 +3,9 @@
  * that replaces it on a config reload, so the first cycle after a reload still gets rates.
  *
  * Each pipeline has its own KeptState, built from its predecessor's entries: a key the new pipeline does not
- * claim is dropped with the old pipeline, so a processor removed from the config leaves nothing behind. Only
- * one pipeline runs at a time (the supervisor waits for the old one to drain), so the state is never shared
- * by two running pipelines.
+ * claim is dropped with the old pipeline, so a processor removed from the config leaves nothing behind. The
+ * supervisor starts the new pipeline only once the old one has scraped its last cycle (its sinks may still be
+ * draining), so the state is never used by two pipelines at once.
  *
  * @example
  * const series = ctx.keep(`rate max_gap=${maxGapMs}`, () => perNodeState({ … }));
