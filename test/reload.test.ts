@@ -127,6 +127,8 @@ function switchableSink() {
     description: 'fails every write while down',
     config: z.strictObject({ note: z.string() }),
     create: (config) => {
+      // A sink that cannot start, as one whose password_file cannot be read.
+      if (config.note === 'unbuildable') throw new Error('cannot read the password file');
       state.created++;
       return {
         write: (batch) => {
@@ -333,6 +335,28 @@ describe('reload', () => {
     expect(origins.filter((o) => o === 'broken').length + dropped).toBe(produced.get('broken'));
     expect(origins.filter((o) => o === 'broken').length).toBeGreaterThanOrEqual(1);
     expect(origins.lastIndexOf('broken')).toBeLessThan(origins.indexOf('fixed'));
+  });
+
+  it('counts what a changed sink held when the reload cannot build its successor', async () => {
+    const { definition, state } = switchableSink();
+    const registry = new Registry().register(labelled, definition);
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    state.downNotes.add('a');
+    supervisor.start(parsePipelineConfig(withSwitchable('lost', 'a'), 'p.yaml', registry, {}));
+    await sleep(1200);
+    await expect(
+      supervisor.reload(() =>
+        Promise.resolve(parsePipelineConfig(withSwitchable('lost', 'unbuildable'), 'p.yaml', registry, {})),
+      ),
+    ).rejects.toThrow('cannot read the password file');
+    // The old sink still retries its write in flight until its shutdown_timeout (3 s), then drops it.
+    while (state.closedNotes.length === 0) await sleep(50);
+    const dropped = (reason: string) =>
+      supervisor.telemetry.value('heapstream_sink_dropped_batches_total', { sink: 'out', reason });
+    expect(dropped('reload_failed')).toBeGreaterThanOrEqual(1);
+    expect(dropped('shutdown')).toBe(1);
+    // Every batch the source made is counted as dropped, none silently lost.
+    expect(dropped('reload_failed') + dropped('shutdown')).toBe(produced.get('lost'));
   });
 
   it('a stop that comes while a reload waits for the old pipeline still ends the run', async () => {

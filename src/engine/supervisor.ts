@@ -63,6 +63,7 @@ export class PipelineSupervisor {
     } catch (err) {
       // Nothing will run the kept sinks now: deliver what they hold and close them, not leave them open.
       void Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
+      for (const [sink, events] of handedQueues ?? []) this.countLostOnReload(sink, events);
       throw err;
     }
     this.current = pipeline;
@@ -128,6 +129,19 @@ export class PipelineSupervisor {
     // A pipeline replaced by a reload is expected to finish; only the current one ends the run.
     if (pipeline !== this.current) return;
     this.end(failed);
+  }
+
+  /** Counts and logs what a changed sink's predecessor handed over when its successor could not be built. */
+  private countLostOnReload(sink: string, events: readonly PipelineEvent[]): void {
+    const batches = events.filter((e) => e.kind === 'batch');
+    const sets = batches.reduce((n, b) => n + b.sets.length, 0);
+    const labels = { sink, reason: 'reload_failed' };
+    this.telemetry.counter('heapstream_sink_dropped_batches_total', labels).inc(batches.length);
+    this.telemetry.counter('heapstream_sink_dropped_sets_total', labels).inc(sets);
+    this.options.logger.error(
+      { sink, batches: batches.length, sets },
+      `sink ${sink}: the new pipeline could not be built; the batches its old sink held were dropped`,
+    );
   }
 
   /** Resolves `done` once the pipelines replaced by reloads have drained too. */
