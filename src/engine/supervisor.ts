@@ -23,6 +23,8 @@ import { Telemetry } from './telemetry.js';
 export class PipelineSupervisor {
   readonly telemetry: Telemetry;
   private current: Pipeline | undefined;
+  /** The config `current` was built from: what a reload falls back to when its new pipeline cannot be built. */
+  private currentConfig: PipelineConfig | undefined;
   /** Replaced pipelines whose changed or removed sinks are still delivering; `done` waits for them. */
   private readonly draining = new Set<Promise<void>>();
   private reloading: Promise<void> = Promise.resolve();
@@ -67,6 +69,7 @@ export class PipelineSupervisor {
       throw err;
     }
     this.current = pipeline;
+    this.currentConfig = config;
     pipeline.run().then(
       () => this.finished(pipeline, false),
       () => this.finished(pipeline, true),
@@ -90,6 +93,7 @@ export class PipelineSupervisor {
         return;
       }
       const old = this.current;
+      const oldConfig = this.currentConfig;
       this.current = undefined;
       // Unchanged sinks go on as they are: a sink that is down holds neither the reload nor its queue back.
       const keptSinks = old?.handOverSinks(config);
@@ -108,7 +112,20 @@ export class PipelineSupervisor {
         this.end(false);
         return;
       }
-      this.start(config, old, keptSinks, old === undefined ? undefined : queuesOfChangedSinks(old, config));
+      try {
+        this.start(config, old, keptSinks, old === undefined ? undefined : queuesOfChangedSinks(old, config));
+      } catch (err) {
+        // Valid, but a component could not start (a sink's password_file unreadable, say): run the previous
+        // configuration again rather than nothing. If that fails too, the error ends the reload.
+        this.telemetry.counter('heapstream_config_reloads_total', { result: 'failed' }).inc();
+        this.options.logger.error(
+          { err },
+          'reload failed: the new pipeline could not be built; the previous configuration runs again',
+        );
+        if (oldConfig === undefined) throw err;
+        this.start(oldConfig, old);
+        return;
+      }
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();
       this.options.logger.info('reloaded: the new pipeline is running');
     });
