@@ -33,8 +33,21 @@ export class RetryableError extends HeapstreamError {
   }
 }
 
-/** A failure that will fail again the same way (400, schema mismatch, message too large). */
-export class PermanentError extends HeapstreamError {}
+/**
+ * A failure that will fail again the same way (400, schema mismatch, message too large). `partial` says the sink
+ * delivered (or kept) the rest of the batch and refused only some of it, which it counted itself: the runner then
+ * neither retries nor splits the batch, since sending any of it again would duplicate data.
+ *
+ * @example
+ * throw new PermanentError('3 sets do not fit in max_message_bytes; the rest was delivered', { partial: true });
+ */
+export class PermanentError extends HeapstreamError {
+  readonly partial: boolean;
+  constructor(message: string, options?: { cause?: unknown; partial?: boolean }) {
+    super(message, options);
+    this.partial = options?.partial ?? false;
+  }
+}
 
 /** One node's scrape failed; the reason is a counter label. */
 export class ScrapeError extends HeapstreamError {

@@ -136,6 +136,8 @@ export function influxSink(
     return new PermanentError(
       `sink ${ctx.name}: ${target.description} rejected ${dropped} of ${total} lines (${shortMessage(first.message)}); ` +
         `sample: ${first.sample.join(' | ')}`,
+      // The other lines are written and the refused ones counted: nothing of the batch is to be sent again.
+      { partial: true },
     );
   }
 

@@ -216,6 +216,8 @@ class KafkaSink implements Sink {
       `${this.where}: ${plan.oversize.length} metric sets do not fit in max_message_bytes ` +
         `(${this.config.max_message_bytes}) and were not sent, e.g. ${plan.oversize[0]}; the rest of the batch ` +
         `was delivered. Raise max_message_bytes (and the topic's max.message.bytes) or use format heapster`,
+      // The rest is acknowledged: the runner must not send any of the batch again (it would be duplicated).
+      { partial: true },
     );
   }
 

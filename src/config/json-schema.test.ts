@@ -64,6 +64,7 @@ describe('pipelineJsonSchema', () => {
       'sinks',
       'server',
       'log',
+      'data_dir',
     ]);
   });
 

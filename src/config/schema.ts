@@ -77,6 +77,11 @@ export function pipelineFileSchema<
       })
       .prefault({})
       .describe('Logging of heapstream itself.'),
+    data_dir: z
+      .string()
+      .min(1)
+      .default('./heapstream-data')
+      .describe('Where heapstream keeps data of its own (dead letters), relative to the working directory.'),
   });
 }
 

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { resolve } from 'node:path';
 import { ReplaySubject, filter, take, takeUntil, type Observable } from 'rxjs';
 import type { PipelineConfig, SinkEntry } from '../config/index.js';
 import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
@@ -118,7 +119,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor(entry.path);
-    const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx);
+    const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx, {
+      dataDir: resolve(config.data_dir),
+    });
     const handed = options.handedQueues?.get(entry.name) ?? [];
     for (const event of handed) runner.accept(event);
     if (handed.length > 0) {
@@ -237,6 +240,7 @@ function sameSink(a: SinkEntry, aConfig: PipelineConfig, b: SinkEntry, bConfig: 
   return (
     a.type === b.type &&
     aConfig.baseDir === bConfig.baseDir &&
+    aConfig.data_dir === bConfig.data_dir &&
     isDeepStrictEqual(a.options, b.options) &&
     isDeepStrictEqual(a.config, b.config)
   );

@@ -4,17 +4,54 @@ import type { Counter, Gauge, Histogram } from './telemetry.js';
 import { compileSelect } from './select.js';
 import { LogLimiter } from './log-limiter.js';
 import { PermanentError, RetryableError } from '../errors.js';
-import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
+import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import { valuesInBatch } from '../model/count.js';
+import { classifySinkError, isRetryableClass, type SinkErrorClass } from './error-class.js';
+import { DeadLetterFile, type DeadLetterEntry, type DeadLetterOutcome } from './dead-letter.js';
 
 type QueueItem =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly bytes: number }
   | { readonly kind: 'mark'; readonly mark: CycleEnd };
 
+/** How one write (with its retries of transient failures) ended. */
+type Attempt =
+  | { readonly kind: 'delivered' }
+  | {
+      readonly kind: 'refused';
+      readonly error: unknown;
+      readonly errorClass: SinkErrorClass;
+      /** A sink that cannot even connect says nothing about the batch's sets: splitting it would not help. */
+      readonly during: 'connect' | 'write';
+    }
+  | { readonly kind: 'exhausted'; readonly error: unknown; readonly attempts: number }
+  | { readonly kind: 'shutdown' };
+
+/** Sets of a batch that the sink refused with one error. */
+interface RefusedPart {
+  readonly sets: readonly MetricSet[];
+  readonly error: unknown;
+  readonly errorClass: SinkErrorClass;
+}
+
+/** Where the runner puts what its sink refuses; absent, refused sets are counted as dropped (`dead_letter_off`). */
+export interface DeadLetterOptions {
+  /** The pipeline's `data_dir`: the file is `<data_dir>/dead-letter/<sink>.jsonl`. */
+  readonly dataDir: string;
+  /** The file's size bound; DEAD_LETTER_MAX_BYTES unless a test wants a small one. */
+  readonly maxBytes?: number;
+}
+
+/** Dead-letter appends waiting for the disk before further sets count as `dead_letter_full`: a hung disk costs sets, not memory. */
+const MAX_PENDING_DEAD_LETTERS = 64;
+
 /**
  * Stands between the pipeline and one sink: a bounded queue with a `when_full` policy, retries with
  * exponential backoff and jitter, a write timeout, `max_in_flight`, and counters. Every sink gets the same
  * behaviour under failure, and one slow sink never delays another because each has its own runner.
+ *
+ * Only transient failures are retried (see error-class.ts). A batch the sink refuses otherwise is split in halves
+ * to find the offending sets: the others are delivered, the offending ones are set aside to a dead-letter file
+ * and counted, and the queue moves on, so one bad set never holds back a sink or, with `block`, the pipeline.
  */
 export class SinkRunner {
   private readonly queue: QueueItem[] = [];
@@ -29,6 +66,8 @@ export class SinkRunner {
   private idleWaiters: (() => void)[] = [];
   private readonly select;
   private readonly limitedLog: LogLimiter;
+  private readonly deadLetter: DeadLetterFile | undefined;
+  private pendingDeadLetters = 0;
   private readonly counters: {
     sentBatches: Counter;
     sentSets: Counter;
@@ -46,9 +85,14 @@ export class SinkRunner {
     private readonly sink: Sink,
     private readonly options: SinkRunnerOptions,
     private readonly ctx: ComponentContext,
+    deadLetter?: DeadLetterOptions,
   ) {
     this.select = compileSelect(options.select);
     this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
+    this.deadLetter =
+      deadLetter === undefined
+        ? undefined
+        : new DeadLetterFile(deadLetter.dataDir, name, deadLetter.maxBytes);
     const t = ctx.telemetry;
     const labels = { sink: name };
     t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
@@ -56,6 +100,18 @@ export class SinkRunner {
     t.describe('heapstream_sink_values_sent_total', 'Metric values a sink delivered.');
     t.describe('heapstream_sink_retries_total', 'Write attempts that failed and were retried.');
     t.describe('heapstream_sink_dropped_batches_total', 'Batches dropped, by reason (policy, shutdown).');
+    t.describe(
+      'heapstream_sink_dropped_sets_total',
+      'Metric sets dropped, by reason (policy, shutdown, dead_letter_full, dead_letter_failed).',
+    );
+    t.describe(
+      'heapstream_sink_isolated_sets_total',
+      'Metric sets a sink refused with an error that is not transient, set aside from their batch, by error class.',
+    );
+    t.describe(
+      'heapstream_sink_dead_lettered_sets_total',
+      "Metric sets set aside to the sink's dead-letter file.",
+    );
     t.describe(
       'heapstream_sink_failed_batches_total',
       'Batches that failed permanently or ran out of attempts.',
@@ -128,7 +184,11 @@ export class SinkRunner {
       const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
       void this.idle().then(() => sub.unsubscribe());
     });
-    const outcome = await Promise.race([this.idle().then(() => 'drained' as const), deadline]);
+    const drained = this.idle().then(async () => {
+      await this.deadLetter?.settled();
+      return 'drained' as const;
+    });
+    const outcome = await Promise.race([drained, deadline]);
     if (outcome === 'timeout') {
       const retrying = this.inFlight;
       this.gaveUp = true;
@@ -199,34 +259,54 @@ export class SinkRunner {
   }
 
   private async deliver(item: QueueItem): Promise<void> {
+    if (item.kind === 'mark') {
+      const outcome = await this.attempt(() => this.sink.cycleEnd?.(item.mark), 'cycle end');
+      if (outcome.kind === 'refused' || outcome.kind === 'exhausted') {
+        this.limitedLog.log(
+          'warn',
+          'cycle_end',
+          { sink: this.name, cycle: item.mark.cycle, err: describe(outcome.error) },
+          `sink ${this.name}: cycle end failed`,
+        );
+      }
+      return;
+    }
+    const batch = item.batch;
+    const outcome = await this.attempt(() => this.sink.write(batch), 'write');
+    if (outcome.kind === 'delivered') {
+      this.counters.sentBatches.inc();
+      this.countSets(batch);
+    } else if (outcome.kind === 'shutdown') this.drop(item, 'shutdown');
+    else if (outcome.kind === 'exhausted') {
+      this.counters.failed.inc();
+      this.logFailed(batch, outcome.error, `after ${outcome.attempts} attempts`);
+    } else await this.isolate(batch, outcome);
+  }
+
+  /** Writes (or connects and writes) until delivered, retrying only transient failures. */
+  private async attempt(work: () => Promise<void> | undefined, what: string): Promise<Attempt> {
     for (let attempt = 1; ; attempt++) {
       const started = this.ctx.clock.now();
+      let during: 'connect' | 'write' = 'connect';
       try {
         if (!this.connected) {
           await this.withTimeout(this.sink.connect?.() ?? Promise.resolve(), 'connect');
           this.connected = true;
         }
-        if (item.kind === 'mark') await this.withTimeout(this.sink.cycleEnd?.(item.mark), 'cycle end');
-        else await this.withTimeout(this.sink.write(item.batch), 'write');
+        during = 'write';
+        await this.withTimeout(work(), what);
         this.counters.writeSeconds.observe((this.ctx.clock.now() - started) / 1000);
         this.counters.lastSuccess.set(this.ctx.clock.now() / 1000);
-        if (item.kind === 'batch') this.countSent(item.batch);
-        return;
+        return { kind: 'delivered' };
       } catch (err) {
+        const errorClass = classifySinkError(err);
+        if (!isRetryableClass(errorClass)) return { kind: 'refused', error: err, errorClass, during };
         const attemptsLeft =
           this.options.retry.max_attempts === 0 || attempt < this.options.retry.max_attempts;
-        if (
-          err instanceof PermanentError ||
-          !attemptsLeft ||
-          (this.closing && this.options.shutdown_timeout === 0)
-        ) {
-          this.fail(item, err, attempt);
-          return;
+        if (!attemptsLeft || (this.closing && this.options.shutdown_timeout === 0)) {
+          return { kind: 'exhausted', error: err, attempts: attempt };
         }
-        if (this.gaveUp) {
-          this.drop(item, 'shutdown');
-          return;
-        }
+        if (this.gaveUp) return { kind: 'shutdown' };
         this.counters.retries.inc();
         // A server that said when to come back (429/503 Retry-After) is not asked again before then.
         const delay = Math.max(
@@ -240,33 +320,153 @@ export class SinkRunner {
           `sink ${this.name}: write failed, retrying`,
         );
         await this.sleep(delay);
-        if (this.gaveUp) {
-          this.drop(item, 'shutdown');
-          return;
-        }
+        if (this.gaveUp) return { kind: 'shutdown' };
       }
     }
   }
 
-  private fail(item: QueueItem, err: unknown, attempts: number): void {
-    if (item.kind !== 'batch') return;
+  /**
+   * A batch the sink refused: bisects it over its sets so that the good ones are delivered and only the offending
+   * ones are set aside. Each split costs two writes, within a budget of 2·⌈log2 n⌉ + 8: one bad set among n costs
+   * exactly 2·⌈log2 n⌉ to find, the 8 spare find a few more (a pod's sets sharing one bad label), and a sink that
+   * refuses everything (a missing database) costs a bounded number of writes per batch, not one per set. Parts
+   * still failing when the budget is spent are set aside whole. Splitting goes breadth first, so a spent budget
+   * leaves parts of even size rather than one part unsplit.
+   */
+  private async isolate(batch: MetricBatch, refused: Extract<Attempt, { kind: 'refused' }>): Promise<void> {
     this.counters.failed.inc();
-    const sample = item.batch.sets[0];
+    if (refused.error instanceof PermanentError && refused.error.partial) {
+      this.logFailed(batch, refused.error, 'in part');
+      return;
+    }
+    const setAside: RefusedPart[] = [];
+    const failing: RefusedPart[] = [
+      { sets: batch.sets, error: refused.error, errorClass: refused.errorClass },
+    ];
+    let budget = refused.during === 'connect' ? 0 : 2 * Math.ceil(Math.log2(batch.sets.length)) + 8;
+    let deliveredAny = false;
+    for (let part = failing.shift(); part !== undefined; part = failing.shift()) {
+      if (part.sets.length < 2 || budget < 2) {
+        setAside.push(part);
+        continue;
+      }
+      budget -= 2;
+      const mid = Math.ceil(part.sets.length / 2);
+      for (const sets of [part.sets.slice(0, mid), part.sets.slice(mid)]) {
+        const piece: MetricBatch = { ...batch, sets };
+        const outcome = await this.attempt(() => this.sink.write(piece), 'write');
+        if (outcome.kind === 'delivered') {
+          deliveredAny = true;
+          this.countSets(piece);
+        } else if (outcome.kind === 'shutdown') {
+          this.drop({ kind: 'batch', batch: piece, bytes: 0 }, 'shutdown');
+        } else if (outcome.kind === 'exhausted') {
+          this.logFailed(piece, outcome.error, `after ${outcome.attempts} attempts`);
+        } else if (outcome.error instanceof PermanentError && outcome.error.partial) {
+          this.logFailed(piece, outcome.error, 'in part');
+        } else {
+          const part = { sets, error: outcome.error, errorClass: outcome.errorClass };
+          if (outcome.during === 'connect') setAside.push(part);
+          else failing.push(part);
+        }
+      }
+    }
+    if (deliveredAny) this.counters.sentBatches.inc();
+    this.setAside(batch, setAside);
+  }
+
+  /** Counts and logs refused sets and hands them to the dead-letter file without waiting for it. */
+  private setAside(batch: MetricBatch, parts: readonly RefusedPart[]): void {
+    if (parts.length === 0) return;
+    let total = 0;
+    const entries: DeadLetterEntry[] = [];
+    for (const part of parts) {
+      total += part.sets.length;
+      const err = describe(part.error);
+      entries.push({ batch, sets: part.sets, error: err });
+      this.ctx.telemetry
+        .counter('heapstream_sink_isolated_sets_total', { sink: this.name, class: part.errorClass })
+        .inc(part.sets.length);
+      const node = batch.scope === 'node' ? batch.node : undefined;
+      const key = part.sets[0]?.key;
+      const errorName = part.error instanceof Error ? part.error.name : typeof part.error;
+      this.limitedLog.log(
+        'error',
+        `refused:${part.errorClass}:${errorName}`,
+        {
+          sink: this.name,
+          node,
+          key,
+          sets: part.sets.length,
+          cycle: batch.cycle,
+          class: part.errorClass,
+          err,
+        },
+        `sink ${this.name}: refused ${part.sets.length === 1 ? 'set' : `${part.sets.length} sets, e.g.`} ${key}` +
+          `${node === undefined ? '' : ` of node ${node}`} (${err}); not retried, set aside to the dead-letter file`,
+      );
+    }
+    if (this.deadLetter === undefined) {
+      this.dropSets(total, 'dead_letter_off');
+      return;
+    }
+    if (this.pendingDeadLetters >= MAX_PENDING_DEAD_LETTERS) {
+      this.dropSets(total, 'dead_letter_full');
+      return;
+    }
+    this.pendingDeadLetters++;
+    void this.deadLetter.append(entries, this.ctx.clock.now()).then((outcome) => {
+      this.pendingDeadLetters--;
+      this.countDeadLettered(outcome);
+    });
+  }
+
+  private countDeadLettered(outcome: DeadLetterOutcome): void {
+    const path = this.deadLetter?.path;
+    if (outcome.written > 0) {
+      this.ctx.telemetry
+        .counter('heapstream_sink_dead_lettered_sets_total', { sink: this.name })
+        .inc(outcome.written);
+    }
+    if (outcome.full > 0) {
+      this.dropSets(outcome.full, 'dead_letter_full');
+      this.limitedLog.log(
+        'error',
+        'dead_letter_full',
+        { sink: this.name, path, dropped: outcome.full },
+        `sink ${this.name}: the dead-letter file ${path} reached its size bound; refused sets are dropped`,
+      );
+    }
+    if (outcome.failed > 0) {
+      this.dropSets(outcome.failed, 'dead_letter_failed');
+      this.limitedLog.log(
+        'error',
+        'dead_letter_failed',
+        { sink: this.name, path, dropped: outcome.failed, err: describe(outcome.error) },
+        `sink ${this.name}: cannot write the dead-letter file ${path}; refused sets are dropped`,
+      );
+    }
+  }
+
+  private dropSets(sets: number, reason: string): void {
+    this.ctx.telemetry.counter('heapstream_sink_dropped_sets_total', { sink: this.name, reason }).inc(sets);
+  }
+
+  private logFailed(batch: MetricBatch, err: unknown, how: string): void {
+    const sample = batch.sets[0];
     this.ctx.logger.error(
       {
         sink: this.name,
-        attempts,
         err: describe(err),
-        cycle: item.batch.cycle,
-        sets: item.batch.sets.length,
+        cycle: batch.cycle,
+        sets: batch.sets.length,
         sample: sample === undefined ? undefined : { key: sample.key, type: sample.type },
       },
-      `sink ${this.name}: batch failed ${err instanceof PermanentError ? 'permanently' : `after ${attempts} attempts`}`,
+      `sink ${this.name}: batch failed ${how}`,
     );
   }
 
-  private countSent(batch: MetricBatch): void {
-    this.counters.sentBatches.inc();
+  private countSets(batch: MetricBatch): void {
     this.counters.sentSets.inc(batch.sets.length);
     this.counters.sentValues.inc(valuesInBatch(batch));
   }
