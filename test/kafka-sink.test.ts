@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import kafkajs, { type KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
@@ -332,8 +335,10 @@ describe('kafka sink against a real broker', () => {
     });
     const { definition, collected } = collectingSink();
     const registry = createBuiltinRegistry().register(replay, definition);
+    const dataDir = await mkdtemp(join(tmpdir(), 'heapstream-kafka-'));
     const yaml = [
       'resolution: 1s',
+      `data_dir: ${dataDir}`,
       'source: { type: replay }',
       'sinks:',
       `  lake: ${kafkaYaml}`,
@@ -357,20 +362,27 @@ describe('kafka sink against a real broker', () => {
     const errors = lines
       .map((l) => JSON.parse(l) as { level: number; msg: string; err?: string })
       .filter((l) => l.level >= 50);
-    return { pipeline, collected, errors, elapsed };
+    return { pipeline, collected, errors, elapsed, dataDir };
   }
 
-  it('bad SASL credentials fail every batch loudly and permanently, without holding back the other sink', async () => {
-    const { pipeline, collected, errors, elapsed } = await pipelineWithBrokenKafka(
+  it('bad SASL credentials fail every batch permanently, logged once and dead-lettered, without holding back the other sink', async () => {
+    const { pipeline, collected, errors, elapsed, dataDir } = await pipelineWithBrokenKafka(
       `{ type: kafka, brokers: [${kafka.bootstrap}], sasl: { mechanism: scram-sha-512, username: u, password: wrong } }`,
     );
     expect(collected.batches).toHaveLength(6);
     expect(collected.marks).toHaveLength(3);
     expect(pipeline.telemetry.value('heapstream_sink_failed_batches_total', { sink: 'lake' })).toBe(6);
     expect(pipeline.telemetry.value('heapstream_sink_retries_total', { sink: 'lake' })).toBe(0);
-    expect(errors).toHaveLength(6);
-    expect(errors[0]?.msg).toBe('sink lake: batch failed permanently');
+    // One line per kind of error, not one per batch.
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toMatch(
+      /^sink lake: could not deliver \d+ sets, e\.g\. .* of node .*; not retried/,
+    );
     expect(errors[0]?.err).toMatch(/PermanentError: kafka 127\.0\.0\.1:\d+: connecting: .*SASL/);
+    const sets = collected.batches.reduce((n, b) => n + b.sets.length, 0);
+    expect(pipeline.telemetry.value('heapstream_sink_dead_lettered_sets_total', { sink: 'lake' })).toBe(sets);
+    const deadLetters = await readFile(join(dataDir, 'dead-letter', 'lake.jsonl'), 'utf8');
+    expect(deadLetters.trim().split('\n')).toHaveLength(sets);
     expect(elapsed).toBeLessThan(6_000);
   });
 

@@ -380,6 +380,8 @@ export class SinkRunner {
     if (parts.length === 0) return;
     let total = 0;
     const entries: DeadLetterEntry[] = [];
+    const whereTo =
+      this.deadLetter === undefined ? 'dropped' : `set aside to the dead-letter file ${this.deadLetter.path}`;
     for (const part of parts) {
       total += part.sets.length;
       const err = describe(part.error);
@@ -402,8 +404,8 @@ export class SinkRunner {
           class: part.errorClass,
           err,
         },
-        `sink ${this.name}: refused ${part.sets.length === 1 ? 'set' : `${part.sets.length} sets, e.g.`} ${key}` +
-          `${node === undefined ? '' : ` of node ${node}`} (${err}); not retried, set aside to the dead-letter file`,
+        `sink ${this.name}: could not deliver ${part.sets.length === 1 ? 'set' : `${part.sets.length} sets, e.g.`} ` +
+          `${key}${node === undefined ? '' : ` of node ${node}`} (${err}); not retried, ${whereTo}`,
       );
     }
     if (this.deadLetter === undefined) {
