@@ -359,7 +359,8 @@ export class SinkRunner {
           deliveredAny = true;
           this.countSets(piece);
         } else if (outcome.kind === 'shutdown') {
-          this.drop({ kind: 'batch', batch: piece, bytes: 0 }, 'shutdown');
+          // Part of a batch: its sets are counted, the batch itself is not a dropped one.
+          this.dropSets(sets.length, 'shutdown');
         } else if (outcome.kind === 'exhausted') {
           this.logFailed(piece, outcome.error, `after ${outcome.attempts} attempts`);
         } else if (outcome.error instanceof PermanentError && outcome.error.partial) {
