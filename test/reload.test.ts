@@ -9,6 +9,8 @@ import { PipelineSupervisor } from '../src/engine/supervisor.js';
 import { ConfigError, RetryableError } from '../src/errors.js';
 import type { MetricBatch, NodeBatch, PipelineEvent } from '../src/model/types.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
+import { createBuiltinRegistry } from '../src/engine/builtins.js';
+import { startSimulatedCluster } from '../src/sim/index.js';
 import aggregate from '../processors/aggregate/index.js';
 import rate from '../processors/rate/index.js';
 
@@ -154,6 +156,11 @@ const withSwitchable = (label: string, note: string) =>
   `    note: ${note}\n    retry: { initial_backoff: 20ms, max_backoff: 50ms }\n    shutdown_timeout: 3s\n`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Waits, if need be, until the first 200 ms of a 1 s cycle: a pipeline started then ticks at once (later in the
+ * cycle its first tick waits for the boundary), so a test's timing does not depend on when it runs.
+ */
+const earlyInCycle = () => sleep(Date.now() % 1000 < 200 ? 0 : 1020 - (Date.now() % 1000));
 
 /**
  * Runs the `labelled` source into a switchable sink (label and note of `before`) for about two cycles, then
@@ -168,6 +175,7 @@ async function runThenReload(
   const registry = new Registry().register(labelled, definition);
   const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
   prepare(state);
+  await earlyInCycle();
   supervisor.start(parsePipelineConfig(withSwitchable(...before), 'p.yaml', registry, {}));
   await sleep(1200);
   const reloadStarted = Date.now();
@@ -185,6 +193,7 @@ describe('reload', () => {
     const { definition, collected } = collectingSink();
     const registry = new Registry().register(labelled, definition);
     const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    await earlyInCycle();
     supervisor.start(parsePipelineConfig(file('first'), 'p.yaml', registry, {}));
     const first = supervisor.pipeline;
     await new Promise((r) => setTimeout(r, 1200));
@@ -227,12 +236,14 @@ describe('reload', () => {
       `resolution: 1s\nsource: { type: labelled, label: ${label} }\nprocessors:\n  - type: rate\n` +
       `sinks:\n  out: { type: collect }\n`;
     const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    await earlyInCycle();
     supervisor.start(parsePipelineConfig(withRate('first'), 'p.yaml', registry, {}));
     await new Promise((r) => setTimeout(r, 1200));
     await supervisor.reload(() =>
       Promise.resolve(parsePipelineConfig(withRate('second'), 'p.yaml', registry, {})),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The new pipeline starts with the next cycle, at its boundary.
+    while (!collected.batches.some((b) => b.sets[0]?.labels.origin === 'second')) await sleep(20);
     supervisor.stop();
     expect(await supervisor.done).toBe(false);
 
@@ -342,6 +353,7 @@ describe('reload', () => {
     const registry = new Registry().register(labelled, definition);
     const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
     state.downNotes.add('a');
+    await earlyInCycle();
     supervisor.start(parsePipelineConfig(withSwitchable('lost', 'a'), 'p.yaml', registry, {}));
     await sleep(1200);
     await supervisor.reload(() =>
@@ -367,6 +379,7 @@ describe('reload', () => {
     const registry = new Registry().register(twoNodes, definition);
     const yaml = 'resolution: 1s\nsource: { type: two_nodes }\nsinks:\n  out: { type: collect }\n';
     const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    await earlyInCycle();
     supervisor.start(parsePipelineConfig(yaml, 'p.yaml', registry, {}));
     await sleep(50);
     // The first cycle waits 400 ms for node b: the reload is still waiting for it when the stop comes.
@@ -385,5 +398,95 @@ describe('reload', () => {
     expect(() => parsePipelineConfig('resolution: soon\n' + file('x'), 'p.yaml', registry, {})).toThrow(
       ConfigError,
     );
+  });
+});
+
+// The kubelet source against the simulated cluster that `discovery: simulated` starts, over real HTTP, reloaded to
+// the same file (a SIGHUP after an edit elsewhere, say) at a chosen moment of a cycle.
+describe('reload of a kubelet source on the simulated cluster', () => {
+  const pipelineFile = (discovery: string) =>
+    [
+      'resolution: 1s',
+      'source:',
+      '  type: kubelet_summary',
+      '  scheme: http',
+      '  timeout: 800ms',
+      `  discovery: ${discovery}`,
+      'processors:',
+      '  - type: rate',
+      'sinks:',
+      '  out: { type: collect }',
+    ].join('\n');
+
+  /** Waits until the clock is `ms` into a 1 s cycle (after at least one full cycle has ticked). */
+  async function untilIntoCycle(ms: number) {
+    await sleep(1000 - (Date.now() % 1000) + ms);
+  }
+
+  async function runReloadingAt(yaml: string, msIntoCycle: number) {
+    const { definition, collected } = collectingSink();
+    const registry = createBuiltinRegistry().register(definition);
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(parsePipelineConfig(yaml, 'p.yaml', registry, {}));
+    while (collected.marks.length < 2) await sleep(20);
+    await untilIntoCycle(msIntoCycle);
+    const deliveredBefore = collected.marks.length;
+    await supervisor.reload(() => Promise.resolve(parsePipelineConfig(yaml, 'p.yaml', registry, {})));
+    expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
+    while (collected.marks.length < deliveredBefore + 2) await sleep(20);
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+    return { collected, telemetry: supervisor.telemetry };
+  }
+
+  function expectEachCycleOnceInOrder(collected: ReturnType<typeof collectingSink>['collected']) {
+    const cycles = collected.marks.map((m) => m.cycle);
+    // Consecutive cycles, each once: the new pipeline started with the first one the old one did not deliver.
+    expect(cycles).toEqual(cycles.map((_, i) => (cycles[0] ?? 0) + i));
+    const batchIds = collected.batches.map((b) => `${b.cycle} ${b.scope === 'node' ? b.node : ''}`);
+    expect(new Set(batchIds).size).toBe(batchIds.length);
+    // Every batch comes before its cycle's end and after the previous one's.
+    let cycle = -Infinity;
+    for (const event of collected.events) {
+      expect(event.cycle).toBeGreaterThanOrEqual(cycle);
+      cycle = event.kind === 'cycle_end' ? event.cycle + 1 : event.cycle;
+    }
+  }
+
+  it('neither repeats nor reorders a cycle, and rates go on: the simulated cluster is the same', async () => {
+    const { collected } = await runReloadingAt(
+      pipelineFile('{ simulated: { nodes: 3, pods_per_node: 2, first_address: 127.0.16.1 } }'),
+      500,
+    );
+    expectEachCycleOnceInOrder(collected);
+    expect(collected.marks.map((m) => m.nodesAnswered)).toEqual(collected.marks.map(() => 3));
+    // Only the very first cycle lacks rates: after the reload the same fake kubelets' counters go on.
+    const nodeRates = collected.batches
+      .filter((b) => b.cycle > (collected.marks[0]?.cycle ?? 0))
+      .flatMap((b) => b.sets.filter((s) => s.type === 'node'))
+      .map((s) => s.values['cpu/usage_rate']);
+    expect(nodeRates.length).toBeGreaterThanOrEqual(9);
+    expect(nodeRates.every((r) => typeof r === 'number' && r > 0)).toBe(true);
+  });
+
+  it('a reload 33 ms before a tick scrapes every node in the next cycle: none busy, none out of order', async () => {
+    // Kubelets that take 150 ms to answer: a cycle scraped at once on reload would still be in flight at the tick.
+    const cluster = await startSimulatedCluster({
+      nodes: 3,
+      podsPerNode: 2,
+      port: 0,
+      firstAddress: '127.0.17.1',
+    });
+    for (const node of cluster.nodes) cluster.setFault(node.name, { kind: 'slow', delayMs: 150 });
+    const nodes = cluster.nodes.map((n) => `{ name: ${n.name}, address: ${n.address}, port: ${n.port} }`);
+    const { collected, telemetry } = await runReloadingAt(
+      pipelineFile(`{ static: [${nodes.join(', ')}] }`),
+      967,
+    ).finally(() => cluster.stop());
+    expectEachCycleOnceInOrder(collected);
+    expect(collected.marks.map((m) => `${m.nodesAnswered}/${m.nodesExpected}`)).toEqual(
+      collected.marks.map(() => '3/3'),
+    );
+    expect(telemetry.total('heapstream_scrape_errors_total')).toBe(0);
   });
 });

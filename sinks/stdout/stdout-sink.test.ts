@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js';
 import { stdoutSinkConfig } from './config.js';
@@ -75,5 +75,20 @@ describe('stdout sink', () => {
     expect(text).toContain('✗ n2 (timeout)');
     expect(text).toMatch(/node\s+node:n1\s+812m\s+2\.0Gi/);
     expect(text).toMatch(/pod\s+namespace:ns\/pod:p\s+3\.0s total/);
+  });
+
+  it('ends quietly when the reader closes the pipe (EPIPE): the rest is discarded, not failed', async () => {
+    let writes = 0;
+    const closedPipe = new Writable({
+      write(_chunk, _encoding, done) {
+        writes++;
+        done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    closedPipe.on('error', () => undefined); // the CLI listens for it and stops the run
+    const sink = stdoutSink(stdoutSinkConfig.parse({ format: 'jsonl' }), closedPipe);
+    await sink.write(batch);
+    await expect(sink.write(batch)).resolves.toBeUndefined();
+    expect(writes).toBe(1);
   });
 });

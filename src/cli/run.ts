@@ -6,6 +6,7 @@ import { createLogger } from '../engine/logger.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { PipelineSupervisor } from '../engine/supervisor.js';
 import { ConfigError } from '../errors.js';
+import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
 import { ProgressLine, readableLogStream } from './terminal.js';
 
@@ -24,7 +25,9 @@ function printProblems(file: string, err: ConfigError): void {
 /**
  * `heapstream run`: runs the pipeline until SIGINT/SIGTERM or `--cycles`. The first signal stops scraping and
  * drains the sinks; a second one aborts in-flight work. SIGHUP (or a change with --watch-config) reloads the
- * file: a broken one is refused and the running pipeline goes on.
+ * file: a broken one is refused and the running pipeline goes on. A reader that closes stdout (`| head`) stops
+ * the run as a signal does, quietly. Exits 0; 1 for a bad config or a pipeline that failed; 3 when a run of
+ * `--cycles N` lost data (a sink failed or dropped batches). Lost data is also reported on one stderr line.
  */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const registry = createBuiltinRegistry();
@@ -46,11 +49,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     opts.quiet !== true && process.stderr.isTTY && !hasStdoutSink
       ? new ProgressLine(process.stderr, (): Pipeline | undefined => supervisor.pipeline)
       : undefined;
+  // process.stderr, not an asynchronous file stream: Node writes it synchronously to files and pipes, so the
+  // data-loss summary written at the end comes after every log line. Logs are rate-limited, never a hot path.
   const logger = createLogger({
     level: opts.logLevel ?? config.log.level,
-    ...(process.stderr.isTTY
-      ? { destination: readableLogStream(process.stderr, () => progress?.clear()) }
-      : {}),
+    destination: process.stderr.isTTY
+      ? readableLogStream(process.stderr, () => progress?.clear())
+      : process.stderr,
   });
   const clock = systemClock();
   const supervisor: PipelineSupervisor = new PipelineSupervisor({
@@ -71,8 +76,11 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   }
 
   let signals = 0;
+  /** Set when a signal or stdout's reader ended the run, not --cycles: they chose to end it, lost data or not. */
+  let endedEarly = false;
   const onStopSignal = (signal: NodeJS.Signals) => {
     signals++;
+    endedEarly = true;
     if (signals === 1) {
       logger.info({ signal }, 'stopping: no new cycles; draining sinks (signal again to abort)');
       supervisor.stop();
@@ -89,20 +97,29 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   process.on('SIGTERM', onStopSignal);
   process.on('SIGHUP', reload);
   const watcher = opts.watchConfig === true ? watchFile(opts.config, reload) : undefined;
-  // `heapstream run | head` closes stdout early: that is the reader's choice, not an error.
+  // `heapstream run | head` closes stdout early: that is the reader's choice, not an error. Stop as on a first
+  // signal (the stdout sink discards the rest; other sinks drain) rather than abort, whose cut scrapes would
+  // each be logged as a failed connection.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') supervisor.abort();
+    if (err.code !== 'EPIPE' || endedEarly) return;
+    endedEarly = true;
+    logger.debug('stdout was closed by its reader: stopping');
+    supervisor.stop();
   });
   logger.info(
     { config: opts.config, resolutionMs: config.resolutionMs, sinks: config.sinks.map((s) => s.name) },
     'heapstream started',
   );
   let stopOps: () => Promise<void> = () => Promise.resolve();
+  let lossLine: string | undefined;
   try {
     stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
     const failed = await supervisor.done;
     logger.info('heapstream stopped');
-    return failed ? 1 : 0;
+    const losses = dataLoss(supervisor.telemetry);
+    if (losses.length > 0) lossLine = describeLoss(losses);
+    if (failed) return 1;
+    return losses.length > 0 && opts.cycles !== undefined && !endedEarly ? EXIT_DATA_LOST : 0;
   } catch (err) {
     logger.error({ err }, 'heapstream failed');
     supervisor.abort();
@@ -112,6 +129,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     progress?.clear();
     await stopOps();
     logger.flush();
+    // The summary comes last, after every log line, where a person looks first.
+    if (lossLine !== undefined) process.stderr.write(`${lossLine}\n`);
   }
 }
 

@@ -31,6 +31,29 @@ describe('resolutionClock', () => {
     ]);
   });
 
+  it('waits for the next boundary rather than tick at once when less than half a resolution is left', () => {
+    const scheduler = virtualScheduler();
+    scheduler.frame = 18_000;
+    const times: number[] = [];
+    resolutionClock(10_000, schedulerClock(scheduler), true)
+      .pipe(take(2))
+      .subscribe((tick) => times.push(tick.time));
+    scheduler.flush();
+    expect(times).toEqual([20_000, 30_000]);
+  });
+
+  it('after a reload, starts with the first cycle the replaced pipeline did not tick', () => {
+    const scheduler = virtualScheduler();
+    scheduler.frame = 12_345;
+    const cycles: number[] = [];
+    // The old pipeline ticked cycle 1 (at 10 s): no immediate tick for it again.
+    resolutionClock(10_000, schedulerClock(scheduler), true, 1)
+      .pipe(take(2))
+      .subscribe((tick) => cycles.push(tick.cycle));
+    scheduler.flush();
+    expect(cycles).toEqual([2, 3]);
+  });
+
   it('leaves no timer behind when the consumer completes on a tick', () => {
     const scheduler = virtualScheduler();
     resolutionClock(1_000, schedulerClock(scheduler)).pipe(take(2)).subscribe();

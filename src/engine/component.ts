@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { MetadataProvider } from '../kube/metadata.js';
 import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
 import type { Clock, Tick } from './clock.js';
+import type { Dispose } from './kept-state.js';
 import type { Logger } from './logger.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -22,9 +23,10 @@ export interface ComponentContext {
   readonly baseDir: string;
   /**
    * State to carry across a config reload: returns what the replaced pipeline kept under `key`, or `create()`.
-   * Choose a key that names the state's meaning (type and the options it depends on), not the position.
+   * Choose a key that names the state's meaning (type and the options it depends on), not the position. A running
+   * resource kept this way gets a `dispose`, called once no pipeline claims it any more.
    */
-  readonly keep: <S>(key: string, create: () => S) => S;
+  readonly keep: <S>(key: string, create: () => S, dispose?: Dispose<S>) => S;
 }
 
 export interface SourceContext extends ComponentContext {

@@ -21,4 +21,37 @@ describe('KeptState', () => {
     expect(b).not.toBe(a);
     expect(new KeptState(kept).keep('rate', () => ({ id: 'c' }))).toBe(a);
   });
+
+  it('keeps a resource running while the next pipeline claims it, and disposes it once none does', async () => {
+    const stopped: string[] = [];
+    const first = new KeptState();
+    const cluster = first.keep(
+      'sim a',
+      () => 'cluster a',
+      (c) => void stopped.push(c),
+    );
+    first.keep(
+      'sim b',
+      () => 'cluster b',
+      (c) => void stopped.push(c),
+    );
+    first.expectSuccessor();
+    expect(first.hasSuccessor).toBe(true);
+
+    const second = new KeptState(first);
+    expect(
+      second.keep(
+        'sim a',
+        () => 'new cluster',
+        (c) => void stopped.push(c),
+      ),
+    ).toBe(cluster);
+    // The first pipeline releases what the second did not claim; the claimed one is the second's now.
+    await first.release();
+    expect(stopped).toEqual(['cluster b']);
+    await second.release();
+    expect(stopped).toEqual(['cluster b', 'cluster a']);
+    await second.release();
+    expect(stopped).toHaveLength(2);
+  });
 });

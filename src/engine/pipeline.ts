@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
-import { ReplaySubject, filter, take, takeUntil, type Observable } from 'rxjs';
+import { ReplaySubject, filter, take, takeUntil, tap, type Observable } from 'rxjs';
 import type { PipelineConfig, SinkEntry } from '../config/index.js';
 import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from './clock.js';
 import type { ComponentContext } from './component.js';
-import { KeptState } from './kept-state.js';
+import { KeptState, type Dispose } from './kept-state.js';
+import { LogLimiter } from './log-limiter.js';
 import type { Logger } from './logger.js';
 import type { Registry } from './registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
@@ -22,6 +23,11 @@ export interface PipelineOptions {
   readonly cycles?: number;
   /** Scrape once at start instead of waiting for the first wall-clock boundary. Default true. */
   readonly immediateFirstCycle?: boolean;
+  /**
+   * The last cycle the pipeline this one replaces ticked (its `lastCycle`): this one starts with the next, so a
+   * reload never scrapes a cycle twice nor delivers one out of order.
+   */
+  readonly afterCycle?: number;
   /** Metadata for enrichers when the source's discovery provides none (tests, embedders). */
   readonly metadata?: MetadataProvider;
   /** Sees every event that leaves the processors (e.g. the CLI's progress line). */
@@ -53,6 +59,8 @@ export interface Pipeline {
   /** What its processors keep across a reload; pass it as the next pipeline's `previousState`. */
   readonly keptState: KeptState;
   readonly sinkNames: readonly string[];
+  /** The last cycle its clock ticked, scraped or skipped; undefined before the first tick. */
+  readonly lastCycle: number | undefined;
   /**
    * For a reload to `next`: the runners of the sinks that `next` declares exactly as this pipeline does (same
    * name, type, keys and config directory). They are left open when this pipeline finishes, queue and all, for
@@ -94,7 +102,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     node: (name) => metadata.node(name),
   };
   const keptState = new KeptState(options.previousState);
-  const keep = <S>(key: string, create: () => S): S => keptState.keep(key, create);
+  const keep = <S>(key: string, create: () => S, dispose?: Dispose<S>): S =>
+    keptState.keep(key, create, dispose);
   const contextFor = (name: string): ComponentContext => ({
     name,
     logger: options.logger.child({ component: name }),
@@ -140,14 +149,24 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
 
   const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
   telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
-  const sourceLog = options.logger.child({ component: 'source' });
-  let ticks = resolutionClock(config.resolutionMs, clock, options.immediateFirstCycle ?? true).pipe(
+  // A sink that stays full skips every cycle: warn once a minute with the count, not once a cycle.
+  const skipLog = new LogLimiter(options.logger.child({ component: 'source' }), clock);
+  let lastCycle: number | undefined;
+  let ticks = resolutionClock(
+    config.resolutionMs,
+    clock,
+    options.immediateFirstCycle ?? true,
+    options.afterCycle,
+  ).pipe(
     takeUntil(stop$),
+    tap((tick) => (lastCycle = tick.cycle)),
     filter((tick) => {
       const blocking = runners.filter((r) => r.isBlocking()).map((r) => r.name);
       if (blocking.length === 0) return true;
       skipped.inc();
-      sourceLog.warn(
+      skipLog.log(
+        'warn',
+        `cycle_skipped:${blocking.join(',')}`,
         { cycle: tick.cycle, sinks: blocking },
         `cycle skipped: the queue of sink ${blocking.join(', ')} is full (when_full: block)`,
       );
@@ -179,6 +198,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     telemetry,
     keptState,
     sinkNames: runners.map((r) => r.name),
+    get lastCycle() {
+      return lastCycle;
+    },
     handOverSinks: (next) => {
       const kept = new Map<string, SinkRunner>();
       if (ended) return kept;
@@ -198,7 +220,11 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         const finish = () => {
           ended = true;
           markScraped();
-          Promise.all(runners.filter((r) => !handedOver.has(r)).map((r) => r.close())).then(
+          // What the source kept running (the simulated cluster) stops with it, unless a reload's successor may
+          // claim it: the supervisor releases it after starting that one.
+          const released = keptState.hasSuccessor ? Promise.resolve() : keptState.release();
+          const closed = runners.filter((r) => !handedOver.has(r)).map((r) => r.close());
+          Promise.all([...closed, released]).then(
             () => (failure === undefined ? resolve() : reject(failure as Error)),
             reject,
           );

@@ -59,6 +59,8 @@ export class PipelineSupervisor {
         ...this.options,
         telemetry: this.telemetry,
         ...(previous === undefined ? {} : { previousState: previous.keptState }),
+        // The old pipeline delivered its last cycle: start with the next, never scrape it again.
+        ...(previous?.lastCycle === undefined ? {} : { afterCycle: previous.lastCycle }),
         ...(keptSinks === undefined ? {} : { keptSinks }),
         ...(handedQueues === undefined ? {} : { handedQueues }),
       });
@@ -97,6 +99,8 @@ export class PipelineSupervisor {
       this.current = undefined;
       // Unchanged sinks go on as they are: a sink that is down holds neither the reload nor its queue back.
       const keptSinks = old?.handOverSinks(config);
+      // What its source keeps running (the simulated cluster) waits for the new pipeline to claim it.
+      old?.keptState.expectSuccessor();
       if (old !== undefined) {
         old.stop();
         // Once it has scraped its last cycle the new pipeline can start: sinks that changed or went away drain
@@ -107,13 +111,18 @@ export class PipelineSupervisor {
         await old.scraped;
       }
       if (this.stopped) {
-        await Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
+        await Promise.all([
+          ...[...(keptSinks?.values() ?? [])].map((runner) => runner.close()),
+          old?.keptState.release(),
+        ]);
         // No pipeline is current any more to end the run: end it here.
         this.end(false);
         return;
       }
       try {
         this.start(config, old, keptSinks, old === undefined ? undefined : queuesOfChangedSinks(old, config));
+        // The new pipeline has claimed what it keeps: the rest of the old one's resources stop now.
+        void old?.keptState.release();
       } catch (err) {
         // Valid, but a component could not start (a sink's password_file unreadable, say): run the previous
         // configuration again rather than nothing. If that fails too, the error ends the reload.
@@ -122,8 +131,12 @@ export class PipelineSupervisor {
           { err },
           'reload failed: the new pipeline could not be built; the previous configuration runs again',
         );
-        if (oldConfig === undefined) throw err;
-        this.start(oldConfig, old);
+        try {
+          if (oldConfig === undefined) throw err;
+          this.start(oldConfig, old);
+        } finally {
+          void old?.keptState.release();
+        }
         return;
       }
       this.telemetry.counter('heapstream_config_reloads_total', { result: 'applied' }).inc();

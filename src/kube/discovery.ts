@@ -1,5 +1,6 @@
 import { startSimulatedCluster, type SimulatedCluster } from '../sim/index.js';
 import type { Clock } from '../engine/clock.js';
+import type { ComponentContext } from '../engine/component.js';
 import type { Logger } from '../engine/logger.js';
 import type { Telemetry } from '../engine/telemetry.js';
 import { KubernetesDiscovery } from './kubernetes-discovery.js';
@@ -17,6 +18,8 @@ export interface DiscoveryContext {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly telemetry?: Telemetry;
+  /** The pipeline's kept state (`ctx.keep`): the simulated cluster goes on across a reload through it. */
+  readonly keep?: ComponentContext['keep'];
 }
 
 /** Builds the node discovery named in a source's `discovery:` key. */
@@ -37,25 +40,38 @@ export function createDiscovery(config: DiscoveryConfig, ctx: DiscoveryContext):
   throw new Error('discovery: no kind set (the config schema should have caught this)');
 }
 
+/**
+ * Starts the simulated cluster. With `ctx.keep`, the cluster is kept state: a reload whose `simulated` keys did not
+ * change goes on scraping the same fake kubelets, whose counters and restarts continue, so rates have no gap; the
+ * kept state stops it once no pipeline claims it. Without, `stop()` stops it.
+ */
 function simulatedDiscovery(
   options: NonNullable<DiscoveryConfig['simulated']>,
   ctx: DiscoveryContext,
 ): NodeDiscovery {
+  const startCluster = () =>
+    startSimulatedCluster({
+      nodes: options.nodes,
+      port: options.port,
+      firstAddress: options.first_address,
+      seed: options.seed,
+      ...(options.pods_per_node === undefined ? {} : { podsPerNode: options.pods_per_node }),
+    });
+  const kept =
+    ctx.keep === undefined
+      ? undefined
+      : ctx.keep(`simulated discovery ${JSON.stringify(options)}`, startCluster, async (starting) =>
+          (await starting).stop(),
+        );
   let cluster: SimulatedCluster | undefined;
   return {
     async start() {
-      cluster = await startSimulatedCluster({
-        nodes: options.nodes,
-        port: options.port,
-        firstAddress: options.first_address,
-        seed: options.seed,
-        ...(options.pods_per_node === undefined ? {} : { podsPerNode: options.pods_per_node }),
-      });
+      cluster = await (kept ?? startCluster());
       ctx.provideMetadata(cluster.metadata());
     },
     nodes: () => cluster?.nodes ?? [],
     async stop() {
-      await cluster?.stop();
+      if (kept === undefined) await cluster?.stop();
       cluster = undefined;
     },
   };

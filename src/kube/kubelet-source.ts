@@ -44,6 +44,7 @@ export function kubeletSource(
       clock: ctx.clock,
       logger: ctx.logger,
       telemetry: ctx.telemetry,
+      keep: ctx.keep,
     });
     return from(discovery.start()).pipe(
       mergeMap(() => {
