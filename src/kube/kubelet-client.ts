@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { ScrapeError } from '../errors.js';
+import { credentialsOf, redact } from '../redact.js';
 import type { ScrapeFailureReason } from '../model/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { NodeTarget } from './node-target.js';
@@ -95,7 +96,11 @@ export class KubeletClient {
         },
       });
       if (response.statusCode !== 200) {
-        const detail = await readLimited(response.body, 512).catch(() => '');
+        // A proxy or kubelet that echoes the request would put our credentials in the log: redact them.
+        const detail = redact(await readLimited(response.body, 512).catch(() => ''), [
+          token,
+          credentialsOf(authorization),
+        ]);
         throw new ScrapeError(
           node.name,
           'http_status',
