@@ -126,7 +126,7 @@ function parseEvent(line: string, path: string): WatchEvent {
 function apiHint(status: number, access: ClusterAccess): string {
   if (status === 401) return ` (unauthorized: check the token or client certificate of ${access.origin})`;
   if (status === 403) {
-    return ' (forbidden: the ClusterRole needs get/list/watch on nodes, pods, namespaces; see deploy/README.md)';
+    return ' (forbidden: the ClusterRole needs list/watch on nodes, pods, namespaces (replicasets, jobs with owners: watch); see deploy/README.md)';
   }
   return '';
 }

@@ -191,7 +191,8 @@ function explainStatus(status: number, options: KubeletClientOptions): string {
   if (status === 401) {
     return ` (unauthorized: check the bearer token or client certificate${using})`;
   }
-  if (status === 403) return ` (forbidden: check RBAC for nodes/stats and nodes/proxy${using})`;
+  if (status === 403)
+    return ` (forbidden: check RBAC for nodes/stats, nodes/metrics or nodes/proxy (deploy/rbac-extras.yaml)${using})`;
   return '';
 }
 
