@@ -63,6 +63,8 @@ describe('redact', () => {
       '{"error":"bad","token":"[redacted]","db_password": "[redacted]"}',
     );
     expect(redact('client_secret: zzz; api_key=1')).toBe('client_secret: [redacted]; api_key=[redacted]');
+    // A key whose value is an object or list is left alone rather than cut into invalid JSON.
+    expect(redact('{"secret":{"name":"s"},"tokens":[1]}')).toBe('{"secret":{"name":"s"},"tokens":[1]}');
     expect(redact('dial https://admin:hunter2@influx:8086 failed')).toBe(
       'dial https://admin:[redacted]@influx:8086 failed',
     );

@@ -20,7 +20,7 @@ const SCHEME_CREDENTIALS = /\b(Bearer|Basic|Negotiate)([ \t]+)([A-Za-z0-9\-._~+/
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g;
 // `password=…`, `"token": "…"`, `client_secret: …`: the value, quoted or not, up to a separator.
 const SECRET_PAIR =
-  /((["']?)[\w.-]*(?:password|passwd|pwd|secret|token|api_?key)\2[ \t]*[=:][ \t]*)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[^\s&,;"'}[\]]+)/gi;
+  /((["']?)[\w.-]*(?:password|passwd|pwd|secret|token|api_?key)\2[ \t]*[=:][ \t]*)("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[^\s&,;"'{}[\]]+)/gi;
 // `scheme://user:password@host`: the password part.
 const URL_PASSWORD = /(\/\/[^/\s:@]+:)[^/\s@]+@/g;
 
