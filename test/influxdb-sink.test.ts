@@ -457,4 +457,37 @@ describe('VictoriaMetrics (api v2 through @influxdata/influxdb-client, /api/v1/e
       for (const [key, point] of expected) expect([key, stored.get(key)]).toEqual([key, point]);
     },
   );
+
+  it('stores a tag value ending in a backslash, and one with a backslash before a space', async () => {
+    const sink = influxSink(
+      influxSinkConfig.parse({
+        url: vm.url,
+        org: 'acme',
+        bucket: 'k8s',
+        token: 't',
+        cluster_name: 'backslash',
+      }),
+      testContext({ name: 'sinks.vm' }),
+    );
+    const set: MetricSet = {
+      ...awkward,
+      labels: { type: 'pod', nodename: 'node-1', pod_name: 'C:\\', labels: 'dir:a\\ b,x:\\\\y' },
+      labeled: [],
+    };
+    const batch: NodeBatch = {
+      kind: 'batch',
+      scope: 'node',
+      node: 'node-1',
+      cycle: 1,
+      timestamp: T0,
+      sets: [set],
+    };
+    await sink.connect?.();
+    await sink.write(batch);
+    await sink.close();
+    const stored = await readVictoriaMetrics(vm.url, 'backslash');
+    const expected = expectedPoints([batch], 'backslash');
+    expect(stored.size).toBe(3);
+    for (const [key, point] of expected) expect([key, stored.get(key)]).toEqual([key, point]);
+  });
 });

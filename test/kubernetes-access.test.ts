@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { asyncScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
+import { stringify } from 'yaml';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import type { Clock } from '../src/engine/clock.js';
 import { ScrapeError } from '../src/errors.js';
@@ -229,6 +230,45 @@ describe('kubelet access modes over real HTTPS against the simulator', () => {
     collected(outcomes);
     expect(api.requests('nodes', 'list')).toBe(before + 1);
     expect(ipKubelets.served(sim.nodes[1]?.name ?? '')).toBe(served + 1);
+  });
+
+  it('API-server proxy over plain http: its credentials are held back unless allow_insecure_token', async () => {
+    const plain = await startFakeApiServer({
+      tokens: [SA_TOKEN],
+      kubeletClient: { scheme: 'https', ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key },
+    });
+    try {
+      for (const n of ipKubelets.nodes) {
+        plain.state.put('nodes', nodeObject({ name: n.name, address: n.address, port: n.port }));
+      }
+      // client-node takes an http server only with insecure-skip-tls-verify (as kubectl proxy setups have it).
+      const httpKubeconfig = join(dir, 'kubeconfig-http');
+      await writeFile(
+        httpKubeconfig,
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          'current-context': 'plain',
+          clusters: [{ name: 'plain', cluster: { server: plain.url, 'insecure-skip-tls-verify': true } }],
+          users: [{ name: 'plain', user: { token: SA_TOKEN } }],
+          contexts: [{ name: 'plain', context: { cluster: 'plain', user: 'plain' } }],
+        }),
+      );
+      logLines.length = 0;
+      const held = await scrapeAll({ kubeconfig: httpKubeconfig }, { via: 'apiserver_proxy' });
+      expect(held.map((o) => [o.reason, /answered 401/.test(o.message ?? '')])).toEqual([
+        ['http_status', true],
+        ['http_status', true],
+      ]);
+      expect(logLines.filter((l) => l.includes('is plain http: its credentials'))).toHaveLength(1);
+      const allowed = await scrapeAll(
+        { kubeconfig: httpKubeconfig },
+        { via: 'apiserver_proxy', allow_insecure_token: true },
+      );
+      collected(allowed);
+    } finally {
+      await plain.stop();
+    }
   });
 
   it('a wrong token gives a 401 per node saying what to check, without the token', async () => {

@@ -200,6 +200,29 @@ describe('failures', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('keeps the credentials out of the error when the server echoes the request', async () => {
+    // A proxy that answers with the request it got: our Authorization header and the configured secrets.
+    const echo = (status: number) => (res: ServerResponse) => {
+      const headers = received.at(-1)?.headers ?? {};
+      res.writeHead(status);
+      res.end(`denied: Authorization: ${String(headers.authorization)}\nuser=heap password=hunter2-secret`);
+    };
+    const v1 = sinkWith({ api: 'v1', username: 'heap', password: 'hunter2-secret' }).sink;
+    answers.push(echo(401));
+    const v1Error = (await v1.write(batch).catch((e: unknown) => e)) as Error;
+    expect(v1Error.message).toContain('refused the credentials');
+    expect(v1Error.message).not.toContain('hunter2');
+    expect(v1Error.message).not.toContain(Buffer.from('heap:hunter2-secret').toString('base64'));
+    const v2 = sinkWith({ org: 'acme', bucket: 'k8s', token: 'tok-0123456789' }).sink;
+    answers.push((res) => {
+      res.writeHead(403);
+      res.end(`{"message":"token tok-0123456789 is not allowed to write"}`);
+    });
+    const v2Error = (await v2.write(batch).catch((e: unknown) => e)) as Error;
+    expect(v2Error.message).toContain('is not allowed to write');
+    expect(v2Error.message).not.toContain('tok-0123456789');
+  });
+
   it('turns a refused connection into RetryableError naming the target', async () => {
     const sink = influxSink(
       influxSinkConfig.parse({ url: 'http://127.0.0.1:1', api: 'v1' }),

@@ -8,6 +8,7 @@ import {
   formatTimestamp,
   utf8Length,
 } from './line-protocol.js';
+import { parseLine } from './test-lines.js';
 
 describe('escaping', () => {
   it('returns the same string when nothing needs escaping', () => {
@@ -33,9 +34,53 @@ describe('escaping', () => {
     expect(escapeMeasurement('m\n')).toBe('m\\n');
   });
 
+  it('doubles a trailing backslash, which would otherwise escape the separator after it', () => {
+    // `a\` as a tag value: written `a\\`, so the comma or space after it still ends the value.
+    expect(escapeTag('a\\')).toBe('a\\\\');
+    expect(escapeTag('\\')).toBe('\\\\');
+    expect(escapeMeasurement('m\\')).toBe('m\\\\');
+  });
+
+  it('doubles a backslash before a comma, space, equals sign or another backslash', () => {
+    expect(escapeTag('a\\ b')).toBe('a\\\\\\ b');
+    expect(escapeTag('a\\,b')).toBe('a\\\\\\,b');
+    expect(escapeTag('a\\=b')).toBe('a\\\\\\=b');
+    expect(escapeTag('a\\\\b')).toBe('a\\\\\\b');
+    expect(escapeMeasurement('a\\ b')).toBe('a\\\\\\ b');
+  });
+
+  it('leaves any other backslash single, as the spec reads it literally', () => {
+    expect(escapeTag('C:\\Windows\\x')).toBe('C:\\Windows\\x');
+    expect(escapeMeasurement('a\\b')).toBe('a\\b');
+  });
+
+  it('replaces a line break after a backslash without letting the backslash escape it', () => {
+    expect(escapeTag('a\\\n')).toBe('a\\\\\\n');
+  });
+
+  it('writes every measurement, tag and field key so that a spec reader gets it back', () => {
+    // Every string up to 4 characters over the characters that matter, as measurement, tag key and value, and
+    // field key of one line; read back with the spec's unescaping (test-lines.ts).
+    const alphabet = ['a', '\\', ',', ' ', '=', '"'];
+    let texts = [''];
+    const all: string[] = [];
+    for (let length = 1; length <= 4; length++) {
+      texts = texts.flatMap((t) => alphabet.map((c) => t + c));
+      all.push(...texts);
+    }
+    for (const text of all) {
+      const line = `${escapeMeasurement(text)},${escapeTag(text)}=${escapeTag(text)} ${escapeTag(text)}=1i 1`;
+      const parsed = parseLine(line);
+      expect([text, parsed.measurement]).toEqual([text, text]);
+      expect([text, parsed.tags]).toEqual([text, [[text, text]]]);
+      expect([text, [...parsed.fields.keys()]]).toEqual([text, [text]]);
+    }
+  });
+
   it('quotes string fields, escaping quotes and backslashes', () => {
     expect(formatStringField('plain')).toBe('"plain"');
     expect(formatStringField('say "hi" \\ bye')).toBe('"say \\"hi\\" \\\\ bye"');
+    expect(formatStringField('ends in \\')).toBe('"ends in \\\\"');
   });
 });
 

@@ -13,8 +13,9 @@ const NEWLINE = 10;
 const RETURN = 13;
 const TAB = 9;
 
-// A raw line break would end the line early and corrupt every following point; InfluxDB has no escape for it,
-// so it is written as the two characters `\n` (as influxdb-client-js does). Kubernetes names never contain one.
+// A raw line break would end the line early and corrupt every following point, and line protocol has no escape
+// for it, so it is replaced by the two characters `\n` (as influxdb-client-js does); likewise `\r` and `\t`.
+// Kubernetes names never contain one.
 function escapeControl(code: number): string | undefined {
   if (code === NEWLINE) return '\\n';
   if (code === RETURN) return '\\r';
@@ -22,18 +23,34 @@ function escapeControl(code: number): string | undefined {
   return undefined;
 }
 
+function isControl(code: number): boolean {
+  return code === NEWLINE || code === RETURN || code === TAB;
+}
+
 function needsTagEscape(code: number): boolean {
-  return (
-    code === COMMA || code === SPACE || code === EQUALS || code === NEWLINE || code === RETURN || code === TAB
-  );
+  return code === COMMA || code === SPACE || code === EQUALS || code === BACKSLASH || isControl(code);
 }
 
 function needsMeasurementEscape(code: number): boolean {
-  return code === COMMA || code === SPACE || code === NEWLINE || code === RETURN || code === TAB;
+  return code === COMMA || code === SPACE || code === BACKSLASH || isControl(code);
 }
 
 /**
- * Escapes a measurement name: commas and spaces get a backslash.
+ * Whether the backslash at `i` must be doubled. The line-protocol spec reads `\\` as one backslash and a
+ * backslash before any other character literally, so only a backslash that a reader would take for an escape is
+ * doubled: one before another backslash, a comma, a space, an equals sign or a replaced control character
+ * (which starts with a backslash), or at the very end (where it would escape the separator after it). Others stay
+ * single, so `C:\x` is written as it is, and InfluxDB 1.x (which never unescapes `\\`) stores them unchanged.
+ */
+function backslashNeedsEscape(text: string, i: number): boolean {
+  if (i + 1 >= text.length) return true;
+  const next = text.charCodeAt(i + 1);
+  return next === BACKSLASH || next === COMMA || next === SPACE || next === EQUALS || isControl(next);
+}
+
+/**
+ * Escapes a measurement name: commas and spaces get a backslash, and so does a backslash a reader would take for
+ * an escape (see backslashNeedsEscape); line breaks become `\n`.
  *
  * @example
  * escapeMeasurement('cpu/usage rate'); // 'cpu/usage\\ rate'
@@ -46,16 +63,20 @@ export function escapeMeasurement(text: string): string {
   for (; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === COMMA || code === SPACE) out += '\\' + text[i];
+    else if (code === BACKSLASH) out += backslashNeedsEscape(text, i) ? '\\\\' : '\\';
     else out += escapeControl(code) ?? text[i];
   }
   return out;
 }
 
 /**
- * Escapes a tag key, a tag value or a field key: commas, equals signs and spaces get a backslash.
+ * Escapes a tag key, a tag value or a field key: commas, equals signs and spaces get a backslash, and so does a
+ * backslash a reader would take for an escape (a trailing one, or one before those characters); line breaks
+ * become `\n`.
  *
  * @example
  * escapeTag('app:web,tier:fe'); // 'app:web\\,tier:fe'
+ * escapeTag('C:\\dir\\'); // 'C:\\dir\\\\' (the trailing backslash doubled)
  */
 export function escapeTag(text: string): string {
   let i = 0;
@@ -65,6 +86,7 @@ export function escapeTag(text: string): string {
   for (; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code === COMMA || code === SPACE || code === EQUALS) out += '\\' + text[i];
+    else if (code === BACKSLASH) out += backslashNeedsEscape(text, i) ? '\\\\' : '\\';
     else out += escapeControl(code) ?? text[i];
   }
   return out;

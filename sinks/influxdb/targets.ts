@@ -2,6 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { Agent, request } from 'undici';
+import { credentialsOf, redact } from '../../src/redact.js';
 import type { Precision } from './line-protocol.js';
 import type { FailedResponse } from './responses.js';
 
@@ -90,7 +91,8 @@ export function v1Target(options: V1Options): WriteTarget {
     const retryAfter = response.headers['retry-after'];
     return {
       status: response.statusCode,
-      body: await response.body.text(),
+      // An echoing proxy would put the credentials in the error message: redact them.
+      body: redact(await response.body.text(), [options.password, credentialsOf(auth)]),
       retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
     };
   }
@@ -156,7 +158,7 @@ export function v2Target(options: V2Options): WriteTarget {
       const retryAfter = error.headers?.['retry-after'];
       return {
         status: error.statusCode,
-        body: error.body ?? error.message,
+        body: redact(error.body ?? error.message, [options.token]),
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
       };
     }

@@ -12,14 +12,18 @@ export interface ParsedLine {
   readonly timestamp: string;
 }
 
-/** Splits `text` at unescaped `separator`s (a backslash escapes the next character), unescaping the parts. */
+/** Characters a backslash escapes; before any other character a backslash is literal (the line-protocol spec). */
+const ESCAPABLE = new Set(['\\', ',', ' ', '=']);
+
+/** Splits `text` at unescaped `separator`s, unescaping the parts as the line-protocol spec reads them. */
 function splitEscaped(text: string, separator: string): string[] {
   const parts: string[] = [];
   let current = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
     if (c === '\\' && i + 1 < text.length) {
-      current += text[i + 1];
+      const next = text[i + 1] as string;
+      current += ESCAPABLE.has(next) ? next : c + next;
       i++;
     } else if (c === separator) {
       parts.push(current);

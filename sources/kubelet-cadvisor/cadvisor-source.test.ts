@@ -73,6 +73,7 @@ describe('kubelet_cadvisor over HTTP on loopback', () => {
       api: 'kubelet',
       scheme: 'http',
       auth: { token_file: tokenFile },
+      allow_insecure_token: true, // a loopback test kubelet without TLS
       discovery: { static: [{ name: 'seed-node', address: '127.0.0.1', port }] },
     }).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(seen).toHaveLength(1);

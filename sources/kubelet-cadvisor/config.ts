@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
-import { kubeletAccessShape, kubeletScrapeShape } from '../../src/kube/kubelet-access-config.js';
+import {
+  checkKubeletAccess,
+  kubeletAccessShape,
+  kubeletScrapeShape,
+} from '../../src/kube/kubelet-access-config.js';
 
 /** The two cAdvisor v1 endpoints this source speaks: the kubelet's, and standalone cAdvisor's. */
 export const CADVISOR_APIS = ['kubelet', 'cadvisor'] as const;
 
-export const cadvisorSourceConfig = z.strictObject({
+const cadvisorSourceKeys = z.strictObject({
   discovery: discoverySchema.describe('Where the node list comes from.'),
   api: z
     .enum(CADVISOR_APIS)
@@ -52,6 +56,10 @@ export const cadvisorSourceConfig = z.strictObject({
   // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
   ...kubeletAccessShape,
 });
+
+export const cadvisorSourceConfig = cadvisorSourceKeys.superRefine((config, ctx) =>
+  checkKubeletAccess(cadvisorEndpoint(config).scheme, config, ctx),
+);
 
 export type CadvisorSourceConfig = z.output<typeof cadvisorSourceConfig>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
 import {
+  checkKubeletAccess,
   kubeletAccessShape,
   kubeletEndpointShape,
   kubeletScrapeShape,
@@ -8,7 +9,7 @@ import {
 
 export const PROMETHEUS_ENDPOINTS = { resource: '/metrics/resource', cadvisor: '/metrics/cadvisor' } as const;
 
-export const prometheusSourceConfig = z.strictObject({
+const prometheusSourceKeys = z.strictObject({
   discovery: discoverySchema.describe('Where the node list comes from.'),
   endpoint: z
     .enum(['resource', 'cadvisor'])
@@ -32,5 +33,9 @@ export const prometheusSourceConfig = z.strictObject({
   // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
   ...kubeletAccessShape,
 });
+
+export const prometheusSourceConfig = prometheusSourceKeys.superRefine((config, ctx) =>
+  checkKubeletAccess(config.scheme, config, ctx),
+);
 
 export type PrometheusSourceConfig = z.output<typeof prometheusSourceConfig>;

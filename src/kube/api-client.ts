@@ -1,5 +1,6 @@
 import { Agent, request } from 'undici';
 import { HeapstreamError } from '../errors.js';
+import { credentialsOf, redact } from '../redact.js';
 import type { ClusterAccess } from './kubeconfig.js';
 
 /** An API server answer other than 200, or a connection failure; `status` is 0 when there was no answer. */
@@ -95,7 +96,10 @@ export class ApiClient {
       throw new ApiError(0, `GET ${url} failed: ${causeChain(err)}`, { cause: err });
     }
     if (response.statusCode !== 200) {
-      const text = (await response.body.text().catch(() => '')).slice(0, 300).trim();
+      const body = await response.body.text().catch(() => '');
+      const text = redact(body, [credentialsOf(authorization)])
+        .slice(0, 300)
+        .trim();
       throw new ApiError(
         response.statusCode,
         `GET ${url} answered ${response.statusCode}${apiHint(response.statusCode, this.access)}: ${text}`,
@@ -122,7 +126,7 @@ function parseEvent(line: string, path: string): WatchEvent {
 function apiHint(status: number, access: ClusterAccess): string {
   if (status === 401) return ` (unauthorized: check the token or client certificate of ${access.origin})`;
   if (status === 403) {
-    return ' (forbidden: the ClusterRole needs get/list/watch on nodes, pods, namespaces; see deploy/README.md)';
+    return ' (forbidden: the ClusterRole needs list/watch on nodes, pods, namespaces (replicasets, jobs with owners: watch); see deploy/README.md)';
   }
   return '';
 }

@@ -55,6 +55,12 @@ export const kubeletAccessShape = {
     ),
   tls: kubeletTlsSchema.optional().describe('Kubelet TLS: CA, client certificate, server name.'),
   auth: kubeletAuthSchema.optional().describe('Kubelet authentication: bearer token.'),
+  allow_insecure_token: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Send a bearer token over plain http (auth.token_file with scheme: http, or the API server credentials when its URL is http). Anyone on the path can read it; logged as a warning.',
+    ),
 };
 
 export interface KubeletAccessConfig {
@@ -62,6 +68,48 @@ export interface KubeletAccessConfig {
   readonly via: 'direct' | 'apiserver_proxy';
   readonly tls?: z.output<typeof kubeletTlsSchema>;
   readonly auth?: z.output<typeof kubeletAuthSchema>;
+  readonly allow_insecure_token?: boolean;
+}
+
+/** Why a bearer token is refused over plain http, for the schema check and the start-up check alike. */
+export const INSECURE_TOKEN_MESSAGE =
+  'a bearer token is sent only over TLS: use scheme: https, or set allow_insecure_token: true ' +
+  '(the token then crosses the network in clear text)';
+
+/**
+ * The static checks of the kubelet-access keys, for a source schema's `superRefine`, so that `validate` rejects
+ * what `run` would: `auth.token_file` with plain http needs `allow_insecure_token: true`. `scheme` is the
+ * effective scheme (a source may default it from other keys).
+ *
+ * @example
+ * z.strictObject({ ...kubeletEndpointShape, ...kubeletAccessShape })
+ *   .superRefine((config, ctx) => checkKubeletAccess(config.scheme, config, ctx));
+ */
+export function checkKubeletAccess(
+  scheme: 'http' | 'https',
+  config: TokenTransport,
+  ctx: z.RefinementCtx,
+): void {
+  if (insecureTokenFile(scheme, config)) {
+    ctx.addIssue({ code: 'custom', path: ['auth', 'token_file'], message: INSECURE_TOKEN_MESSAGE });
+  }
+}
+
+/** The keys that decide whether a token file may be sent. */
+export interface TokenTransport {
+  readonly via: KubeletAccessConfig['via'];
+  readonly auth?: { readonly token_file?: string | undefined } | undefined;
+  readonly allow_insecure_token?: boolean | undefined;
+}
+
+/** True when `auth.token_file` would go to kubelets over plain http without the user's explicit consent. */
+export function insecureTokenFile(scheme: 'http' | 'https', config: TokenTransport): boolean {
+  return (
+    config.via === 'direct' &&
+    scheme === 'http' &&
+    config.auth?.token_file !== undefined &&
+    config.allow_insecure_token !== true
+  );
 }
 
 /**

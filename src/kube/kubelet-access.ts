@@ -3,7 +3,11 @@ import { resolve } from 'node:path';
 import type { Clock } from '../engine/clock.js';
 import type { Logger } from '../engine/logger.js';
 import { ConfigError } from '../errors.js';
-import type { KubeletAccessConfig } from './kubelet-access-config.js';
+import {
+  INSECURE_TOKEN_MESSAGE,
+  insecureTokenFile,
+  type KubeletAccessConfig,
+} from './kubelet-access-config.js';
 import type { KubeletClientOptions } from './kubelet-client.js';
 import { KubernetesDiscovery } from './kubernetes-discovery.js';
 import type { NodeDiscovery } from './node-target.js';
@@ -40,6 +44,11 @@ export function kubeletAccess(
   ctx: KubeletAccessContext,
 ): AccessOptions {
   const cluster = discovery instanceof KubernetesDiscovery ? discovery.access : undefined;
+  if (config.allow_insecure_token === true) {
+    ctx.logger.warn(
+      'source.allow_insecure_token is on: a bearer token may be sent over plain http, where anyone on the path can read it',
+    );
+  }
   if (config.via === 'apiserver_proxy') {
     if (cluster === undefined) {
       throw new ConfigError([
@@ -55,7 +64,7 @@ export function kubeletAccess(
       scheme: 'https',
       proxy: { server: cluster.server },
       tls: cluster.tls,
-      authorization: () => cluster.authorization(),
+      authorization: proxyAuthorization(cluster, config, ctx),
       credentialHint: `the API server credentials of ${cluster.origin} (RBAC needs nodes/proxy)`,
     };
   }
@@ -96,6 +105,9 @@ export function kubeletAccess(
       'source.tls: set only with scheme: https (the read-only port 10255 is plain http)',
     ]);
   }
+  if (insecureTokenFile(config.scheme, config)) {
+    throw new ConfigError([`source.auth.token_file: ${INSECURE_TOKEN_MESSAGE}`]);
+  }
   const token = tokenSource(config, cluster, ctx);
   if (token.hint !== undefined) hints.push(token.hint);
   return {
@@ -104,6 +116,31 @@ export function kubeletAccess(
     ...(token.bearerToken === undefined ? {} : { bearerToken: token.bearerToken }),
     ...(token.authorization === undefined ? {} : { authorization: token.authorization }),
     ...(hints.length === 0 ? {} : { credentialHint: hints.join(', ') }),
+  };
+}
+
+/**
+ * The API server credentials for proxied scrapes. Over an `http://` server URL (`kubectl proxy`, an insecure
+ * port) they are not sent unless allow_insecure_token is on: said once, when there are credentials to hold back.
+ */
+function proxyAuthorization(
+  cluster: NonNullable<KubernetesDiscovery['access']>,
+  config: KubeletAccessConfig,
+  ctx: KubeletAccessContext,
+): () => Promise<string | undefined> {
+  if (!cluster.server.startsWith('http:') || config.allow_insecure_token === true) {
+    return () => cluster.authorization();
+  }
+  let warned = false;
+  return async () => {
+    if ((await cluster.authorization()) !== undefined && !warned) {
+      warned = true;
+      ctx.logger.warn(
+        `the API server ${cluster.server} is plain http: its credentials from ${cluster.origin} are not sent with ` +
+          'proxied scrapes; use an https URL, or set source.allow_insecure_token: true',
+      );
+    }
+    return undefined;
   };
 }
 

@@ -75,3 +75,31 @@ describe('KubeletClient and the caller’s signal', () => {
     await expect(client.get(node, '/stats/summary', aborted.signal)).rejects.toBeInstanceOf(ScrapeError);
   });
 });
+
+describe('KubeletClient error bodies', () => {
+  it('keeps the token out of the message when a proxy echoes the request in a non-200 answer', async () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJoZWFwc3RyZWFtIn0.c2ln';
+    const server = createServer((req, res) => {
+      res.writeHead(403);
+      res.end(`GET ${req.url} HTTP/1.1\nAuthorization: ${req.headers.authorization}\nX-Seen: ${token}\n`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 5_000, maxResponseBytes: 1 << 20, bearerToken: () => token },
+      systemClock(),
+    );
+    try {
+      const node = { name: 'n1', address: '127.0.0.1', port: (server.address() as AddressInfo).port };
+      const error = (await client.get(node, '/stats/summary').catch((e: unknown) => e)) as ScrapeError;
+      expect(error).toBeInstanceOf(ScrapeError);
+      expect(error.message).toContain('answered 403');
+      expect(error.message).toContain('GET /stats/summary HTTP/1.1');
+      expect(error.message).toContain('Authorization: [redacted]');
+      expect(error.message).not.toContain(token.slice(0, 20));
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { ScrapeError } from '../errors.js';
+import { credentialsOf, redact } from '../redact.js';
 import type { ScrapeFailureReason } from '../model/types.js';
 import type { Clock } from '../engine/clock.js';
 import type { NodeTarget } from './node-target.js';
@@ -95,7 +96,11 @@ export class KubeletClient {
         },
       });
       if (response.statusCode !== 200) {
-        const detail = await readLimited(response.body, 512).catch(() => '');
+        // A proxy or kubelet that echoes the request would put our credentials in the log: redact them.
+        const detail = redact(await readLimited(response.body, 512).catch(() => ''), [
+          token,
+          credentialsOf(authorization),
+        ]);
         throw new ScrapeError(
           node.name,
           'http_status',
@@ -186,7 +191,8 @@ function explainStatus(status: number, options: KubeletClientOptions): string {
   if (status === 401) {
     return ` (unauthorized: check the bearer token or client certificate${using})`;
   }
-  if (status === 403) return ` (forbidden: check RBAC for nodes/stats and nodes/proxy${using})`;
+  if (status === 403)
+    return ` (forbidden: check RBAC for nodes/stats, nodes/metrics or nodes/proxy (deploy/rbac-extras.yaml)${using})`;
   return '';
 }
 

@@ -15,6 +15,7 @@ export interface KubeletSourceSettings {
   readonly via: KubeletAccessConfig['via'];
   readonly tls?: KubeletAccessConfig['tls'] | undefined;
   readonly auth?: KubeletAccessConfig['auth'] | undefined;
+  readonly allow_insecure_token?: boolean | undefined;
   readonly discovery: DiscoveryConfig;
   /** Port for nodes whose discovery names none. */
   readonly port: number;
@@ -54,6 +55,7 @@ export function kubeletSource(
             via: settings.via,
             ...(settings.tls === undefined ? {} : { tls: settings.tls }),
             ...(settings.auth === undefined ? {} : { auth: settings.auth }),
+            allow_insecure_token: settings.allow_insecure_token === true,
           },
           discovery,
           ctx,

@@ -1,6 +1,7 @@
 import type { Telemetry } from '../engine/telemetry.js';
 import type { Clock } from '../engine/clock.js';
 import type { Logger } from '../engine/logger.js';
+import { redact } from '../redact.js';
 import { ApiError, causeChain, type ApiClient } from './api-client.js';
 
 /** Raw Kubernetes object as the API server sent it; stores keep only the fields they need. */
@@ -182,7 +183,7 @@ export class Reflector {
       if (event.type === 'ERROR') {
         const status = event.object as { code?: number; message?: string };
         if (status.code === 410) return { kind: 'gone' };
-        throw new ApiError(status.code ?? 0, `watch ${path}: ${status.message ?? 'error event'}`);
+        throw new ApiError(status.code ?? 0, `watch ${path}: ${redact(status.message ?? 'error event')}`);
       }
       const next = resourceVersionOf(event.object);
       if (next !== undefined) current = next;
