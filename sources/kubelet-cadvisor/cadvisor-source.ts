@@ -39,7 +39,7 @@ export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext)
   }
   const numStats = config.samples === 'last' ? 1 : config.max_samples;
   const settings = { ...config, scheme: endpoint.scheme, port: endpoint.port };
-  return kubeletSource(settings, ctx, (client) => async (node, tick, signal) => {
+  return kubeletSource(settings, ctx, (client) => async (node, tick, signal, report) => {
     const body = statsRequestBody(tick, ctx.resolutionMs, numStats);
     const text = await client.post(node, endpoint.path, body, signal);
     return decodeContainerInfos(
@@ -47,6 +47,7 @@ export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext)
       nodeInfo(node),
       config.samples,
       config.system_containers,
+      { report, maxSets: config.max_sets_per_node },
     );
   });
 }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../src/errors.js';
+import { DecodeReport } from '../../src/model/decode-report.js';
 import { metricByName } from '../../src/model/catalogue.js';
 import type { MetricSet } from '../../src/model/types.js';
 import { decodeContainerInfos } from './decode.js';
 import { podUidOfCgroup } from './cgroup.js';
 
+/** The kubelet's uint64 "unknown" sentinel, as JSON.parse reads it (2^64). */
+const UINT64_MAX = JSON.parse('18446744073709551615') as number;
 const FIXTURES = new URL('../../../shared/fixtures/cadvisor/', import.meta.url);
 const GOLDEN = new URL(
   '../../../shared/reference/heapster-golden/legacy-seed-stats-container/points.jsonl',
@@ -232,9 +235,77 @@ describe('Kubernetes mapping (hand-made subcontainers array)', () => {
   });
 });
 
+describe('values a metric cannot hold', () => {
+  const root = (stat: object, spec: object = {}): unknown => ({
+    '/': { name: '/', spec, stats: [{ timestamp: '2024-01-01T00:00:00Z', ...stat }] },
+  });
+
+  it('omits a negative or too large value and reports its JSON path', () => {
+    const report = new DecodeReport();
+    const [node] = decodeContainerInfos(
+      root({
+        memory: { usage: -1, rss: 2 ** 64, cache: 3 },
+        cpu: { usage: { total: 5 }, load_average: Infinity },
+      }),
+      { name: 'n' },
+      'last',
+      'cgroup',
+      { report },
+    );
+    expect(node?.values).toEqual({ 'cpu/usage': 5, 'memory/cache': 3 });
+    expect(report.valuesOmitted).toBe(3);
+    expect(report.firstValue).toMatch(/^\["\/"\]\.stats\[0\]\.cpu\.load_average: Infinity is not/);
+  });
+
+  it('leaves a network total out when one interface is out of range, or when the sum is', () => {
+    const report = new DecodeReport();
+    const interfaces = [
+      { rx_bytes: 1, tx_bytes: 2 ** 62, rx_errors: UINT64_MAX, tx_errors: 0 },
+      { rx_bytes: 2, tx_bytes: 2 ** 62, rx_errors: 1, tx_errors: 0 },
+    ];
+    const [node] = decodeContainerInfos(root({ network: { interfaces } }), { name: 'n' }, 'last', 'cgroup', {
+      report,
+    });
+    expect(node?.values).toEqual({ 'network/rx': 3, 'network/tx_errors': 0 });
+    expect(report.valuesOmitted).toBe(2);
+    expect(report.firstValue).toMatch(/^\["\/"\]\.stats\[0\]\.network\.interfaces\[0\]\.rx_errors: /);
+  });
+
+  it('reads a limit ≥ 2^62 as unlimited without reporting it; a negative limit is reported', () => {
+    const container = (limit: number): unknown => ({
+      '/c': {
+        name: '/c',
+        spec: {
+          memory: { limit },
+          labels: {
+            'io.kubernetes.pod.namespace': 'ns',
+            'io.kubernetes.pod.name': 'p',
+            'io.kubernetes.container.name': 'c',
+          },
+        },
+        stats: [{ timestamp: '2024-01-01T00:00:00Z', cpu: { usage: { total: 1 } } }],
+      },
+    });
+    for (const [limit, kept, omitted] of [
+      [UINT64_MAX, undefined, 0],
+      [9223372036854771712, undefined, 0],
+      [-4096, undefined, 1],
+      [4096, 4096, 0],
+    ] as const) {
+      const report = new DecodeReport();
+      const sets = decodeContainerInfos(container(limit), { name: 'n' }, 'last', 'cgroup', { report });
+      const set = sets.find((s) => s.type === 'pod_container');
+      expect(set?.values['memory/limit']).toBe(kept);
+      expect(report.valuesOmitted).toBe(omitted);
+    }
+  });
+});
+
 describe('errors and helpers', () => {
   it('names the JSON path of a bad value', () => {
-    const bad = { '/': { name: '/', stats: [{ timestamp: '2024-01-01T00:00:00Z', memory: { usage: -1 } }] } };
+    const bad = {
+      '/': { name: '/', stats: [{ timestamp: '2024-01-01T00:00:00Z', memory: { usage: '1' } }] },
+    };
     expect(() => decodeContainerInfos(bad, { name: 'n' })).toThrow(DecodeError);
     expect(() => decodeContainerInfos(bad, { name: 'n' })).toThrow('["/"].stats[0].memory.usage');
     expect(() => decodeContainerInfos('x', { name: 'n' })).toThrow(DecodeError);

@@ -18,10 +18,19 @@
  * - The `schedulable` label is not set: this source does not read Node objects.
  * - Two containers with the same key (a restarted container still listed): the one created last wins.
  * - Pod containers get `memory/limit` from `spec.memory.limit` unless it means "unlimited" (see below).
+ * - A value its catalogue metric cannot hold (≥ 2^63, negative, `1e999`) is omitted and recorded in the
+ *   DecodeReport, as in the other kubelet sources. A network total whose interfaces include such a value is
+ *   omitted too (the sum would be wrong), as is one that itself reaches 2^63.
+ * - A container whose `spec.labels` (the Go type is map[string]string) or `spec.image` holds anything but
+ *   strings is left out and recorded in the DecodeReport with the JSON path; the node's other sets are kept.
+ *   Heapster's decoder would have failed the whole payload.
+ * - A payload listing more containers than `maxSets` fails the node with reason `too_large` before any is
+ *   decoded (with `samples: all` a container gives several sets; the limit counts containers).
  *
  * Large integers: JSON.parse reads uint64 values beyond 2^53 as the nearest double. Counters there lose
  * nothing that matters for rates (relative error ~1e-16). cAdvisor writes "no limit" as values near 2^63
- * (e.g. 9223372036854771712, 18446744073709551615); any limit ≥ 2^62 is read as unlimited and omitted.
+ * (e.g. 9223372036854771712, 18446744073709551615); any limit ≥ 2^62 is read as unlimited and omitted without
+ * being counted as out of range: it is how cAdvisor says "none", not a broken value. A negative limit is.
  *
  * Not decoded (no catalogue metric): per-cpu usage, cpu user/system time, tcp/udp tables, task stats.
  */
@@ -29,10 +38,18 @@ import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/mod
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/errors.js';
+import {
+  DEFAULT_MAX_SETS_PER_NODE,
+  DecodeReport,
+  type DecodeOptions,
+} from '../../src/model/decode-report.js';
+import { catalogued, fitsMetric } from '../../src/model/value-range.js';
+import type { MetricDescriptor } from '../../src/model/catalogue.js';
 import {
   elementObject,
   fail,
+  metricValue,
   optionalArray,
   optionalCount,
   optionalNumber,
@@ -66,6 +83,28 @@ const POD_UID_LABEL = 'io.kubernetes.pod.uid';
 const CONTAINER_NAME_LABEL = 'io.kubernetes.container.name';
 const INFRA_CONTAINER_NAME = 'POD';
 
+// The catalogue entries of the values this decoder reads, looked up once.
+const CPU_USAGE = catalogued('cpu/usage');
+const CPU_LOAD = catalogued('cpu/load');
+const MEMORY_USAGE = catalogued('memory/usage');
+const MEMORY_WORKING_SET = catalogued('memory/working_set');
+const MEMORY_RSS = catalogued('memory/rss');
+const MEMORY_CACHE = catalogued('memory/cache');
+const MEMORY_PAGE_FAULTS = catalogued('memory/page_faults');
+const MEMORY_MAJOR_PAGE_FAULTS = catalogued('memory/major_page_faults');
+const MEMORY_LIMIT = catalogued('memory/limit');
+const NETWORK_RX = catalogued('network/rx');
+const NETWORK_RX_ERRORS = catalogued('network/rx_errors');
+const NETWORK_TX = catalogued('network/tx');
+const NETWORK_TX_ERRORS = catalogued('network/tx_errors');
+const FILESYSTEM_USAGE = catalogued('filesystem/usage');
+const FILESYSTEM_LIMIT = catalogued('filesystem/limit');
+const FILESYSTEM_AVAILABLE = catalogued('filesystem/available');
+const FILESYSTEM_INODES = catalogued('filesystem/inodes');
+const FILESYSTEM_INODES_FREE = catalogued('filesystem/inodes_free');
+const DISK_IO_READ_BYTES = catalogued('disk/io_read_bytes');
+const DISK_IO_WRITE_BYTES = catalogued('disk/io_write_bytes');
+
 /** One container of the payload, with what the mapping needs. */
 interface Entry {
   readonly info: JsonObject;
@@ -75,6 +114,8 @@ interface Entry {
   readonly spec: JsonObject | undefined;
   readonly stats: readonly unknown[];
   readonly startTime: number;
+  /** `spec.image`, the `container_base_image` label. */
+  readonly image: string | undefined;
 }
 
 interface PodRef {
@@ -87,7 +128,8 @@ interface PodRef {
 
 /**
  * Decodes a parsed cAdvisor v1 payload (map, array or single ContainerInfo) into metric sets. Throws a
- * DecodeError naming the JSON path on a malformed payload.
+ * DecodeError naming the JSON path on a malformed payload, and a ScrapeError (`too_large`) past
+ * `options.maxSets` containers; omitted values and left-out sets go to `options.report`.
  *
  * @example
  * const sets = decodeContainerInfos(JSON.parse(body), { name: 'node-1' }, 'last');
@@ -98,8 +140,9 @@ export function decodeContainerInfos(
   node: NodeInfo,
   samples: SampleSelection = 'last',
   naming: SystemContainerNaming = 'cgroup',
+  options: DecodeOptions = {},
 ): MetricSet[] {
-  return new CadvisorDecoder(node, samples, naming).decode(payload);
+  return new CadvisorDecoder(node, samples, naming, options).decode(payload);
 }
 
 /** One payload's decoding state. Never reused. */
@@ -107,13 +150,18 @@ class CadvisorDecoder {
   private readonly sets: MetricSet[] = [];
   private readonly times = new KubeletTimeParser();
   private readonly host: Labels;
+  private readonly report: DecodeReport;
+  private readonly maxSets: number;
 
   constructor(
     private readonly node: NodeInfo,
     private readonly samples: SampleSelection,
     private readonly naming: SystemContainerNaming,
+    options: DecodeOptions,
   ) {
     this.host = hostLabels(node);
+    this.report = options.report ?? new DecodeReport();
+    this.maxSets = options.maxSets ?? DEFAULT_MAX_SETS_PER_NODE;
   }
 
   decode(payload: unknown): MetricSet[] {
@@ -123,7 +171,15 @@ class CadvisorDecoder {
     const containers = new Map<string, { entry: Entry; pod: PodRef; container: string }>();
     const unlabeled: Entry[] = [];
 
-    for (const [info, path] of listContainers(payload)) {
+    const listed = listContainers(payload);
+    if (listed.length > this.maxSets) {
+      throw new ScrapeError(
+        this.node.name,
+        'too_large',
+        `the cAdvisor payload lists ${listed.length} containers, over max_sets_per_node (${this.maxSets}); raise it if the node is real`,
+      );
+    }
+    for (const [info, path] of listed) {
       const entry = this.entry(info, path);
       if (entry === undefined) continue;
       const cgroup = requiredString(info, 'name', path, '');
@@ -131,7 +187,8 @@ class CadvisorDecoder {
         root = entry;
         continue;
       }
-      const labels = containerLabels(info, entry.spec, path);
+      const labels = this.containerLabels(info, entry.spec, path);
+      if (labels === null) continue;
       const namespace = labels?.[POD_NAMESPACE_LABEL];
       const podName = labels?.[POD_NAME_LABEL];
       if (namespace === undefined || namespace === '' || podName === undefined || podName === '') {
@@ -185,7 +242,7 @@ class CadvisorDecoder {
         [LABEL.type]: 'sys_container',
         [LABEL.containerName]: name,
       });
-      addImage(labels, entry);
+      if (entry.image !== undefined) labels[LABEL.containerBaseImage] = entry.image;
       this.emit(entry, 'sys_container', sysContainerKey(this.node.name, name), labels, undefined);
     }
     const podLabelsByKey = new Map<string, Labels>();
@@ -203,7 +260,7 @@ class CadvisorDecoder {
         [LABEL.type]: 'pod_container',
         [LABEL.containerName]: container,
       });
-      addImage(labels, entry);
+      if (entry.image !== undefined) labels[LABEL.containerBaseImage] = entry.image;
       this.emit(entry, 'pod_container', key, labels, undefined);
     }
     return this.sets;
@@ -217,7 +274,10 @@ class CadvisorDecoder {
     return labels;
   }
 
-  /** The entry of a container with samples, or undefined when it has none (Heapster skipped those). */
+  /**
+   * The entry of a container with samples, or undefined when it has none (Heapster skipped those) or its image
+   * is not a string (recorded in the report).
+   */
   private entry(info: JsonObject, path: string): Entry | undefined {
     const stats = optionalArray(info, 'stats', path, '');
     if (stats === undefined || stats.length === 0) return undefined;
@@ -226,7 +286,39 @@ class CadvisorDecoder {
     const alias = aliases?.[0];
     const name = typeof alias === 'string' && alias !== '' ? alias : requiredString(info, 'name', path, '');
     const startTime = spec === undefined ? 0 : this.time(spec, 'creation_time', path, 'spec');
-    return { info, path, name, spec, stats, startTime };
+    let image: string | undefined;
+    const imageValue = spec?.['image'];
+    if (typeof imageValue === 'string') {
+      if (imageValue !== '') image = imageValue;
+    } else if (imageValue !== undefined && imageValue !== null) {
+      this.report.invalidLabel(pathOf(path, 'spec', 'image'), imageValue);
+      return undefined;
+    }
+    return { info, path, name, spec, stats, startTime, image };
+  }
+
+  /**
+   * The container's labels: `spec.labels` in cAdvisor v1, top-level `labels` in some re-encodings. Null when a
+   * value is not a string: the container is left out (recorded in the report), since its labels may name its
+   * pod and become label values and keys.
+   */
+  private containerLabels(
+    info: JsonObject,
+    spec: JsonObject | undefined,
+    path: string,
+  ): Readonly<Record<string, string>> | undefined | null {
+    const inSpec = spec === undefined ? undefined : optionalObject(spec, 'labels', path, 'spec');
+    const labels = inSpec ?? optionalObject(info, 'labels', path, '');
+    if (labels === undefined) return undefined;
+    for (const key in labels) {
+      const value = labels[key];
+      if (typeof value !== 'string') {
+        const where = pathOf(path, inSpec === undefined ? '' : 'spec', `labels[${JSON.stringify(key)}]`);
+        this.report.invalidLabel(where, value);
+        return null;
+      }
+    }
+    return labels as Readonly<Record<string, string>>;
   }
 
   /** Emits the sets of one container: its last sample, or each sample in order. */
@@ -239,8 +331,8 @@ class CadvisorDecoder {
       const values: Record<string, number> = {};
       const labeled: LabeledValue[] = [];
       addUptime(values, entry.startTime, scrapeTime);
-      addSample(values, labeled, entry.spec, stat, statPath);
-      if (type === 'pod_container') addMemoryLimit(values, entry.spec, entry.path);
+      addSample(values, labeled, entry.spec, stat, statPath, this.report);
+      if (type === 'pod_container') addMemoryLimit(values, entry.spec, entry.path, this.report);
       if (network !== undefined && values['network/rx'] === undefined) {
         // The sandbox's sample that lines up with this one, counted from the newest.
         const j = network.stats.length - (entry.stats.length - i);
@@ -248,7 +340,7 @@ class CadvisorDecoder {
           const netStat = elementObject(network.stats, j, network.path, 'stats');
           const net = optionalObject(netStat, 'network', `${network.path}.stats[${j}]`, '');
           if (net !== undefined && hasFlag(network.spec, 'has_network')) {
-            addNetwork(values, net, `${network.path}.stats[${j}]`, 'network');
+            addNetwork(values, net, `${network.path}.stats[${j}]`, 'network', this.report);
           }
         }
       }
@@ -290,24 +382,6 @@ function listContainers(payload: unknown): Array<[JsonObject, string]> {
   return out;
 }
 
-/** The container's labels: `spec.labels` in cAdvisor v1, top-level `labels` in some re-encodings. */
-function containerLabels(
-  info: JsonObject,
-  spec: JsonObject | undefined,
-  path: string,
-): Readonly<Record<string, string>> | undefined {
-  const labels =
-    (spec === undefined ? undefined : optionalObject(spec, 'labels', path, 'spec')) ??
-    optionalObject(info, 'labels', path, '');
-  return labels as Readonly<Record<string, string>> | undefined;
-}
-
-function addImage(labels: Record<string, string>, entry: Entry): void {
-  const image =
-    entry.spec === undefined ? undefined : optionalString(entry.spec, 'image', entry.path, 'spec');
-  if (image !== undefined) labels[LABEL.containerBaseImage] = image;
-}
-
 /** Heapster's HasValue: a spec flag that is absent counts as set, so partial payloads still decode. */
 function hasFlag(spec: JsonObject | undefined, flag: string): boolean {
   return spec === undefined || spec[flag] !== false;
@@ -324,121 +398,158 @@ function addSample(
   spec: JsonObject | undefined,
   stat: JsonObject,
   path: string,
+  report: DecodeReport,
 ): void {
   const cpu = optionalObject(stat, 'cpu', path, '');
-  if (cpu !== undefined && hasFlag(spec, 'has_cpu')) addCpu(values, cpu, path);
+  if (cpu !== undefined && hasFlag(spec, 'has_cpu')) addCpu(values, cpu, path, report);
   const memory = optionalObject(stat, 'memory', path, '');
-  if (memory !== undefined && hasFlag(spec, 'has_memory')) addMemory(values, memory, path);
+  if (memory !== undefined && hasFlag(spec, 'has_memory')) addMemory(values, memory, path, report);
   const network = optionalObject(stat, 'network', path, '');
-  if (network !== undefined && hasFlag(spec, 'has_network')) addNetwork(values, network, path, 'network');
+  if (network !== undefined && hasFlag(spec, 'has_network')) {
+    addNetwork(values, network, path, 'network', report);
+  }
   const filesystems = optionalArray(stat, 'filesystem', path, '');
   if (filesystems !== undefined && hasFlag(spec, 'has_filesystem')) {
-    addFilesystems(labeled, filesystems, path);
+    addFilesystems(labeled, filesystems, path, report);
   }
   const diskio = optionalObject(stat, 'diskio', path, '');
-  if (diskio !== undefined && hasFlag(spec, 'has_diskio')) addDiskIo(labeled, diskio, path);
+  if (diskio !== undefined && hasFlag(spec, 'has_diskio')) addDiskIo(labeled, diskio, path, report);
 }
 
-function addCpu(values: Record<string, number>, cpu: JsonObject, path: string): void {
+function addCpu(values: Record<string, number>, cpu: JsonObject, path: string, report: DecodeReport): void {
   const usage = optionalObject(cpu, 'usage', path, 'cpu');
-  const total = usage === undefined ? undefined : optionalCount(usage, 'total', path, 'cpu.usage');
+  const total =
+    usage === undefined ? undefined : metricValue(usage, 'total', path, 'cpu.usage', CPU_USAGE, report);
   if (total !== undefined) values['cpu/usage'] = total;
   // cAdvisor's load average is an int32 (load × 1000); Heapster passed it through as an int64.
   const load = optionalNumber(cpu, 'load_average', path, 'cpu');
-  if (load !== undefined) values['cpu/load'] = Math.trunc(load);
+  if (load === undefined) return;
+  const whole = Math.trunc(load);
+  if (fitsMetric(CPU_LOAD, whole)) values['cpu/load'] = whole;
+  else report.valueOutOfRange(pathOf(path, 'cpu', 'load_average'), CPU_LOAD.name, CPU_LOAD, load);
 }
 
-function addMemory(values: Record<string, number>, memory: JsonObject, path: string): void {
-  const usage = optionalCount(memory, 'usage', path, 'memory');
+function addMemory(
+  values: Record<string, number>,
+  memory: JsonObject,
+  path: string,
+  report: DecodeReport,
+): void {
+  const usage = metricValue(memory, 'usage', path, 'memory', MEMORY_USAGE, report);
   if (usage !== undefined) values['memory/usage'] = usage;
-  const workingSet = optionalCount(memory, 'working_set', path, 'memory');
+  const workingSet = metricValue(memory, 'working_set', path, 'memory', MEMORY_WORKING_SET, report);
   if (workingSet !== undefined) values['memory/working_set'] = workingSet;
-  const rss = optionalCount(memory, 'rss', path, 'memory');
+  const rss = metricValue(memory, 'rss', path, 'memory', MEMORY_RSS, report);
   if (rss !== undefined) values['memory/rss'] = rss;
-  const cache = optionalCount(memory, 'cache', path, 'memory');
+  const cache = metricValue(memory, 'cache', path, 'memory', MEMORY_CACHE, report);
   if (cache !== undefined) values['memory/cache'] = cache;
   const data = optionalObject(memory, 'container_data', path, 'memory');
   if (data !== undefined) {
-    const faults = optionalCount(data, 'pgfault', path, 'memory.container_data');
+    const section = 'memory.container_data';
+    const faults = metricValue(data, 'pgfault', path, section, MEMORY_PAGE_FAULTS, report);
     if (faults !== undefined) values['memory/page_faults'] = faults;
-    const major = optionalCount(data, 'pgmajfault', path, 'memory.container_data');
+    const major = metricValue(data, 'pgmajfault', path, section, MEMORY_MAJOR_PAGE_FAULTS, report);
     if (major !== undefined) values['memory/major_page_faults'] = major;
   }
 }
 
 /**
  * Sums every interface, as Heapster did: the catalogue has no per-interface network metric, and the inline
- * top-level fields are only the first interface. Falls back to them when `interfaces` is absent.
+ * top-level fields are only the first interface. Falls back to them when `interfaces` is absent. An interface
+ * value out of range leaves its total out (NaN marks it while summing).
  */
 function addNetwork(
   values: Record<string, number>,
   network: JsonObject,
   path: string,
   section: string,
+  report: DecodeReport,
 ): void {
   const interfaces = optionalArray(network, 'interfaces', path, section);
   if (interfaces === undefined) {
-    addInterface(values, network, path, section, 1);
-    return;
-  }
-  values['network/rx'] = 0;
-  values['network/rx_errors'] = 0;
-  values['network/tx'] = 0;
-  values['network/tx_errors'] = 0;
-  for (let i = 0; i < interfaces.length; i++) {
-    const item = elementObject(interfaces, i, pathOf(path, section, ''), 'interfaces');
-    addInterface(values, item, path, `${section}.interfaces[${i}]`, 0);
-  }
-}
-
-/** Adds one interface's counters to the sums; `init` 1 sets them instead (no interface list). */
-function addInterface(
-  values: Record<string, number>,
-  item: JsonObject,
-  path: string,
-  section: string,
-  init: 0 | 1,
-): void {
-  const rx = optionalCount(item, 'rx_bytes', path, section);
-  const rxErrors = optionalCount(item, 'rx_errors', path, section);
-  const tx = optionalCount(item, 'tx_bytes', path, section);
-  const txErrors = optionalCount(item, 'tx_errors', path, section);
-  if (init === 1) {
+    const rx = metricValue(network, 'rx_bytes', path, section, NETWORK_RX, report);
     if (rx !== undefined) values['network/rx'] = rx;
+    const rxErrors = metricValue(network, 'rx_errors', path, section, NETWORK_RX_ERRORS, report);
     if (rxErrors !== undefined) values['network/rx_errors'] = rxErrors;
+    const tx = metricValue(network, 'tx_bytes', path, section, NETWORK_TX, report);
     if (tx !== undefined) values['network/tx'] = tx;
+    const txErrors = metricValue(network, 'tx_errors', path, section, NETWORK_TX_ERRORS, report);
     if (txErrors !== undefined) values['network/tx_errors'] = txErrors;
     return;
   }
-  values['network/rx'] = (values['network/rx'] ?? 0) + (rx ?? 0);
-  values['network/rx_errors'] = (values['network/rx_errors'] ?? 0) + (rxErrors ?? 0);
-  values['network/tx'] = (values['network/tx'] ?? 0) + (tx ?? 0);
-  values['network/tx_errors'] = (values['network/tx_errors'] ?? 0) + (txErrors ?? 0);
+  let rx = 0;
+  let rxErrors = 0;
+  let tx = 0;
+  let txErrors = 0;
+  for (let i = 0; i < interfaces.length; i++) {
+    const item = elementObject(interfaces, i, pathOf(path, section, ''), 'interfaces');
+    const itemSection = `${section}.interfaces[${i}]`;
+    rx += summand(item, 'rx_bytes', path, itemSection, NETWORK_RX, report);
+    rxErrors += summand(item, 'rx_errors', path, itemSection, NETWORK_RX_ERRORS, report);
+    tx += summand(item, 'tx_bytes', path, itemSection, NETWORK_TX, report);
+    txErrors += summand(item, 'tx_errors', path, itemSection, NETWORK_TX_ERRORS, report);
+  }
+  const where = pathOf(path, section, 'interfaces');
+  putSum(values, rx, NETWORK_RX, where, report);
+  putSum(values, rxErrors, NETWORK_RX_ERRORS, where, report);
+  putSum(values, tx, NETWORK_TX, where, report);
+  putSum(values, txErrors, NETWORK_TX_ERRORS, where, report);
 }
 
-function addFilesystems(labeled: LabeledValue[], filesystems: readonly unknown[], path: string): void {
+/** One interface's part of a total: 0 when absent, NaN when out of range (already recorded). */
+function summand(
+  item: JsonObject,
+  field: string,
+  path: string,
+  section: string,
+  metric: MetricDescriptor,
+  report: DecodeReport,
+): number {
+  const value = item[field];
+  if (value === undefined || value === null) return 0;
+  return metricValue(item, field, path, section, metric, report) ?? NaN;
+}
+
+/** Stores a total unless a part was out of range (NaN) or the total itself is (recorded then). */
+function putSum(
+  values: Record<string, number>,
+  sum: number,
+  metric: MetricDescriptor,
+  where: string,
+  report: DecodeReport,
+): void {
+  if (fitsMetric(metric, sum)) values[metric.name] = sum;
+  else if (sum === sum) report.valueOutOfRange(where, metric.name, metric, sum);
+}
+
+function addFilesystems(
+  labeled: LabeledValue[],
+  filesystems: readonly unknown[],
+  path: string,
+  report: DecodeReport,
+): void {
   for (let i = 0; i < filesystems.length; i++) {
     const fs = elementObject(filesystems, i, path, 'filesystem');
     const fsPath = `${path}.filesystem[${i}]`;
     const device = optionalString(fs, 'device', fsPath, '');
     if (device === undefined) continue;
     const labels: Labels = { [LABEL.resourceId]: device };
-    const usage = optionalCount(fs, 'usage', fsPath, '');
+    const usage = metricValue(fs, 'usage', fsPath, '', FILESYSTEM_USAGE, report);
     if (usage !== undefined) labeled.push({ name: 'filesystem/usage', labels, value: usage });
-    const capacity = optionalCount(fs, 'capacity', fsPath, '');
+    const capacity = metricValue(fs, 'capacity', fsPath, '', FILESYSTEM_LIMIT, report);
     if (capacity !== undefined) labeled.push({ name: 'filesystem/limit', labels, value: capacity });
-    const available = optionalCount(fs, 'available', fsPath, '');
+    const available = metricValue(fs, 'available', fsPath, '', FILESYSTEM_AVAILABLE, report);
     if (available !== undefined) labeled.push({ name: 'filesystem/available', labels, value: available });
     if (fs['has_inodes'] === false) continue;
-    const inodes = optionalCount(fs, 'inodes', fsPath, '');
+    const inodes = metricValue(fs, 'inodes', fsPath, '', FILESYSTEM_INODES, report);
     if (inodes !== undefined) labeled.push({ name: 'filesystem/inodes', labels, value: inodes });
-    const free = optionalCount(fs, 'inodes_free', fsPath, '');
+    const free = metricValue(fs, 'inodes_free', fsPath, '', FILESYSTEM_INODES_FREE, report);
     if (free !== undefined) labeled.push({ name: 'filesystem/inodes_free', labels, value: free });
   }
 }
 
 /** Bytes read and written per block device, `resource_id` = the device name, else `major:minor`. */
-function addDiskIo(labeled: LabeledValue[], diskio: JsonObject, path: string): void {
+function addDiskIo(labeled: LabeledValue[], diskio: JsonObject, path: string, report: DecodeReport): void {
   const devices = optionalArray(diskio, 'io_service_bytes', path, 'diskio');
   if (devices === undefined) return;
   for (let i = 0; i < devices.length; i++) {
@@ -454,18 +565,29 @@ function addDiskIo(labeled: LabeledValue[], diskio: JsonObject, path: string): v
       id = `${major}:${minor}`;
     }
     const labels: Labels = { [LABEL.resourceId]: id };
-    const read = optionalCount(stats, 'Read', devicePath, 'stats');
+    const read = metricValue(stats, 'Read', devicePath, 'stats', DISK_IO_READ_BYTES, report);
     if (read !== undefined) labeled.push({ name: 'disk/io_read_bytes', labels, value: read });
-    const write = optionalCount(stats, 'Write', devicePath, 'stats');
+    const write = metricValue(stats, 'Write', devicePath, 'stats', DISK_IO_WRITE_BYTES, report);
     if (write !== undefined) labeled.push({ name: 'disk/io_write_bytes', labels, value: write });
   }
 }
 
-/** `memory/limit` of a pod container from its cgroup limit, unless that limit means "unlimited". */
-function addMemoryLimit(values: Record<string, number>, spec: JsonObject | undefined, path: string): void {
+/**
+ * `memory/limit` of a pod container from its cgroup limit, unless that limit means "unlimited": 0, or ≥ 2^62
+ * (cAdvisor's spelling of none, not a broken value, so not recorded). A negative limit is out of range.
+ */
+function addMemoryLimit(
+  values: Record<string, number>,
+  spec: JsonObject | undefined,
+  path: string,
+  report: DecodeReport,
+): void {
   if (spec === undefined || spec['has_memory'] === false) return;
   const memory = optionalObject(spec, 'memory', path, 'spec');
   if (memory === undefined) return;
   const limit = optionalNumber(memory, 'limit', path, 'spec.memory');
-  if (limit !== undefined && limit > 0 && limit < UNLIMITED_AT) values['memory/limit'] = Math.trunc(limit);
+  if (limit === undefined || limit === 0 || limit >= UNLIMITED_AT) return;
+  const whole = Math.trunc(limit);
+  if (fitsMetric(MEMORY_LIMIT, whole)) values['memory/limit'] = whole;
+  else report.valueOutOfRange(pathOf(path, 'spec.memory', 'limit'), MEMORY_LIMIT.name, MEMORY_LIMIT, limit);
 }

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_SERIES } from '../../src/model/decode-report.js';
 import { discoverySchema } from '../../src/kube/discovery-config.js';
 import {
   checkKubeletAccess,
   kubeletAccessShape,
   kubeletEndpointShape,
   kubeletScrapeShape,
+  maxResponseBytes,
 } from '../../src/kube/kubelet-access-config.js';
 
 export const PROMETHEUS_ENDPOINTS = { resource: '/metrics/resource', cadvisor: '/metrics/cadvisor' } as const;
@@ -30,6 +32,16 @@ const prometheusSourceKeys = z.strictObject({
     .optional()
     .describe("Overrides the endpoint's path (e.g. behind a proxy)."),
   ...kubeletScrapeShape,
+  // A 110-pod node's /metrics/cadvisor is 5–10 MB (~30,000 samples of ~300 bytes); 32 MiB fits max_series.
+  max_response_bytes: maxResponseBytes(32 * 1024 * 1024),
+  max_series: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_MAX_SERIES)
+    .describe(
+      'A node whose answer holds more samples fails with reason too_large; parsing stops at the limit.',
+    ),
   // via, tls, auth: how kubelets are reached and authenticated (src/kube/kubelet-access.ts applies them).
   ...kubeletAccessShape,
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeReport, type DecodeOptions } from '../../src/model/decode-report.js';
 import type { MetricSet } from '../../src/model/types.js';
 import { decodePrometheusMetrics } from './decode.js';
 
@@ -164,5 +165,88 @@ describe('edge cases', () => {
     expect(() => decodePrometheusMetrics('ok 1\nbad{', { name: 'n' }, 0, '/metrics/resource')).toThrow(
       '/metrics/resource line 2',
     );
+  });
+});
+
+describe('values a metric cannot hold, and limits', () => {
+  const decode = (lines: string[], options: DecodeOptions = {}) => {
+    const report = new DecodeReport();
+    const sets = decodePrometheusMetrics(
+      lines.join('\n'),
+      { name: 'n' },
+      5000,
+      '/metrics/cadvisor',
+      'summary',
+      {
+        report,
+        ...options,
+      },
+    );
+    return { sets: byKey(sets), report };
+  };
+
+  it('omits NaN, ±Inf, negative counters and values ≥ 2^63 after scaling, naming the line', () => {
+    const { sets, report } = decode([
+      'container_memory_usage_bytes{id="/"} 10',
+      'container_cpu_usage_seconds_total{id="/",cpu="total"} -1',
+      'container_memory_rss{id="/"} NaN',
+      'container_memory_cache{id="/"} -Inf',
+      'container_fs_limit_bytes{id="/",device="/dev/sda"} 1.8446744073709552e+19',
+      'container_fs_usage_bytes{id="/",device="/dev/sda"} 5',
+      'container_cpu_usage_seconds_total{namespace="a",pod="b",container="c",cpu="total"} 1e10',
+    ]);
+    expect(sets.get('node:n')?.values).toEqual({ 'memory/usage': 10 });
+    expect(sets.get('node:n')?.labeled.map((v) => [v.name, v.value])).toEqual([['filesystem/usage', 5]]);
+    // 1e10 s is 1e19 ns, past 2^63: the container had nothing else, so it has no set.
+    expect(sets.has('namespace:a/pod:b/container:c')).toBe(false);
+    expect(report.valuesOmitted).toBe(5);
+    expect(report.firstValue).toBe(
+      '/metrics/cadvisor line 2 (container_cpu_usage_seconds_total): -1 is not an integer in [0, 2^63), as cpu/usage must be; omitted',
+    );
+  });
+
+  it('leaves a network total out when a part is out of range or the total reaches 2^63', () => {
+    const { sets, report } = decode([
+      'container_network_receive_bytes_total{id="/",interface="eth0"} 7',
+      'container_network_receive_bytes_total{id="/",interface="eth1"} NaN',
+      'container_network_transmit_bytes_total{id="/",interface="eth0"} 6e18',
+      'container_network_transmit_bytes_total{id="/",interface="eth1"} 6e18',
+      'container_network_receive_errors_total{id="/",interface="eth0"} 1',
+    ]);
+    expect(sets.get('node:n')?.values).toEqual({ 'network/rx_errors': 1 });
+    expect(report.valuesOmitted).toBe(2);
+  });
+
+  it('reads a memory limit of 0 or ≥ 2^62 (+Inf too) as unlimited without reporting it', () => {
+    const limit = (v: string) =>
+      decode([
+        'container_memory_usage_bytes{namespace="a",pod="b",container="c"} 1',
+        `container_spec_memory_limit_bytes{namespace="a",pod="b",container="c"} ${v}`,
+      ]);
+    for (const v of ['0', '+Inf', '1.8446744073709552e+19']) {
+      const { sets, report } = limit(v);
+      expect(sets.get('namespace:a/pod:b/container:c')?.values['memory/limit']).toBeUndefined();
+      expect(report.valuesOmitted).toBe(0);
+    }
+    expect(limit('-1').report.valuesOmitted).toBe(1);
+    expect(limit('4096').sets.get('namespace:a/pod:b/container:c')?.values['memory/limit']).toBe(4096);
+  });
+
+  it('stops reading at max_series, before a malformed line further on', () => {
+    const lines = ['container_memory_usage_bytes{id="/"} 1', 'machine_cpu_cores 4', 'up 1', 'bad{'];
+    expect(() => decode(lines, { maxSeries: 2 })).toThrow(ScrapeError);
+    expect(() => decode(lines, { maxSeries: 2 })).toThrow(
+      'node n: /metrics/cadvisor holds more than max_series (2) samples; stopped at line 3',
+    );
+    expect(() => decode(lines, { maxSeries: 3 })).toThrow(DecodeError);
+    expect(() => decode(lines, { maxSeries: 3 })).toThrow('line 4');
+  });
+
+  it('fails with too_large at the set past max_sets_per_node', () => {
+    const lines = ['a', 'b', 'c'].map(
+      (c) => `container_memory_usage_bytes{namespace="n",pod="p",container="${c}"} 1`,
+    );
+    expect(decode(lines, { maxSets: 3 }).sets.size).toBe(3);
+    expect(() => decode(lines, { maxSets: 2 })).toThrow('more than max_sets_per_node (2) sets');
   });
 });

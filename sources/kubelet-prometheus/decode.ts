@@ -23,11 +23,27 @@
  * Old kubelets (< 1.16) named the labels `pod_name` and `container_name`; both spellings are read.
  *
  * Times: a set's scrapeTime is the sample timestamp (ms) of its cpu/usage series, else of its first series,
- * else the time the response arrived. NaN and ±Inf values are skipped (no catalogue metric can hold them).
+ * else the time the response arrived.
+ *
+ * Values: each is checked against its catalogue metric after scaling and rounding (value-range.ts), as the
+ * Summary and cAdvisor sources check theirs: NaN, ±Inf, a negative value, or one from 2^63 up is omitted and
+ * recorded in the DecodeReport with its line. A network total with such a part is omitted too. A memory limit
+ * of 0 or ≥ 2^62 (+Inf included) means unlimited and is omitted without being recorded.
+ *
+ * Limits: more samples than `maxSeries`, or more sets than `maxSets`, fail the node with reason `too_large`
+ * as soon as the limit is passed, so a runaway payload is not parsed to its end.
  */
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
-import type { SetType } from '../../src/model/catalogue.js';
+import type { MetricDescriptor, SetType } from '../../src/model/catalogue.js';
+import { ScrapeError } from '../../src/errors.js';
+import {
+  DEFAULT_MAX_SERIES,
+  DEFAULT_MAX_SETS_PER_NODE,
+  DecodeReport,
+  type DecodeOptions,
+} from '../../src/model/decode-report.js';
+import { catalogued, fitsMetric } from '../../src/model/value-range.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
 import {
   hostLabels,
@@ -50,14 +66,19 @@ type Op = 'set' | 'sum' | 'device' | 'start' | 'limit';
 
 interface Mapping {
   readonly metric: string;
+  /** The catalogue entry of `metric`, which its values are checked against; undefined for `start` and ''. */
+  readonly descriptor: MetricDescriptor | undefined;
   readonly op: Op;
   /** Multiplier applied before rounding (seconds → ns, load → load × 1000). */
   readonly scale: number;
 }
 
 function map(metric: string, op: Op, scale = 1): Mapping {
-  return { metric, op, scale };
+  return { metric, descriptor: metric === '' ? undefined : catalogued(metric), op, scale };
 }
+
+const PAGE_FAULTS = catalogued('memory/page_faults');
+const MAJOR_PAGE_FAULTS = catalogued('memory/major_page_faults');
 
 /** Prometheus family → catalogue metric. Looked up once per sample; no string is built. */
 const MAPPINGS: ReadonlyMap<string, Mapping> = new Map([
@@ -92,6 +113,8 @@ class SetBuilder {
   readonly labeled: LabeledValue[] = [];
   scrapeTime = 0;
   startTime = 0;
+  /** Series that reached this set with a usable value: 0 when only broken network parts did (left out). */
+  kept = 0;
   private timeFromCpu = false;
   private deviceLabels: Map<string, Labels> | undefined;
 
@@ -117,8 +140,15 @@ class SetBuilder {
     return labels;
   }
 
-  build(type: SetType, key: string, labels: Labels): MetricSet {
+  build(type: SetType, key: string, labels: Labels, report: DecodeReport): MetricSet {
     const values = this.values;
+    for (const metric of NETWORK_METRICS) {
+      const sum = values[metric.name];
+      if (sum === undefined || fitsMetric(metric, sum)) continue;
+      // NaN: a part was out of range and is recorded already; else the total itself is.
+      if (sum === sum) report.valueOutOfRange(`${key} total`, metric.name, metric, sum);
+      delete values[metric.name];
+    }
     if (this.startTime !== 0 && this.scrapeTime !== 0) {
       values['uptime'] = this.scrapeTime > this.startTime ? Math.trunc(this.scrapeTime - this.startTime) : 0;
     }
@@ -143,7 +173,9 @@ interface PodEntry {
 
 /**
  * Decodes a `/metrics/resource` or `/metrics/cadvisor` text into metric sets. `responseTime` (ms) stamps the
- * sets whose samples carry no timestamp. Throws a DecodeError naming the line of malformed text.
+ * sets whose samples carry no timestamp. Throws a DecodeError naming the line of malformed text, and a
+ * ScrapeError (`too_large`) past `options.maxSeries` samples or `options.maxSets` sets; omitted values go to
+ * `options.report`.
  *
  * @example
  * const sets = decodePrometheusMetrics(text, { name: 'node-1' }, Date.now(), '/metrics/resource');
@@ -154,8 +186,13 @@ export function decodePrometheusMetrics(
   responseTime: number,
   what = 'metrics',
   naming: SystemContainerNaming = 'summary',
+  options: DecodeOptions = {},
 ): MetricSet[] {
   const reader = new PrometheusTextReader(text, what);
+  const report = options.report ?? new DecodeReport();
+  const maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
+  const builders = new BuilderCount(node.name, what, options.maxSets ?? DEFAULT_MAX_SETS_PER_NODE);
+  let series = 0;
   let nodeSet: SetBuilder | undefined;
   const systemContainers = new Map<string, SetBuilder | null>();
   const systemNames = new Map<SetBuilder, string>();
@@ -163,18 +200,26 @@ export function decodePrometheusMetrics(
   const namespaces = new Map<string, Map<string, PodEntry>>();
 
   while (reader.next()) {
+    if (++series > maxSeries) {
+      throw new ScrapeError(
+        node.name,
+        'too_large',
+        `${what} holds more than max_series (${maxSeries}) samples; stopped at line ${reader.line}. Raise max_series if the node is real`,
+      );
+    }
     const mapping = MAPPINGS.get(reader.name);
     if (mapping === undefined) continue;
     const value = reader.value;
-    if (!Number.isFinite(value)) continue;
     let metric = mapping.metric;
+    let descriptor = mapping.descriptor;
     if (mapping.op === 'set' && metric === '') {
       // container_memory_failures_total: page faults of this cgroup only, as cAdvisor's ContainerData.
       if (reader.label('scope') !== 'container') continue;
       const kind = reader.label('failure_type');
-      if (kind === 'pgfault') metric = 'memory/page_faults';
-      else if (kind === 'pgmajfault') metric = 'memory/major_page_faults';
+      if (kind === 'pgfault') descriptor = PAGE_FAULTS;
+      else if (kind === 'pgmajfault') descriptor = MAJOR_PAGE_FAULTS;
       else continue;
+      metric = descriptor.name;
     }
     const isCpu = metric === 'cpu/usage';
     if (isCpu) {
@@ -182,12 +227,37 @@ export function decodePrometheusMetrics(
       if (cpu !== undefined && cpu !== 'total') continue;
     }
 
+    // The value as stored, checked against its metric before any set is made for it. A part of a network
+    // total that is out of range still reaches its set, as NaN, so the total is left out (SetBuilder.build);
+    // an unlimited memory limit is NaN too: nothing to store. A set that only NaN reached is left out.
+    let stored = value;
+    if (mapping.op === 'limit' && (value === 0 || value >= UNLIMITED_AT)) {
+      stored = NaN;
+    } else if (mapping.op === 'start') {
+      if (value - value !== 0) {
+        report.valueOutOfRange(
+          `${what} line ${reader.line} (${reader.name})`,
+          'startTime',
+          START_KIND,
+          value,
+        );
+        continue;
+      }
+    } else {
+      stored = Math.round(value * mapping.scale);
+      if (descriptor !== undefined && !fitsMetric(descriptor, stored)) {
+        report.valueOutOfRange(`${what} line ${reader.line} (${reader.name})`, metric, descriptor, value);
+        if (mapping.op !== 'sum') continue;
+        stored = NaN;
+      }
+    }
+
     // Which object: node, pod container, pod (cgroup or sandbox), or system container.
     let builder: SetBuilder | undefined;
     let isPodContainer = false;
     const family = reader.name.charCodeAt(0);
     if (family === 110 /* n: node_* */) {
-      builder = nodeSet ??= new SetBuilder();
+      builder = nodeSet ??= builders.next();
     } else {
       const namespace = reader.label('namespace');
       const pod = reader.label('pod') ?? reader.label('pod_name');
@@ -195,12 +265,12 @@ export function decodePrometheusMetrics(
         const entry = podEntry(namespaces, namespace, pod);
         const container = reader.label('container') ?? reader.label('container_name');
         if (family === 112 /* p: pod_* */) {
-          builder = entry.cgroup ??= new SetBuilder();
+          builder = entry.cgroup ??= builders.next();
         } else if (container !== undefined && container !== '' && container !== 'POD') {
           let slot = entry.containers.get(container);
           if (slot === undefined) {
             const image = reader.label('image');
-            slot = { builder: new SetBuilder(), image: image === '' ? undefined : image };
+            slot = { builder: builders.next(), image: image === '' ? undefined : image };
             entry.containers.set(container, slot);
           }
           builder = slot.builder;
@@ -208,9 +278,9 @@ export function decodePrometheusMetrics(
         } else {
           const name = reader.label('name');
           if (container === 'POD' || (name !== undefined && name !== '')) {
-            builder = entry.sandbox ??= new SetBuilder();
+            builder = entry.sandbox ??= builders.next();
           } else {
-            builder = entry.cgroup ??= new SetBuilder();
+            builder = entry.cgroup ??= builders.next();
             if (entry.uid === undefined) {
               const id = reader.label('id');
               if (id !== undefined) entry.uid = podUidOfCgroup(id);
@@ -221,7 +291,7 @@ export function decodePrometheusMetrics(
         const id = reader.label('id');
         if (id === undefined || id === '') continue;
         if (id === '/') {
-          builder = nodeSet ??= new SetBuilder();
+          builder = nodeSet ??= builders.next();
         } else {
           const known = systemContainers.get(id);
           if (known === null) continue;
@@ -234,7 +304,7 @@ export function decodePrometheusMetrics(
               continue;
             }
             takenNames.add(name);
-            builder = new SetBuilder();
+            builder = builders.next();
             systemContainers.set(id, builder);
             systemNames.set(builder, name);
           }
@@ -243,29 +313,55 @@ export function decodePrometheusMetrics(
     }
 
     builder.time(reader.timestamp ?? responseTime, isCpu);
+    if (stored === stored) builder.kept++;
     switch (mapping.op) {
       case 'set':
-        builder.values[metric] = Math.round(value * mapping.scale);
+        builder.values[metric] = stored;
         break;
       case 'sum':
-        builder.values[metric] = (builder.values[metric] ?? 0) + Math.round(value);
+        builder.values[metric] = (builder.values[metric] ?? 0) + stored;
         break;
       case 'device': {
         const device = reader.label('device');
         if (device === undefined || device === '') break;
-        builder.labeled.push({ name: metric, labels: builder.device(device), value: Math.round(value) });
+        builder.labeled.push({ name: metric, labels: builder.device(device), value: stored });
         break;
       }
       case 'start':
         if (value > 0) builder.startTime = value * mapping.scale;
         break;
       case 'limit':
-        if (isPodContainer && value > 0 && value < UNLIMITED_AT) builder.values[metric] = Math.round(value);
+        if (isPodContainer && stored === stored) builder.values[metric] = stored;
         break;
     }
   }
 
-  return assemble(node, nodeSet, systemNames, namespaces);
+  return assemble(node, nodeSet, systemNames, namespaces, report);
+}
+
+/** A start time is any finite number of seconds (≤ 0 means unknown and is skipped). */
+const START_KIND = { valueType: 'float', kind: 'gauge' } as const;
+
+/** Makes the SetBuilders of one payload, failing the node once there are more than `max`. */
+class BuilderCount {
+  private count = 0;
+
+  constructor(
+    private readonly node: string,
+    private readonly what: string,
+    private readonly max: number,
+  ) {}
+
+  next(): SetBuilder {
+    if (++this.count > this.max) {
+      throw new ScrapeError(
+        this.node,
+        'too_large',
+        `${this.what} describes more than max_sets_per_node (${this.max}) sets; raise it if the node is real`,
+      );
+    }
+    return new SetBuilder();
+  }
 }
 
 function podEntry(namespaces: Map<string, Map<string, PodEntry>>, namespace: string, pod: string): PodEntry {
@@ -288,15 +384,18 @@ function assemble(
   nodeSet: SetBuilder | undefined,
   systemContainers: ReadonlyMap<SetBuilder, string>,
   namespaces: ReadonlyMap<string, ReadonlyMap<string, PodEntry>>,
+  report: DecodeReport,
 ): MetricSet[] {
   const host = hostLabels(node);
   const sets: MetricSet[] = [];
-  if (nodeSet !== undefined) {
-    sets.push(nodeSet.build('node', nodeKey(node.name), copyRecordWith(host, { [LABEL.type]: 'node' })));
+  if (nodeSet !== undefined && nodeSet.kept > 0) {
+    const labels = copyRecordWith(host, { [LABEL.type]: 'node' });
+    sets.push(nodeSet.build('node', nodeKey(node.name), labels, report));
   }
   for (const [builder, name] of systemContainers) {
+    if (builder.kept === 0) continue;
     const labels = copyRecordWith(host, { [LABEL.type]: 'sys_container', [LABEL.containerName]: name });
-    sets.push(builder.build('sys_container', sysContainerKey(node.name, name), labels));
+    sets.push(builder.build('sys_container', sysContainerKey(node.name, name), labels, report));
   }
   const containers: MetricSet[] = [];
   for (const [namespace, pods] of namespaces) {
@@ -305,21 +404,23 @@ function assemble(
       if (entry.uid !== undefined) podLabels[LABEL.podId] = entry.uid;
       podLabels[LABEL.podName] = pod;
       podLabels[LABEL.namespaceName] = namespace;
-      const main = entry.cgroup ?? entry.sandbox;
+      const cgroup = usable(entry.cgroup);
+      const sandbox = usable(entry.sandbox);
+      const main = cgroup ?? sandbox;
       if (main !== undefined) {
-        if (entry.cgroup !== undefined && entry.sandbox !== undefined) {
-          mergeNetwork(entry.cgroup, entry.sandbox);
-        }
-        sets.push(main.build('pod', podKey(namespace, pod), podLabels));
+        if (cgroup !== undefined && sandbox !== undefined) mergeNetwork(cgroup, sandbox);
+        sets.push(main.build('pod', podKey(namespace, pod), podLabels, report));
       }
       for (const [container, { builder, image }] of entry.containers) {
+        if (builder.kept === 0) continue;
         const labels: Record<string, string> = {
           ...podLabels,
           [LABEL.type]: 'pod_container',
           [LABEL.containerName]: container,
         };
         if (image !== undefined) labels[LABEL.containerBaseImage] = image;
-        containers.push(builder.build('pod_container', podContainerKey(namespace, pod, container), labels));
+        const key = podContainerKey(namespace, pod, container);
+        containers.push(builder.build('pod_container', key, labels, report));
       }
     }
   }
@@ -327,13 +428,23 @@ function assemble(
   return sets;
 }
 
-const NETWORK_METRICS = ['network/rx', 'network/rx_errors', 'network/tx', 'network/tx_errors'] as const;
+/** A builder that some usable value reached, else undefined. */
+function usable(builder: SetBuilder | undefined): SetBuilder | undefined {
+  return builder !== undefined && builder.kept > 0 ? builder : undefined;
+}
+
+const NETWORK_METRICS = [
+  catalogued('network/rx'),
+  catalogued('network/rx_errors'),
+  catalogued('network/tx'),
+  catalogued('network/tx_errors'),
+] as const;
 
 /** A pod cgroup has no network of its own: the sandbox's is the pod's. */
 function mergeNetwork(cgroup: SetBuilder, sandbox: SetBuilder): void {
   if (cgroup.values['network/rx'] !== undefined) return;
-  for (const metric of NETWORK_METRICS) {
-    const value = sandbox.values[metric];
-    if (value !== undefined) cgroup.values[metric] = value;
+  for (const { name } of NETWORK_METRICS) {
+    const value = sandbox.values[name];
+    if (value !== undefined) cgroup.values[name] = value;
   }
 }

@@ -45,6 +45,11 @@ export class PrometheusTextReader {
   private pos = 0;
   private lineNumber = 1;
 
+  /** The line of the current sample, for messages. */
+  get line(): number {
+    return this.lineNumber;
+  }
+
   constructor(
     private readonly text: string,
     private readonly what = 'metrics',

@@ -14,10 +14,14 @@ export function prometheusSource(
   ctx: SourceContext,
 ): Observable<PipelineEvent> {
   const path = config.path ?? PROMETHEUS_ENDPOINTS[config.endpoint];
-  return kubeletSource(config, ctx, (client) => async (node, _tick, signal) => {
+  return kubeletSource(config, ctx, (client) => async (node, _tick, signal, report) => {
     const text = await client.get(node, path, signal);
     // Samples without a timestamp are stamped with the time the answer arrived.
     const responseTime = ctx.clock.now();
-    return decodePrometheusMetrics(text, nodeInfo(node), responseTime, path, config.system_containers);
+    return decodePrometheusMetrics(text, nodeInfo(node), responseTime, path, config.system_containers, {
+      report,
+      maxSets: config.max_sets_per_node,
+      maxSeries: config.max_series,
+    });
   });
 }

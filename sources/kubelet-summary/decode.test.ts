@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeReport } from '../../src/model/decode-report.js';
 import { metricByName } from '../../src/model/catalogue.js';
 import type { Labels } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
@@ -15,6 +16,8 @@ import type {
   SummaryPod,
 } from './summary-types.js';
 
+/** The kubelet's uint64 "unknown" sentinel, as JSON.parse reads it (2^64). */
+const UINT64_MAX = JSON.parse('18446744073709551615') as number;
 const REFERENCE_DIR = new URL('../../../shared/reference/heapster-golden-unit/', import.meta.url);
 const FIXTURES_DIR = new URL('../../../shared/fixtures/kubelet/', import.meta.url);
 
@@ -765,6 +768,67 @@ describe('decodeSummary: edge rules', () => {
   });
 });
 
+describe('decodeSummary: values a metric cannot hold are omitted and reported, not fatal', () => {
+  const payload = {
+    node: {
+      nodeName: 'n1',
+      cpu: { usageCoreNanoSeconds: -1 },
+      memory: { usageBytes: 2 ** 63, workingSetBytes: 5 },
+      fs: { capacityBytes: UINT64_MAX, usedBytes: 7 },
+    },
+    pods: [
+      {
+        podRef: { name: 'p', namespace: 'ns' },
+        containers: [
+          {
+            name: 'c',
+            rootfs: { usedBytes: 2 ** 62 },
+            logs: { usedBytes: 2 ** 62 },
+            userDefinedMetrics: [{ name: 'm', type: 'gauge', value: Infinity }],
+          },
+        ],
+      },
+    ],
+  };
+
+  it('omits each one, keeps the rest, and reports the count and the first JSON path', () => {
+    const report = new DecodeReport();
+    const sets = byKey(decodeSummary(payload, { name: 'n1' }, { report }));
+    const node = sets.get('node:n1');
+    expect(node?.values).toEqual({ 'memory/working_set': 5, 'ephemeral_storage/usage': 7 });
+    expect(node?.labeled.map((v) => v.name)).toEqual(['filesystem/usage']);
+    const container = sets.get('namespace:ns/pod:p/container:c');
+    // 2^62 + 2^62 is 2^63: each part fits, the sum does not.
+    expect(container?.values['ephemeral_storage/usage']).toBeUndefined();
+    expect(container?.values['custom/m']).toBeUndefined();
+    expect(report.valuesOmitted).toBe(5);
+    expect(report.firstValue).toBe(
+      'node.cpu.usageCoreNanoSeconds: -1 is not an integer in [0, 2^63), as cpu/usage must be; omitted',
+    );
+  });
+
+  it('keeps a fractional counter a DecodeError: no uint64 encoder writes one', () => {
+    const fractional = { node: { nodeName: 'n1', cpu: { usageCoreNanoSeconds: 1.5 } } };
+    expect(() => decodeSummary(fractional, { name: 'n1' })).toThrow(DecodeError);
+  });
+
+  it('fails the node with too_large past maxSets, before decoding the pods', () => {
+    const many = { node: { nodeName: 'n1' }, pods: [{}, {}, {}] };
+    expect(() => decodeSummary(many, { name: 'n1' }, { maxSets: 2 })).toThrow(ScrapeError);
+    expect(() => decodeSummary(many, { name: 'n1' }, { maxSets: 2 })).toThrow(
+      'node n1: the Summary holds 3 pods, over max_sets_per_node (2)',
+    );
+    const containers = {
+      node: { nodeName: 'n1' },
+      pods: [{ podRef: { name: 'p', namespace: 'ns' }, containers: [{ name: 'a' }, { name: 'b' }] }],
+    };
+    expect(decodeSummary(containers, { name: 'n1' }, { maxSets: 4 })).toHaveLength(4);
+    expect(() => decodeSummary(containers, { name: 'n1' }, { maxSets: 3 })).toThrow(
+      'more than 3 sets, over max_sets_per_node (3)',
+    );
+  });
+});
+
 describe('decodeSummary: malformed payloads throw a DecodeError naming the path', () => {
   const base = (): SummaryPayload => ({
     node: {
@@ -829,11 +893,6 @@ describe('decodeSummary: malformed payloads throw a DecodeError naming the path'
       'a counter as a string',
       changed(['pods', 3, 'containers', 1, 'cpu', 'usageCoreNanoSeconds'], '12'),
       'pods[3].containers[1].cpu.usageCoreNanoSeconds: expected a number, got string',
-    ],
-    [
-      'a negative counter',
-      changed(['pods', 3, 'containers', 0, 'cpu', 'usageCoreNanoSeconds'], -1),
-      'pods[3].containers[0].cpu.usageCoreNanoSeconds: expected a non-negative integer, got number -1',
     ],
     [
       'a fractional counter',

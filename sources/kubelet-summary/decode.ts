@@ -14,7 +14,11 @@
  * - `custom/*` values keep the kubelet's float64; Heapster rounded them to float32. Their kind (gauge,
  *   cumulative, delta) is not carried: the model has no per-value kind.
  * - An accelerator field the kubelet did not send is omitted, not reported as 0.
- * - A negative or fractional counter, or an unparsable time, is a DecodeError (Go's decoder rejects them too).
+ * - A value its catalogue metric cannot hold (the uint64 "unknown" sentinel 18446744073709551615, anything from
+ *   2^63 up, a negative value, `1e999`) is omitted and recorded in the DecodeReport, as in the other kubelet
+ *   sources; Heapster wrapped such values to negative int64s. A fractional value where the kubelet's schema
+ *   has an integer, or an unparsable time, is a DecodeError (Go's decoder rejects them too).
+ * - More sets than `maxSets` fail the node with reason `too_large`, before the rest is decoded.
  *
  * Precision: counters are uint64 in the kubelet; JSON.parse turns values beyond 2^53 into the nearest double
  * (relative error ~1e-16), negligible for the rates computed from them.
@@ -26,12 +30,18 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
 import type { SetType } from '../../src/model/catalogue.js';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/errors.js';
+import {
+  DEFAULT_MAX_SETS_PER_NODE,
+  DecodeReport,
+  type DecodeOptions,
+} from '../../src/model/decode-report.js';
+import { catalogued, CUSTOM_METRIC_KIND, fitsMetric } from '../../src/model/value-range.js';
 import {
   elementObject,
   fail,
+  metricValue,
   optionalArray,
-  optionalCount,
   optionalNumber,
   optionalObject,
   optionalString,
@@ -59,20 +69,43 @@ const LOGS_FS_LABELS: Labels = Object.freeze({ [LABEL.resourceId]: 'logs' });
 const VOLUME_RESOURCE_PREFIX = 'Volume:';
 const CUSTOM_METRIC_PREFIX = 'custom/';
 
+// The catalogue entries of the values this decoder reads, looked up once.
+const CPU_USAGE = catalogued('cpu/usage');
+const MEMORY_USAGE = catalogued('memory/usage');
+const MEMORY_WORKING_SET = catalogued('memory/working_set');
+const MEMORY_RSS = catalogued('memory/rss');
+const MEMORY_PAGE_FAULTS = catalogued('memory/page_faults');
+const MEMORY_MAJOR_PAGE_FAULTS = catalogued('memory/major_page_faults');
+const NETWORK_RX = catalogued('network/rx');
+const NETWORK_RX_ERRORS = catalogued('network/rx_errors');
+const NETWORK_TX = catalogued('network/tx');
+const NETWORK_TX_ERRORS = catalogued('network/tx_errors');
+const EPHEMERAL_STORAGE_USAGE = catalogued('ephemeral_storage/usage');
+const FILESYSTEM_USAGE = catalogued('filesystem/usage');
+const FILESYSTEM_LIMIT = catalogued('filesystem/limit');
+const FILESYSTEM_AVAILABLE = catalogued('filesystem/available');
+const FILESYSTEM_INODES = catalogued('filesystem/inodes');
+const FILESYSTEM_INODES_FREE = catalogued('filesystem/inodes_free');
+const ACCELERATOR_MEMORY_TOTAL = catalogued('accelerator/memory_total');
+const ACCELERATOR_MEMORY_USED = catalogued('accelerator/memory_used');
+const ACCELERATOR_DUTY_CYCLE = catalogued('accelerator/duty_cycle');
+
 /**
  * Decodes a parsed /stats/summary payload to metric sets, one per key (a later set with the same key replaces
  * an earlier one, except an older duplicate container, which is dropped). Throws DecodeError naming the JSON
- * path on a malformed payload.
+ * path on a malformed payload, and a ScrapeError (`too_large`) past `options.maxSets`; omitted values go to
+ * `options.report`.
  *
  * @example
- * const sets = decodeSummary(JSON.parse(body), { name: 'node-1', hostId: 'i-0abc' });
+ * const report = new DecodeReport();
+ * const sets = decodeSummary(JSON.parse(body), { name: 'node-1', hostId: 'i-0abc' }, { report });
  * sets[0].key; // 'node:node-1'
  */
-export function decodeSummary(payload: unknown, node: NodeInfo): MetricSet[] {
+export function decodeSummary(payload: unknown, node: NodeInfo, options: DecodeOptions = {}): MetricSet[] {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     fail('', '', '', 'an object', payload);
   }
-  return new SummaryDecoder(node).decode(payload as JsonObject);
+  return new SummaryDecoder(node, options).decode(payload as JsonObject);
 }
 
 /** One payload's decoding state: the output, its key index and the time memo. Never reused. */
@@ -81,8 +114,15 @@ class SummaryDecoder {
   private readonly indexByKey = new Map<string, number>();
   private readonly times = new KubeletTimeParser();
   private readonly hostLabels: Labels;
+  private readonly report: DecodeReport;
+  private readonly maxSets: number;
 
-  constructor(node: NodeInfo) {
+  constructor(
+    private readonly node: NodeInfo,
+    options: DecodeOptions,
+  ) {
+    this.report = options.report ?? new DecodeReport();
+    this.maxSets = options.maxSets ?? DEFAULT_MAX_SETS_PER_NODE;
     const labels: Record<string, string> = {};
     if (node.name !== '') labels[LABEL.nodename] = node.name;
     const hostname = node.hostname === undefined || node.hostname === '' ? node.name : node.hostname;
@@ -95,6 +135,8 @@ class SummaryDecoder {
     this.decodeNode(requiredObject(payload, 'node', '', ''));
     const pods = optionalArray(payload, 'pods', '', '');
     if (pods !== undefined) {
+      // Every pod is a set at least: a payload with too many fails before any of them is decoded.
+      if (pods.length > this.maxSets) this.tooManySets(`${pods.length} pods`);
       for (let i = 0; i < pods.length; i++) {
         this.decodePod(elementObject(pods, i, '', 'pods'), `pods[${i}]`);
       }
@@ -117,12 +159,13 @@ class SummaryDecoder {
 
     const values: Record<string, number> = {};
     const labeled: LabeledValue[] = [];
+    const report = this.report;
     addUptime(values, startTime, scrapeTime);
-    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu');
-    if (memory !== undefined) addMemory(values, memory, path, 'memory');
-    if (network !== undefined) addNetwork(values, network, path, 'network');
+    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu', report);
+    if (memory !== undefined) addMemory(values, memory, path, 'memory', report);
+    if (network !== undefined) addNetwork(values, network, path, 'network', report);
     if (fs !== undefined) {
-      const used = addFilesystem(labeled, fs, ROOT_FS_LABELS, path, 'fs');
+      const used = addFilesystem(labeled, fs, ROOT_FS_LABELS, path, 'fs', report);
       if (used !== undefined) values['ephemeral_storage/usage'] = used;
     }
     this.put({
@@ -169,12 +212,20 @@ class SummaryDecoder {
 
     const values: Record<string, number> = {};
     const labeled: LabeledValue[] = [];
+    const report = this.report;
     addUptime(values, startTime, scrapeTime);
-    if (network !== undefined) addNetwork(values, network, path, 'network');
-    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu');
-    if (memory !== undefined) addMemory(values, memory, path, 'memory');
+    if (network !== undefined) addNetwork(values, network, path, 'network', report);
+    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu', report);
+    if (memory !== undefined) addMemory(values, memory, path, 'memory', report);
     if (ephemeral !== undefined) {
-      const used = optionalCount(ephemeral, 'usedBytes', path, 'ephemeral-storage');
+      const used = metricValue(
+        ephemeral,
+        'usedBytes',
+        path,
+        'ephemeral-storage',
+        EPHEMERAL_STORAGE_USAGE,
+        report,
+      );
       if (used !== undefined) values['ephemeral_storage/usage'] = used;
     }
     if (volumes !== undefined) {
@@ -183,7 +234,7 @@ class SummaryDecoder {
         const volumePath = `${path}.volume[${i}]`;
         const volumeName = requiredString(volume, 'name', volumePath, '');
         const fsLabels: Labels = { [LABEL.resourceId]: VOLUME_RESOURCE_PREFIX + volumeName };
-        addFilesystem(labeled, volume, fsLabels, volumePath, '');
+        addFilesystem(labeled, volume, fsLabels, volumePath, '', report);
       }
     }
 
@@ -240,18 +291,29 @@ class SummaryDecoder {
 
     const values: Record<string, number> = {};
     const labeled: LabeledValue[] = [];
+    const report = this.report;
     addUptime(values, startTime, scrapeTime);
-    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu');
-    if (memory !== undefined) addMemory(values, memory, path, 'memory');
-    if (accelerators !== undefined) addAccelerators(labeled, accelerators, path);
+    if (cpu !== undefined) addCpu(values, cpu, path, 'cpu', report);
+    if (memory !== undefined) addMemory(values, memory, path, 'memory', report);
+    if (accelerators !== undefined) addAccelerators(labeled, accelerators, path, report);
     const rootfsUsed =
-      rootfs === undefined ? undefined : addFilesystem(labeled, rootfs, ROOT_FS_LABELS, path, 'rootfs');
+      rootfs === undefined
+        ? undefined
+        : addFilesystem(labeled, rootfs, ROOT_FS_LABELS, path, 'rootfs', report);
     const logsUsed =
-      logs === undefined ? undefined : addFilesystem(labeled, logs, LOGS_FS_LABELS, path, 'logs');
+      logs === undefined ? undefined : addFilesystem(labeled, logs, LOGS_FS_LABELS, path, 'logs', report);
     if (rootfsUsed !== undefined && logsUsed !== undefined) {
-      values['ephemeral_storage/usage'] = rootfsUsed + logsUsed;
+      const sum = rootfsUsed + logsUsed;
+      if (fitsMetric(EPHEMERAL_STORAGE_USAGE, sum)) values['ephemeral_storage/usage'] = sum;
+      else
+        report.valueOutOfRange(
+          `${path}.rootfs + logs`,
+          'ephemeral_storage/usage',
+          EPHEMERAL_STORAGE_USAGE,
+          sum,
+        );
     }
-    if (userMetrics !== undefined) addUserMetrics(values, userMetrics, path);
+    if (userMetrics !== undefined) addUserMetrics(values, userMetrics, path, report);
     return { type, key, labels, values, labeled, scrapeTime, startTime };
   }
 
@@ -259,11 +321,20 @@ class SummaryDecoder {
   private put(set: MetricSet): void {
     const index = this.indexByKey.get(set.key);
     if (index === undefined) {
+      if (this.sets.length === this.maxSets) this.tooManySets(`more than ${this.maxSets} sets`);
       this.indexByKey.set(set.key, this.sets.length);
       this.sets.push(set);
     } else {
       this.sets[index] = set;
     }
+  }
+
+  private tooManySets(what: string): never {
+    throw new ScrapeError(
+      this.node.name,
+      'too_large',
+      `the Summary holds ${what}, over max_sets_per_node (${this.maxSets}); raise it if the node is real`,
+    );
   }
 
   /** The `time` of a cpu/memory/network block, 0 when the block or its time is missing. */
@@ -302,21 +373,40 @@ function addUptime(values: Record<string, number>, startTime: number, scrapeTime
   values['uptime'] = scrapeTime > startTime ? Math.trunc(scrapeTime - startTime) : 0;
 }
 
-function addCpu(values: Record<string, number>, cpu: JsonObject, path: string, section: string): void {
-  const usage = optionalCount(cpu, 'usageCoreNanoSeconds', path, section);
+function addCpu(
+  values: Record<string, number>,
+  cpu: JsonObject,
+  path: string,
+  section: string,
+  report: DecodeReport,
+): void {
+  const usage = metricValue(cpu, 'usageCoreNanoSeconds', path, section, CPU_USAGE, report);
   if (usage !== undefined) values['cpu/usage'] = usage;
 }
 
-function addMemory(values: Record<string, number>, memory: JsonObject, path: string, section: string): void {
-  const usage = optionalCount(memory, 'usageBytes', path, section);
+function addMemory(
+  values: Record<string, number>,
+  memory: JsonObject,
+  path: string,
+  section: string,
+  report: DecodeReport,
+): void {
+  const usage = metricValue(memory, 'usageBytes', path, section, MEMORY_USAGE, report);
   if (usage !== undefined) values['memory/usage'] = usage;
-  const workingSet = optionalCount(memory, 'workingSetBytes', path, section);
+  const workingSet = metricValue(memory, 'workingSetBytes', path, section, MEMORY_WORKING_SET, report);
   if (workingSet !== undefined) values['memory/working_set'] = workingSet;
-  const rss = optionalCount(memory, 'rssBytes', path, section);
+  const rss = metricValue(memory, 'rssBytes', path, section, MEMORY_RSS, report);
   if (rss !== undefined) values['memory/rss'] = rss;
-  const pageFaults = optionalCount(memory, 'pageFaults', path, section);
+  const pageFaults = metricValue(memory, 'pageFaults', path, section, MEMORY_PAGE_FAULTS, report);
   if (pageFaults !== undefined) values['memory/page_faults'] = pageFaults;
-  const majorPageFaults = optionalCount(memory, 'majorPageFaults', path, section);
+  const majorPageFaults = metricValue(
+    memory,
+    'majorPageFaults',
+    path,
+    section,
+    MEMORY_MAJOR_PAGE_FAULTS,
+    report,
+  );
   if (majorPageFaults !== undefined) values['memory/major_page_faults'] = majorPageFaults;
 }
 
@@ -325,14 +415,15 @@ function addNetwork(
   network: JsonObject,
   path: string,
   section: string,
+  report: DecodeReport,
 ): void {
-  const rx = optionalCount(network, 'rxBytes', path, section);
+  const rx = metricValue(network, 'rxBytes', path, section, NETWORK_RX, report);
   if (rx !== undefined) values['network/rx'] = rx;
-  const rxErrors = optionalCount(network, 'rxErrors', path, section);
+  const rxErrors = metricValue(network, 'rxErrors', path, section, NETWORK_RX_ERRORS, report);
   if (rxErrors !== undefined) values['network/rx_errors'] = rxErrors;
-  const tx = optionalCount(network, 'txBytes', path, section);
+  const tx = metricValue(network, 'txBytes', path, section, NETWORK_TX, report);
   if (tx !== undefined) values['network/tx'] = tx;
-  const txErrors = optionalCount(network, 'txErrors', path, section);
+  const txErrors = metricValue(network, 'txErrors', path, section, NETWORK_TX_ERRORS, report);
   if (txErrors !== undefined) values['network/tx_errors'] = txErrors;
 }
 
@@ -343,21 +434,27 @@ function addFilesystem(
   labels: Labels,
   path: string,
   section: string,
+  report: DecodeReport,
 ): number | undefined {
-  const used = optionalCount(fs, 'usedBytes', path, section);
+  const used = metricValue(fs, 'usedBytes', path, section, FILESYSTEM_USAGE, report);
   if (used !== undefined) labeled.push({ name: 'filesystem/usage', labels, value: used });
-  const capacity = optionalCount(fs, 'capacityBytes', path, section);
+  const capacity = metricValue(fs, 'capacityBytes', path, section, FILESYSTEM_LIMIT, report);
   if (capacity !== undefined) labeled.push({ name: 'filesystem/limit', labels, value: capacity });
-  const available = optionalCount(fs, 'availableBytes', path, section);
+  const available = metricValue(fs, 'availableBytes', path, section, FILESYSTEM_AVAILABLE, report);
   if (available !== undefined) labeled.push({ name: 'filesystem/available', labels, value: available });
-  const inodes = optionalCount(fs, 'inodes', path, section);
+  const inodes = metricValue(fs, 'inodes', path, section, FILESYSTEM_INODES, report);
   if (inodes !== undefined) labeled.push({ name: 'filesystem/inodes', labels, value: inodes });
-  const inodesFree = optionalCount(fs, 'inodesFree', path, section);
+  const inodesFree = metricValue(fs, 'inodesFree', path, section, FILESYSTEM_INODES_FREE, report);
   if (inodesFree !== undefined) labeled.push({ name: 'filesystem/inodes_free', labels, value: inodesFree });
   return used;
 }
 
-function addAccelerators(labeled: LabeledValue[], accelerators: readonly unknown[], path: string): void {
+function addAccelerators(
+  labeled: LabeledValue[],
+  accelerators: readonly unknown[],
+  path: string,
+  report: DecodeReport,
+): void {
   for (let i = 0; i < accelerators.length; i++) {
     const accelerator = elementObject(accelerators, i, path, 'accelerators');
     const acceleratorPath = `${path}.accelerators[${i}]`;
@@ -368,16 +465,35 @@ function addAccelerators(labeled: LabeledValue[], accelerators: readonly unknown
     if (model !== undefined) labels[LABEL.model] = model;
     const id = optionalString(accelerator, 'id', acceleratorPath, '');
     if (id !== undefined) labels[LABEL.acceleratorId] = id;
-    const total = optionalCount(accelerator, 'memoryTotal', acceleratorPath, '');
+    const total = metricValue(
+      accelerator,
+      'memoryTotal',
+      acceleratorPath,
+      '',
+      ACCELERATOR_MEMORY_TOTAL,
+      report,
+    );
     if (total !== undefined) labeled.push({ name: 'accelerator/memory_total', labels, value: total });
-    const used = optionalCount(accelerator, 'memoryUsed', acceleratorPath, '');
+    const used = metricValue(accelerator, 'memoryUsed', acceleratorPath, '', ACCELERATOR_MEMORY_USED, report);
     if (used !== undefined) labeled.push({ name: 'accelerator/memory_used', labels, value: used });
-    const dutyCycle = optionalCount(accelerator, 'dutyCycle', acceleratorPath, '');
+    const dutyCycle = metricValue(
+      accelerator,
+      'dutyCycle',
+      acceleratorPath,
+      '',
+      ACCELERATOR_DUTY_CYCLE,
+      report,
+    );
     if (dutyCycle !== undefined) labeled.push({ name: 'accelerator/duty_cycle', labels, value: dutyCycle });
   }
 }
 
-function addUserMetrics(values: Record<string, number>, metrics: readonly unknown[], path: string): void {
+function addUserMetrics(
+  values: Record<string, number>,
+  metrics: readonly unknown[],
+  path: string,
+  report: DecodeReport,
+): void {
   for (let i = 0; i < metrics.length; i++) {
     const metric = elementObject(metrics, i, path, 'userDefinedMetrics');
     const metricPath = `${path}.userDefinedMetrics[${i}]`;
@@ -386,6 +502,9 @@ function addUserMetrics(values: Record<string, number>, metrics: readonly unknow
     if (type !== 'gauge' && type !== 'cumulative' && type !== 'delta') continue;
     const name = requiredString(metric, 'name', metricPath, '');
     const value = optionalNumber(metric, 'value', metricPath, '');
-    if (value !== undefined) values[CUSTOM_METRIC_PREFIX + name] = value;
+    if (value === undefined) continue;
+    if (fitsMetric(CUSTOM_METRIC_KIND, value)) values[CUSTOM_METRIC_PREFIX + name] = value;
+    else
+      report.valueOutOfRange(`${metricPath}.value`, CUSTOM_METRIC_PREFIX + name, CUSTOM_METRIC_KIND, value);
   }
 }

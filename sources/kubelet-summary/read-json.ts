@@ -6,6 +6,9 @@
  * a read fails, so the happy path builds no strings.
  */
 import { DecodeError } from '../../src/errors.js';
+import type { DecodeReport } from '../../src/model/decode-report.js';
+import type { MetricDescriptor } from '../../src/model/catalogue.js';
+import { fitsMetric } from '../../src/model/value-range.js';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 
@@ -98,6 +101,35 @@ export function optionalCount(
   if (typeof value === 'number') {
     if (value >= 0 && Number.isInteger(value)) return value;
     fail(path, section, field, 'a non-negative integer', value);
+  }
+  if (value === undefined || value === null) return undefined;
+  fail(path, section, field, 'a number', value);
+}
+
+/**
+ * The value of catalogue metric `metric` at `parent[field]`, or undefined when absent or null. A number outside
+ * the metric's range (the kubelet's uint64 "unknown" sentinel, a negative counter, `1e999`) is omitted and
+ * recorded in `report`; a fraction where the kubelet's schema has an integer, or a non-number, is malformed.
+ *
+ * @example
+ * metricValue(fs, 'capacityBytes', 'node', 'fs', FILESYSTEM_LIMIT, report) // undefined for 18446744073709551615
+ */
+export function metricValue(
+  parent: JsonObject,
+  field: string,
+  path: string,
+  section: string,
+  metric: MetricDescriptor,
+  report: DecodeReport,
+): number | undefined {
+  const value = parent[field];
+  if (typeof value === 'number') {
+    if (fitsMetric(metric, value)) {
+      if (metric.valueType === 'float' || Number.isInteger(value)) return value;
+      fail(path, section, field, 'a non-negative integer', value);
+    }
+    report.valueOutOfRange(pathOf(path, section, field), metric.name, metric, value);
+    return undefined;
   }
   if (value === undefined || value === null) return undefined;
   fail(path, section, field, 'a number', value);

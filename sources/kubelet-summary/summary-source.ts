@@ -11,8 +11,11 @@ import { decodeSummary } from './decode.js';
  * is decoded, so a slow kubelet delays only itself; the cycle's CycleEnd follows the last answer or timeout.
  */
 export function summarySource(config: SummarySourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
-  return kubeletSource(config, ctx, (client) => async (node, _tick, signal) => {
+  return kubeletSource(config, ctx, (client) => async (node, _tick, signal, report) => {
     const text = await client.get(node, config.path, signal);
-    return decodeSummary(parseJsonBody(text, config.path), nodeInfo(node));
+    return decodeSummary(parseJsonBody(text, config.path), nodeInfo(node), {
+      report,
+      maxSets: config.max_sets_per_node,
+    });
   });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../config/duration.js';
+import { DEFAULT_MAX_SETS_PER_NODE } from '../model/decode-report.js';
 
 /** `tls:` — how a kubelet source checks kubelets' certificates and presents its own. */
 export const kubeletTlsSchema = z.strictObject({
@@ -113,7 +114,24 @@ export function insecureTokenFile(scheme: 'http' | 'https', config: TokenTranspo
 }
 
 /**
- * The scrape limits every kubelet source has: a deadline, a concurrency limit, and a response size limit.
+ * `max_response_bytes` with a source's own default: the sources' payloads differ in size by two orders of
+ * magnitude, and the limit should sit above any real node's answer but well below what would strain memory.
+ *
+ * @example
+ * export const mySourceConfig = z.strictObject({ ...kubeletScrapeShape, max_response_bytes: maxResponseBytes(16 << 20) });
+ */
+export function maxResponseBytes(defaultBytes: number) {
+  return z
+    .number()
+    .int()
+    .min(1024)
+    .default(defaultBytes)
+    .describe('A larger response fails that node with reason too_large, while it is read.');
+}
+
+/**
+ * The scrape limits every kubelet source has: a deadline, a concurrency limit, a response size limit (64 MiB
+ * unless the source sets its own with maxResponseBytes) and a limit on metric sets per node.
  *
  * @example
  * export const mySourceConfig = z.strictObject({ discovery: discoverySchema, ...kubeletScrapeShape });
@@ -121,12 +139,15 @@ export function insecureTokenFile(scheme: 'http' | 'https', config: TokenTranspo
 export const kubeletScrapeShape = {
   timeout: duration().prefault('5s').describe('Deadline for one node scrape, from request to last byte.'),
   concurrency: z.number().int().min(1).default(256).describe('Scrapes in flight at once.'),
-  max_response_bytes: z
+  max_response_bytes: maxResponseBytes(64 * 1024 * 1024),
+  max_sets_per_node: z
     .number()
     .int()
-    .min(1024)
-    .default(64 * 1024 * 1024)
-    .describe('A larger response fails that node with reason too_large.'),
+    .min(1)
+    .default(DEFAULT_MAX_SETS_PER_NODE)
+    .describe(
+      'A node whose answer holds more metric sets (cAdvisor v1: containers) fails with reason too_large, before the rest is decoded.',
+    ),
 };
 
 /** Where a kubelet listens: the secure port with https by default, or the read-only port with http. */

@@ -22,6 +22,7 @@ export interface KubeletSourceSettings {
   readonly timeout: number;
   readonly concurrency: number;
   readonly max_response_bytes: number;
+  readonly max_sets_per_node: number;
 }
 
 /**
@@ -30,8 +31,11 @@ export interface KubeletSourceSettings {
  * only says how to fetch and decode one node.
  *
  * @example
- * return kubeletSource(config, ctx, (client) => async (node, _tick, signal) =>
- *   decodeSummary(parseJsonBody(await client.get(node, config.path, signal), config.path), nodeInfo(node)));
+ * return kubeletSource(config, ctx, (client) => async (node, _tick, signal, report) =>
+ *   decodeSummary(parseJsonBody(await client.get(node, config.path, signal), config.path), nodeInfo(node), {
+ *     report,
+ *     maxSets: config.max_sets_per_node,
+ *   }));
  */
 export function kubeletSource(
   settings: KubeletSourceSettings,

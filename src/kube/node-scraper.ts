@@ -4,17 +4,29 @@ import type { Tick } from '../engine/clock.js';
 import { LogLimiter } from '../engine/log-limiter.js';
 import { DecodeError, ScrapeError } from '../errors.js';
 import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
+import { DecodeReport } from '../model/decode-report.js';
+import { valuesInSet } from '../model/count.js';
 import type { NodeTarget } from './node-target.js';
 
 type ScrapeOutcome = { ok: true; batch: NodeBatch; ms: number } | { ok: false; failure: NodeFailure };
 
-/** Fetches and decodes one node; throws ScrapeError or DecodeError. Shared by every kubelet source. */
-export type ScrapeNode = (node: NodeTarget, tick: Tick, signal: AbortSignal) => Promise<MetricSet[]>;
+/**
+ * Fetches and decodes one node; throws ScrapeError or DecodeError. Shared by every kubelet source. The decoder
+ * fills `report` with what it omitted; the scraper counts and logs it.
+ */
+export type ScrapeNode = (
+  node: NodeTarget,
+  tick: Tick,
+  signal: AbortSignal,
+  report: DecodeReport,
+) => Promise<MetricSet[]>;
 
 /**
  * Runs one cycle over the known nodes: every node is scraped on its own (up to `concurrency` at once), its
  * batch is emitted as soon as it is decoded, and a CycleEnd follows the last answer or timeout. A failure
- * touches only its own node: it is counted by reason, logged, and listed in the CycleEnd.
+ * touches only its own node: it is counted by reason, logged, and listed in the CycleEnd. What a decoder
+ * omitted (values out of range, sets with a bad label) and an answer without a single value are counted and
+ * logged per node, rate-limited, while the rest of the node's batch goes on.
  *
  * @example
  * const scraper = new NodeScraper(ctx, 256, (node, tick, signal) => fetchAndDecode(node, signal));
@@ -39,6 +51,18 @@ export class NodeScraper {
     t.describe('heapstream_scrapes_total', 'Node scrapes, by result.');
     t.describe('heapstream_scrape_errors_total', 'Failed node scrapes, by node and reason.');
     t.describe('heapstream_scrape_duration_seconds', 'Time to scrape and decode one node.');
+    t.describe(
+      'heapstream_values_omitted_total',
+      'Values a kubelet sent that their metric cannot hold (reason out_of_range), by node.',
+    );
+    t.describe(
+      'heapstream_sets_omitted_total',
+      'Metric sets left out of a node batch, by node and reason (invalid_label: a label that is not a string).',
+    );
+    t.describe(
+      'heapstream_scrapes_empty_total',
+      'Scrapes answered without a single usable value (e.g. only NaN), by node.',
+    );
     this.okScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'ok' });
     this.failedScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'error' });
     this.duration = t.histogram('heapstream_scrape_duration_seconds', { source: ctx.name });
@@ -86,9 +110,11 @@ export class NodeScraper {
     this.inFlight.add(node.name);
     const started = this.ctx.clock.now();
     try {
-      const sets = await this.scrapeNode(node, tick, this.ctx.signal);
+      const report = new DecodeReport();
+      const sets = await this.scrapeNode(node, tick, this.ctx.signal, report);
       this.okScrapes.inc();
       this.recovered(node);
+      this.reportOmissions(node, report, sets);
       const ms = this.ctx.clock.now() - started;
       this.duration.observe(ms / 1000);
       return {
@@ -110,6 +136,48 @@ export class NodeScraper {
     } finally {
       this.inFlight.delete(node.name);
     }
+  }
+
+  /** Counts and logs what the decoder left out, and an answer with no value at all. */
+  private reportOmissions(node: NodeTarget, report: DecodeReport, sets: readonly MetricSet[]): void {
+    const source = this.ctx.name;
+    const name = node.name;
+    if (report.valuesOmitted > 0) {
+      const reason = 'out_of_range';
+      this.ctx.telemetry
+        .counter('heapstream_values_omitted_total', { source, node: name, reason })
+        .inc(report.valuesOmitted);
+      this.limitedLog.log(
+        'warn',
+        `${name}\u0000values:${reason}`,
+        { node: name, reason, omitted: report.valuesOmitted },
+        `node ${name}: ${report.valuesOmitted} value(s) out of range omitted; first: ${report.firstValue ?? ''}`,
+      );
+    }
+    if (report.setsOmitted > 0) {
+      const reason = 'invalid_label';
+      this.ctx.telemetry
+        .counter('heapstream_sets_omitted_total', { source, node: name, reason })
+        .inc(report.setsOmitted);
+      this.limitedLog.log(
+        'warn',
+        `${name}\u0000sets:${reason}`,
+        { node: name, reason, omitted: report.setsOmitted },
+        `node ${name}: ${report.setsOmitted} set(s) with a label that is not a string left out; first: ${report.firstSet ?? ''}`,
+      );
+    }
+    let values = 0;
+    for (const set of sets) {
+      values += valuesInSet(set);
+      if (values > 0) return;
+    }
+    this.ctx.telemetry.counter('heapstream_scrapes_empty_total', { source, node: name }).inc();
+    this.limitedLog.log(
+      'warn',
+      `${name}\u0000empty`,
+      { node: name, sets: sets.length, omitted: report.valuesOmitted },
+      `node ${name} answered without a usable value (${sets.length} set(s), ${report.valuesOmitted} value(s) omitted)`,
+    );
   }
 
   private recovered(node: NodeTarget): void {
