@@ -10,7 +10,7 @@ import type { SetType } from '../../src/model/catalogue.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { checkBatch, checkSet, fitSet, type OmitReason, type OnOmitted } from './column-fit.js';
 import type { FileSinkConfig } from './config.js';
-import { fileError } from './file-errors.js';
+import { directoryError } from './file-errors.js';
 import { parsePartitionTemplate, type PartitionTemplate } from './partition.js';
 import {
   JsonlPartFile,
@@ -126,7 +126,7 @@ export class FileSink implements Sink {
       try {
         await mkdir(this.root, { recursive: true });
       } catch (err) {
-        throw fileError('creating directory', this.root, err);
+        throw directoryError(this.root, err);
       }
       this.startTimer();
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
@@ -231,7 +231,7 @@ export class FileSink implements Sink {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw fileError('creating directory', dir, err);
+      throw directoryError(dir, err);
     }
     const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
     const name = `part-${stamp}-${this.writerId}-${String(this.seq++).padStart(5, '0')}`;
