@@ -5,12 +5,14 @@
  */
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PermanentError } from '../../src/errors.js';
+import { createLogger } from '../../src/engine/logger.js';
 import type { Telemetry } from '../../src/engine/telemetry.js';
 import type { MetricSet, NodeBatch } from '../../src/model/types.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
@@ -39,17 +41,30 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function createSink(config: Record<string, unknown>): { sink: FileSink; telemetry: Telemetry } {
+function createSink(config: Record<string, unknown>): {
+  sink: FileSink;
+  telemetry: Telemetry;
+  logLines: Record<string, unknown>[];
+} {
+  const logLines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n'))
+        if (line !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
   const ctx = testContext({
     baseDir: dir,
     name: 'sinks.lake',
+    logger: createLogger({ level: 'warn', destination }),
     clock: { now: () => T0, scheduler: new VirtualTimeScheduler(VirtualAction, Infinity) },
   });
   const sink = fileSinkDefinition.create(
     fileSinkDefinition.config.parse({ path: 'lake', ...config }),
     ctx,
   ) as FileSink;
-  return { sink, telemetry: ctx.telemetry };
+  return { sink, telemetry: ctx.telemetry, logLines };
 }
 
 function counter(telemetry: Telemetry, name: string, labels: Record<string, string>): number {
@@ -186,7 +201,7 @@ describe('file sink, values that do not fit their column', () => {
 
   for (const format of ['parquet', 'jsonl'] as const) {
     it(`${format}: omits and counts them when the row is accepted; every row and every other value is written`, async () => {
-      const { sink, telemetry } = createSink({ format });
+      const { sink, telemetry, logLines } = createSink({ format });
       const hostile = hostileNodeBatch();
       const other = nodeBatch('nri-1.28', 'n2');
       await sink.write(hostile);
@@ -201,6 +216,12 @@ describe('file sink, values that do not fit their column', () => {
       expect(
         counter(telemetry, 'heapstream_file_sink_values_omitted_total', { ...labels, reason: 'wrong_type' }),
       ).toBe(3);
+      // Logged once per reason (rate-limited), naming the set and the value.
+      const warnings = logLines.filter((l) => String(l.msg).includes('does not fit its column'));
+      expect(warnings.map((w) => [w.reason, w.set, w.value])).toEqual([
+        ['out_of_range', 'node:datagen-1-34', 'memory/usage'],
+        ['wrong_type', 'node:datagen-1-34', 'cpu/usage_rate'],
+      ]);
       await sink.write(other);
       await sink.close();
 
