@@ -9,12 +9,12 @@ export type OmitReason = 'out_of_range' | 'wrong_type';
 /** Told about each value left out of a row, so the sink can count and log it. */
 export type OnOmitted = (reason: OmitReason, set: MetricSet, name: string, value: unknown) => void;
 
-// INT64 holds [-2^63, 2^63); both bounds are exact doubles, and every double in between is an integer's
-// neighbour, so the rounded value stays in range too.
+// INT64 holds [-2^63, 2^63). Both bounds are exact doubles, and doubles that large are whole numbers, so
+// rounding a fraction (toInt64) cannot carry a value past them.
 const INT64_MIN = -(2 ** 63);
 const INT64_END = 2 ** 63;
-/** Times are written as INT64 microseconds. */
-const TIME_MS_END = INT64_END / 1000;
+/** Times are written as INT64 microseconds: 9e15 ms (the year 287,000) keeps `ms * 1000` well inside. */
+const TIME_MS_END = 9e15;
 const KNOWN_TYPES: ReadonlySet<string> = new Set(SET_TYPES);
 
 /**
