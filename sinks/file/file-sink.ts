@@ -3,12 +3,14 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { SchedulerAction, Subscription } from 'rxjs';
 import type { ComponentContext, Sink } from '../../src/engine/component.js';
+import { LogLimiter } from '../../src/engine/log-limiter.js';
 import type { Counter } from '../../src/engine/telemetry.js';
 import { ConfigError, PermanentError } from '../../src/errors.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
+import { checkBatch, checkSet, fitSet, type OmitReason, type OnOmitted } from './column-fit.js';
 import type { FileSinkConfig } from './config.js';
-import { fileError } from './file-errors.js';
+import { directoryError } from './file-errors.js';
 import { parsePartitionTemplate, type PartitionTemplate } from './partition.js';
 import {
   JsonlPartFile,
@@ -54,6 +56,9 @@ export class FileSink implements Sink {
   private lastSweep = -Infinity;
   private sweeping: Promise<void> = Promise.resolve();
   private readonly filesCompleted: Counter;
+  private readonly valuesOmitted: Readonly<Record<OmitReason, Counter>>;
+  private readonly rowsDropped: Counter;
+  private readonly limitedLog: LogLimiter;
 
   constructor(
     private readonly config: FileSinkConfig,
@@ -73,15 +78,55 @@ export class FileSink implements Sink {
         ]);
       }
     }
-    this.filesCompleted = ctx.telemetry.counter('heapstream_file_sink_files_total', { sink: ctx.name });
+    const t = ctx.telemetry;
+    const sink = ctx.name;
+    t.describe('heapstream_file_sink_files_total', 'Files the file sink completed.');
+    t.describe(
+      'heapstream_file_sink_values_omitted_total',
+      'Values left out of a row because their column cannot hold them (reason: out_of_range, wrong_type).',
+    );
+    t.describe(
+      'heapstream_file_sink_rows_dropped_total',
+      'Rows the Parquet writer could not encode (reason: encode_failed); the rest of their file is written.',
+    );
+    this.filesCompleted = t.counter('heapstream_file_sink_files_total', { sink });
+    this.valuesOmitted = {
+      out_of_range: t.counter('heapstream_file_sink_values_omitted_total', { sink, reason: 'out_of_range' }),
+      wrong_type: t.counter('heapstream_file_sink_values_omitted_total', { sink, reason: 'wrong_type' }),
+    };
+    this.rowsDropped = t.counter('heapstream_file_sink_rows_dropped_total', {
+      sink,
+      reason: 'encode_failed',
+    });
+    this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
   }
+
+  private readonly onOmitted: OnOmitted = (reason, set, name, value) => {
+    this.valuesOmitted[reason].inc();
+    this.limitedLog.log(
+      'warn',
+      `omitted:${reason}`,
+      { sink: this.ctx.name, reason, set: set.key, value: name, got: String(value) },
+      `file sink: ${name} of set ${set.key} does not fit its column (${reason}); left out of the row`,
+    );
+  };
+
+  private readonly onRowDropped = (key: string, err: unknown): void => {
+    this.rowsDropped.inc();
+    this.limitedLog.log(
+      'error',
+      'row_dropped',
+      { sink: this.ctx.name, set: key, err },
+      `file sink: the Parquet writer could not encode the row of set ${key}; dropped, the rest of the file is kept`,
+    );
+  };
 
   connect(): Promise<void> {
     return this.serial(async () => {
       try {
         await mkdir(this.root, { recursive: true });
       } catch (err) {
-        throw fileError('creating directory', this.root, err);
+        throw directoryError(this.root, err);
       }
       this.startTimer();
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
@@ -117,6 +162,10 @@ export class FileSink implements Sink {
   private async writeBatch(batch: MetricBatch): Promise<void> {
     if (this.closing !== undefined) throw new PermanentError(`${this.ctx.name}: write after close`);
     if (batch.sets.length === 0) return;
+    // A set that cannot be stored rejects the batch before any of it is taken, so the engine can isolate that
+    // set and write the others without duplicating rows.
+    checkBatch(batch, this.ctx.name);
+    for (const set of batch.sets) checkSet(set, this.ctx.name);
     this.startTimer();
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
@@ -126,8 +175,13 @@ export class FileSink implements Sink {
       await file.flush();
       files.push(file);
     }
-    for (let i = 0; i < groups.length; i++)
-      await (files[i] as PartFile).append(batch, (groups[i] as Group).sets);
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i] as Group;
+      // Values that do not fit their column are left out (and counted) now, so completing the file cannot fail.
+      const layout = layoutFor(group.layout);
+      const sets = group.sets.map((set) => fitSet(set, layout, this.onOmitted));
+      await (files[i] as PartFile).append(batch, sets);
+    }
     for (const file of files) {
       try {
         await file.flush();
@@ -177,7 +231,7 @@ export class FileSink implements Sink {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw fileError('creating directory', dir, err);
+      throw directoryError(dir, err);
     }
     const stamp = new Date(now).toISOString().replace(/[-:.]/g, '');
     const name = `part-${stamp}-${this.writerId}-${String(this.seq++).padStart(5, '0')}`;
@@ -189,6 +243,7 @@ export class FileSink implements Sink {
       layout: layoutFor(group.layout),
       codec: this.codec,
       rowGroupSize: this.config.row_group_size,
+      onRowDropped: this.onRowDropped,
     });
   }
 

@@ -1,7 +1,8 @@
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter, type ColumnSource } from 'hyparquet-writer';
+import { PermanentError } from '../../src/errors.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { fileError } from './file-errors.js';
 import { encodeJsonl } from './jsonl-rows.js';
@@ -142,6 +143,7 @@ export class ParquetPartFile extends TempFile implements PartFile {
     layout: TableLayout,
     codec: ParquetCodec,
     private readonly rowGroupSize: number,
+    private readonly onRowDropped: OnRowDropped,
   ) {
     super(handle, paths.tempPath, paths.finalPath, paths.openedAt);
     this.columns = new ParquetColumns(layout);
@@ -162,6 +164,7 @@ export class ParquetPartFile extends TempFile implements PartFile {
     layout: TableLayout;
     codec: ParquetCodec;
     rowGroupSize: number;
+    onRowDropped: OnRowDropped;
   }): Promise<ParquetPartFile> {
     return new ParquetPartFile(
       await openTemp(options.tempPath),
@@ -169,6 +172,7 @@ export class ParquetPartFile extends TempFile implements PartFile {
       options.layout,
       options.codec,
       options.rowGroupSize,
+      options.onRowDropped,
     );
   }
 
@@ -192,7 +196,14 @@ export class ParquetPartFile extends TempFile implements PartFile {
   async finish(): Promise<void> {
     if (!this.footerEncoded) {
       if (this.columns.rows > 0) this.encodeRowGroup();
-      void this.writer.finish();
+      const mark = this.mark();
+      try {
+        void this.writer.finish();
+      } catch (err) {
+        // Leave no half footer behind, so that the next attempt starts clean.
+        this.rollBack(mark);
+        throw new PermanentError(`file sink: encoding the footer of ${this.tempPath} failed`, { cause: err });
+      }
       this.footerEncoded = true;
     }
     await this.flush();
@@ -201,10 +212,55 @@ export class ParquetPartFile extends TempFile implements PartFile {
 
   private encodeRowGroup(): void {
     const rows = this.columns.rows;
-    // One call, one row group: the writer encodes each column as a whole (columnar), not row by row.
-    void this.writer.write({ columnData: this.columns.take(), rowGroupSize: rows });
+    this.encodeRows(this.columns.take(), 0, rows);
+  }
+
+  /**
+   * Encodes rows [from, to) as one row group: one call, and the writer encodes each column as a whole
+   * (columnar). The sink checked every value at `write`, so this does not fail on data; should the writer fail
+   * anyway, it is undone and each half tried on its own, so that a row the writer cannot encode costs that row
+   * (counted), not the rows around it. Retrying would fail the same way: encoding is a pure function of the rows.
+   */
+  private encodeRows(columns: ColumnSource[], from: number, to: number): void {
+    const mark = this.mark();
+    const all = from === 0 && to === columns[0]?.data.length;
+    try {
+      const columnData = all ? columns : columns.map((c) => ({ ...c, data: c.data.slice(from, to) }));
+      void this.writer.write({ columnData, rowGroupSize: to - from });
+    } catch (err) {
+      this.rollBack(mark);
+      if (to - from === 1) {
+        const keys = columns.find((c) => c.name === 'key')?.data;
+        this.onRowDropped(String(keys?.[from]), err);
+        return;
+      }
+      const middle = from + Math.ceil((to - from) / 2);
+      this.encodeRows(columns, from, middle);
+      this.encodeRows(columns, middle, to);
+    }
+  }
+
+  private mark(): WriterMark {
+    return { index: this.bytes.index, offset: this.bytes.offset, indexes: this.writer.pendingIndexes.length };
+  }
+
+  /** Forgets what a failed writer call appended: its bytes and the page indexes it queued for the footer. */
+  private rollBack(mark: WriterMark): void {
+    this.bytes.index = mark.index;
+    this.bytes.offset = mark.offset;
+    this.writer.pendingIndexes.length = mark.indexes;
   }
 }
+
+/** Where the Parquet writer stood before a call, so a failed call can be undone. */
+interface WriterMark {
+  readonly index: number;
+  readonly offset: number;
+  readonly indexes: number;
+}
+
+/** Told about a row the Parquet writer could not encode: the set key and the writer's error. */
+export type OnRowDropped = (key: string, err: unknown) => void;
 
 /**
  * A JSON Lines file, optionally gzip: each batch is compressed as its own gzip member, so the file is valid

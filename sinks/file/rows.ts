@@ -66,7 +66,8 @@ export function splitSet(set: MetricSet, layout: TableLayout): SetParts {
   return { labels, families, otherValues, otherLabeled };
 }
 
-function hasExactlyKeyLabels(labels: Labels, family: LabeledFamily): boolean {
+/** True when a labeled value's labels are exactly its family's key labels, so it belongs in the family's column. */
+export function hasExactlyKeyLabels(labels: Labels, family: LabeledFamily): boolean {
   let count = 0;
   // Counting keys without allocating an array.
   for (const _ in labels) count++;
