@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Registry } from '../engine/registry.js';
@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import { ComponentResolver } from './components.js';
 import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
+import { describeBytes, MAX_CONFIG_BYTES } from './limits.js';
 import { YamlLocator } from './positions.js';
 import { formatProblems, type Problem } from './problems.js';
 import { preloadPlugins, type PluginImporter, type PreloadedPlugins } from './plugins.js';
@@ -16,6 +17,46 @@ import { yamlToData } from './yaml-data.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The error for a file over MAX_CONFIG_BYTES; `size` is undefined when it was not read to the end. */
+function tooLarge(file: string, size: number | undefined): ConfigError {
+  const what = size === undefined ? 'larger than' : `${size.toLocaleString('en-US')} bytes, larger than`;
+  return new ConfigError([
+    `${file}: the file is ${what} ${describeBytes(MAX_CONFIG_BYTES)}, the most a pipeline file may hold ` +
+      '(a pipeline file is a few KB: is this the right file?)',
+  ]);
+}
+
+/** Refuses a text over MAX_CONFIG_BYTES before any parsing, which would take seconds and gigabytes. */
+function checkSize(text: string, file: string): void {
+  // A UTF-16 unit is at most 3 bytes of UTF-8, so most texts are decided without counting bytes.
+  if (text.length * 3 <= MAX_CONFIG_BYTES) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) throw tooLarge(file, bytes);
+}
+
+/**
+ * Reads a pipeline file, but never more than MAX_CONFIG_BYTES + 1 bytes: a huge file (or a FIFO, or a device
+ * that never ends) is refused without being read into memory.
+ */
+async function readPipelineFile(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooLarge(path, stat.size);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw tooLarge(path, undefined);
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Options of `parsePipelineConfig`. */
@@ -41,6 +82,7 @@ export function parsePipelineConfig(
   env: Env = process.env,
   options: ParseOptions = {},
 ): PipelineConfig {
+  checkSize(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const locator = new YamlLocator(doc, lineCounter);
@@ -138,6 +180,7 @@ export async function loadPipelineConfigText(
   env: Env = process.env,
   options: LoadOptions = {},
 ): Promise<PipelineConfig> {
+  checkSize(text, file);
   const baseDir = dirname(resolve(file));
   const plugins = await preloadPlugins(text, baseDir, registry, env, options.importPlugin);
   return parsePipelineConfig(text, file, registry, env, { plugins });
@@ -158,8 +201,9 @@ export async function loadPipelineConfig(
 ): Promise<PipelineConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readPipelineFile(path);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
   }

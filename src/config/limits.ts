@@ -1,0 +1,19 @@
+/**
+ * Limits on what a pipeline file may ask of the loader, so that a hostile or mistaken file is refused with a
+ * message instead of hanging `validate`, `run` or a reload. Each is documented in the README.
+ */
+
+/** The largest pipeline file read. A real one is a few KB; parsing a 50 MB one took seconds and gigabytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * A byte count the way the messages give it: `1 MiB (1,048,576 bytes)`.
+ *
+ * @example
+ * describeBytes(1024 * 1024) // '1 MiB (1,048,576 bytes)'
+ */
+export function describeBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  const exact = `${bytes.toLocaleString('en-US')} bytes`;
+  return Number.isInteger(mib) ? `${mib} MiB (${exact})` : exact;
+}
