@@ -42,6 +42,64 @@ function problemsOf(text: string): readonly string[] {
   throw new Error('expected a ConfigError');
 }
 
+/** Ten anchors, each a list of ten aliases to the previous one: 10^10 values once expanded. */
+function billionLaughs(): string {
+  const lines = ['  a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 10; i++)
+    lines.push(
+      `  a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]`,
+    );
+  return `source: { type: fake_source }\n${SINKS}lol:\n${lines.join('\n')}\n`;
+}
+
+describe('YAML aliases', () => {
+  it('refuses a billion-laughs file at once, at the alias that went past the limit', () => {
+    const started = Date.now();
+    const problems = problemsOf(billionLaughs());
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(problems).toEqual([
+      'pipeline.yaml:4:1 lol: unknown key (did you mean "log"?)',
+      'pipeline.yaml:8:47 lol.a3[7]: alias *a2 expands past the limit of 10,000 values that aliases may add to ' +
+        'a file (aliases inside it count too)',
+    ]);
+  });
+
+  it('reports an alias inside the value it names at the alias, with its path, instead of overflowing the stack', () => {
+    expect(problemsOf(`source:\n  type: fake_source\n  nodes: &a [x, *a]\n${SINKS}`)).toEqual([
+      'pipeline.yaml:3:17 source.nodes[1]: alias *a is inside the value it names (&a at 3:13), so it would never end',
+    ]);
+    // Deeper: the alias sits in a mapping inside the anchored one.
+    expect(problemsOf(`source: &s\n  type: fake_source\n  nodes: [{ again: *s }]\n${SINKS}`)).toContain(
+      'pipeline.yaml:3:20 source.nodes[0].again: alias *s is inside the value it names (&s at 2:3), so it ' +
+        'would never end',
+    );
+  });
+
+  it('reports an alias with no anchor before it, rather than reading it as null', () => {
+    expect(problemsOf(`source:\n  type: fake_source\n  nodes: *later\n${SINKS}`)).toEqual([
+      'pipeline.yaml:3:10 source.nodes: alias *later has no anchor &later before it',
+    ]);
+  });
+
+  it('still expands aliases used a few times, each where it is used', () => {
+    const config = parsePipelineConfig(
+      `source: { type: fake_source, nodes: &nodes [a, b, c] }
+sinks:
+  one: { type: fake_sink, database: &db k8s }
+  two: { type: fake_sink, database: *db }
+  three: { type: fake_sink, database: *db }
+`,
+      'pipeline.yaml',
+      registry,
+      {},
+    );
+    expect(config.source.config.nodes).toEqual(['a', 'b', 'c']);
+    expect(config.sinks.map((s) => s.config.database)).toEqual(['k8s', 'k8s', 'k8s']);
+  });
+});
+
 describe('file size', () => {
   let dir: string | undefined;
   afterEach(() => {

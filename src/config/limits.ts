@@ -7,6 +7,12 @@
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /**
+ * How many YAML nodes aliases (`*name`) may expand to in one file, counting aliases inside aliased values: a
+ * pipeline file reuses a block a few times, while a "billion laughs" file expands ten aliases to 10^10 nodes.
+ */
+export const MAX_ALIAS_NODES = 10_000;
+
+/**
  * A byte count the way the messages give it: `1 MiB (1,048,576 bytes)`.
  *
  * @example

@@ -8,7 +8,7 @@ import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import { describeBytes, MAX_CONFIG_BYTES } from './limits.js';
 import { YamlLocator } from './positions.js';
-import { formatProblems, type Problem } from './problems.js';
+import { formatProblems, type PathSegment, type Problem } from './problems.js';
 import { preloadPlugins, type PluginImporter, type PreloadedPlugins } from './plugins.js';
 import { pipelineFileStructure } from './schema.js';
 import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
@@ -17,6 +17,14 @@ import { yamlToData } from './yaml-data.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a path is one of `paths` (as `pathKey` writes them) or inside one. */
+function isUnder(path: readonly PathSegment[], paths: ReadonlySet<string>): boolean {
+  if (paths.size === 0) return false;
+  for (let length = path.length; length >= 0; length--)
+    if (paths.has(pathKey(path.slice(0, length)))) return true;
+  return false;
 }
 
 /** The error for a file over MAX_CONFIG_BYTES; `size` is undefined when it was not read to the end. */
@@ -89,8 +97,15 @@ export function parsePipelineConfig(
   const problems: Problem[] = [];
   // Keys that an unknown key probably meant: reporting them as missing too would say the same thing twice.
   const meantKeys = new Set<string>();
+  // Paths whose value an alias could not give (each already a problem): validating that value says nothing more.
+  const unusable = new Set<string>();
+  let conversionProblems = 0;
   const fail = (): never => {
-    const distinct = problems.filter((p) => p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path)));
+    const distinct = problems.filter(
+      (p, index) =>
+        (p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path))) &&
+        (index < conversionProblems || !isUnder(p.path, unusable)),
+    );
     throw new ConfigError(formatProblems(file, distinct));
   };
 
@@ -107,7 +122,8 @@ export function parsePipelineConfig(
   }
   if (problems.length > 0) fail();
 
-  const data = yamlToData(doc, locator, env, problems);
+  const data = yamlToData(doc, locator, env, problems, unusable);
+  conversionProblems = problems.length;
   if (data === null || data === undefined) {
     problems.push({
       line: 1,
