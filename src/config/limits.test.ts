@@ -24,7 +24,7 @@ const source = defineSource({
 const sink = defineSink({
   type: 'fake_sink',
   description: 'A sink for tests.',
-  config: z.strictObject({ database: z.string().optional(), retention: duration().optional() }),
+  config: z.strictObject({ database: z.string().optional(), retention: duration({ max: 1e15 }).optional() }),
   create: () => ({ write: () => Promise.resolve(), close: () => Promise.resolve() }),
 });
 
@@ -97,6 +97,51 @@ sinks:
     );
     expect(config.source.config.nodes).toEqual(['a', 'b', 'c']);
     expect(config.sinks.map((s) => s.config.database)).toEqual(['k8s', 'k8s', 'k8s']);
+  });
+});
+
+describe('durations', () => {
+  it('accepts a resolution from 1s to 1h and says so otherwise', () => {
+    const at = (resolution: string) => `resolution: ${resolution}\nsource: { type: fake_source }\n${SINKS}`;
+    expect(parsePipelineConfig(at('1s'), 'p.yaml', registry, {}).resolutionMs).toBe(1000);
+    expect(parsePipelineConfig(at('1h'), 'p.yaml', registry, {}).resolutionMs).toBe(3_600_000);
+    expect(problemsOf(at('720h'))).toEqual([
+      'pipeline.yaml:1:13 resolution: "720h" is out of range: use 1s to 1h',
+    ]);
+    expect(problemsOf(at('61m'))).toEqual([
+      'pipeline.yaml:1:13 resolution: "61m" is out of range: use 1s to 1h',
+    ]);
+    expect(problemsOf(at('999ms'))).toEqual([
+      'pipeline.yaml:1:13 resolution: "999ms" is out of range: use 1s to 1h',
+    ]);
+  });
+
+  it('refuses a duration that a timer cannot wait for, where a timer would fire at once in a loop', () => {
+    const at = (timeout: string) => `source: { type: fake_source, timeout: ${timeout} }\n${SINKS}`;
+    expect(parsePipelineConfig(at('596h'), 'p.yaml', registry, {}).source.config.timeout).toBe(2_145_600_000);
+    expect(problemsOf(at('597h'))).toEqual([
+      'pipeline.yaml:1:39 source.timeout: "597h" is too long: at most 2^31−1 ms (about 24.8 days), the longest a timer can wait',
+    ]);
+    // So many digits that the number is Infinity.
+    expect(problemsOf(at(`${'9'.repeat(400)}ms`))[0]).toMatch(/source\.timeout: "9+ms" is not a duration/);
+  });
+
+  it('checks the sink runner’s timers, while a key no timer waits for (a retention age) may be longer', () => {
+    const problems = problemsOf(`source: { type: fake_source }
+sinks:
+  out:
+    type: fake_sink
+    retention: 8760h
+    retry: { initial_backoff: 1000h, max_backoff: 1000h }
+    write_timeout: 1000h
+    shutdown_timeout: 1000h
+`);
+    expect(problems.map((p) => p.split(': ')[0])).toEqual([
+      'pipeline.yaml:6:31 sinks.out.retry.initial_backoff',
+      'pipeline.yaml:6:51 sinks.out.retry.max_backoff',
+      'pipeline.yaml:7:20 sinks.out.write_timeout',
+      'pipeline.yaml:8:23 sinks.out.shutdown_timeout',
+    ]);
   });
 });
 

@@ -167,7 +167,7 @@ sinks:
 log: { level: verbose }
 `;
     expect(problemsOf(text)).toEqual([
-      'pipeline.yaml:1:13 resolution: resolution must be at least 1s',
+      'pipeline.yaml:1:13 resolution: "500ms" is out of range: use 1s to 1h',
       'pipeline.yaml:2:1 sorce: unknown key (did you mean "source"?)',
       'pipeline.yaml:6:19 processors[0].levels[1]: expected one of "pod", "namespace", "node", "cluster", got the string "namspace" (did you mean "namespace"?)',
       'pipeline.yaml:7:5 processors[0].lvels: unknown key (did you mean "levels"?)',
