@@ -12,6 +12,9 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
  */
 export const MAX_ALIAS_NODES = 10_000;
 
+/** How long a plugin module may take to import (including its top-level `await`) before it is given up. */
+export const PLUGIN_IMPORT_TIMEOUT_MS = 10_000;
+
 /** The longest delay a Node.js timer can hold (2^31−1 ms, about 24.8 days); a longer one fires at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 

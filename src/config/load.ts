@@ -180,6 +180,8 @@ export function parsePipelineConfig(
 export interface LoadOptions {
   /** How plugins are imported; by default paths and package names are imported (TypeScript through tsx). */
   readonly importPlugin?: PluginImporter;
+  /** How long one plugin may take to import before it is reported as a problem; 10 s by default. */
+  readonly pluginImportTimeoutMs?: number;
 }
 
 /**
@@ -198,7 +200,14 @@ export async function loadPipelineConfigText(
 ): Promise<PipelineConfig> {
   checkSize(text, file);
   const baseDir = dirname(resolve(file));
-  const plugins = await preloadPlugins(text, baseDir, registry, env, options.importPlugin);
+  const plugins = await preloadPlugins(
+    text,
+    baseDir,
+    registry,
+    env,
+    options.importPlugin,
+    options.pluginImportTimeoutMs,
+  );
   return parsePipelineConfig(text, file, registry, env, { plugins });
 }
 
