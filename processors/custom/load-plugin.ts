@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import type { ProcessorDefinition } from '../../src/engine/component.js';
 import { HeapstreamError } from '../../src/errors.js';
 
@@ -27,9 +28,20 @@ export function isPathSpecifier(specifier: string): boolean {
   );
 }
 
+/** One line saying what went wrong: the error's class when it tells more than "Error", or the value thrown. */
 function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  if (!(error instanceof Error)) return `it threw ${inspect(error, { breakLength: Infinity, depth: 2 })}`;
+  const message = error.message.split('\n')[0] ?? error.message;
+  return error.name === 'Error' || error.name === '' ? message : `${error.name}: ${message}`;
+}
+
+/** Where in the plugin file an error was thrown, when its stack says (JavaScript plugins): ` (thrown at f.mjs:1:7)`. */
+function thrownAt(error: unknown, url: string): string {
+  const stack = error instanceof Error ? error.stack : undefined;
+  const start = stack?.indexOf(`${url}:`) ?? -1;
+  if (stack === undefined || start < 0) return '';
+  const position = /^(\d+):(\d+)/.exec(stack.slice(start + url.length + 1));
+  return position === null ? '' : ` (thrown at ${fileURLToPath(url)}:${position[1]}:${position[2]})`;
 }
 
 function isMissing(error: unknown): boolean {
@@ -61,7 +73,12 @@ async function importFile(specifier: string, baseDir: string): Promise<unknown> 
     return TYPESCRIPT_FILE.test(specifier) ? await importTypeScript(url, specifier) : await import(url);
   } catch (error) {
     if (error instanceof PluginLoadError) throw error;
-    throw new PluginLoadError(`cannot load module "${specifier}": ${reasonOf(error)}`, { cause: error });
+    throw new PluginLoadError(
+      `cannot load module "${specifier}": ${reasonOf(error)}${thrownAt(error, url)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -53,7 +53,8 @@ export const fileSinkConfig = z
           .describe('Complete a file this long after it was opened, so rows become visible.'),
       })
       .prefault({}),
-    retention: duration()
+    // Compared with file ages, never waited for: months are fine, unlike a timer's duration.
+    retention: duration({ max: Number.MAX_SAFE_INTEGER })
       .optional()
       .describe(
         'Delete completed files last modified longer ago than this (e.g. 168h); keep them all if absent.',

@@ -88,7 +88,7 @@ describe('parsePipelineConfig', () => {
         path: 'sinks.influx',
         config: { url: 'http://localhost:8086', database: 'k8s' },
         options: {
-          buffer: { max_batches: 1000, when_full: 'block' },
+          buffer: { max_batches: 1000, max_bytes: 64 * 1024 * 1024, when_full: 'block' },
           retry: { initial_backoff: 1000, max_backoff: 30_000, max_attempts: 0 },
           max_in_flight: 1,
           write_timeout: 30_000,
@@ -167,7 +167,7 @@ sinks:
 log: { level: verbose }
 `;
     expect(problemsOf(text)).toEqual([
-      'pipeline.yaml:1:13 resolution: resolution must be at least 1s',
+      'pipeline.yaml:1:13 resolution: "500ms" is out of range: use 1s to 1h',
       'pipeline.yaml:2:1 sorce: unknown key (did you mean "source"?)',
       'pipeline.yaml:6:19 processors[0].levels[1]: expected one of "pod", "namespace", "node", "cluster", got the string "namspace" (did you mean "namespace"?)',
       'pipeline.yaml:7:5 processors[0].lvels: unknown key (did you mean "levels"?)',
@@ -306,7 +306,7 @@ sinks:
     );
     expect(config.sinks[0]?.options).toEqual({
       select: { types: ['pod', 'node'] },
-      buffer: { max_batches: 5, when_full: 'drop_oldest' },
+      buffer: { max_batches: 5, max_bytes: 64 * 1024 * 1024, when_full: 'drop_oldest' },
       retry: { initial_backoff: 250, max_backoff: 30_000, max_attempts: 3 },
       max_in_flight: 1,
       write_timeout: 2000,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Registry } from '../engine/registry.js';
@@ -6,8 +6,9 @@ import { ConfigError } from '../errors.js';
 import { ComponentResolver } from './components.js';
 import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
+import { describeBytes, MAX_CONFIG_BYTES } from './limits.js';
 import { YamlLocator } from './positions.js';
-import { formatProblems, type Problem } from './problems.js';
+import { formatProblems, type PathSegment, type Problem } from './problems.js';
 import { preloadPlugins, type PluginImporter, type PreloadedPlugins } from './plugins.js';
 import { pipelineFileStructure } from './schema.js';
 import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
@@ -16,6 +17,54 @@ import { yamlToData } from './yaml-data.js';
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Whether a path is one of `paths` (as `pathKey` writes them) or inside one. */
+function isUnder(path: readonly PathSegment[], paths: ReadonlySet<string>): boolean {
+  if (paths.size === 0) return false;
+  for (let length = path.length; length >= 0; length--)
+    if (paths.has(pathKey(path.slice(0, length)))) return true;
+  return false;
+}
+
+/** The error for a file over MAX_CONFIG_BYTES; `size` is undefined when it was not read to the end. */
+function tooLarge(file: string, size: number | undefined): ConfigError {
+  const what = size === undefined ? 'larger than' : `${size.toLocaleString('en-US')} bytes, larger than`;
+  return new ConfigError([
+    `${file}: the file is ${what} ${describeBytes(MAX_CONFIG_BYTES)}, the most a pipeline file may hold ` +
+      '(a pipeline file is a few KB: is this the right file?)',
+  ]);
+}
+
+/** Refuses a text over MAX_CONFIG_BYTES before any parsing, which would take seconds and gigabytes. */
+function checkSize(text: string, file: string): void {
+  // A UTF-16 unit is at most 3 bytes of UTF-8, so most texts are decided without counting bytes.
+  if (text.length * 3 <= MAX_CONFIG_BYTES) return;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) throw tooLarge(file, bytes);
+}
+
+/**
+ * Reads a pipeline file, but never more than MAX_CONFIG_BYTES + 1 bytes: a huge file (or a FIFO, or a device
+ * that never ends) is refused without being read into memory.
+ */
+async function readPipelineFile(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const stat = await handle.stat();
+    if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooLarge(path, stat.size);
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw tooLarge(path, undefined);
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Options of `parsePipelineConfig`. */
@@ -41,14 +90,22 @@ export function parsePipelineConfig(
   env: Env = process.env,
   options: ParseOptions = {},
 ): PipelineConfig {
+  checkSize(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const locator = new YamlLocator(doc, lineCounter);
   const problems: Problem[] = [];
   // Keys that an unknown key probably meant: reporting them as missing too would say the same thing twice.
   const meantKeys = new Set<string>();
+  // Paths whose value an alias could not give (each already a problem): validating that value says nothing more.
+  const unusable = new Set<string>();
+  let conversionProblems = 0;
   const fail = (): never => {
-    const distinct = problems.filter((p) => p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path)));
+    const distinct = problems.filter(
+      (p, index) =>
+        (p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path))) &&
+        (index < conversionProblems || !isUnder(p.path, unusable)),
+    );
     throw new ConfigError(formatProblems(file, distinct));
   };
 
@@ -65,7 +122,8 @@ export function parsePipelineConfig(
   }
   if (problems.length > 0) fail();
 
-  const data = yamlToData(doc, locator, env, problems);
+  const data = yamlToData(doc, locator, env, problems, unusable);
+  conversionProblems = problems.length;
   if (data === null || data === undefined) {
     problems.push({
       line: 1,
@@ -122,6 +180,8 @@ export function parsePipelineConfig(
 export interface LoadOptions {
   /** How plugins are imported; by default paths and package names are imported (TypeScript through tsx). */
   readonly importPlugin?: PluginImporter;
+  /** How long one plugin may take to import before it is reported as a problem; 10 s by default. */
+  readonly pluginImportTimeoutMs?: number;
 }
 
 /**
@@ -138,8 +198,16 @@ export async function loadPipelineConfigText(
   env: Env = process.env,
   options: LoadOptions = {},
 ): Promise<PipelineConfig> {
+  checkSize(text, file);
   const baseDir = dirname(resolve(file));
-  const plugins = await preloadPlugins(text, baseDir, registry, env, options.importPlugin);
+  const plugins = await preloadPlugins(
+    text,
+    baseDir,
+    registry,
+    env,
+    options.importPlugin,
+    options.pluginImportTimeoutMs,
+  );
   return parsePipelineConfig(text, file, registry, env, { plugins });
 }
 
@@ -158,8 +226,9 @@ export async function loadPipelineConfig(
 ): Promise<PipelineConfig> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readPipelineFile(path);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
   }

@@ -1,8 +1,10 @@
 import { LineCounter, parseDocument } from 'yaml';
-import { importProcessorPlugin } from '../../processors/custom/load-plugin.js';
+import { resolve } from 'node:path';
+import { importProcessorPlugin, isPathSpecifier } from '../../processors/custom/load-plugin.js';
 import type { ProcessorDefinition } from '../engine/component.js';
 import type { Registry } from '../engine/registry.js';
 import type { Env } from './env.js';
+import { PLUGIN_IMPORT_TIMEOUT_MS } from './limits.js';
 import { YamlLocator } from './positions.js';
 import type { Problem } from './problems.js';
 import { yamlToData } from './yaml-data.js';
@@ -78,10 +80,41 @@ export function pluginRefs(data: unknown): PluginRef[] {
   return [...refs.values()];
 }
 
+/** Why a plugin import was given up: it has not finished (its top-level code still runs) within the limit. */
+function timeoutProblem(module: string, baseDir: string, timeoutMs: number): string {
+  const file = isPathSpecifier(module) && !module.startsWith('file:') ? ` (${resolve(baseDir, module)})` : '';
+  return (
+    `module "${module}"${file} did not finish loading within ${timeoutMs / 1000}s: ` +
+    'its top-level code is still running (an await that never settles?)'
+  );
+}
+
+/**
+ * Imports one plugin, giving up after `timeoutMs`. The pending timer also keeps Node.js from ending the process
+ * with exit code 13 ("unsettled top-level await") and no message when a plugin's top-level await never settles.
+ */
+async function importWithin(
+  importer: PluginImporter,
+  ref: PluginRef,
+  baseDir: string,
+  timeoutMs: number,
+): Promise<ProcessorDefinition> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(timeoutProblem(ref.module, baseDir, timeoutMs))), timeoutMs);
+  });
+  try {
+    return await Promise.race([importer(ref.module, ref.exportName, baseDir), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Imports every plugin the `custom` processors of a pipeline text name, resolving paths against `baseDir`.
  * Never throws for a plugin: a module that is missing, fails to load, or exports no processor definition becomes
- * a result that validation reports at its `module:` key, alongside every other problem of the file.
+ * a result that validation reports at its `module:` key, alongside every other problem of the file. An import
+ * that takes longer than `timeoutMs` (PLUGIN_IMPORT_TIMEOUT_MS by default) is given up the same way.
  *
  * @example
  * const plugins = await preloadPlugins(text, dirname(resolve(file)), registry);
@@ -92,6 +125,7 @@ export async function preloadPlugins(
   registry: Registry,
   env: Env = process.env,
   importer: PluginImporter = importProcessorPlugin,
+  timeoutMs: number = PLUGIN_IMPORT_TIMEOUT_MS,
 ): Promise<PreloadedPlugins> {
   const plugins = new PreloadedPlugins();
   if (registry.get('processor', CUSTOM_PROCESSOR_TYPE) === undefined) return plugins;
@@ -101,9 +135,10 @@ export async function preloadPlugins(
   const ignored: Problem[] = []; // the same problems are found and reported again by parsing
   const data = yamlToData(doc, new YamlLocator(doc, lineCounter), env, ignored);
   // One after the other: plugins may register loaders or read shared files as they load.
-  for (const { module, exportName } of pluginRefs(data)) {
+  for (const ref of pluginRefs(data)) {
+    const { module, exportName } = ref;
     try {
-      plugins.set(module, exportName, { definition: await importer(module, exportName, baseDir) });
+      plugins.set(module, exportName, { definition: await importWithin(importer, ref, baseDir, timeoutMs) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const at = (error as { at?: unknown }).at === 'export' ? 'export' : 'module';

@@ -32,10 +32,11 @@ export function pipelineFileSchema<
   Sink extends z.ZodType,
 >(components: ComponentSchemas<Source, Processor, Sink>) {
   return z.strictObject({
-    resolution: duration()
-      .refine((ms) => ms >= 1000, { message: 'resolution must be at least 1s' })
+    // Heapster wants at least 5s, metrics-server 10s; neither has a maximum. Past an hour, rates and readiness
+    // (3 × resolution) stop meaning much, while anything longer than a timer's 2^31−1 ms would fire at once.
+    resolution: duration({ min: 1000, max: 3_600_000 })
       .prefault('15s')
-      .describe('How often every node is scraped, e.g. 15s (at least 1s).'),
+      .describe('How often every node is scraped, e.g. 15s (1s to 1h).'),
     source: components.source.describe('Where metrics come from: `type` and that source’s keys.'),
     processors: z
       .array(components.processor)
