@@ -1,12 +1,14 @@
 // Type-aware linting: no-floating-promises catches sink writes and closes nobody awaits.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import layers from './lint/layers.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
+    plugins: { heapstream: layers },
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -17,6 +19,7 @@ export default tseslint.config(
         'error',
         { allowNumber: true, allowBoolean: true },
       ],
+      'heapstream/layers': 'error',
       'no-restricted-properties': [
         'error',
         { object: 'process', property: 'exit', message: 'Only src/cli/ may exit the process.' },

@@ -15,6 +15,7 @@ export default defineConfig({
             'processors/**/*.test.ts',
             'sinks/**/*.test.ts',
             'examples/**/*.test.ts',
+            'lint/**/*.test.js',
           ],
         },
       },

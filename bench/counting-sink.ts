@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSink } from '../src/engine/component.js';
+import { defineSink } from '../src/component/component.js';
 import { valuesInBatch } from '../src/model/count.js';
 import type { CycleEnd, MetricBatch } from '../src/model/types.js';
 

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { NodeTarget } from '../src/kube/node-target.js';
+import type { NodeTarget } from '../src/component/node-target.js';
 
 export interface Floor {
   readonly nodes: number;

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/config/duration.js';
+import { parseDuration } from '../src/component/duration.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { describeMachine, formatHot, formatResults } from './report.js';

@@ -1,8 +1,8 @@
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import { createLogger } from '../src/engine/logger.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import { createLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { parsePipelineConfig } from '../src/config/index.js';
-import type { NodeTarget } from '../src/kube/node-target.js';
+import type { NodeTarget } from '../src/component/node-target.js';
 import { countingSink, type CycleCount } from './counting-sink.js';
 import { measureParseFloor, type Floor } from './floor.js';
 import {

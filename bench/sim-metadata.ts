@@ -1,4 +1,4 @@
-import type { MetadataProvider } from '../src/kube/metadata.js';
+import type { MetadataProvider } from '../src/component/metadata.js';
 import { buildLayout } from '../src/sim/layout.js';
 import { simulatedMetadata } from '../src/sim/metadata.js';
 import { NodeState } from '../src/sim/node-state.js';

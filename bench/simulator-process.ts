@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { NodeTarget } from '../src/kube/node-target.js';
+import type { NodeTarget } from '../src/component/node-target.js';
 
 /** A simulator running in its own process, so that its CPU is not the pipeline's and can be measured apart. */
 export interface SimulatorProcess {

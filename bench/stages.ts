@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import type { ComponentContext } from '../src/engine/component.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import type { ComponentContext } from '../src/component/component.js';
 import { buildLayout } from '../src/sim/layout.js';
 import { NodeState } from '../src/sim/node-state.js';
 import { loadTemplate, TEMPLATE_NAMES } from '../src/sim/template.js';

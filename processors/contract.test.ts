@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import topPods from '../examples/top-pods/index.js';
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import type { ProcessorDefinition } from '../src/engine/component.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import type { ProcessorDefinition } from '../src/component/component.js';
 import type { PipelineEvent } from '../src/model/types.js';
 import {
   checkProcessorContract,
@@ -12,7 +12,7 @@ import {
 } from '../src/testing/index.js';
 import { customConfigFor } from './custom/custom.js';
 import custom from './custom/index.js';
-import { fixtureMetadata } from './test-support.js';
+import { fixtureMetadata } from '../test/support/processors.js';
 
 // Every built-in processor keeps the rules users' plugins are held to: inputs never mutated, state per
 // subscription, completion when the input completes, nothing after unsubscribe.

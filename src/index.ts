@@ -16,15 +16,15 @@ export {
   type ProcessorDefinition,
   type SinkDefinition,
   type ComponentDefinition,
-} from './engine/component.js';
-export { Registry } from './engine/registry.js';
-export { createBuiltinRegistry } from './engine/builtins.js';
+} from './component/component.js';
+export { Registry } from './component/registry.js';
+export { createBuiltinRegistry } from './builtins.js';
 export { createPipeline, type Pipeline, type PipelineOptions } from './engine/pipeline.js';
-export { Telemetry } from './engine/telemetry.js';
-export { createLogger, silentLogger, type Logger } from './engine/logger.js';
-export { systemClock, resolutionClock, type Clock, type Tick } from './engine/clock.js';
-export * from './engine/operators.js';
-export { duration, parseDuration } from './config/duration.js';
+export { Telemetry } from './component/telemetry.js';
+export { createLogger, silentLogger, type Logger } from './component/logger.js';
+export { systemClock, resolutionClock, type Clock, type Tick } from './component/clock.js';
+export * from './component/operators.js';
+export { duration, parseDuration } from './component/duration.js';
 export {
   loadPipelineConfig,
   loadPipelineConfigText,
@@ -38,12 +38,12 @@ export {
   type PluginImporter,
 } from './config/index.js';
 export * from './model/index.js';
-export * from './errors.js';
+export * from './component/errors.js';
 export type {
   MetadataProvider,
   PodMeta,
   NamespaceMeta,
   NodeMeta,
   ContainerSpecMeta,
-} from './kube/metadata.js';
-export { staticMetadata } from './kube/metadata.js';
+} from './component/metadata.js';
+export { staticMetadata } from './component/metadata.js';

@@ -6,7 +6,7 @@ import { PROMETHEUS_ENDPOINTS, type PrometheusSourceConfig } from '../sources/ku
 import type { SummarySourceConfig } from '../sources/kubelet-summary/config.js';
 import { parsePipelineConfig } from '../src/config/load.js';
 import type { PipelineConfig } from '../src/config/types.js';
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
 
 // The shipped RBAC is exactly what the shipped pipeline needs: the needs are derived from the pipeline config,
 // the grants read from deploy/rbac.yaml. An unneeded grant fails, and so does a feature without its grant.

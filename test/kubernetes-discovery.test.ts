@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesDiscoverySchema } from '../src/kube/discovery-config.js';
 import { KubernetesDiscovery } from '../src/kube/kubernetes-discovery.js';
-import type { MetadataProvider } from '../src/kube/metadata.js';
+import type { MetadataProvider } from '../src/component/metadata.js';
 import {
   controllerObject,
   namespaceObject,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { asyncScheduler } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
-import { silentLogger } from '../src/engine/logger.js';
+import { silentLogger } from '../src/component/logger.js';
 import { kubernetesDiscoverySchema } from '../src/kube/discovery-config.js';
 import { kubeletAccess } from '../src/kube/kubelet-access.js';
 import { KubeletClient } from '../src/kube/kubelet-client.js';

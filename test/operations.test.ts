@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../src/config/index.js';
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import { systemClock } from '../src/engine/clock.js';
-import { defineSink } from '../src/engine/component.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import { systemClock } from '../src/component/clock.js';
+import { defineSink } from '../src/component/component.js';
 import { HealthChecker } from '../src/engine/health.js';
-import { silentLogger } from '../src/engine/logger.js';
+import { silentLogger } from '../src/component/logger.js';
 import { startOpsServer, type OpsServer } from '../src/engine/ops-server.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { PrometheusExporter } from '../src/engine/prometheus.js';
-import { RetryableError } from '../src/errors.js';
+import { RetryableError } from '../src/component/errors.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../src/sim/index.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../src/config/index.js';
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import { silentLogger } from '../src/engine/logger.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import { silentLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../src/sim/index.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';

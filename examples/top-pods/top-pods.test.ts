@@ -3,8 +3,8 @@ import type { OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import customProcessor from '../../processors/custom/index.js';
 import { loadPipelineConfig, loadPipelineConfigText } from '../../src/config/index.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
-import type { Registry } from '../../src/engine/registry.js';
+import { createBuiltinRegistry } from '../../src/builtins.js';
+import type { Registry } from '../../src/component/registry.js';
 import type { MetricBatch, NodeBatch, PipelineEvent } from '../../src/index.js';
 import {
   checkProcessorContract,

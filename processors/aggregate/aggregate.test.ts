@@ -1,7 +1,7 @@
 import { pipe } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
-import { staticMetadata, type PodMeta } from '../../src/kube/metadata.js';
+import { staticMetadata, type PodMeta } from '../../src/component/metadata.js';
 import type { ClusterBatch, MetricBatch, NodeBatch } from '../../src/model/types.js';
 import podEnricher from '../pod-enricher/index.js';
 import { podEnricherConfig } from '../pod-enricher/config.js';
@@ -21,7 +21,7 @@ import {
   run,
   setByKey,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import { aggregateConfig } from './config.js';
 import aggregate from './index.js';
 

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import { reportBatchErrors } from '../../src/engine/operators.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import { reportBatchErrors } from '../../src/component/operators.js';
 import { CLUSTER_KEY, namespaceKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { ClusterBatch, CycleEnd, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';

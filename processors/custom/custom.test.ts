@@ -2,11 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { loadPipelineConfigText, parsePipelineConfig, PreloadedPlugins } from '../../src/config/index.js';
-import { defineProcessor } from '../../src/engine/component.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
-import { mapBatches } from '../../src/engine/operators.js';
-import type { Registry } from '../../src/engine/registry.js';
-import { ConfigError } from '../../src/errors.js';
+import { defineProcessor } from '../../src/component/component.js';
+import { createBuiltinRegistry } from '../../src/builtins.js';
+import { mapBatches } from '../../src/component/operators.js';
+import type { Registry } from '../../src/component/registry.js';
+import { ConfigError } from '../../src/component/errors.js';
 import type { MetricBatch, PipelineEvent } from '../../src/model/types.js';
 import {
   checkProcessorContract,

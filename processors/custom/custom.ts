@@ -1,8 +1,8 @@
 import type { OperatorFunction } from 'rxjs';
-import type { ComponentContext, ProcessorDefinition } from '../../src/engine/component.js';
-import { LogLimiter } from '../../src/engine/log-limiter.js';
-import { statefulOperator } from '../../src/engine/operators.js';
-import { ConfigError } from '../../src/errors.js';
+import type { ComponentContext, ProcessorDefinition } from '../../src/component/component.js';
+import { LogLimiter } from '../../src/component/log-limiter.js';
+import { statefulOperator } from '../../src/component/operators.js';
+import { ConfigError } from '../../src/component/errors.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import type { CustomConfig } from './config.js';
 import { isolate } from './isolate.js';

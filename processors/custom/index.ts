@@ -1,5 +1,4 @@
-import { CUSTOM_PROCESSOR_TYPE } from '../../src/config/plugins.js';
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { customConfig } from './config.js';
 import { customOperator } from './custom.js';
 
@@ -15,7 +14,8 @@ import { customOperator } from './custom.js';
  *     config: { top: 5 }
  */
 export default defineProcessor({
-  type: CUSTOM_PROCESSOR_TYPE,
+  // The config loader imports this type's plugins before validation (src/config/plugins.ts CUSTOM_PROCESSOR_TYPE).
+  type: 'custom',
   description:
     'Runs a processor plugin from a module path or package; its config is checked by the plugin’s schema and ' +
     'a batch it fails on is counted and passed on or dropped.',
@@ -24,4 +24,3 @@ export default defineProcessor({
 });
 
 export { customConfigFor, type ResolvedCustomConfig } from './custom.js';
-export { importProcessorPlugin, PluginLoadError } from './load-plugin.js';

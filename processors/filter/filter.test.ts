@@ -10,7 +10,7 @@ import {
   podSet,
   run,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import { filterConfig } from './config.js';
 import filter from './index.js';
 

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/component/operators.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import type { FilterConfig, FilterCriteria } from './config.js';

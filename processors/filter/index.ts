@@ -1,4 +1,4 @@
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { filterConfig } from './config.js';
 import { filterOperator } from './filter.js';
 

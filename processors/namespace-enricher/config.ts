@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storedLabelEntry } from '../label-copier.js';
+import { storedLabelEntry } from '../../src/component/label-copier.js';
 
 /** The `namespace_enricher` processor's keys. */
 export const namespaceEnricherConfig = z.strictObject({

@@ -1,4 +1,4 @@
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { namespaceEnricherConfig } from './config.js';
 import { namespaceEnricherOperator } from './namespace-enricher.js';
 

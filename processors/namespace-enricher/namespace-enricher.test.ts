@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { staticMetadata } from '../../src/kube/metadata.js';
+import { staticMetadata } from '../../src/component/metadata.js';
 import type { ClusterBatch } from '../../src/model/types.js';
 import {
   batchesOf,
@@ -11,7 +11,7 @@ import {
   run,
   setByKey,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import { namespaceEnricherConfig } from './config.js';
 import namespaceEnricher from './index.js';
 

@@ -1,11 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
-import type { NamespaceMeta } from '../../src/kube/metadata.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/component/operators.js';
+import type { NamespaceMeta } from '../../src/component/metadata.js';
 import { copyRecord } from '../../src/model/copy.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
-import { LabelCopier } from '../label-copier.js';
+import { LabelCopier } from '../../src/component/label-copier.js';
 
 /** What a namespace adds to a set: its uid, and the allow-listed labels as [name, value] pairs. */
 interface NamespaceLabels {

@@ -1,4 +1,4 @@
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { nodeEnricherConfig } from './config.js';
 import { nodeEnricherOperator } from './node-enricher.js';
 

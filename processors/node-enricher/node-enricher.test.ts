@@ -1,7 +1,7 @@
 import { pipe } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
-import { staticMetadata, type NodeMeta } from '../../src/kube/metadata.js';
+import { staticMetadata, type NodeMeta } from '../../src/component/metadata.js';
 import aggregate from '../aggregate/index.js';
 import { aggregateConfig } from '../aggregate/config.js';
 import podEnricher from '../pod-enricher/index.js';
@@ -18,7 +18,7 @@ import {
   run,
   setByKey,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import { nodeEnricherConfig } from './config.js';
 import nodeEnricher from './index.js';
 

@@ -1,10 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
-import type { NodeMeta } from '../../src/kube/metadata.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/component/operators.js';
+import type { NodeMeta } from '../../src/component/metadata.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
-import { LabelCopier } from '../label-copier.js';
+import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
 
 interface ResourceSpec {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelCopierKeys } from '../label-copier.js';
+import { labelCopierKeys } from '../../src/component/label-copier.js';
 
 /** The `pod_enricher` processor's keys. */
 export const podEnricherConfig = z.strictObject({

@@ -1,4 +1,4 @@
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { podEnricherConfig } from './config.js';
 import { podEnricherOperator } from './pod-enricher.js';
 

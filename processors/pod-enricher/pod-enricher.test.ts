@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
-import { staticMetadata, type PodMeta } from '../../src/kube/metadata.js';
+import { staticMetadata, type PodMeta } from '../../src/component/metadata.js';
 import type { MetricBatch } from '../../src/model/types.js';
 import {
   batchesOf,
@@ -14,7 +14,7 @@ import {
   run,
   setByKey,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import { podEnricherConfig } from './config.js';
 import podEnricher from './index.js';
 

@@ -1,11 +1,11 @@
 import type { OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/engine/operators.js';
-import type { ContainerSpecMeta, PodMeta } from '../../src/kube/metadata.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/component/operators.js';
+import type { ContainerSpecMeta, PodMeta } from '../../src/component/metadata.js';
 import { podContainerKey, podKey } from '../../src/model/keys.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
-import { LabelCopier } from '../label-copier.js';
+import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord } from '../../src/model/copy.js';
 
 export interface PodEnricherOptions {

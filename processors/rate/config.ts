@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
+import { duration } from '../../src/component/duration.js';
 
 /** The `rate` processor's keys. */
 export const rateConfig = z.strictObject({

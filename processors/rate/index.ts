@@ -1,4 +1,4 @@
-import { defineProcessor } from '../../src/engine/component.js';
+import { defineProcessor } from '../../src/component/component.js';
 import { rateConfig } from './config.js';
 import { rateOperator } from './rate.js';
 

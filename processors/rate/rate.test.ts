@@ -11,7 +11,7 @@ import {
   run,
   setByKey,
   testContext,
-} from '../test-support.js';
+} from '../../test/support/processors.js';
 import rate from './index.js';
 import { rateConfig } from './config.js';
 

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../../src/engine/component.js';
-import type { Counter } from '../../src/engine/telemetry.js';
-import { perNodeState, reportBatchErrors } from '../../src/engine/operators.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import type { Counter } from '../../src/component/telemetry.js';
+import { perNodeState, reportBatchErrors } from '../../src/component/operators.js';
 import { RATE_OF_COUNTER, metricByName } from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';

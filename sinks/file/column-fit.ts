@@ -1,4 +1,4 @@
-import { PermanentError } from '../../src/errors.js';
+import { PermanentError } from '../../src/component/errors.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import { hasExactlyKeyLabels } from './rows.js';
 import { SET_TYPES, type TableLayout } from './schema.js';

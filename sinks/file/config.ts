@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
+import { duration } from '../../src/component/duration.js';
 import { DEFAULT_PARTITION, parsePartitionTemplate } from './partition.js';
 
 const MIB = 1024 * 1024;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { testContext } from '../../src/testing/context.js';
 import { directoryError, fileError } from './file-errors.js';

@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 
 // Conditions that pass without anyone touching the volume: space freed, descriptors released, a lock let go. A full
 // disk in particular recovers with nothing lost, because the batch is retried until there is room again.

@@ -1,4 +1,4 @@
-import { defineSink } from '../../src/engine/component.js';
+import { defineSink } from '../../src/component/component.js';
 import { fileSinkConfig } from './config.js';
 import { FileSink } from './file-sink.js';
 

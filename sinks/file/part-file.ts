@@ -2,7 +2,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { ByteWriter, ParquetWriter, type ColumnSource } from 'hyparquet-writer';
-import { PermanentError } from '../../src/errors.js';
+import { PermanentError } from '../../src/component/errors.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { fileError } from './file-errors.js';
 import { encodeJsonl } from './jsonl-rows.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
+import { duration } from '../../src/component/duration.js';
 
 const V1_KEYS = ['database', 'retention_policy', 'username', 'password', 'password_file'];
 const V2_KEYS = ['org', 'bucket', 'token', 'token_file'];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { LineProtocolEncoder, type EncoderOptions } from './encode.js';
-import { linesOf, parseLine } from './test-lines.js';
+import { linesOf, parseLine } from '../../test/support/influx-lines.js';
 
 const NRI = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const T = 1_795_829_090_000;

@@ -6,12 +6,12 @@ import namespaceEnricher from '../../processors/namespace-enricher/index.js';
 import nodeEnricher from '../../processors/node-enricher/index.js';
 import podEnricher from '../../processors/pod-enricher/index.js';
 import rate from '../../processors/rate/index.js';
-import { batchesOf, cycleEnd, fixtureMetadata, run, testContext } from '../../processors/test-support.js';
+import { batchesOf, cycleEnd, fixtureMetadata, run, testContext } from '../../test/support/processors.js';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import { LineProtocolEncoder } from './encode.js';
-import { linesOf, parseLine } from './test-lines.js';
+import { linesOf, parseLine } from '../../test/support/influx-lines.js';
 
 const REFERENCE = new URL('../../../shared/reference/', import.meta.url);
 const FIXTURES = new URL('../../../shared/fixtures/kubelet/', import.meta.url);

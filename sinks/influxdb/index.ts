@@ -1,4 +1,4 @@
-import { defineSink } from '../../src/engine/component.js';
+import { defineSink } from '../../src/component/component.js';
 import { influxSinkConfig } from './config.js';
 import { influxSink } from './influx-sink.js';
 

@@ -6,12 +6,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { testContext } from '../../src/testing/context.js';
 import { influxSinkConfig } from './config.js';
 import { influxSink } from './influx-sink.js';
-import { linesOf } from './test-lines.js';
+import { linesOf } from '../../test/support/influx-lines.js';
 
 // The protocol details a real server cannot be made to show on demand (429 with Retry-After, gzip bodies,
 // exact URLs and auth headers) against a loopback HTTP server that records what it received.

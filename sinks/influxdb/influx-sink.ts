@@ -1,6 +1,6 @@
-import type { ComponentContext, Sink } from '../../src/engine/component.js';
-import { readSecret } from '../../src/config/secrets.js';
-import { HeapstreamError, PermanentError, RetryableError } from '../../src/errors.js';
+import type { ComponentContext, Sink } from '../../src/component/component.js';
+import { readSecret } from '../../src/component/secrets.js';
+import { HeapstreamError, PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { MetricBatch } from '../../src/model/types.js';
 import type { InfluxSinkConfig } from './config.js';
 import { LineProtocolEncoder, type Chunk } from './encode.js';

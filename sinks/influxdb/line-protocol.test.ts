@@ -8,7 +8,7 @@ import {
   formatTimestamp,
   utf8Length,
 } from './line-protocol.js';
-import { parseLine } from './test-lines.js';
+import { parseLine } from '../../test/support/influx-lines.js';
 
 describe('escaping', () => {
   it('returns the same string when nothing needs escaping', () => {

@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 
 /** An HTTP answer other than 2xx, as either write path saw it. */
 export interface FailedResponse {

@@ -2,7 +2,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { HttpError, InfluxDB } from '@influxdata/influxdb-client';
 import { Agent, request } from 'undici';
-import { credentialsOf, redact } from '../../src/redact.js';
+import { credentialsOf, redact } from '../../src/component/redact.js';
 import type { Precision } from './line-protocol.js';
 import type { FailedResponse } from './responses.js';
 

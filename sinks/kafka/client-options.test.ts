@@ -5,8 +5,8 @@ import { Writable } from 'node:stream';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/engine/logger.js';
-import { ConfigError } from '../../src/errors.js';
+import { silentLogger } from '../../src/component/logger.js';
+import { ConfigError } from '../../src/component/errors.js';
 import { kafkaClientConfig } from './client-options.js';
 import { kafkaSinkConfig } from './config.js';
 

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import kafkajs, { type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
-import { readSecret } from '../../src/config/secrets.js';
-import type { Logger } from '../../src/engine/logger.js';
-import { ConfigError } from '../../src/errors.js';
+import { readSecret } from '../../src/component/secrets.js';
+import type { Logger } from '../../src/component/logger.js';
+import { ConfigError } from '../../src/component/errors.js';
 import type { KafkaSinkConfig } from './config.js';
 
 const { logLevel } = kafkajs;

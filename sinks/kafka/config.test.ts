@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kafkaSinkConfig } from './config.js';
 import { parsePipelineConfig } from '../../src/config/load.js';
 import { pipelineJsonSchema } from '../../src/config/json-schema.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
+import { createBuiltinRegistry } from '../../src/builtins.js';
 
 describe('kafka sink config', () => {
   it('defaults: set format, node keys, acks -1, idempotent, 1 MB requests', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../src/config/duration.js';
+import { duration } from '../../src/component/duration.js';
 
 const setType = z.enum(['node', 'sys_container', 'pod', 'pod_container', 'ns', 'cluster']);
 

@@ -1,4 +1,4 @@
-import { defineSink } from '../../src/engine/component.js';
+import { defineSink } from '../../src/component/component.js';
 import { kafkaSinkConfig } from './config.js';
 import { kafkaSink } from './kafka-sink.js';
 

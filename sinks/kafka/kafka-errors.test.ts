@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import { classifyKafkaError } from './kafka-errors.js';
 
 // kafkajs' typings omit the constructor arguments these classes take at run time.

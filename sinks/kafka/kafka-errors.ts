@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 
 /** Broker error types that the same request will hit again: retrying cannot help, someone must act. */
 const PERMANENT_PROTOCOL_ERRORS = new Set([

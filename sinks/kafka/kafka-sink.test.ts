@@ -1,6 +1,6 @@
 import kafkajs, { type ProducerBatch } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../../src/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { MetricBatch, NodeBatch } from '../../src/model/types.js';
 import { testContext } from '../../src/testing/context.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';

@@ -1,6 +1,6 @@
 import kafkajs, { type ProducerBatch } from 'kafkajs';
-import type { ComponentContext, Sink } from '../../src/engine/component.js';
-import { PermanentError } from '../../src/errors.js';
+import type { ComponentContext, Sink } from '../../src/component/component.js';
+import { PermanentError } from '../../src/component/errors.js';
 import type { MetricBatch } from '../../src/model/types.js';
 import { chunkRecords, mergeChunks, type SendChunk } from './chunks.js';
 import { kafkaClientConfig } from './client-options.js';

@@ -1,4 +1,4 @@
-import { defineSink } from '../../src/engine/component.js';
+import { defineSink } from '../../src/component/component.js';
 import { stdoutSinkConfig } from './config.js';
 import { stdoutSink } from './stdout-sink.js';
 

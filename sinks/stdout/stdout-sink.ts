@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
-import type { Sink } from '../../src/engine/component.js';
-import { PermanentError } from '../../src/errors.js';
+import type { Sink } from '../../src/component/component.js';
+import { PermanentError } from '../../src/component/errors.js';
 import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js';
 import type { StdoutSinkConfig } from './config.js';
 import { formatJsonl } from './jsonl.js';

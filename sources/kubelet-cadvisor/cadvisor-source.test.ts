@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom, of, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SourceContext } from '../../src/engine/component.js';
+import type { SourceContext } from '../../src/component/component.js';
 import type { CycleEnd, NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import { testContext } from '../../src/testing/context.js';
 import source from './index.js';

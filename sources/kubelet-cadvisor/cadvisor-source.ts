@@ -1,7 +1,7 @@
 import { throwError, type Observable } from 'rxjs';
-import type { SourceContext } from '../../src/engine/component.js';
-import type { Tick } from '../../src/engine/clock.js';
-import { ConfigError } from '../../src/errors.js';
+import type { SourceContext } from '../../src/component/component.js';
+import type { Tick } from '../../src/component/clock.js';
+import { ConfigError } from '../../src/component/errors.js';
 import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
 import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';

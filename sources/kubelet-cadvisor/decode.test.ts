@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError } from '../../src/component/errors.js';
 import { DecodeReport } from '../../src/model/decode-report.js';
 import { metricByName } from '../../src/model/catalogue.js';
 import type { MetricSet } from '../../src/model/types.js';
 import { decodeContainerInfos } from './decode.js';
-import { podUidOfCgroup } from './cgroup.js';
+import { podUidOfCgroup } from '../../src/kube/payload/cgroup.js';
 
 /** The kubelet's uint64 "unknown" sentinel, as JSON.parse reads it (2^64). */
 const UINT64_MAX = JSON.parse('18446744073709551615') as number;

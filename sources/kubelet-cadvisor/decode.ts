@@ -38,13 +38,13 @@ import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/mod
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
-import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import {
   DEFAULT_MAX_SETS_PER_NODE,
   DecodeReport,
   type DecodeOptions,
 } from '../../src/model/decode-report.js';
-import { catalogued, fitsMetric } from '../../src/model/value-range.js';
+import { catalogued, fitsMetric, UNLIMITED_AT } from '../../src/model/value-range.js';
 import type { MetricDescriptor } from '../../src/model/catalogue.js';
 import {
   elementObject,
@@ -58,24 +58,21 @@ import {
   pathOf,
   requiredString,
   type JsonObject,
-} from '../kubelet-summary/read-json.js';
-import { GO_ZERO_TIME_MS, KubeletTimeParser } from '../kubelet-summary/time.js';
+} from '../../src/kube/payload/read-json.js';
+import { GO_ZERO_TIME_MS, KubeletTimeParser } from '../../src/kube/payload/time.js';
 import {
   hostLabels,
   podUidOfCgroup,
   systemContainerNameFor,
   type NodeInfo,
   type SystemContainerNaming,
-} from './cgroup.js';
+} from '../../src/kube/payload/cgroup.js';
 import { copyRecordWith } from '../../src/model/copy.js';
 
-export type { NodeInfo } from './cgroup.js';
+export type { NodeInfo } from '../../src/kube/payload/cgroup.js';
 
 /** Which samples of a container become sets. */
 export type SampleSelection = 'last' | 'all';
-
-/** A limit at or above this is cAdvisor's way of saying "unlimited" (Go's MaxInt64 rounded to a page). */
-export const UNLIMITED_AT = 2 ** 62;
 
 const POD_NAME_LABEL = 'io.kubernetes.pod.name';
 const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';

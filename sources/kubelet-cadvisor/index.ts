@@ -1,4 +1,4 @@
-import { defineSource } from '../../src/engine/component.js';
+import { defineSource } from '../../src/component/component.js';
 import { cadvisorSource } from './cadvisor-source.js';
 import { cadvisorSourceConfig } from './config.js';
 

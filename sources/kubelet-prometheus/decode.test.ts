@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import { DecodeReport, type DecodeOptions } from '../../src/model/decode-report.js';
 import type { MetricSet } from '../../src/model/types.js';
 import { decodePrometheusMetrics } from './decode.js';

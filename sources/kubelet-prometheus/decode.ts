@@ -36,7 +36,7 @@
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricDescriptor, SetType } from '../../src/model/catalogue.js';
-import { ScrapeError } from '../../src/errors.js';
+import { ScrapeError } from '../../src/component/errors.js';
 import {
   DEFAULT_MAX_SERIES,
   DEFAULT_MAX_SETS_PER_NODE,
@@ -51,12 +51,12 @@ import {
   systemContainerNameFor,
   type NodeInfo,
   type SystemContainerNaming,
-} from '../kubelet-cadvisor/cgroup.js';
-import { UNLIMITED_AT } from '../kubelet-cadvisor/decode.js';
+} from '../../src/kube/payload/cgroup.js';
+import { UNLIMITED_AT } from '../../src/model/value-range.js';
 import { PrometheusTextReader } from './prom-text.js';
 import { copyRecordWith } from '../../src/model/copy.js';
 
-export type { NodeInfo } from '../kubelet-cadvisor/cgroup.js';
+export type { NodeInfo } from '../../src/kube/payload/cgroup.js';
 
 /**
  * What a series adds to its set: `set` the value (rounded to an integer), `sum` it (network counters over

@@ -1,4 +1,4 @@
-import { defineSource } from '../../src/engine/component.js';
+import { defineSource } from '../../src/component/component.js';
 import { prometheusSourceConfig } from './config.js';
 import { prometheusSource } from './prometheus-source.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError } from '../../src/component/errors.js';
 import { PrometheusTextReader, parseValue } from './prom-text.js';
 
 interface Sample {

@@ -8,7 +8,7 @@
  * values `NaN`, `+Inf`, `-Inf` (any case, as Go's ParseFloat). A malformed line is a DecodeError naming its
  * line number.
  */
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError } from '../../src/component/errors.js';
 
 const TAB = 9;
 const LF = 10;

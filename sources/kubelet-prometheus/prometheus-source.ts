@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { SourceContext } from '../../src/engine/component.js';
+import type { SourceContext } from '../../src/component/component.js';
 import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import { PROMETHEUS_ENDPOINTS, type PrometheusSourceConfig } from './config.js';

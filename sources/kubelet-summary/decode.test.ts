@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import { DecodeReport } from '../../src/model/decode-report.js';
 import { metricByName } from '../../src/model/catalogue.js';
 import type { Labels } from '../../src/model/labels.js';
@@ -14,7 +14,7 @@ import type {
   SummaryNetwork,
   SummaryPayload,
   SummaryPod,
-} from './summary-types.js';
+} from '../../test/support/summary-types.js';
 
 /** The kubelet's uint64 "unknown" sentinel, as JSON.parse reads it (2^64). */
 const UINT64_MAX = JSON.parse('18446744073709551615') as number;

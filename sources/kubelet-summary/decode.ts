@@ -30,7 +30,7 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
 import type { SetType } from '../../src/model/catalogue.js';
-import { DecodeError, ScrapeError } from '../../src/errors.js';
+import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import {
   DEFAULT_MAX_SETS_PER_NODE,
   DecodeReport,
@@ -49,11 +49,11 @@ import {
   requiredObject,
   requiredString,
   type JsonObject,
-} from './read-json.js';
-import { GO_ZERO_TIME_MS, KubeletTimeParser } from './time.js';
+} from '../../src/kube/payload/read-json.js';
+import { GO_ZERO_TIME_MS, KubeletTimeParser } from '../../src/kube/payload/time.js';
 import { copyRecordWith } from '../../src/model/copy.js';
 
-export { parseKubeletTime } from './time.js';
+export { parseKubeletTime } from '../../src/kube/payload/time.js';
 
 /** The node a payload was scraped from, as discovery knows it. */
 export interface NodeInfo {

@@ -1,4 +1,4 @@
-import { defineSource } from '../../src/engine/component.js';
+import { defineSource } from '../../src/component/component.js';
 import { summarySourceConfig } from './config.js';
 import { summarySource } from './summary-source.js';
 

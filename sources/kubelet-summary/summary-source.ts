@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { SourceContext } from '../../src/engine/component.js';
+import type { SourceContext } from '../../src/component/component.js';
 import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
 import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';

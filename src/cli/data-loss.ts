@@ -1,4 +1,4 @@
-import type { Telemetry } from '../engine/telemetry.js';
+import type { Telemetry } from '../component/telemetry.js';
 
 /**
  * The counters that mean data did not reach a sink, each labelled by `sink` (and `reason` where there are several),

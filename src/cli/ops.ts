@@ -1,11 +1,11 @@
 import type { PipelineConfig } from '../config/index.js';
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../component/clock.js';
 import { HealthChecker } from '../engine/health.js';
-import type { Logger } from '../engine/logger.js';
+import type { Logger } from '../component/logger.js';
 import { startOpsServer, type OpsServer } from '../engine/ops-server.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { PrometheusExporter } from '../engine/prometheus.js';
-import type { Telemetry } from '../engine/telemetry.js';
+import type { Telemetry } from '../component/telemetry.js';
 
 /** Starts /metrics, /livez and /readyz when the config has a `server` key; returns a stop function. */
 export async function startOps(

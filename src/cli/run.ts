@@ -1,11 +1,11 @@
 import { watch } from 'node:fs';
 import { loadPipelineConfig, type PipelineConfig } from '../config/index.js';
-import { createBuiltinRegistry } from '../engine/builtins.js';
-import { systemClock } from '../engine/clock.js';
-import { createLogger } from '../engine/logger.js';
+import { createBuiltinRegistry } from '../builtins.js';
+import { systemClock } from '../component/clock.js';
+import { createLogger } from '../component/logger.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { PipelineSupervisor } from '../engine/supervisor.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../component/errors.js';
 import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
 import { ProgressLine, readableLogStream } from './terminal.js';

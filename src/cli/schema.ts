@@ -1,5 +1,5 @@
 import { pipelineJsonSchema } from '../config/index.js';
-import { createBuiltinRegistry } from '../engine/builtins.js';
+import { createBuiltinRegistry } from '../builtins.js';
 
 /** `heapstream schema`: the JSON Schema of pipeline files on stdout. */
 export function schemaCommand(): number {

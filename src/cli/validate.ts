@@ -1,6 +1,6 @@
 import { loadPipelineConfig } from '../config/index.js';
-import { createBuiltinRegistry } from '../engine/builtins.js';
-import { ConfigError } from '../errors.js';
+import { createBuiltinRegistry } from '../builtins.js';
+import { ConfigError } from '../component/errors.js';
 
 /** `heapstream validate`: 0 when the file is valid, 1 with every problem listed on stderr. */
 export async function validateCommand(opts: { config: string }): Promise<number> {

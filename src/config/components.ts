@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ComponentDefinition, SinkDefinition } from '../engine/component.js';
-import type { Registry } from '../engine/registry.js';
-import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from '../engine/sink-options.js';
+import type { ComponentDefinition, SinkDefinition } from '../component/component.js';
+import type { Registry } from '../component/registry.js';
+import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from './sink-options.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import type { YamlLocator } from './positions.js';
 import { CUSTOM_PROCESSOR_TYPE, type PreloadedPlugins } from './plugins.js';

@@ -1,9 +1,9 @@
 import { EMPTY } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineProcessor, defineSink, defineSource } from '../engine/component.js';
-import { Registry } from '../engine/registry.js';
-import { duration } from './duration.js';
+import { defineProcessor, defineSink, defineSource } from '../component/component.js';
+import { Registry } from '../component/registry.js';
+import { duration } from '../component/duration.js';
 import { pipelineJsonSchema } from './json-schema.js';
 
 const registry = new Registry().register(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import type { ComponentDefinition, SinkDefinition } from '../engine/component.js';
-import type { Registry } from '../engine/registry.js';
-import { sinkRunnerOptionsSchema } from '../engine/sink-options.js';
+import type { ComponentDefinition, SinkDefinition } from '../component/component.js';
+import type { Registry } from '../component/registry.js';
+import { sinkRunnerOptionsSchema } from './sink-options.js';
 import { pipelineFileSchema } from './schema.js';
 
 type Kind = ComponentDefinition['kind'];

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { EMPTY } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineSink, defineSource } from '../engine/component.js';
-import { Registry } from '../engine/registry.js';
-import { ConfigError } from '../errors.js';
-import { duration } from './duration.js';
+import { defineSink, defineSource } from '../component/component.js';
+import { Registry } from '../component/registry.js';
+import { ConfigError } from '../component/errors.js';
+import { duration } from '../component/duration.js';
 import { MAX_CONFIG_BYTES } from './limits.js';
 import { loadPipelineConfig, parsePipelineConfig } from './load.js';
 

@@ -15,9 +15,6 @@ export const MAX_ALIAS_NODES = 10_000;
 /** How long a plugin module may take to import (including its top-level `await`) before it is given up. */
 export const PLUGIN_IMPORT_TIMEOUT_MS = 10_000;
 
-/** The longest delay a Node.js timer can hold (2^31−1 ms, about 24.8 days); a longer one fires at once. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * A byte count the way the messages give it: `1 MiB (1,048,576 bytes)`.
  *

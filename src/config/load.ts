@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import type { Registry } from '../engine/registry.js';
-import { ConfigError } from '../errors.js';
+import type { Registry } from '../component/registry.js';
+import { ConfigError } from '../component/errors.js';
 import { ComponentResolver } from './components.js';
 import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';

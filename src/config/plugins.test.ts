@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBuiltinRegistry } from '../engine/builtins.js';
-import { ConfigError } from '../errors.js';
+import { createBuiltinRegistry } from '../builtins.js';
+import { ConfigError } from '../component/errors.js';
 import { loadPipelineConfig, type LoadOptions } from './load.js';
 
 const pipeline = (module: string) => `source:

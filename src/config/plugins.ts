@@ -1,8 +1,8 @@
 import { LineCounter, parseDocument } from 'yaml';
 import { resolve } from 'node:path';
-import { importProcessorPlugin, isPathSpecifier } from '../../processors/custom/load-plugin.js';
-import type { ProcessorDefinition } from '../engine/component.js';
-import type { Registry } from '../engine/registry.js';
+import { importProcessorPlugin, isPathSpecifier } from './load-plugin.js';
+import type { ProcessorDefinition } from '../component/component.js';
+import type { Registry } from '../component/registry.js';
 import type { Env } from './env.js';
 import { PLUGIN_IMPORT_TIMEOUT_MS } from './limits.js';
 import { YamlLocator } from './positions.js';

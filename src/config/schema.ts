@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from './duration.js';
+import { duration } from '../component/duration.js';
 
 /** Sink names become metric labels and log fields, so they stay simple. */
 export const SINK_NAME = /^[a-z0-9_-]+$/;

@@ -1,4 +1,4 @@
-import type { SinkRunnerOptions } from '../engine/sink-options.js';
+import type { SinkRunnerOptions } from './sink-options.js';
 import type { PipelineSettings } from './schema.js';
 
 /** One source or processor of the pipeline, validated against its definition's schema. */

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../errors.js';
+import { PermanentError, RetryableError } from '../component/errors.js';
 import { classifySinkError, isRetryableClass, type SinkErrorClass } from './error-class.js';
 
 const coded = (code: string, message = `failed: ${code}`) => Object.assign(new Error(message), { code });

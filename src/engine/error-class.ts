@@ -1,4 +1,4 @@
-import { PermanentError, RetryableError } from '../errors.js';
+import { PermanentError, RetryableError } from '../component/errors.js';
 
 /**
  * What a sink's failure says about the next attempt. Only the first four may pass on their own and are retried;

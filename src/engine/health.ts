@@ -1,5 +1,5 @@
-import type { Clock } from './clock.js';
-import type { Telemetry } from './telemetry.js';
+import type { Clock } from '../component/clock.js';
+import type { Telemetry } from '../component/telemetry.js';
 
 export interface HealthOptions {
   /** A cycle older than this means the pipeline is not keeping up (default 3 × resolution). */

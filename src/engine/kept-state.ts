@@ -1,5 +1,5 @@
+import type { Dispose } from '../component/component.js';
 /** Releases a kept resource (stops a server, say) once no pipeline uses it any more. */
-export type Dispose<S> = (state: S) => Promise<void> | void;
 
 /**
  * State that outlives one pipeline: what a processor keeps here (rate's last samples) is handed to the pipeline

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from './clock.js';
+import type { Clock } from '../component/clock.js';
 import { HealthChecker } from './health.js';
 import { startOpsServer, type OpsServer } from './ops-server.js';
 import { PrometheusExporter, renderTelemetry } from './prometheus.js';
-import { Telemetry } from './telemetry.js';
+import { Telemetry } from '../component/telemetry.js';
 import { asyncScheduler } from 'rxjs';
 
 function fakeClock(start: number): Clock & { set(t: number): void } {

@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePipelineConfig } from '../config/index.js';
 import type { PipelineEvent } from '../model/types.js';
-import { schedulerClock } from './clock.js';
-import { defineSink, defineSource } from './component.js';
+import { schedulerClock } from '../component/clock.js';
+import { defineSink, defineSource } from '../component/component.js';
 import { createPipeline } from './pipeline.js';
-import { Registry } from './registry.js';
+import { Registry } from '../component/registry.js';
 
 /** One empty node batch per tick. */
 const tickSource = defineSource({

@@ -2,17 +2,18 @@ import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
 import { ReplaySubject, filter, take, takeUntil, tap, type Observable } from 'rxjs';
 import type { PipelineConfig, SinkEntry } from '../config/index.js';
-import { NO_METADATA, type MetadataProvider } from '../kube/metadata.js';
+import { NO_METADATA, type MetadataProvider } from '../component/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
-import { resolutionClock, systemClock, type Clock } from './clock.js';
-import type { ComponentContext } from './component.js';
-import { KeptState, type Dispose } from './kept-state.js';
-import { LogLimiter } from './log-limiter.js';
-import type { Logger } from './logger.js';
-import type { Registry } from './registry.js';
+import { resolutionClock, systemClock, type Clock } from '../component/clock.js';
+import type { ComponentContext } from '../component/component.js';
+import { KeptState } from './kept-state.js';
+import type { Dispose } from '../component/component.js';
+import { LogLimiter } from '../component/log-limiter.js';
+import type { Logger } from '../component/logger.js';
+import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
 import { SinkRunner } from './sink-runner.js';
-import { Telemetry } from './telemetry.js';
+import { Telemetry } from '../component/telemetry.js';
 
 export interface PipelineOptions {
   readonly registry: Registry;
@@ -177,12 +178,14 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
 
   const sourceDef = options.registry.get('source', config.source.type);
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
+  const simulator = options.registry.simulatedClusterStarter;
   const source$ = sourceDef.create(config.source.config, {
     ...contextFor('source'),
     ticks,
     provideMetadata: (provider) => {
       metadata = provider;
     },
+    ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
   });
 
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {

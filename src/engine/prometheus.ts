@@ -1,5 +1,5 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { Telemetry, TelemetrySample } from './telemetry.js';
+import type { Telemetry, TelemetrySample } from '../component/telemetry.js';
 
 /**
  * Renders heapstream's telemetry in the Prometheus text format, followed by prom-client's process metrics

@@ -1,6 +1,6 @@
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { LABEL } from '../model/labels.js';
-import type { SinkRunnerOptions } from './sink-options.js';
+import type { SinkRunnerOptions } from '../config/sink-options.js';
 
 type Select = NonNullable<SinkRunnerOptions['select']>;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { testContext } from '../testing/context.js';
-import type { Sink } from './component.js';
-import { DEFAULT_BUFFER_MAX_BYTES, sinkRunnerOptionsSchema } from './sink-options.js';
+import type { Sink } from '../component/component.js';
+import { DEFAULT_BUFFER_MAX_BYTES, sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { SinkRunner } from './sink-runner.js';
 
 /** A large node batch: 1,000 pod sets of 25 values, about 0.95 MB as the runner estimates it. */

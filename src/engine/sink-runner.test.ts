@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryableError } from '../errors.js';
+import { PermanentError, RetryableError } from '../component/errors.js';
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { testContext } from '../testing/context.js';
-import type { Sink } from './component.js';
-import { createLogger } from './logger.js';
-import { sinkRunnerOptionsSchema } from './sink-options.js';
+import type { Sink } from '../component/component.js';
+import { createLogger } from '../component/logger.js';
+import { sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { SinkRunner } from './sink-runner.js';
 
 function set(type: MetricSet['type'], key: string, ns?: string): MetricSet {

@@ -1,9 +1,9 @@
-import type { Sink, ComponentContext } from './component.js';
-import type { SinkRunnerOptions } from './sink-options.js';
-import type { Counter, Gauge, Histogram } from './telemetry.js';
+import type { Sink, ComponentContext } from '../component/component.js';
+import type { SinkRunnerOptions } from '../config/sink-options.js';
+import type { Counter, Gauge, Histogram } from '../component/telemetry.js';
 import { compileSelect } from './select.js';
-import { LogLimiter } from './log-limiter.js';
-import { PermanentError, RetryableError } from '../errors.js';
+import { LogLimiter } from '../component/log-limiter.js';
+import { PermanentError, RetryableError } from '../component/errors.js';
 import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import { valuesInBatch } from '../model/count.js';
 import { classifySinkError, isRetryableClass, type SinkErrorClass } from './error-class.js';

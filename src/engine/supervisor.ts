@@ -1,10 +1,10 @@
 import type { PipelineConfig } from '../config/index.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from '../component/errors.js';
 import type { PipelineEvent } from '../model/types.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../component/logger.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
 import type { SinkRunner } from './sink-runner.js';
-import { Telemetry } from './telemetry.js';
+import { Telemetry } from '../component/telemetry.js';
 
 /**
  * Runs one pipeline at a time and swaps it on reload. A new config is loaded and validated before anything

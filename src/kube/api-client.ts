@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
-import { HeapstreamError } from '../errors.js';
-import { credentialsOf, redact } from '../redact.js';
+import { HeapstreamError } from '../component/errors.js';
+import { credentialsOf, redact } from '../component/redact.js';
 import type { ClusterAccess } from './kubeconfig.js';
 
 /** An API server answer other than 200, or a connection failure; `status` is 0 when there was no answer. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
+import { duration } from '../component/duration.js';
 
 /**
  * `discovery:` — where the node list comes from. Exactly one of `static`, `simulated` or `kubernetes`.

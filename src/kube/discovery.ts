@@ -1,12 +1,17 @@
-import { startSimulatedCluster, type SimulatedCluster } from '../sim/index.js';
-import type { Clock } from '../engine/clock.js';
-import type { ComponentContext } from '../engine/component.js';
-import type { Logger } from '../engine/logger.js';
-import type { Telemetry } from '../engine/telemetry.js';
+import type { Clock } from '../component/clock.js';
+import type { ComponentContext } from '../component/component.js';
+import type { Logger } from '../component/logger.js';
+import type { Telemetry } from '../component/telemetry.js';
 import { KubernetesDiscovery } from './kubernetes-discovery.js';
-import type { MetadataProvider } from './metadata.js';
+import type { MetadataProvider } from '../component/metadata.js';
 import type { DiscoveryConfig } from './discovery-config.js';
-import type { NodeDiscovery, NodeTarget } from './node-target.js';
+import type {
+  NodeDiscovery,
+  NodeTarget,
+  SimulatedClusterHandle,
+  SimulatedClusterStarter,
+} from '../component/node-target.js';
+import { ConfigError } from '../component/errors.js';
 import { staticDiscovery } from './static-discovery.js';
 
 export interface DiscoveryContext {
@@ -20,6 +25,8 @@ export interface DiscoveryContext {
   readonly telemetry?: Telemetry;
   /** The pipeline's kept state (`ctx.keep`): the simulated cluster goes on across a reload through it. */
   readonly keep?: ComponentContext['keep'];
+  /** The simulator, for `simulated` discovery; the composition root provides it (production code never imports it). */
+  readonly startSimulatedCluster?: SimulatedClusterStarter;
 }
 
 /** Builds the node discovery named in a source's `discovery:` key. */
@@ -49,8 +56,14 @@ function simulatedDiscovery(
   options: NonNullable<DiscoveryConfig['simulated']>,
   ctx: DiscoveryContext,
 ): NodeDiscovery {
+  const start = ctx.startSimulatedCluster;
+  if (start === undefined) {
+    throw new ConfigError([
+      'source.discovery.simulated: this registry has no simulator; create it with createBuiltinRegistry(), or call provideSimulator()',
+    ]);
+  }
   const startCluster = () =>
-    startSimulatedCluster({
+    start({
       nodes: options.nodes,
       port: options.port,
       firstAddress: options.first_address,
@@ -63,7 +76,7 @@ function simulatedDiscovery(
       : ctx.keep(`simulated discovery ${JSON.stringify(options)}`, startCluster, async (starting) =>
           (await starting).stop(),
         );
-  let cluster: SimulatedCluster | undefined;
+  let cluster: SimulatedClusterHandle | undefined;
   return {
     async start() {
       cluster = await (kept ?? startCluster());

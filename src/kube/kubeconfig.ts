@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { ConfigError } from '../errors.js';
-import type { Clock } from '../engine/clock.js';
+import { ConfigError } from '../component/errors.js';
+import type { Clock } from '../component/clock.js';
 import { rotatingTokenFile } from './token-file.js';
 
 /** TLS settings for one HTTPS peer, in the shape undici's `connect` options take. */

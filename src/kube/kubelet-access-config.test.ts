@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../config/load.js';
-import { createBuiltinRegistry } from '../engine/builtins.js';
-import { systemClock } from '../engine/clock.js';
-import { createLogger } from '../engine/logger.js';
-import { ConfigError } from '../errors.js';
+import { createBuiltinRegistry } from '../builtins.js';
+import { systemClock } from '../component/clock.js';
+import { createLogger } from '../component/logger.js';
+import { ConfigError } from '../component/errors.js';
 import { kubeletAccess } from './kubelet-access.js';
 
 /** A pipeline file whose source is `source` (YAML lines, indented under `source:`). */

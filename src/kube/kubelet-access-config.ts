@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
+import { duration } from '../component/duration.js';
 import { DEFAULT_MAX_SETS_PER_NODE } from '../model/decode-report.js';
 
 /** `tls:` — how a kubelet source checks kubelets' certificates and presents its own. */

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Clock } from '../engine/clock.js';
-import type { Logger } from '../engine/logger.js';
-import { ConfigError } from '../errors.js';
+import type { Clock } from '../component/clock.js';
+import type { Logger } from '../component/logger.js';
+import { ConfigError } from '../component/errors.js';
 import {
   INSECURE_TOKEN_MESSAGE,
   insecureTokenFile,
@@ -10,7 +10,7 @@ import {
 } from './kubelet-access-config.js';
 import type { KubeletClientOptions } from './kubelet-client.js';
 import { KubernetesDiscovery } from './kubernetes-discovery.js';
-import type { NodeDiscovery } from './node-target.js';
+import type { NodeDiscovery } from '../component/node-target.js';
 import { rotatingTokenFile } from './token-file.js';
 
 type AccessOptions = Pick<

@@ -2,8 +2,8 @@ import { getEventListeners } from 'node:events';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../engine/clock.js';
-import { ScrapeError } from '../errors.js';
+import { systemClock } from '../component/clock.js';
+import { ScrapeError } from '../component/errors.js';
 import { KubeletClient } from './kubelet-client.js';
 
 /** A kubelet on loopback that holds every request until released, to keep many requests in flight. */

@@ -1,9 +1,9 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
-import { ScrapeError } from '../errors.js';
-import { credentialsOf, redact } from '../redact.js';
+import { ScrapeError } from '../component/errors.js';
+import { credentialsOf, redact } from '../component/redact.js';
 import type { ScrapeFailureReason } from '../model/types.js';
-import type { Clock } from '../engine/clock.js';
-import type { NodeTarget } from './node-target.js';
+import type { Clock } from '../component/clock.js';
+import type { NodeTarget } from '../component/node-target.js';
 
 export interface KubeletClientOptions {
   readonly scheme: 'http' | 'https';

@@ -1,5 +1,5 @@
 import { defer, finalize, from, mergeMap, type Observable } from 'rxjs';
-import type { SourceContext } from '../engine/component.js';
+import type { SourceContext } from '../component/component.js';
 import type { PipelineEvent } from '../model/types.js';
 import { createDiscovery } from './discovery.js';
 import type { DiscoveryConfig } from './discovery-config.js';
@@ -7,7 +7,7 @@ import { kubeletAccess } from './kubelet-access.js';
 import type { KubeletAccessConfig } from './kubelet-access-config.js';
 import { KubeletClient } from './kubelet-client.js';
 import { NodeScraper, type ScrapeNode } from './node-scraper.js';
-import type { NodeTarget } from './node-target.js';
+import type { NodeTarget } from '../component/node-target.js';
 
 /** The keys every kubelet source shares: where nodes come from, how to reach them, and the scrape limits. */
 export interface KubeletSourceSettings {
@@ -50,6 +50,9 @@ export function kubeletSource(
       logger: ctx.logger,
       telemetry: ctx.telemetry,
       keep: ctx.keep,
+      ...(ctx.startSimulatedCluster === undefined
+        ? {}
+        : { startSimulatedCluster: ctx.startSimulatedCluster }),
     });
     return from(discovery.start()).pipe(
       mergeMap(() => {

@@ -1,15 +1,15 @@
 import type { z } from 'zod';
-import { systemClock, type Clock } from '../engine/clock.js';
-import { silentLogger, type Logger } from '../engine/logger.js';
-import type { Telemetry } from '../engine/telemetry.js';
-import { HeapstreamError } from '../errors.js';
+import { systemClock, type Clock } from '../component/clock.js';
+import { silentLogger, type Logger } from '../component/logger.js';
+import type { Telemetry } from '../component/telemetry.js';
+import { HeapstreamError } from '../component/errors.js';
 import { ApiClient } from './api-client.js';
 import type { kubernetesDiscoverySchema } from './discovery-config.js';
 import { resolveClusterAccess, type ClusterAccess } from './kubeconfig.js';
 import { MetadataCache } from './metadata-cache.js';
-import type { MetadataProvider } from './metadata.js';
+import type { MetadataProvider } from '../component/metadata.js';
 import { describeNode, type DiscoveredNode } from './node-address.js';
-import type { NodeDiscovery, NodeTarget } from './node-target.js';
+import type { NodeDiscovery, NodeTarget } from '../component/node-target.js';
 import { Reflector, type KubeObject, type ReflectorStatus, type ReflectorStore } from './reflector.js';
 
 export type KubernetesDiscoveryConfig = z.output<typeof kubernetesDiscoverySchema>;

@@ -1,5 +1,11 @@
-import type { ContainerSpecMeta, MetadataProvider, NamespaceMeta, NodeMeta, PodMeta } from './metadata.js';
-import { resourceList } from './quantity.js';
+import type {
+  ContainerSpecMeta,
+  MetadataProvider,
+  NamespaceMeta,
+  NodeMeta,
+  PodMeta,
+} from '../component/metadata.js';
+import { resourceList } from '../model/quantity.js';
 import type { KubeObject, ReflectorStore } from './reflector.js';
 import { SharedPool, StringInterner } from './shared-pool.js';
 

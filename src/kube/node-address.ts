@@ -1,4 +1,4 @@
-import type { NodeTarget } from './node-target.js';
+import type { NodeTarget } from '../component/node-target.js';
 
 export const DEFAULT_ADDRESS_TYPES = ['InternalIP', 'Hostname', 'ExternalIP'] as const;
 

@@ -1,12 +1,12 @@
 import { lastValueFrom, mergeMap, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { resolutionClock, systemClock } from '../engine/clock.js';
-import type { SourceContext } from '../engine/component.js';
-import { Telemetry } from '../engine/telemetry.js';
+import { resolutionClock, systemClock } from '../component/clock.js';
+import type { SourceContext } from '../component/component.js';
+import { Telemetry } from '../component/telemetry.js';
 import type { CycleEnd } from '../model/types.js';
 import { testContext } from '../testing/context.js';
 import { NodeScraper } from './node-scraper.js';
-import type { NodeTarget } from './node-target.js';
+import type { NodeTarget } from '../component/node-target.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

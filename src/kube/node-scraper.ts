@@ -1,12 +1,12 @@
 import { EMPTY, concat, defer, from, mergeMap, of, type Observable } from 'rxjs';
-import type { SourceContext } from '../engine/component.js';
-import type { Tick } from '../engine/clock.js';
-import { LogLimiter } from '../engine/log-limiter.js';
-import { DecodeError, ScrapeError } from '../errors.js';
+import type { SourceContext } from '../component/component.js';
+import type { Tick } from '../component/clock.js';
+import { LogLimiter } from '../component/log-limiter.js';
+import { DecodeError, ScrapeError } from '../component/errors.js';
 import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
 import { DecodeReport } from '../model/decode-report.js';
 import { valuesInSet } from '../model/count.js';
-import type { NodeTarget } from './node-target.js';
+import type { NodeTarget } from '../component/node-target.js';
 
 type ScrapeOutcome = { ok: true; batch: NodeBatch; ms: number } | { ok: false; failure: NodeFailure };
 

@@ -1,7 +1,7 @@
-import type { Telemetry } from '../engine/telemetry.js';
-import type { Clock } from '../engine/clock.js';
-import type { Logger } from '../engine/logger.js';
-import { redact } from '../redact.js';
+import type { Telemetry } from '../component/telemetry.js';
+import type { Clock } from '../component/clock.js';
+import type { Logger } from '../component/logger.js';
+import { redact } from '../component/redact.js';
 import { ApiError, causeChain, type ApiClient } from './api-client.js';
 
 /** Raw Kubernetes object as the API server sent it; stores keep only the fields they need. */

@@ -1,4 +1,4 @@
-import type { NodeDiscovery, NodeTarget } from './node-target.js';
+import type { NodeDiscovery, NodeTarget } from '../component/node-target.js';
 
 /** A node list written in the config: it never changes. */
 export function staticDiscovery(nodes: readonly NodeTarget[]): NodeDiscovery {

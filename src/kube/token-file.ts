@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
-import type { Clock } from '../engine/clock.js';
+import { ConfigError } from '../component/errors.js';
+import type { Clock } from '../component/clock.js';
 
 /**
  * A bearer token read from a file and re-read when the file changes (projected service-account tokens rotate

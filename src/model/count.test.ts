@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Telemetry } from '../engine/telemetry.js';
+import { Telemetry } from '../component/telemetry.js';
 import { pipelineObserver } from '../engine/pipeline-telemetry.js';
-import { systemClock } from '../engine/clock.js';
+import { systemClock } from '../component/clock.js';
 import { summaryBatch } from '../testing/fixtures.js';
 import { countBatch, valuesInBatch, valuesInSet } from './count.js';
 import type { MetricSet, NodeBatch } from './types.js';

@@ -8,6 +8,9 @@ import { metricByName, type MetricDescriptor } from './catalogue.js';
 /** 2^63: the first integer an int64 cannot hold. The kubelet's uint64 "unknown" sentinel (2^64 − 1) is above. */
 export const INT_LIMIT = 2 ** 63;
 
+/** A limit at or above this is cAdvisor's way of saying "unlimited" (Go's MaxInt64 rounded to a page). */
+export const UNLIMITED_AT = 2 ** 62;
+
 /** What a value is checked against: a catalogue metric, or the float gauge a custom metric is. */
 export type ValueKind = Pick<MetricDescriptor, 'valueType' | 'kind'>;
 

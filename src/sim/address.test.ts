@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeapstreamError } from '../errors.js';
+import { HeapstreamError } from '../component/errors.js';
 import { nodeAddress } from './address.js';
 
 describe('nodeAddress', () => {

@@ -1,4 +1,4 @@
-import { HeapstreamError } from '../errors.js';
+import { HeapstreamError } from '../component/errors.js';
 
 /** Usable last octets per /24: .1 … .254 (skipping the network .0 and broadcast .255 lookalikes). */
 const PER_BLOCK = 254;

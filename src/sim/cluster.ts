@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, HeapstreamError } from '../errors.js';
-import type { MetadataProvider } from '../kube/metadata.js';
+import { ConfigError, HeapstreamError } from '../component/errors.js';
+import type { MetadataProvider } from '../component/metadata.js';
 import { renderCadvisorV1, renderMetricsCadvisor, renderMetricsResource } from './cadvisor/render.js';
 import { nodeAddress } from './address.js';
 import { answerWithFault, type KubeletFault } from './faults.js';

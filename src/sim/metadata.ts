@@ -4,10 +4,10 @@ import type {
   NamespaceMeta,
   NodeMeta,
   PodMeta,
-} from '../kube/metadata.js';
+} from '../component/metadata.js';
 import type { Layout } from './layout.js';
 import type { NodeState } from './node-state.js';
-import { resourceList } from '../kube/quantity.js';
+import { resourceList } from '../model/quantity.js';
 import { seededRandom, seededUuid } from './random.js';
 import type { KubeletTemplate, PodJson } from './template.js';
 

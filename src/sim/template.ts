@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { HeapstreamError } from '../errors.js';
+import { HeapstreamError } from '../component/errors.js';
 
 /** The fixtures a simulated node can be modelled on (folders of fixtures/kubelet/). */
 export const TEMPLATE_NAMES = ['nri-1.34', 'nri-1.28', 'nri-1.24'] as const;

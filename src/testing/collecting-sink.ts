@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSink } from '../engine/component.js';
+import { defineSink } from '../component/component.js';
 import type { CycleEnd, MetricBatch } from '../model/types.js';
 
 /** What a collecting sink received, in arrival order. */

@@ -1,8 +1,8 @@
-import { systemClock } from '../engine/clock.js';
-import type { ComponentContext } from '../engine/component.js';
-import { silentLogger } from '../engine/logger.js';
-import { Telemetry } from '../engine/telemetry.js';
-import { NO_METADATA } from '../kube/metadata.js';
+import { systemClock } from '../component/clock.js';
+import type { ComponentContext } from '../component/component.js';
+import { silentLogger } from '../component/logger.js';
+import { Telemetry } from '../component/telemetry.js';
+import { NO_METADATA } from '../component/metadata.js';
 
 /**
  * A component context for tests: silent logger, fresh telemetry, no metadata, 15 s resolution.

@@ -1,6 +1,6 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { mapBatches } from '../engine/operators.js';
+import { mapBatches } from '../component/operators.js';
 import type { MetricBatch, PipelineEvent } from '../model/types.js';
 import { checkProcessorContract, runProcessor } from './run-processor.js';
 import { cycleEnd, summaryBatch } from './fixtures.js';

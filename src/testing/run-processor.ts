@@ -1,5 +1,5 @@
 import { Subject, from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
-import type { ComponentContext, ProcessorDefinition } from '../engine/component.js';
+import type { ComponentContext, ProcessorDefinition } from '../component/component.js';
 import type { PipelineEvent } from '../model/types.js';
 import { testContext } from './context.js';
 

@@ -10,7 +10,7 @@ import nodeEnricher from '../../processors/node-enricher/index.js';
 import podEnricher from '../../processors/pod-enricher/index.js';
 import rate from '../../processors/rate/index.js';
 import { LineProtocolEncoder } from '../../sinks/influxdb/encode.js';
-import { linesOf } from '../../sinks/influxdb/test-lines.js';
+import { linesOf } from '../support/influx-lines.js';
 import { decodeContainerInfos } from '../../sources/kubelet-cadvisor/decode.js';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import { MetadataCache } from '../../src/kube/metadata-cache.js';

@@ -1,5 +1,5 @@
 /** Points of either side, keyed by measurement and sorted tags, for a comparison that ignores line order. */
-import { parseLine } from '../../sinks/influxdb/test-lines.js';
+import { parseLine } from '../support/influx-lines.js';
 import type { GoldenPoint } from './golden-fixtures.js';
 
 export interface Point {

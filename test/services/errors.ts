@@ -1,4 +1,4 @@
-import { HeapstreamError } from '../../src/errors.js';
+import { HeapstreamError } from '../../src/component/errors.js';
 
 /**
  * A test service (Kafka, InfluxDB, VictoriaMetrics) could not be installed, started or stopped. The message names the

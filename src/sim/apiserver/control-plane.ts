@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'undici';
-import type { MetadataProvider, PodMeta } from '../../kube/metadata.js';
+import type { MetadataProvider, PodMeta } from '../../component/metadata.js';
 import { seededRandom } from '../random.js';
 import { createTestPki, type TestPki } from '../tls/pki.js';
 import { startTlsKubelets, type PlainKubelet, type TlsKubelets } from '../tls/tls-kubelet.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HeapstreamError } from '../../errors.js';
+import { HeapstreamError } from '../../component/errors.js';
 
 const run = promisify(execFile);
 

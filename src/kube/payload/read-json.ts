@@ -5,10 +5,10 @@
  * The path is passed in pieces (`path` of the object, a constant `section`, the `field`) and joined only when
  * a read fails, so the happy path builds no strings.
  */
-import { DecodeError } from '../../src/errors.js';
-import type { DecodeReport } from '../../src/model/decode-report.js';
-import type { MetricDescriptor } from '../../src/model/catalogue.js';
-import { fitsMetric } from '../../src/model/value-range.js';
+import { DecodeError } from '../../component/errors.js';
+import type { DecodeReport } from '../../model/decode-report.js';
+import type { MetricDescriptor } from '../../model/catalogue.js';
+import { fitsMetric } from '../../model/value-range.js';
 
 export type JsonObject = Readonly<Record<string, unknown>>;
 

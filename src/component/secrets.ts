@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError } from './errors.js';
 
 /**
  * Resolves a secret given either inline (usually `${env:NAME}`) or as a `*_file` key, for components with

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
-import type { ProcessorDefinition } from '../../src/engine/component.js';
-import { HeapstreamError } from '../../src/errors.js';
+import type { ProcessorDefinition } from '../component/component.js';
+import { HeapstreamError } from '../component/errors.js';
 
 /** A plugin module that cannot be used: the message says why, shown at the `module:` (or `export:`) key. */
 export class PluginLoadError extends HeapstreamError {

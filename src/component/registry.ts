@@ -4,6 +4,7 @@ import type {
   SinkDefinition,
   SourceDefinition,
 } from './component.js';
+import type { SimulatedClusterStarter } from './node-target.js';
 
 type KindMap = { source: SourceDefinition; processor: ProcessorDefinition; sink: SinkDefinition };
 
@@ -20,6 +21,19 @@ export class Registry {
     processor: new Map<string, ProcessorDefinition>(),
     sink: new Map<string, SinkDefinition>(),
   };
+
+  /** What starts `discovery: { simulated }` clusters; unset, such a source fails at start with a clear error. */
+  private simulator: SimulatedClusterStarter | undefined;
+
+  /** Lets sources run `discovery: { simulated }`: the composition root passes the simulator here. */
+  provideSimulator(start: SimulatedClusterStarter): this {
+    this.simulator = start;
+    return this;
+  }
+
+  get simulatedClusterStarter(): SimulatedClusterStarter | undefined {
+    return this.simulator;
+  }
 
   register(...definitions: readonly ComponentDefinition[]): this {
     for (const def of definitions) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LABEL } from '../src/model/labels.js';
+import { LABEL } from '../model/labels.js';
 
 /**
  * Copies a Kubernetes object's labels onto metric sets, as Heapster's label copier did (`util/label_copier.go`):

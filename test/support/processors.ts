@@ -5,20 +5,20 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
-import type { ComponentContext } from '../src/engine/component.js';
-import type { Telemetry } from '../src/engine/telemetry.js';
-import { testContext as sharedTestContext } from '../src/testing/context.js';
+import type { ComponentContext } from '../../src/component/component.js';
+import type { Telemetry } from '../../src/component/telemetry.js';
+import { testContext as sharedTestContext } from '../../src/testing/context.js';
 import {
   staticMetadata,
   type MetadataProvider,
   type NamespaceMeta,
   type NodeMeta,
   type PodMeta,
-} from '../src/kube/metadata.js';
-import { resourceList } from '../src/kube/quantity.js';
-import type { SetType } from '../src/model/catalogue.js';
-import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../src/model/keys.js';
-import type { Labels } from '../src/model/labels.js';
+} from '../../src/component/metadata.js';
+import { resourceList } from '../../src/model/quantity.js';
+import type { SetType } from '../../src/model/catalogue.js';
+import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
+import type { Labels } from '../../src/model/labels.js';
 import type {
   ClusterBatch,
   CycleEnd,
@@ -28,7 +28,7 @@ import type {
   NodeBatch,
   NodeFailure,
   PipelineEvent,
-} from '../src/model/types.js';
+} from '../../src/model/types.js';
 
 /** The shared test context (src/testing), named as the first processor of a pipeline. */
 export function testContext(
@@ -154,13 +154,13 @@ export function labeledValue(set: MetricSet, name: string, resourceId: string): 
 
 /** Reads a file of the shared fixtures (`../shared/fixtures` beside the repository). */
 export function fixtureText(path: string): string {
-  return readFileSync(new URL(`../../shared/fixtures/${path}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../../../shared/fixtures/${path}`, import.meta.url), 'utf8');
 }
 
 /** Reads a file of Heapster's golden outputs (`../shared/reference/heapster-golden`). */
 export function goldenPoints(fixture: string): GoldenPoint[] {
   const text = readFileSync(
-    new URL(`../../shared/reference/heapster-golden/${fixture}/points.jsonl`, import.meta.url),
+    new URL(`../../../shared/reference/heapster-golden/${fixture}/points.jsonl`, import.meta.url),
     'utf8',
   );
   return text

@@ -53,7 +53,7 @@ export class PermanentError extends HeapstreamError {
 export class ScrapeError extends HeapstreamError {
   constructor(
     readonly node: string,
-    readonly reason: import('./model/types.js').ScrapeFailureReason,
+    readonly reason: import('../model/types.js').ScrapeFailureReason,
     message: string,
     options?: { cause?: unknown },
   ) {

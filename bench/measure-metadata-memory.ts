@@ -2,10 +2,10 @@
  * Measures the metadata cache's heap for N synthetic pods (default 150,000 on 5,000 nodes in 300 namespaces).
  * Each page goes through JSON text and back, as from the API server, so strings are fresh like in production.
  *
- *   node --expose-gc --import tsx src/sim/apiserver/measure-metadata-memory.ts [pods]
+ *   node --expose-gc --import tsx bench/measure-metadata-memory.ts [pods]
  */
-import { MetadataCache } from '../../kube/metadata-cache.js';
-import { syntheticNamespaces, syntheticPodPages } from './synthetic.js';
+import { MetadataCache } from '../src/kube/metadata-cache.js';
+import { syntheticNamespaces, syntheticPodPages } from '../src/sim/apiserver/synthetic.js';
 
 const pods = Number(process.argv[2] ?? 150_000);
 const collect = (globalThis as { gc?: () => void }).gc;

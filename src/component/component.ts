@@ -1,11 +1,14 @@
 import type { Observable, OperatorFunction } from 'rxjs';
 import type { z } from 'zod';
-import type { MetadataProvider } from '../kube/metadata.js';
+import type { MetadataProvider } from './metadata.js';
+import type { SimulatedClusterStarter } from './node-target.js';
 import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
 import type { Clock, Tick } from './clock.js';
-import type { Dispose } from './kept-state.js';
 import type { Logger } from './logger.js';
 import type { Telemetry } from './telemetry.js';
+
+/** Releases a piece of kept state (a running resource) that no pipeline claimed after a reload. */
+export type Dispose<S> = (state: S) => Promise<void> | void;
 
 /** What every component gets from the engine: no component reaches for globals. */
 export interface ComponentContext {
@@ -34,6 +37,8 @@ export interface SourceContext extends ComponentContext {
   readonly ticks: Observable<Tick>;
   /** Discovery that knows the cluster's objects (the API server, the simulator) hands them to the enrichers. */
   readonly provideMetadata: (provider: MetadataProvider) => void;
+  /** Starts a simulated cluster for `discovery: { simulated }`, when the registry has the simulator. */
+  readonly startSimulatedCluster?: SimulatedClusterStarter;
 }
 
 /**

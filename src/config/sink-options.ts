@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/duration.js';
+import { duration } from '../component/duration.js';
 
 /**
  * The default `buffer.max_bytes`, per sink, sized for the shipped Deployment (1,000 nodes of 30 pods, 1 GiB

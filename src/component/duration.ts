@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { MAX_TIMER_MS } from './limits.js';
+
+/** The longest delay a Node.js timer can hold (2^31−1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;

@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the cAdvisor JSON and Prometheus decoders: Kubernetes' cgroup names and the node's labels.
  */
-import { LABEL } from '../../src/model/labels.js';
+import { LABEL } from '../../model/labels.js';
 
 /** The node a payload was scraped from, as discovery knows it. */
 export interface NodeInfo {
