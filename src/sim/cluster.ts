@@ -5,6 +5,7 @@ import type { MetadataProvider } from '../kube/metadata.js';
 import { renderCadvisorV1, renderMetricsCadvisor, renderMetricsResource } from './cadvisor/render.js';
 import { nodeAddress } from './address.js';
 import { answerWithFault, type KubeletFault } from './faults.js';
+import { answerHostile, endpointOf } from './hostile.js';
 import { buildLayout } from './layout.js';
 import { simulatedMetadata } from './metadata.js';
 import { NodeState } from './node-state.js';
@@ -179,6 +180,16 @@ function handle(
   const url = request.url ?? '';
   const query = url.indexOf('?');
   const path = query >= 0 ? url.slice(0, query) : url;
+  const fault = node.fault;
+  if (fault?.kind === 'hostile') {
+    const endpoint = endpointOf(request.method, path);
+    if (endpoint !== undefined) {
+      if (endpoint === 'summary') node.requests++;
+      const summary = (): string => node.state.renderBuffer(now()).toString('utf8');
+      answerHostile(fault.payload, endpoint, summary, response, timers, fault.pods);
+      return;
+    }
+  }
   const derived = derivedEndpoint(request.method, path);
   if (derived !== undefined) {
     // The other kubelet endpoints are rendered from this instant's summary, so every endpoint agrees.
@@ -197,7 +208,6 @@ function handle(
     return;
   }
   node.requests++;
-  const fault = node.fault;
   if (fault && answerWithFault(fault, node.name, request, response, () => node.state.renderBuffer(now())))
     return;
   if (fault?.kind === 'slow') {
