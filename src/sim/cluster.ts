@@ -54,6 +54,8 @@ interface RunningNode extends SimulatedNode {
   readonly state: NodeState;
   readonly server: Server;
   fault: KubeletFault | undefined;
+  /** Hostile payloads too costly to render per request, kept until the fault changes. */
+  readonly hostileBodies: Map<string, Buffer>;
   requests: number;
 }
 
@@ -108,7 +110,9 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     nodes: published,
     port,
     setFault(name, fault) {
-      find(name).fault = fault;
+      const node = find(name);
+      node.fault = fault;
+      node.hostileBodies.clear();
     },
     metadata: () => (metadata ??= simulatedMetadata(states, seed)),
     requests: (name) => find(name).requests,
@@ -160,6 +164,7 @@ function newRunningNode(
     port: 0,
     state,
     fault: undefined,
+    hostileBodies: new Map(),
     requests: 0,
     server: createServer({ keepAlive: true }, (request, response) =>
       handle(node, request, response, now, timers),
@@ -186,7 +191,7 @@ function handle(
     if (endpoint !== undefined) {
       if (endpoint === 'summary') node.requests++;
       const summary = (): string => node.state.renderBuffer(now()).toString('utf8');
-      answerHostile(fault.payload, endpoint, summary, response, timers, fault.pods);
+      answerHostile(fault.payload, endpoint, summary, response, timers, node.hostileBodies, fault.pods);
       return;
     }
   }
