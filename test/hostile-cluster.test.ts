@@ -40,14 +40,14 @@ const SOURCES: readonly {
     extra: [],
     request: ['GET', '/stats/summary'],
     hostile: ['uint64_sentinel', 'label_types', 'negative_counters', 'huge', 'endless'],
-    hugePods: 5_000,
+    hugePods: 6_000,
   },
   {
     type: 'kubelet_cadvisor',
     extra: [],
     request: ['POST', '/stats/container/'],
     hostile: ['uint64_sentinel', 'label_types', 'negative_counters', 'huge', 'endless'],
-    hugePods: 5_000,
+    hugePods: 6_000,
   },
   {
     type: 'kubelet_prometheus',
