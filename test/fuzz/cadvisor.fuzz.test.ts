@@ -17,7 +17,7 @@ import {
   type JsonMutation,
 } from './support.js';
 
-const RUNS = 120;
+const RUNS = 300;
 const captures = cadvisorCaptures();
 
 function decode(text: string, samples: 'last' | 'all'): ReturnType<typeof decodeContainerInfos> {

@@ -9,7 +9,7 @@ import { decodePrometheusMetrics } from '../../sources/kubelet-prometheus/decode
 import { prometheusCaptures, type TextCapture } from './captures.js';
 import { expectDecodesSafely, fuzzParameters, fuzzTimeout, Huge, hugeString } from './support.js';
 
-const RUNS = 100;
+const RUNS = 250;
 const captures = prometheusCaptures();
 
 /** One change to a Prometheus text; `line` picks a sample line (modulo their count). */

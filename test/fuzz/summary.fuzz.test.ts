@@ -16,7 +16,7 @@ import {
   mutatedJsonText,
 } from './support.js';
 
-const RUNS = 150;
+const RUNS = 400;
 const captures = summaryCaptures();
 
 function decode(text: string): ReturnType<typeof decodeSummary> {
