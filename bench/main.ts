@@ -4,10 +4,15 @@
  *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
  *   npm run bench -- --extras                       only the component benches: file sink, Prometheus parsing
+ *   npm run bench -- --soak 60m --nodes 1000        runs that long, sampling RSS and heap; reports the slope
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
  * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
  * Parquet files), --json FILE (the result as JSON, used by the all-sizes run).
+ *
+ * Soak options: --soak DURATION (e.g. 60m; with --nodes, --pods-per-node, --resolution, --timeout, --seed,
+ * --concurrency), --sample-every DURATION (default 1m): a progress line per sample, then first/last/max RSS and
+ * the RSS and live-heap slopes in MB per hour; --json FILE writes every sample.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -21,6 +26,7 @@ import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { describeMachine, formatHot, formatResults } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
+import { formatSoak, runSoak } from './soak.js';
 
 interface Size {
   readonly nodes: number;
@@ -57,6 +63,8 @@ const { values: args } = parseArgs({
     'file-sink': { type: 'string' },
     json: { type: 'string' },
     extras: { type: 'boolean', default: false },
+    soak: { type: 'string' },
+    'sample-every': { type: 'string', default: '1m' },
   },
   strict: true,
 });
@@ -101,6 +109,27 @@ async function runOne(): Promise<void> {
     process.stdout.write(`${formatHot(result)}\n\nprofile: ${args['cpu-prof']}\n`);
   const failed = Object.values(result.failures).reduce((a, b) => a + b, 0);
   if (failed > 0 || result.cycles.length === 0) process.exitCode = 1;
+}
+
+async function runSoakOnce(duration: string): Promise<void> {
+  const nodes = positiveInteger('nodes', args.nodes ?? '1000');
+  const result = await runSoak({
+    nodes,
+    podsPerNode: positiveInteger('pods-per-node', args['pods-per-node'] ?? '30'),
+    resolutionMs: milliseconds('resolution', args.resolution ?? (nodes <= 100 ? '5s' : '15s')),
+    seed: positiveInteger('seed', args.seed),
+    timeoutMs: milliseconds('timeout', args.timeout),
+    durationMs: milliseconds('soak', duration),
+    sampleEveryMs: milliseconds('sample-every', args['sample-every']),
+    progress,
+    ...(args.concurrency === undefined
+      ? {}
+      : { concurrency: positiveInteger('concurrency', args.concurrency) }),
+    ...(args['file-sink'] === undefined ? {} : { fileSink: args['file-sink'] }),
+  });
+  if (args.json !== undefined) await writeFile(args.json, JSON.stringify(result));
+  process.stdout.write(`\n${formatSoak(result)}\n`);
+  if (result.cycles === 0) process.exitCode = 1;
 }
 
 /**
@@ -200,5 +229,6 @@ ${notes}`;
 }
 
 if (args.extras) process.stdout.write(`${await componentBenches()}`);
+else if (args.soak !== undefined) await runSoakOnce(args.soak);
 else if (args.nodes === undefined) await runAll();
 else await runOne();

@@ -176,7 +176,11 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
   }
 }
 
-function pipelineYaml(options: SizeOptions, nodes: readonly NodeTarget[]): string {
+/** The bench pipeline's file: the simulator's nodes, every processor, the counting sink (and a file sink). */
+export function pipelineYaml(
+  options: Omit<SizeOptions, 'cycles' | 'progress'>,
+  nodes: readonly NodeTarget[],
+): string {
   const statics = nodes
     .map((n) => `      - { name: ${n.name}, address: ${n.address}, port: ${n.port} }`)
     .join('\n');

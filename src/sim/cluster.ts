@@ -5,6 +5,7 @@ import type { MetadataProvider } from '../component/metadata.js';
 import { renderCadvisorV1, renderMetricsCadvisor, renderMetricsResource } from './cadvisor/render.js';
 import { nodeAddress } from './address.js';
 import { answerWithFault, type KubeletFault } from './faults.js';
+import { answerHostile, endpointOf } from './hostile.js';
 import { buildLayout } from './layout.js';
 import { simulatedMetadata } from './metadata.js';
 import { NodeState } from './node-state.js';
@@ -53,6 +54,8 @@ interface RunningNode extends SimulatedNode {
   readonly state: NodeState;
   readonly server: Server;
   fault: KubeletFault | undefined;
+  /** Hostile payloads too costly to render per request, kept until the fault changes. */
+  readonly hostileBodies: Map<string, Buffer>;
   requests: number;
 }
 
@@ -107,7 +110,9 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
     nodes: published,
     port,
     setFault(name, fault) {
-      find(name).fault = fault;
+      const node = find(name);
+      node.fault = fault;
+      node.hostileBodies.clear();
     },
     metadata: () => (metadata ??= simulatedMetadata(states, seed)),
     requests: (name) => find(name).requests,
@@ -159,6 +164,7 @@ function newRunningNode(
     port: 0,
     state,
     fault: undefined,
+    hostileBodies: new Map(),
     requests: 0,
     server: createServer({ keepAlive: true }, (request, response) =>
       handle(node, request, response, now, timers),
@@ -179,6 +185,16 @@ function handle(
   const url = request.url ?? '';
   const query = url.indexOf('?');
   const path = query >= 0 ? url.slice(0, query) : url;
+  const fault = node.fault;
+  if (fault?.kind === 'hostile') {
+    const endpoint = endpointOf(request.method, path);
+    if (endpoint !== undefined) {
+      if (endpoint === 'summary') node.requests++;
+      const summary = (): string => node.state.renderBuffer(now()).toString('utf8');
+      answerHostile(fault.payload, endpoint, summary, response, timers, node.hostileBodies, fault.pods);
+      return;
+    }
+  }
   const derived = derivedEndpoint(request.method, path);
   if (derived !== undefined) {
     // The other kubelet endpoints are rendered from this instant's summary, so every endpoint agrees.
@@ -197,7 +213,6 @@ function handle(
     return;
   }
   node.requests++;
-  const fault = node.fault;
   if (fault && answerWithFault(fault, node.name, request, response, () => node.state.renderBuffer(now())))
     return;
   if (fault?.kind === 'slow') {

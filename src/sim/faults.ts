@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HostilePayload } from './hostile.js';
 
 /**
  * A failure a simulated kubelet can be told to show, for testing how a collector isolates one bad node.
@@ -14,7 +15,12 @@ export type KubeletFault =
   /** The connection is destroyed before any response. */
   | { kind: 'reset' }
   /** 200 with a body that is not JSON, like a proxy's error page. */
-  | { kind: 'garbage' };
+  | { kind: 'garbage' }
+  /**
+   * 200 with a hostile payload on every endpoint (see HostilePayload); `pods` sizes a `huge` one. The cluster
+   * answers these itself: they are built from the node's summary for each endpoint.
+   */
+  | { kind: 'hostile'; payload: HostilePayload; pods?: number };
 
 const GARBAGE =
   '<html><head><title>502 Bad Gateway</title></head><body>upstream kubelet went away</body></html>\n';
@@ -29,6 +35,7 @@ export function answerWithFault(
 ): boolean {
   switch (fault.kind) {
     case 'slow':
+    case 'hostile':
       return false;
     case 'status': {
       const body = `simulated ${fault.status} from ${node}\n`;

@@ -13,5 +13,6 @@ export {
   type SimulatedNode,
 } from './cluster.js';
 export type { KubeletFault } from './faults.js';
+export { HOSTILE_PAYLOADS, type HostilePayload } from './hostile.js';
 export { runSimulatorProcess, type SimulatorProcessIo } from './process.js';
 export { TEMPLATE_NAMES } from './template.js';
