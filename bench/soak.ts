@@ -1,5 +1,5 @@
-import { createBuiltinRegistry } from '../src/engine/builtins.js';
-import { createLogger } from '../src/engine/logger.js';
+import { createBuiltinRegistry } from '../src/builtins.js';
+import { createLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { parsePipelineConfig } from '../src/config/index.js';
 import { countingSink, type CycleCount } from './counting-sink.js';

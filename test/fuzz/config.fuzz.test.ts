@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadPipelineConfig, loadPipelineConfigText } from '../../src/config/load.js';
-import { createBuiltinRegistry } from '../../src/engine/builtins.js';
-import { ConfigError } from '../../src/errors.js';
+import { createBuiltinRegistry } from '../../src/builtins.js';
+import { ConfigError } from '../../src/component/errors.js';
 import { JsonCapture } from './captures.js';
 import {
   fuzzParameters,

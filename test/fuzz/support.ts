@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { DecodeError } from '../../src/errors.js';
+import { DecodeError } from '../../src/component/errors.js';
 import { metricByName, valueTypeOf } from '../../src/model/catalogue.js';
 import type { MetricSet } from '../../src/model/types.js';
 
