@@ -133,3 +133,24 @@ describe('heapstream run', () => {
     }
   });
 });
+
+describe('heapstream schema', () => {
+  it('writes the whole schema into a pipe whose reader starts late (more than a pipe buffer of 64 KiB)', async () => {
+    // A shell pipe, as a user's `heapstream schema | jq` is: its 64 KiB buffer fills before the reader starts.
+    const child = spawn(
+      'bash',
+      ['-c', `"${process.execPath}" --import tsx src/cli/main.ts schema | (sleep 2; cat)`],
+      {
+        cwd: repo,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stdout.length).toBeGreaterThan(65_536);
+    const schema = JSON.parse(stdout) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toContain('sinks');
+  });
+});

@@ -66,6 +66,10 @@ program
   });
 
 await program.parseAsync(process.argv);
+// A pipe's buffer holds 64 KiB: what a command wrote beyond that (the schema is larger) is still queued when
+// the reader is slower than we are, and exiting now would cut it off. An empty write calls back once the
+// writes before it have been handed over (or the reader has gone).
+await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 // Every command has finished its work and closed what it opened; exit now rather than wait for a library's
 // idle keep-alive timer to let the event loop drain.
 process.exit(process.exitCode ?? 0);

@@ -9,7 +9,8 @@ import { Registry } from '../component/registry.js';
 import { ConfigError } from '../component/errors.js';
 import { duration } from '../component/duration.js';
 import { MAX_CONFIG_BYTES } from './limits.js';
-import { loadPipelineConfig, parsePipelineConfig } from './load.js';
+import { loadPipelineConfig, loadPipelineConfigText, parsePipelineConfig } from './load.js';
+import { createBuiltinRegistry } from '../builtins.js';
 
 const source = defineSource({
   type: 'fake_source',
@@ -179,5 +180,24 @@ describe('file size', () => {
     const padded = text + '#'.repeat(MAX_CONFIG_BYTES - Buffer.byteLength(text) - 1) + '\n';
     expect(Buffer.byteLength(padded)).toBe(MAX_CONFIG_BYTES);
     expect(problemsOf(padded)).toEqual(['pipeline.yaml:4:1 big: unknown key']);
+  });
+});
+
+describe('YAML nested deeper than the parser can recurse', () => {
+  // `- - - …` nests one block sequence per two bytes: 5,000 levels in 10 KB, far under the size limit; with a
+  // duplicate key the parser reports its own overflow and then our walk overflows too (what fuzzing found). The
+  // built-in registry, so that the plugin pre-pass (which walks the document for `custom` processors) runs too.
+  const deep = `resolution: 15s\nsource: { type: kubelet_summary, discovery: { static: [] } }\nsinks: { out: { type: stdout } }\nx:\n  ${'- '.repeat(5_000)}v\nresolution: 20s\n`;
+  const builtins = createBuiltinRegistry();
+  const deeplyNested = /^p\.yaml(:\d+:\d+)?:? .*(nested too deeply|Maximum call stack size exceeded)/;
+
+  it('is a problem with the file, not a RangeError, when parsed', () => {
+    // Where the stack runs out decides who notices first: the YAML parser (a syntax error at a position) or ours.
+    expect(() => parsePipelineConfig(deep, 'p.yaml', builtins, {})).toThrow(ConfigError);
+    expect(() => parsePipelineConfig(deep, 'p.yaml', builtins, {})).toThrow(deeplyNested);
+  });
+
+  it('is a problem with the file when loaded with its plugins', async () => {
+    await expect(loadPipelineConfigText(deep, 'p.yaml', builtins, {})).rejects.toThrow(deeplyNested);
   });
 });

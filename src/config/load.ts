@@ -91,6 +91,21 @@ export function parsePipelineConfig(
   options: ParseOptions = {},
 ): PipelineConfig {
   checkSize(text, file);
+  try {
+    return parseChecked(text, file, registry, env, options);
+  } catch (error) {
+    if (error instanceof RangeError) throw nestedTooDeep(file, error);
+    throw error;
+  }
+}
+
+function parseChecked(
+  text: string,
+  file: string,
+  registry: Registry,
+  env: Env,
+  options: ParseOptions,
+): PipelineConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const locator = new YamlLocator(doc, lineCounter);
@@ -200,15 +215,31 @@ export async function loadPipelineConfigText(
 ): Promise<PipelineConfig> {
   checkSize(text, file);
   const baseDir = dirname(resolve(file));
-  const plugins = await preloadPlugins(
-    text,
-    baseDir,
-    registry,
-    env,
-    options.importPlugin,
-    options.pluginImportTimeoutMs,
+  const plugins = await withinStack(file, () =>
+    preloadPlugins(text, baseDir, registry, env, options.importPlugin, options.pluginImportTimeoutMs),
   );
   return parsePipelineConfig(text, file, registry, env, { plugins });
+}
+
+/**
+ * Runs a step of reading YAML, turning a stack overflow into a ConfigError: YAML nested thousands of levels deep
+ * (`- - - - …` fits 100,000 levels in 200 KB) overflows the parser's recursion, and the RangeError would escape
+ * as a crash instead of a problem with the file.
+ */
+async function withinStack<T>(file: string, step: () => T | Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof RangeError) throw nestedTooDeep(file, error);
+    throw error;
+  }
+}
+
+function nestedTooDeep(file: string, cause: RangeError): ConfigError {
+  return new ConfigError(
+    [`${file}: the YAML is nested too deeply to read (${cause.message}); a pipeline file nests a few levels`],
+    { cause },
+  );
 }
 
 /**

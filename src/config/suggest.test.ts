@@ -28,3 +28,12 @@ describe('closestMatch', () => {
     expect(didYouMean('zzz', ['levels'])).toBe('');
   });
 });
+
+describe('closestMatch on a hostile value', () => {
+  // A guard against length × length work, not a benchmark: before the length check this took seconds.
+  it('answers at once for a 1 MB value, which cannot be a typo of a short name', { timeout: 1_000 }, () => {
+    const huge = 'x'.repeat(1_000_000);
+    const types = ['kubelet_summary', 'kubelet_cadvisor', 'kubelet_prometheus', 'stdout', 'file', 'kafka'];
+    for (let i = 0; i < 5; i++) expect(closestMatch(huge, types)).toBeUndefined();
+  });
+});

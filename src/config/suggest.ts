@@ -39,6 +39,9 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   let bestDistance = Infinity;
   const lowered = input.toLowerCase();
   for (const candidate of candidates) {
+    // The edit distance is at least the difference in length: a candidate that differs by more than the limit
+    // cannot match, and skipping it keeps a huge value (a 1 MB `type:`) from costing length × length work.
+    if (Math.abs(input.length - candidate.length) > typoLimit(input, candidate)) continue;
     // Case slips (`Database`) count as one edit rather than one per letter.
     const distance =
       candidate.toLowerCase() === lowered && candidate !== input ? 1 : editDistance(input, candidate);
@@ -48,8 +51,12 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
     }
   }
   if (best === undefined) return undefined;
-  const limit = Math.max(1, Math.floor(Math.max(input.length, best.length) / 3));
-  return bestDistance <= limit ? best : undefined;
+  return bestDistance <= typoLimit(input, best) ? best : undefined;
+}
+
+/** How many edits still make a plausible typo: about a third of the longer word. */
+function typoLimit(input: string, candidate: string): number {
+  return Math.max(1, Math.floor(Math.max(input.length, candidate.length) / 3));
 }
 
 /**

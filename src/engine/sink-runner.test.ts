@@ -122,6 +122,27 @@ describe('SinkRunner', () => {
     expect((attempts[1] ?? 0) - (attempts[0] ?? 0)).toBeGreaterThanOrEqual(140);
   });
 
+  it('does not retry at once when the server asks for a wait longer than a timer can hold', async () => {
+    const ctx = testContext();
+    const attempts: number[] = [];
+    const runner = new SinkRunner(
+      'far',
+      {
+        write: () => {
+          attempts.push(Date.now());
+          // 30 years: a Node.js timer past 2^31−1 ms fires after 1 ms, which would retry in a tight loop.
+          return Promise.reject(new RetryableError('503', { retryAfterMs: 1e12 }));
+        },
+        close: () => Promise.resolve(),
+      },
+      sinkRunnerOptionsSchema.parse({ ...fast, shutdown_timeout: '200ms' }),
+      ctx,
+    );
+    runner.accept(batch(1));
+    await runner.close();
+    expect(attempts).toHaveLength(1);
+  });
+
   it('counts a permanent error as failed and goes on with the next batch', async () => {
     const ctx = testContext();
     const written: number[] = [];

@@ -4,6 +4,7 @@ import type { Counter, Gauge, Histogram } from '../component/telemetry.js';
 import { compileSelect } from './select.js';
 import { LogLimiter } from '../component/log-limiter.js';
 import { PermanentError, RetryableError } from '../component/errors.js';
+import { MAX_TIMER_MS } from '../component/duration.js';
 import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import { valuesInBatch } from '../model/count.js';
 import { classifySinkError, isRetryableClass, type SinkErrorClass } from './error-class.js';
@@ -309,9 +310,10 @@ export class SinkRunner {
         if (this.gaveUp) return { kind: 'shutdown' };
         this.counters.retries.inc();
         // A server that said when to come back (429/503 Retry-After) is not asked again before then.
-        const delay = Math.max(
-          this.backoff(attempt),
-          err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0,
+        // Capped at the longest wait a timer can hold: a longer one fires at once and would retry in a loop.
+        const delay = Math.min(
+          MAX_TIMER_MS,
+          Math.max(this.backoff(attempt), err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0),
         );
         this.limitedLog.log(
           'warn',
