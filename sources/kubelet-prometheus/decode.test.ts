@@ -205,6 +205,15 @@ describe('values a metric cannot hold, and limits', () => {
     );
   });
 
+  it('omits a start time that is no date once in ms (found by fuzzing: 1.8e305 s became an Infinity startTime)', () => {
+    const { sets, report } = decode([
+      'container_memory_usage_bytes{id="/"} 10',
+      'container_start_time_seconds{id="/"} 1.797693134862316e+305',
+    ]);
+    expect(sets.get('node:n')?.startTime).toBe(0);
+    expect(report.valuesOmitted).toBe(1);
+  });
+
   it('leaves a network total out when a part is out of range or the total reaches 2^63', () => {
     const { sets, report } = decode([
       'container_network_receive_bytes_total{id="/",interface="eth0"} 7',

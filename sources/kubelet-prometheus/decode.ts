@@ -107,6 +107,9 @@ const MAPPINGS: ReadonlyMap<string, Mapping> = new Map([
   ['container_spec_memory_limit_bytes', map('memory/limit', 'limit')],
 ]);
 
+/** The latest time a JavaScript Date can hold (ms since the epoch): a start time beyond it is no time. */
+const LATEST_DATE_MS = 8.64e15;
+
 /** The values of one object being collected. */
 class SetBuilder {
   readonly values: Record<string, number> = {};
@@ -234,7 +237,9 @@ export function decodePrometheusMetrics(
     if (mapping.op === 'limit' && (value === 0 || value >= UNLIMITED_AT)) {
       stored = NaN;
     } else if (mapping.op === 'start') {
-      if (value - value !== 0) {
+      // Checked once scaled to ms: 1.8e305 seconds is finite, but not as ms, and no date at all.
+      const ms = value * mapping.scale;
+      if (!(ms <= LATEST_DATE_MS)) {
         report.valueOutOfRange(
           `${what} line ${reader.line} (${reader.name})`,
           'startTime',

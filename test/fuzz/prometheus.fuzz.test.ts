@@ -112,6 +112,8 @@ function mutatedText(capture: TextCapture, mutations: readonly TextMutation[]): 
   const lines = [...capture.lines];
   for (const m of mutations) {
     const index = capture.samples[m.line % capture.samples.length]!;
+    // An earlier `cut` or `delete` may have removed the line this mutation names: nothing left to mutate there.
+    if (index >= lines.length) continue;
     const line = lines[index] ?? '';
     switch (m.op) {
       case 'value': {

@@ -141,7 +141,9 @@ export class Deep {
 /** Structures where a scalar (or a different structure) is expected. */
 export const hostileStructure: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom(null, true, false, [], {}, [null], { length: 1 }, ['a', 1], { '0': 'a' }),
-  fc.integer({ min: 100, max: 3_000 }).map((depth) => new Deep(depth)),
+  // At most 1,000 levels: the harness's own JSON.stringify and structuredClone recurse, and 2,405 levels
+  // overflowed them (in the harness, not the decoder) under `npm run fuzz`.
+  fc.integer({ min: 100, max: 1_000 }).map((depth) => new Deep(depth)),
   fc.jsonValue({ maxDepth: 3 }),
 );
 
