@@ -52,7 +52,7 @@ async function runSink(
   url: string,
   batches: readonly NodeBatch[],
 ): Promise<{ points: number; seconds: number }> {
-  const ctx = testContext({ name: 'bench' });
+  const ctx = testContext({ id: 'bench' });
   const config = influxSinkConfig.parse(
     useV1
       ? { url, api: 'v1', database: 'bench', create_database: true, gzip, batch: { max_lines: maxLines } }

@@ -57,7 +57,7 @@ const registry = createBuiltinRegistry();
 /** A stage fed by hand: push a cycle's events, collect what comes out synchronously. */
 function stage(type: string, config: unknown): (events: PipelineEvent[]) => PipelineEvent[] {
   const def = registry.get('processor', type)!;
-  const operator = def.create(def.config.parse(config), { ...ctx, name: type });
+  const operator = def.create(def.config.parse(config), { ...ctx, id: type });
   const input = new Subject<PipelineEvent>();
   let out: PipelineEvent[] = [];
   operator(input).subscribe((e) => out.push(e));

@@ -31,7 +31,7 @@ const events: PipelineEvent[] = [
 ];
 
 const metadata = fixtureMetadata('nri-1.34', 'node-1');
-const makeCtx = () => testContext({ name: 'processors[0]', metadata });
+const makeCtx = () => testContext({ id: 'test_processor', metadata });
 
 /** Config for types that need some; the others run with their defaults. A new type failing to parse `{}` goes here. */
 const CONFIGS: Readonly<Record<string, unknown>> = {

@@ -137,7 +137,7 @@ async function runSource(source: AnySource, nodes: NodeServer[], extra: Json = {
   });
   const telemetry = new Telemetry();
   const ctx: SourceContext = {
-    ...testContext({ logger: pino({ level: 'warn' }, lines), telemetry, name: 'src' }),
+    ...testContext({ logger: pino({ level: 'warn' }, lines), telemetry, id: 'src' }),
     ticks: of(TICK),
     provideMetadata: () => {},
   };

@@ -175,7 +175,7 @@ function logCapture() {
 
 function runnerFor(name: string, sink: Sink, options: Record<string, unknown>, telemetry = new Telemetry()) {
   const log = logCapture();
-  const ctx = testContext({ name, telemetry, logger: log.logger });
+  const ctx = testContext({ id: name, telemetry, logger: log.logger });
   return { runner: new SinkRunner(name, sink, sinkRunnerOptionsSchema.parse(options), ctx), telemetry, log };
 }
 
@@ -190,8 +190,8 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
     await influx.stop();
   });
 
-  function v1Sink(config: Record<string, unknown>, name = 'sinks.influx') {
-    const ctx = testContext({ name });
+  function v1Sink(config: Record<string, unknown>, name = 'influx') {
+    const ctx = testContext({ id: name });
     return influxSink(influxSinkConfig.parse({ url: influx.url, api: 'v1', ...config }), ctx);
   }
 
@@ -236,7 +236,7 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
 
   it('loses nothing produced while InfluxDB is down for several cycles (when_full: block)', async () => {
     const sink = v1Sink({ database: 'outage_block', create_database: true });
-    const { runner, telemetry } = runnerFor('sinks.influx', sink, {
+    const { runner, telemetry } = runnerFor('influx', sink, {
       buffer: { max_batches: 6, when_full: 'block' },
       retry: FAST_RETRY,
     });
@@ -267,7 +267,7 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
 
   it('with drop_oldest, stores exactly what the runner did not count as dropped', async () => {
     const sink = v1Sink({ database: 'outage_drop', create_database: true });
-    const { runner, telemetry } = runnerFor('sinks.influx', sink, {
+    const { runner, telemetry } = runnerFor('influx', sink, {
       buffer: { max_batches: 3, when_full: 'drop_oldest' },
       retry: FAST_RETRY,
     });
@@ -283,7 +283,7 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
     }
     await runner.close();
     const dropped = telemetry.value('heapstream_sink_dropped_batches_total', {
-      sink: 'sinks.influx',
+      sink: 'influx',
       reason: 'drop_oldest',
     });
     expect(dropped).toBeGreaterThan(0);
@@ -297,14 +297,14 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
   it('fails loudly on an unknown database without create_database, without stalling another sink', async () => {
     const shared = new Telemetry();
     const bad = runnerFor(
-      'sinks.missing',
-      v1Sink({ database: 'does_not_exist' }, 'sinks.missing'),
+      'missing',
+      v1Sink({ database: 'does_not_exist' }, 'missing'),
       { retry: FAST_RETRY },
       shared,
     );
     const good = runnerFor(
-      'sinks.good',
-      v1Sink({ database: 'alongside', create_database: true }, 'sinks.good'),
+      'good',
+      v1Sink({ database: 'alongside', create_database: true }, 'good'),
       { retry: FAST_RETRY },
       shared,
     );
@@ -317,10 +317,8 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
     await good.runner.close();
     expect(Date.now() - started).toBeLessThan(10_000);
     await bad.runner.close();
-    expect(shared.value('heapstream_sink_failed_batches_total', { sink: 'sinks.missing' })).toBe(
-      batches.length,
-    );
-    expect(shared.value('heapstream_sink_batches_sent_total', { sink: 'sinks.good' })).toBe(batches.length);
+    expect(shared.value('heapstream_sink_failed_batches_total', { sink: 'missing' })).toBe(batches.length);
+    expect(shared.value('heapstream_sink_batches_sent_total', { sink: 'good' })).toBe(batches.length);
     expect(
       bad.log.lines.some((l) => l.includes('database not found') && l.includes('create_database: true')),
     ).toBe(true);
@@ -392,28 +390,23 @@ describe('InfluxDB 1.x with authentication', () => {
           username: 'admin',
           ...password,
         }),
-        testContext({ name, baseDir: dir }),
+        testContext({ id: name, baseDir: dir }),
       );
     const good = runnerFor(
-      'sinks.good',
-      sinkFor('sinks.good', { password_file: 'password' }),
+      'good',
+      sinkFor('good', { password_file: 'password' }),
       { retry: FAST_RETRY },
       shared,
     );
-    const bad = runnerFor(
-      'sinks.bad',
-      sinkFor('sinks.bad', { password: 'wrong' }),
-      { retry: FAST_RETRY },
-      shared,
-    );
+    const bad = runnerFor('bad', sinkFor('bad', { password: 'wrong' }), { retry: FAST_RETRY }, shared);
     const batches = cycleBatches(1);
     for (const b of batches) {
       good.runner.accept(b);
       bad.runner.accept(b);
     }
     await Promise.all([good.runner.close(), bad.runner.close()]);
-    expect(shared.value('heapstream_sink_batches_sent_total', { sink: 'sinks.good' })).toBe(batches.length);
-    expect(shared.value('heapstream_sink_failed_batches_total', { sink: 'sinks.bad' })).toBe(batches.length);
+    expect(shared.value('heapstream_sink_batches_sent_total', { sink: 'good' })).toBe(batches.length);
+    expect(shared.value('heapstream_sink_failed_batches_total', { sink: 'bad' })).toBe(batches.length);
     expect(bad.log.lines.some((l) => l.includes('refused the credentials'))).toBe(true);
     const auth = 'Basic ' + Buffer.from('admin:right').toString('base64');
     expect((await readInfluxDB(influx.url, 'k8s', auth)).size).toBe(expectedPoints(batches, 'default').size);
@@ -433,7 +426,7 @@ describe('VictoriaMetrics (api v2 through @influxdata/influxdb-client, /api/v1/e
   it.each([true, false])(
     'stores every value and tag of a cycle from real fixtures (gzip %s)',
     async (gzip) => {
-      const ctx = testContext({ name: 'sinks.vm' });
+      const ctx = testContext({ id: 'vm' });
       const clusterName = gzip ? 'prod' : 'plain';
       const sink = influxSink(
         influxSinkConfig.parse({
@@ -467,7 +460,7 @@ describe('VictoriaMetrics (api v2 through @influxdata/influxdb-client, /api/v1/e
         token: 't',
         cluster_name: 'backslash',
       }),
-      testContext({ name: 'sinks.vm' }),
+      testContext({ id: 'vm' }),
     );
     const set: MetricSet = {
       ...awkward,

@@ -216,7 +216,7 @@ describe('kafka sink against a real broker', () => {
   });
 
   function runnerFor(topic: string, options: Record<string, unknown>, telemetry: Telemetry) {
-    const ctx = testContext({ telemetry, name: 'sinks.lake' });
+    const ctx = testContext({ telemetry, id: 'lake' });
     const sink = kafkaSinkDef.create(
       kafkaSinkDef.config.parse({
         brokers: [kafka.bootstrap],

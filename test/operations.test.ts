@@ -91,7 +91,7 @@ describe('self-metrics and readiness during a simulated run', () => {
       const metrics = await (await fetch(`${ops.url}/metrics`)).text();
       expect(metrics).toMatch(
         new RegExp(
-          `heapstream_scrape_errors_total\\{node="${failing}",reason="http_status",source="source"\\} [1-9]`,
+          `heapstream_scrape_errors_total\\{node="${failing}",reason="http_status",source="kubelet_summary"\\} [1-9]`,
         ),
       );
       expect(metrics).toMatch(/heapstream_sink_retries_total\{sink="flaky"\} [1-9]/);

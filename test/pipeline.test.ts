@@ -57,7 +57,9 @@ describe('pipeline against the simulated cluster', () => {
       collected.events.slice(0, firstMark).every((e) => e.kind === 'batch' && e.cycle === first[0]?.cycle),
     ).toBe(true);
     expect(collected.closed).toBe(1);
-    expect(pipeline.telemetry.value('heapstream_scrapes_total', { source: 'source', result: 'ok' })).toBe(12);
+    expect(
+      pipeline.telemetry.value('heapstream_scrapes_total', { source: 'kubelet_summary', result: 'ok' }),
+    ).toBe(12);
   });
 
   it('a slow, a failing, a truncating and a garbage-sending kubelet affect only their own node', async () => {
@@ -97,11 +99,15 @@ describe('pipeline against the simulated cluster', () => {
       expect([...arrivals.keys()].sort()).toEqual([healthyA!.name, healthyB!.name].sort());
       const t = pipeline.telemetry;
       expect(
-        t.value('heapstream_scrape_errors_total', { source: 'source', node: slow!.name, reason: 'timeout' }),
+        t.value('heapstream_scrape_errors_total', {
+          source: 'kubelet_summary',
+          node: slow!.name,
+          reason: 'timeout',
+        }),
       ).toBe(1);
       expect(
         t.value('heapstream_scrape_errors_total', {
-          source: 'source',
+          source: 'kubelet_summary',
           node: garbage!.name,
           reason: 'decode',
         }),

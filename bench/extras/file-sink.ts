@@ -55,7 +55,7 @@ export async function measureFileSink(options: { seconds?: number } = {}): Promi
     const dir = await mkdtemp(join(tmpdir(), 'heapstream-bench-file-'));
     try {
       const config = fileSink.config.parse({ path: 'lake', format, compression });
-      const sink = fileSink.create(config, testContext({ name: 'sinks.bench', baseDir: dir }));
+      const sink = fileSink.create(config, testContext({ id: 'bench', baseDir: dir }));
       await sink.connect?.();
       const random = randomSource(1);
       let rows = 0;

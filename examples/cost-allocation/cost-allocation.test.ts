@@ -81,7 +81,7 @@ async function processorsFromYaml(): Promise<OperatorFunction<PipelineEvent, Pip
     if (def === undefined) throw new Error(`no ${entry.type}`);
     return def.create(
       entry.config,
-      testContext({ name: entry.path, metadata, resolutionMs: config.resolutionMs }),
+      testContext({ id: entry.id, metadata, resolutionMs: config.resolutionMs }),
     );
   });
   return (source) => ops.reduce((stream, op) => stream.pipe(op), source);

@@ -46,7 +46,7 @@ async function topPodsFromYaml(config: string): Promise<OperatorFunction<Pipelin
   const def = reg.get('processor', entry.type);
   if (def === undefined) throw new Error(`no processor type ${entry.type}`);
   // As the engine does: the definition registered for the entry's type, given the entry's resolved config.
-  return def.create(entry.config, testContext({ name: entry.path }));
+  return def.create(entry.config, testContext({ id: entry.id }));
 }
 
 // Two real nodes: nri-1.34 (minikube, namespaces kube-system and scraper) and otel-minikube (kube-system, default).

@@ -25,7 +25,7 @@ import {
 import { aggregateConfig } from './config.js';
 import aggregate from './index.js';
 
-function aggregator(config: Record<string, unknown> = {}, ctx = testContext({ name: 'agg' })) {
+function aggregator(config: Record<string, unknown> = {}, ctx = testContext({ id: 'agg' })) {
   return aggregate.create(aggregateConfig.parse(config), ctx);
 }
 
@@ -117,7 +117,7 @@ describe('aggregate, cycles', () => {
     podSet('ns1', `p-${node}`, node, { values: { 'cpu/usage_rate': rateValue } });
 
   it('emits the aggregates of a cycle exactly once, after its node batches and right before its mark', async () => {
-    const ctx = testContext({ name: 'agg' });
+    const ctx = testContext({ id: 'agg' });
     const end1 = cycleEnd(1, 2);
     const end2 = cycleEnd(2, 2, [{ node: 'b', reason: 'timeout', message: 'no answer in 5s' }]);
     const events = await run(aggregator({}, ctx), [

@@ -43,9 +43,9 @@ export function aggregateOperator(
     'heapstream_aggregate_late_batches_total',
     'Node batches that came after their cycle had ended: passed on, but not in that cycle’s namespace/cluster sums.',
   );
-  const late = ctx.telemetry.counter('heapstream_aggregate_late_batches_total', { processor: ctx.name });
+  const late = ctx.telemetry.counter('heapstream_aggregate_late_batches_total', { processor: ctx.id });
   const abandoned = ctx.telemetry.counter('heapstream_aggregate_abandoned_cycles_total', {
-    processor: ctx.name,
+    processor: ctx.id,
   });
 
   function nodeLevels(batch: NodeBatch): NodeBatch {
@@ -150,7 +150,7 @@ export function aggregateOperator(
               } catch (error) {
                 ctx.logger.error(
                   { err: error, cycle: event.cycle },
-                  `${ctx.name}: no cluster batch for this cycle`,
+                  `processor ${ctx.id}: no cluster batch for this cycle`,
                 );
               }
             }

@@ -89,7 +89,7 @@ describe('custom processor: loading a TypeScript plugin named in pipeline.yaml',
     expect(resolved.on_error).toBe('pass');
     expect(resolved.export).toBe('default');
 
-    const op = custom.create(resolved, testContext({ name: 'processors[0] (custom)' }));
+    const op = custom.create(resolved, testContext({ id: 'custom' }));
     const out = await runProcessor(op, {}, events);
     expect(out.map((e) => e.kind)).toEqual(events.map((e) => e.kind));
     const first = batches(out)[0] as MetricBatch;
@@ -214,7 +214,7 @@ describe('custom processor: a throwing plugin is isolated', () => {
       registry(),
       {},
     );
-    const ctx = testContext({ name: 'processors[0] (custom)' });
+    const ctx = testContext({ id: 'custom' });
     return { op: custom.create(resolvedOf(config.processors[0]?.config), ctx), ctx };
   }
 
@@ -234,9 +234,7 @@ describe('custom processor: a throwing plugin is isolated', () => {
     ]);
     expect(fixtureSets.length).toBe(39);
     expect(batches(out)[2]).toBe(events[3]);
-    expect(
-      ctx.telemetry.value('heapstream_processor_errors_total', { processor: 'processors[0] (custom)' }),
-    ).toBe(2);
+    expect(ctx.telemetry.value('heapstream_processor_errors_total', { processor: 'custom' })).toBe(2);
   });
 
   it('on_error: drop — the failing batches are dropped, cycle marks still go on', async () => {
@@ -270,10 +268,7 @@ describe('custom processor: a throwing plugin is isolated', () => {
           return b;
         }),
     });
-    const op = custom.create(
-      customConfigFor(plugin),
-      testContext({ name: 'processors[3] (custom)', logger }),
-    );
+    const op = custom.create(customConfigFor(plugin), testContext({ id: 'custom', logger }));
     await runProcessor(op, {}, events);
     expect(lines).toHaveLength(1); // the same error twice within a minute is logged once
     expect(lines[0]).toMatchObject({
@@ -281,7 +276,7 @@ describe('custom processor: a throwing plugin is isolated', () => {
       plugin: 'fragile',
       node: 'node-2',
       cycle: 1,
-      msg: 'processors[3] (custom): plugin fragile failed on a batch, which was passed on unprocessed; restarted',
+      msg: 'processor custom: plugin fragile failed on a batch, which was passed on unprocessed; restarted',
     });
   });
 

@@ -35,11 +35,11 @@ export function customConfigFor(
   };
 }
 
-function pluginOf(config: CustomConfig, name: string): ProcessorDefinition {
+function pluginOf(config: CustomConfig, id: string): ProcessorDefinition {
   const plugin = (config as Partial<ResolvedCustomConfig>).plugin;
   if (plugin === undefined) {
     throw new ConfigError([
-      `${name}: module "${config.module}" was not imported; load the pipeline with loadPipelineConfig, ` +
+      `processor ${id}: module "${config.module}" was not imported; load the pipeline with loadPipelineConfig, ` +
         'which imports plugins, or pass them to parsePipelineConfig as preloaded plugins',
     ]);
   }
@@ -63,17 +63,20 @@ export function customOperator(
   config: CustomConfig,
   ctx: ComponentContext,
 ): OperatorFunction<PipelineEvent, PipelineEvent> {
-  const plugin = pluginOf(config, ctx.name);
+  const plugin = pluginOf(config, ctx.id);
   const logger = ctx.logger.child({ plugin: plugin.type, module: config.module });
   let operator: OperatorFunction<PipelineEvent, PipelineEvent>;
   try {
     operator = plugin.create(config.config, { ...ctx, logger });
   } catch (error) {
-    throw new ConfigError([`${ctx.name}: plugin "${plugin.type}" failed to start: ${firstLine(error)}`], {
-      cause: error,
-    });
+    throw new ConfigError(
+      [`processor ${ctx.id}: plugin "${plugin.type}" failed to start: ${firstLine(error)}`],
+      {
+        cause: error,
+      },
+    );
   }
-  const errors = ctx.telemetry.counter('heapstream_processor_errors_total', { processor: ctx.name });
+  const errors = ctx.telemetry.counter('heapstream_processor_errors_total', { processor: ctx.id });
   const action = config.on_error === 'pass' ? 'passed on unprocessed' : 'dropped';
   return statefulOperator(
     () => new LogLimiter(logger, ctx.clock),
@@ -93,7 +96,7 @@ export function customOperator(
               node: event?.kind === 'batch' && event.scope === 'node' ? event.node : undefined,
               cycle: event?.cycle,
             },
-            `${ctx.name}: plugin ${plugin.type} failed on ${what}` +
+            `processor ${ctx.id}: plugin ${plugin.type} failed on ${what}` +
               (event === undefined ? '; restarted' : `, which was ${blamed}; restarted`),
           );
         },

@@ -29,7 +29,7 @@ function c(
 }
 
 function rateOf(config: Record<string, unknown> = {}, resolutionMs = 60_000) {
-  const ctx = testContext({ resolutionMs, name: 'processors[0] (rate)' });
+  const ctx = testContext({ resolutionMs, id: 'rate' });
   return { ctx, op: rate.create(rateConfig.parse(config), ctx) };
 }
 
@@ -41,7 +41,7 @@ async function pair(first: MetricSet, second: MetricSet, config: Record<string, 
 }
 
 const skipped = (ctx: ReturnType<typeof testContext>, reason: string) =>
-  ctx.telemetry.value('heapstream_rate_skipped_total', { processor: 'processors[0] (rate)', reason });
+  ctx.telemetry.value('heapstream_rate_skipped_total', { processor: 'rate', reason });
 
 describe('rate (Heapster A2, B2)', () => {
   it('A2: cpu/usage_rate truncated to whole millicores, tx_errors_rate per second', async () => {

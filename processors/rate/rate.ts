@@ -196,7 +196,7 @@ export function rateOperator(
   const skipped = new Map<RateSkipReason, Counter>(
     SKIP_REASONS.map((reason) => [
       reason,
-      ctx.telemetry.counter('heapstream_rate_skipped_total', { processor: ctx.name, reason }),
+      ctx.telemetry.counter('heapstream_rate_skipped_total', { processor: ctx.id, reason }),
     ]),
   );
   const count = (reason: RateSkipReason, n: number) => {

@@ -56,7 +56,7 @@ function createSink(config: Record<string, unknown>): {
   });
   const ctx = testContext({
     baseDir: dir,
-    name: 'sinks.lake',
+    id: 'lake',
     logger: createLogger({ level: 'warn', destination }),
     clock: { now: () => T0, scheduler: new VirtualTimeScheduler(VirtualAction, Infinity) },
   });
@@ -205,7 +205,7 @@ describe('file sink, values that do not fit their column', () => {
       const hostile = hostileNodeBatch();
       const other = nodeBatch('nri-1.28', 'n2');
       await sink.write(hostile);
-      const labels = { sink: 'sinks.lake' };
+      const labels = { sink: 'lake' };
       // Counted at write, before any file is completed.
       expect(
         counter(telemetry, 'heapstream_file_sink_values_omitted_total', {
@@ -293,7 +293,7 @@ describe('file sink, a row group the Parquet writer cannot encode', () => {
     for (const file of await listParquet()) expect((await readFile(file)).indexOf(marker)).toBe(-1);
     expect(
       counter(telemetry, 'heapstream_file_sink_rows_dropped_total', {
-        sink: 'sinks.lake',
+        sink: 'lake',
         reason: 'encode_failed',
       }),
     ).toBe(1);

@@ -22,7 +22,7 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(SET_TYPES);
  * time, the `node` column from its node), before any of it is taken.
  *
  * @example
- * checkBatch(batch, 'sinks.lake'); // throws PermanentError for a NaN or out-of-range time
+ * checkBatch(batch, 'sink lake'); // throws PermanentError for a NaN or out-of-range time
  */
 export function checkBatch(batch: MetricBatch, sink: string): void {
   const t: unknown = batch.timestamp;
@@ -67,7 +67,7 @@ export function fitSet(set: MetricSet, layout: TableLayout, omitted: OnOmitted):
  * known set type, or its key or a label (of the set or of a labeled value) is not a string.
  *
  * @example
- * checkSet({ ...set, labels: { pod_name: 42 } }, 'sinks.lake'); // set …: label "pod_name" is a number (42), not a string
+ * checkSet({ ...set, labels: { pod_name: 42 } }, 'sink lake'); // set …: label "pod_name" is a number (42), not a string
  */
 export function checkSet(set: MetricSet, sink: string): void {
   if (!isObject(set)) throw new PermanentError(`${sink}: a set is ${describe(set)}`);

@@ -189,7 +189,7 @@ async function startAndStopSink(lake: string, now: number, format: Record<string
   const config = fileSinkDefinition.config.parse({ ...format, path: lake, roll: { max_age: '1m' } });
   const sink = fileSinkDefinition.create(
     config,
-    testContext({ name: 'sinks.restart', clock: { now: () => now, scheduler } }),
+    testContext({ id: 'restart', clock: { now: () => now, scheduler } }),
   );
   await sink.connect?.();
   await sink.close?.();

@@ -77,7 +77,7 @@ describe('file sink on a directory it cannot create', () => {
   const sinkAt = (path: string): FileSink =>
     fileSinkDefinition.create(
       fileSinkDefinition.config.parse({ path }),
-      testContext({ baseDir: dir, name: 'sinks.lake' }),
+      testContext({ baseDir: dir, id: 'lake' }),
     ) as FileSink;
   const batch = () =>
     summaryBatch(new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url), {

@@ -46,10 +46,7 @@ function manualClock(start: number): Clock & { set(ms: number): void } {
 
 function createSink(config: Record<string, unknown>, clock: Clock = manualClock(T0)): FileSink {
   const parsed = fileSinkDefinition.config.parse({ path: 'lake', ...config });
-  return fileSinkDefinition.create(
-    parsed,
-    testContext({ baseDir: dir, clock, name: 'sinks.lake' }),
-  ) as FileSink;
+  return fileSinkDefinition.create(parsed, testContext({ baseDir: dir, clock, id: 'lake' })) as FileSink;
 }
 
 function nodeBatch(fixtureName: string, node: string, timestamp: number, cycle = 1): NodeBatch {
@@ -343,7 +340,7 @@ describe('file sink, parquet', () => {
     if (!hasZstd) {
       expect(() => createSink({ compression: 'zstd' })).toThrow(ConfigError);
       expect(() => createSink({ compression: 'zstd' })).toThrow(
-        /sinks\.lake\.compression: zstd needs Node 22\.15/,
+        /sink lake: compression: zstd needs Node 22\.15/,
       );
       return;
     }

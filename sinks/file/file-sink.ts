@@ -66,20 +66,20 @@ export class FileSink implements Sink {
   ) {
     this.root = resolve(ctx.baseDir, config.path);
     const template = parsePartitionTemplate(config.partition);
-    if (typeof template === 'string') throw new ConfigError([`${ctx.name}.partition: ${template}`]);
+    if (typeof template === 'string') throw new ConfigError([`sink ${ctx.id}: partition: ${template}`]);
     this.template = template;
     if (config.format === 'parquet') {
       const compression = config.compression ?? 'snappy';
       this.codec = parquetCodec(compression);
       if (this.codec === undefined) {
         throw new ConfigError([
-          `${ctx.name}.compression: ${compression} needs Node 22.15 or later (node:zlib zstd); ` +
+          `sink ${ctx.id}: compression: ${compression} needs Node 22.15 or later (node:zlib zstd); ` +
             `this is Node ${process.versions.node}: use snappy or gzip`,
         ]);
       }
     }
     const t = ctx.telemetry;
-    const sink = ctx.name;
+    const sink = ctx.id;
     t.describe('heapstream_file_sink_files_total', 'Files the file sink completed.');
     t.describe(
       'heapstream_file_sink_values_omitted_total',
@@ -106,7 +106,7 @@ export class FileSink implements Sink {
     this.limitedLog.log(
       'warn',
       `omitted:${reason}`,
-      { sink: this.ctx.name, reason, set: set.key, value: name, got: String(value) },
+      { reason, set: set.key, value: name, got: String(value) },
       `file sink: ${name} of set ${set.key} does not fit its column (${reason}); left out of the row`,
     );
   };
@@ -116,7 +116,7 @@ export class FileSink implements Sink {
     this.limitedLog.log(
       'error',
       'row_dropped',
-      { sink: this.ctx.name, set: key, err },
+      { set: key, err },
       `file sink: the Parquet writer could not encode the row of set ${key}; dropped, the rest of the file is kept`,
     );
   };
@@ -160,12 +160,13 @@ export class FileSink implements Sink {
   }
 
   private async writeBatch(batch: MetricBatch): Promise<void> {
-    if (this.closing !== undefined) throw new PermanentError(`${this.ctx.name}: write after close`);
+    if (this.closing !== undefined) throw new PermanentError(`sink ${this.ctx.id}: write after close`);
     if (batch.sets.length === 0) return;
     // A set that cannot be stored rejects the batch before any of it is taken, so the engine can isolate that
     // set and write the others without duplicating rows.
-    checkBatch(batch, this.ctx.name);
-    for (const set of batch.sets) checkSet(set, this.ctx.name);
+    const who = `sink ${this.ctx.id}`;
+    checkBatch(batch, who);
+    for (const set of batch.sets) checkSet(set, who);
     this.startTimer();
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.

@@ -72,7 +72,7 @@ beforeEach(() => {
 });
 
 function sinkWith(config: Record<string, unknown>) {
-  const ctx = testContext({ name: 'sinks.tsdb' });
+  const ctx = testContext({ id: 'tsdb' });
   return {
     sink: influxSink(influxSinkConfig.parse({ url, ...config }), ctx),
     telemetry: ctx.telemetry,
@@ -116,9 +116,7 @@ describe('api v1', () => {
     expect(writes[0]?.headers.authorization).toBe('Basic ' + Buffer.from('heap:s3cret').toString('base64'));
     expect(writes.flatMap((w) => linesOf(w.body))).toHaveLength(totalLines);
     expect(linesOf(writes[0]?.body ?? '')[0]).toMatch(/ 1795829090000000$/);
-    expect(telemetry.value('heapstream_influxdb_lines_written_total', { sink: 'sinks.tsdb' })).toBe(
-      totalLines,
-    );
+    expect(telemetry.value('heapstream_influxdb_lines_written_total', { sink: 'tsdb' })).toBe(totalLines);
   });
 
   it('does not compress with gzip: false', async () => {
@@ -188,7 +186,7 @@ describe('failures', () => {
     expect(message).toContain(`rejected 13 of ${totalLines} lines`);
     expect(message).toMatch(/sample: memory\/usage,/);
     expect(received.flatMap((r) => linesOf(r.body))).toHaveLength(totalLines);
-    expect(telemetry.value('heapstream_influxdb_rejected_lines_total', { sink: 'sinks.tsdb' })).toBe(13);
+    expect(telemetry.value('heapstream_influxdb_rejected_lines_total', { sink: 'tsdb' })).toBe(13);
   });
 
   it('fails at once, permanently, on bad credentials and on a missing database', async () => {
@@ -226,10 +224,10 @@ describe('failures', () => {
   it('turns a refused connection into RetryableError naming the target', async () => {
     const sink = influxSink(
       influxSinkConfig.parse({ url: 'http://127.0.0.1:1', api: 'v1' }),
-      testContext({ name: 'sinks.tsdb' }),
+      testContext({ id: 'tsdb' }),
     );
     await expect(sink.connect?.()).rejects.toThrow(
-      /sinks.tsdb: connecting to database "k8s" at http:\/\/127.0.0.1:1 failed/,
+      /sink tsdb: connecting to database "k8s" at http:\/\/127.0.0.1:1 failed/,
     );
     await expect(sink.write(batch)).rejects.toBeInstanceOf(RetryableError);
     await sink.close();

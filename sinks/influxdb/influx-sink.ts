@@ -80,7 +80,7 @@ export function influxSink(
   let closed: Promise<void> | undefined;
   let notBefore = 0;
 
-  const labels = { sink: ctx.name };
+  const labels = { sink: ctx.id };
   const t = ctx.telemetry;
   t.describe('heapstream_influxdb_lines_written_total', 'Lines InfluxDB accepted.');
   t.describe(
@@ -112,7 +112,7 @@ export function influxSink(
 
   function transportError(error: unknown, what: string): RetryableError {
     const reason = error instanceof Error ? error.message : String(error);
-    return new RetryableError(`sink ${ctx.name}: ${what} ${target.description} failed: ${reason}`, {
+    return new RetryableError(`sink ${ctx.id}: ${what} ${target.description} failed: ${reason}`, {
       cause: error,
     });
   }
@@ -134,7 +134,7 @@ export function influxSink(
     const first = state.rejections[0] as Rejection;
     const total = state.chunks.reduce((n, c) => n + c.lines, 0);
     return new PermanentError(
-      `sink ${ctx.name}: ${target.description} rejected ${dropped} of ${total} lines (${shortMessage(first.message)}); ` +
+      `sink ${ctx.id}: ${target.description} rejected ${dropped} of ${total} lines (${shortMessage(first.message)}); ` +
         `sample: ${first.sample.join(' | ')}`,
       // The other lines are written and the refused ones counted: nothing of the batch is to be sent again.
       { partial: true },
@@ -149,14 +149,14 @@ export function influxSink(
       } catch (error) {
         throw transportError(error, 'connecting to');
       }
-      if (failed !== undefined) throw responseError(ctx.name, target.description, failed, ctx.clock.now());
+      if (failed !== undefined) throw responseError(ctx.id, target.description, failed, ctx.clock.now());
     },
 
     async write(batch) {
-      if (closed !== undefined) throw new PermanentError(`sink ${ctx.name}: write after close`);
+      if (closed !== undefined) throw new PermanentError(`sink ${ctx.id}: write after close`);
       const wait = notBefore - ctx.clock.now();
       if (wait > 0) {
-        throw new RetryableError(`sink ${ctx.name}: ${target.description} asked to wait ${wait} ms more`, {
+        throw new RetryableError(`sink ${ctx.id}: ${target.description} asked to wait ${wait} ms more`, {
           retryAfterMs: wait,
         });
       }
@@ -184,7 +184,7 @@ export function influxSink(
           rejectedLines.inc(rejection.dropped);
           linesWritten.inc(Math.max(0, chunk.lines - rejection.dropped));
         } else {
-          const error = responseError(ctx.name, target.description, failed, ctx.clock.now());
+          const error = responseError(ctx.id, target.description, failed, ctx.clock.now());
           if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
             notBefore = ctx.clock.now() + error.retryAfterMs;
           }

@@ -12,8 +12,13 @@ export type Dispose<S> = (state: S) => Promise<void> | void;
 
 /** What every component gets from the engine: no component reaches for globals. */
 export interface ComponentContext {
-  /** The instance's name in the pipeline, e.g. `source`, `processors[2] (rate)`, `sinks.lake`. */
-  readonly name: string;
+  /**
+   * The instance's id, the same in its metric labels, log fields and error messages: a sink's key under `sinks:`
+   * (`lake`), a processor's or the source's `name:`, or else its type (`rate`, `kubelet_summary`; `rate#2` for a
+   * second unnamed `rate`). The engine binds it to `logger` as `sink`, `processor` or `source`; components use it
+   * as the value of the label of that name.
+   */
+  readonly id: string;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly telemetry: Telemetry;

@@ -19,7 +19,7 @@ describe('mapBatches', () => {
   });
 
   it('with an error handler, passes a failing batch on untouched, counts and keeps going', async () => {
-    const ctx = testContext({ name: 'p' });
+    const ctx = testContext({ id: 'p' });
     const bad = nodeBatch('bad', 1, []);
     const good = nodeBatch('good', 1, []);
     const out = await collect(

@@ -77,12 +77,12 @@ export function filterSets(
  * mapBatches(enrich, reportBatchErrors(ctx))
  */
 export function reportBatchErrors(ctx: ComponentContext): BatchErrorHandler {
-  const errors = ctx.telemetry.counter('heapstream_processor_errors_total', { processor: ctx.name });
+  const errors = ctx.telemetry.counter('heapstream_processor_errors_total', { processor: ctx.id });
   return (error, batch) => {
     errors.inc();
     ctx.logger.error(
       { err: error, node: batch.scope === 'node' ? batch.node : undefined, cycle: batch.cycle },
-      `${ctx.name}: batch passed on unprocessed`,
+      `processor ${ctx.id}: batch passed on unprocessed`,
     );
   };
 }

@@ -27,16 +27,26 @@ export class ComponentResolver {
     private readonly plugins?: PreloadedPlugins,
   ) {}
 
-  /** A source or processor entry, or undefined when it has problems (already recorded). */
-  component(kind: 'source' | 'processor', data: unknown, path: PathSegment[]): ComponentEntry | undefined {
+  /**
+   * A source or processor entry, or undefined when it has problems (already recorded). Its `name:` is the
+   * engine's key (see component-ids.ts, which made `id` from it), not the definition's.
+   */
+  component(
+    kind: 'source' | 'processor',
+    data: unknown,
+    path: PathSegment[],
+    id: string,
+  ): ComponentEntry | undefined {
     const found = this.definition(kind, data, path);
     if (found === undefined) return undefined;
-    const { def, rest } = found;
-    const checked = this.reportUnknownKeys(data, def.config.shape, path);
+    const { def } = found;
+    const { name: _name, ...rest } = found.rest;
+    const checked = this.reportUnknownKeys(data, { ...def.config.shape, name: z.unknown() }, path);
     const config = this.parse(def.config, rest, path, checked);
     if (config === undefined) return undefined;
-    if (kind === 'processor' && def.type === CUSTOM_PROCESSOR_TYPE) return this.custom(config, rest, path);
-    return { type: def.type, path: formatPath(path), config };
+    if (kind === 'processor' && def.type === CUSTOM_PROCESSOR_TYPE)
+      return this.custom(config, rest, path, id);
+    return { type: def.type, id, path: formatPath(path), config };
   }
 
   /**
@@ -47,6 +57,7 @@ export class ComponentResolver {
     own: Record<string, unknown>,
     written: Record<string, unknown>,
     path: PathSegment[],
+    id: string,
   ): ComponentEntry | undefined {
     const module = own.module as string;
     const exportName = own.export as string;
@@ -76,7 +87,7 @@ export class ComponentResolver {
     );
     const config = this.parse(plugin.config, own.config as Record<string, unknown>, configPath, checked);
     if (config === undefined) return undefined;
-    return { type: CUSTOM_PROCESSOR_TYPE, path: formatPath(path), config: { ...own, config, plugin } };
+    return { type: CUSTOM_PROCESSOR_TYPE, id, path: formatPath(path), config: { ...own, config, plugin } };
   }
 
   /** A sink entry: the definition's keys and the sink runner's keys are validated side by side. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ComponentDefinition, SinkDefinition } from '../component/component.js';
 import type { Registry } from '../component/registry.js';
+import { componentNameSchema } from './component-ids.js';
 import { sinkRunnerOptionsSchema } from './sink-options.js';
 import { pipelineFileSchema } from './schema.js';
 
@@ -18,7 +19,9 @@ function runnerShapeFor(def: SinkDefinition) {
 function componentUnion(registry: Registry, kind: Kind): z.ZodType {
   const members = registry.types(kind).map((type) => {
     const def = registry.get(kind, type) as ComponentDefinition;
-    const extra = kind === 'sink' ? runnerShapeFor(def as SinkDefinition) : {};
+    // A sink's id is its key under `sinks:`; sources and processors may be given one with `name:`.
+    const extra =
+      kind === 'sink' ? runnerShapeFor(def as SinkDefinition) : { name: componentNameSchema.optional() };
     return z
       .strictObject({ type: z.literal(type).describe(def.description), ...def.config.shape, ...extra })
       .meta({ title: type, description: def.description });

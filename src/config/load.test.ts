@@ -77,6 +77,7 @@ describe('parsePipelineConfig', () => {
     expect(config.log).toEqual({ level: 'info' });
     expect(config.source).toEqual({
       type: 'fake_source',
+      id: 'fake_source',
       path: 'source',
       config: { nodes: 2, timeout: 5000 },
     });
@@ -119,8 +120,13 @@ sinks:
     expect(config.log.level).toBe('debug');
     expect(config.source.config).toEqual({ nodes: 1, timeout: 2000, discovery: { static: ['a', 'b'] } });
     expect(config.processors).toEqual([
-      { type: 'fake_aggregate', path: 'processors[0]', config: { levels: ['pod'] } },
-      { type: 'fake_aggregate', path: 'processors[1]', config: { levels: ['namespace', 'cluster'] } },
+      { type: 'fake_aggregate', id: 'fake_aggregate', path: 'processors[0]', config: { levels: ['pod'] } },
+      {
+        type: 'fake_aggregate',
+        id: 'fake_aggregate#2',
+        path: 'processors[1]',
+        config: { levels: ['namespace', 'cluster'] },
+      },
     ]);
     expect(config.sinks.map((sink) => [sink.name, sink.path, sink.config.database])).toEqual([
       ['a-1', 'sinks.a-1', 'one'],

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Registry } from '../component/registry.js';
 import { ConfigError } from '../component/errors.js';
+import { processorIds, sourceId } from './component-ids.js';
 import { ComponentResolver } from './components.js';
 import type { Env } from './env.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
@@ -162,11 +163,18 @@ function parseChecked(
   // Components are checked even when the top level has problems, so that one run reports every mistake.
   const resolver = new ComponentResolver(registry, locator, problems, meantKeys, options.plugins);
   const raw = isPlainObject(data) ? data : {};
-  const source = resolver.component('source', raw.source, ['source']);
+  const source = resolver.component(
+    'source',
+    raw.source,
+    ['source'],
+    sourceId(raw.source, locator, problems),
+  );
   const processors: ComponentEntry[] = [];
   if (Array.isArray(raw.processors)) {
+    const ids = processorIds(raw.processors, locator, problems);
     raw.processors.forEach((entry: unknown, index) => {
-      const resolved = resolver.component('processor', entry, ['processors', index]);
+      const id = ids[index] as string;
+      const resolved = resolver.component('processor', entry, ['processors', index], id);
       if (resolved !== undefined) processors.push(resolved);
     });
   }

@@ -4,6 +4,11 @@ import type { PipelineSettings } from './schema.js';
 /** One source or processor of the pipeline, validated against its definition's schema. */
 export interface ComponentEntry {
   readonly type: string;
+  /**
+   * Its id in metric labels, log fields and errors: its `name:`, or else its type (`rate#2` for a second unnamed
+   * `rate`). See component-ids.ts.
+   */
+  readonly id: string;
   /** Where it sits in the file: `source`, `processors[2]`. */
   readonly path: string;
   /** The output of the definition's zod schema, without `type`. */
@@ -12,6 +17,7 @@ export interface ComponentEntry {
 
 /** One sink of the pipeline: its own config and the delivery options the engine's sink runner applies. */
 export interface SinkEntry {
+  /** Its key under `sinks:`, which is also its id in metric labels, log fields and errors. */
   readonly name: string;
   readonly type: string;
   /** Where it sits in the file: `sinks.lake`. */

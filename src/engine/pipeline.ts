@@ -105,9 +105,10 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const keptState = new KeptState(options.previousState);
   const keep = <S>(key: string, create: () => S, dispose?: Dispose<S>): S =>
     keptState.keep(key, create, dispose);
-  const contextFor = (name: string): ComponentContext => ({
-    name,
-    logger: options.logger.child({ component: name }),
+  // The id is bound to the logger under the same name as the metric label: `sink`, `processor` or `source`.
+  const contextFor = (kind: 'source' | 'processor' | 'sink', id: string): ComponentContext => ({
+    id,
+    logger: options.logger.child({ [kind]: id }),
     clock,
     telemetry,
     metadata: metadataDelegate,
@@ -128,7 +129,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     }
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
-    const ctx = contextFor(entry.path);
+    const ctx = contextFor('sink', entry.name);
     const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx, {
       dataDir: resolve(config.data_dir),
     });
@@ -151,7 +152,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
   telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
   // A sink that stays full skips every cycle: warn once a minute with the count, not once a cycle.
-  const skipLog = new LogLimiter(options.logger.child({ component: 'source' }), clock);
+  const skipLog = new LogLimiter(options.logger.child({ source: config.source.id }), clock);
   let lastCycle: number | undefined;
   let ticks = resolutionClock(
     config.resolutionMs,
@@ -180,7 +181,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
   const simulator = options.registry.simulatedClusterStarter;
   const source$ = sourceDef.create(config.source.config, {
-    ...contextFor('source'),
+    ...contextFor('source', config.source.id),
     ticks,
     provideMetadata: (provider) => {
       metadata = provider;
@@ -191,7 +192,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
     const def = options.registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
-    return stream.pipe(def.create(entry.config, contextFor(`${entry.path} (${entry.type})`)));
+    return stream.pipe(def.create(entry.config, contextFor('processor', entry.id)));
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);

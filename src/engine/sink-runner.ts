@@ -3,6 +3,7 @@ import type { SinkRunnerOptions } from '../config/sink-options.js';
 import type { Counter, Gauge, Histogram } from '../component/telemetry.js';
 import { compileSelect } from './select.js';
 import { LogLimiter } from '../component/log-limiter.js';
+import type { Logger } from '../component/logger.js';
 import { PermanentError, RetryableError } from '../component/errors.js';
 import { MAX_TIMER_MS } from '../component/duration.js';
 import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
@@ -67,6 +68,7 @@ export class SinkRunner {
   private idleWaiters: (() => void)[] = [];
   private readonly select;
   private readonly limitedLog: LogLimiter;
+  private readonly logger: Logger;
   private readonly deadLetter: DeadLetterFile | undefined;
   private pendingDeadLetters = 0;
   private readonly counters: {
@@ -89,7 +91,10 @@ export class SinkRunner {
     deadLetter?: DeadLetterOptions,
   ) {
     this.select = compileSelect(options.select);
-    this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
+    // Every line names the sink once: the pipeline's context already binds `sink` to its logger (the sink's own
+    // lines carry it too); a context from elsewhere (tests, embedders) gets it bound here.
+    this.logger = ctx.logger.bindings()['sink'] === name ? ctx.logger : ctx.logger.child({ sink: name });
+    this.limitedLog = new LogLimiter(this.logger, ctx.clock);
     this.deadLetter =
       deadLetter === undefined
         ? undefined
@@ -197,8 +202,8 @@ export class SinkRunner {
       const left = this.queue.splice(0);
       for (const item of left) if (item.kind === 'batch') this.drop(item, 'shutdown');
       this.updateGauges();
-      this.ctx.logger.error(
-        { sink: this.name, dropped: left.length, retrying },
+      this.logger.error(
+        { dropped: left.length, retrying },
         `sink ${this.name}: shutdown_timeout passed with batches still queued or being retried; they were dropped`,
       );
     }
@@ -236,7 +241,7 @@ export class SinkRunner {
     this.limitedLog.log(
       'warn',
       `drop:${reason}`,
-      { sink: this.name, reason, cycle: item.batch.cycle, sets: item.batch.sets.length },
+      { reason, cycle: item.batch.cycle, sets: item.batch.sets.length },
       `sink ${this.name}: queue full (${reason}), dropped a batch of ${item.batch.sets.length} sets`,
     );
   }
@@ -266,7 +271,7 @@ export class SinkRunner {
         this.limitedLog.log(
           'warn',
           'cycle_end',
-          { sink: this.name, cycle: item.mark.cycle, err: describe(outcome.error) },
+          { cycle: item.mark.cycle, err: describe(outcome.error) },
           `sink ${this.name}: cycle end failed`,
         );
       }
@@ -318,7 +323,7 @@ export class SinkRunner {
         this.limitedLog.log(
           'warn',
           'retry',
-          { sink: this.name, attempt, retryInMs: Math.round(delay), err: describe(err) },
+          { attempt, retryInMs: Math.round(delay), err: describe(err) },
           `sink ${this.name}: write failed, retrying`,
         );
         await this.sleep(delay);
@@ -399,7 +404,6 @@ export class SinkRunner {
         'error',
         `refused:${part.errorClass}:${errorName}`,
         {
-          sink: this.name,
           node,
           key,
           sets: part.sets.length,
@@ -438,7 +442,7 @@ export class SinkRunner {
       this.limitedLog.log(
         'error',
         'dead_letter_full',
-        { sink: this.name, path, dropped: outcome.full },
+        { path, dropped: outcome.full },
         `sink ${this.name}: the dead-letter file ${path} reached its size bound; refused sets are dropped`,
       );
     }
@@ -447,7 +451,7 @@ export class SinkRunner {
       this.limitedLog.log(
         'error',
         'dead_letter_failed',
-        { sink: this.name, path, dropped: outcome.failed, err: describe(outcome.error) },
+        { path, dropped: outcome.failed, err: describe(outcome.error) },
         `sink ${this.name}: cannot write the dead-letter file ${path}; refused sets are dropped`,
       );
     }
@@ -459,9 +463,8 @@ export class SinkRunner {
 
   private logFailed(batch: MetricBatch, err: unknown, how: string): void {
     const sample = batch.sets[0];
-    this.ctx.logger.error(
+    this.logger.error(
       {
-        sink: this.name,
         err: describe(err),
         cycle: batch.cycle,
         sets: batch.sets.length,

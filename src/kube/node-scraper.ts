@@ -63,9 +63,9 @@ export class NodeScraper {
       'heapstream_scrapes_empty_total',
       'Scrapes answered without a single usable value (e.g. only NaN), by node.',
     );
-    this.okScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'ok' });
-    this.failedScrapes = t.counter('heapstream_scrapes_total', { source: ctx.name, result: 'error' });
-    this.duration = t.histogram('heapstream_scrape_duration_seconds', { source: ctx.name });
+    this.okScrapes = t.counter('heapstream_scrapes_total', { source: ctx.id, result: 'ok' });
+    this.failedScrapes = t.counter('heapstream_scrapes_total', { source: ctx.id, result: 'error' });
+    this.duration = t.histogram('heapstream_scrape_duration_seconds', { source: ctx.id });
     this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
   }
 
@@ -140,7 +140,7 @@ export class NodeScraper {
 
   /** Counts and logs what the decoder left out, and an answer with no value at all. */
   private reportOmissions(node: NodeTarget, report: DecodeReport, sets: readonly MetricSet[]): void {
-    const source = this.ctx.name;
+    const source = this.ctx.id;
     const name = node.name;
     if (report.valuesOmitted > 0) {
       const reason = 'out_of_range';
@@ -191,7 +191,7 @@ export class NodeScraper {
   private fail(node: NodeTarget, reason: NodeFailure['reason'], message: string): ScrapeOutcome {
     this.failedScrapes.inc();
     this.ctx.telemetry
-      .counter('heapstream_scrape_errors_total', { source: this.ctx.name, node: node.name, reason })
+      .counter('heapstream_scrape_errors_total', { source: this.ctx.id, node: node.name, reason })
       .inc();
     this.failing.add(node.name);
     this.limitedLog.log('warn', `${node.name}\u0000${reason}`, { node: node.name, reason }, message);

@@ -13,7 +13,7 @@ import { NO_METADATA } from '../component/metadata.js';
  */
 export function testContext(overrides: Partial<ComponentContext> = {}): ComponentContext {
   return {
-    name: 'test',
+    id: 'test',
     logger: silentLogger(),
     clock: systemClock(),
     telemetry: new Telemetry(),

@@ -35,7 +35,7 @@ function decode(fixture: GoldenFixture, payload: unknown): MetricSet[] {
 
 /** Every batch heapstream emits for the fixture's compared cycle (node batch and cluster batch). */
 export async function heapstreamBatches(fixture: GoldenFixture): Promise<MetricBatch[]> {
-  const ctx = testContext({ metadata: servedMetadata(fixture), resolutionMs: CYCLE_MS, name: 'parity' });
+  const ctx = testContext({ metadata: servedMetadata(fixture), resolutionMs: CYCLE_MS, id: 'parity' });
   const chain = pipe(
     rate.create(rate.config.parse({}), ctx),
     podEnricher.create(podEnricher.config.parse({}), ctx),

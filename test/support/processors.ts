@@ -30,12 +30,12 @@ import type {
   PipelineEvent,
 } from '../../src/model/types.js';
 
-/** The shared test context (src/testing), named as the first processor of a pipeline. */
+/** The shared test context (src/testing), with a processor's id. */
 export function testContext(
-  overrides: { metadata?: MetadataProvider; resolutionMs?: number; name?: string } = {},
+  overrides: { metadata?: MetadataProvider; resolutionMs?: number; id?: string } = {},
 ): ComponentContext & { telemetry: Telemetry } {
   return sharedTestContext({
-    name: overrides.name ?? 'processors[0]',
+    id: overrides.id ?? 'test_processor',
     baseDir: '.',
     ...(overrides.metadata === undefined ? {} : { metadata: overrides.metadata }),
     ...(overrides.resolutionMs === undefined ? {} : { resolutionMs: overrides.resolutionMs }),

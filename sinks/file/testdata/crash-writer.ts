@@ -21,7 +21,7 @@ if (lake === undefined || fixture === undefined || configJson === undefined) {
   throw new Error('usage: crash-writer.ts <lake dir> <stats-summary.json> <config json>');
 }
 const config = fileSinkDefinition.config.parse({ ...(JSON.parse(configJson) as object), path: lake });
-const sink = fileSinkDefinition.create(config, testContext({ name: 'sinks.crash' }));
+const sink = fileSinkDefinition.create(config, testContext({ id: 'crash' }));
 const sets = decodeSummary(JSON.parse(readFileSync(fixture, 'utf8')), { name: 'crash-node' });
 
 await sink.connect?.();
