@@ -29,12 +29,6 @@ export function unwrap(schema: AnySchema): AnySchema {
   return current;
 }
 
-/** The keys an object schema accepts, or undefined if it is not an object schema. */
-export function objectKeys(schema: AnySchema): string[] | undefined {
-  const def = defOf(unwrap(schema));
-  return def.type === 'object' ? Object.keys(def.shape as object) : undefined;
-}
-
 /**
  * For a union of objects, the member the user most plausibly meant: by discriminator, else by keys shared with
  * the data, then by keys that look like typos of its keys.

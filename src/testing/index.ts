@@ -6,6 +6,7 @@
  * import { nodeBatch, podSet, batchesOf, setByKey } from 'heapstream/testing';
  */
 export { testContext } from './context.js';
+export { schedulerClock } from './scheduler-clock.js';
 export { collectingSink, type Collected } from './collecting-sink.js';
 export { runProcessor, checkProcessorContract, deepFreeze, type ContractReport } from './run-processor.js';
 export { summaryBatch, nodeBatch, cycleEnd } from './fixtures.js';
