@@ -1,8 +1,6 @@
 import type { MetadataProvider } from '../src/component/metadata.js';
-import { buildLayout } from '../src/sim/layout.js';
+import { simulatedNodeStates } from '../src/sim/cluster.js';
 import { simulatedMetadata } from '../src/sim/metadata.js';
-import { NodeState } from '../src/sim/node-state.js';
-import { loadTemplate, TEMPLATE_NAMES } from '../src/sim/template.js';
 
 export interface SimulatedLayoutOptions {
   readonly nodes: number;
@@ -13,7 +11,7 @@ export interface SimulatedLayoutOptions {
 /**
  * What the API server of a simulated cluster would say (pods, namespaces, nodes), built in this process without
  * starting any server: the simulator runs in its own process, and these are the same nodes it builds from the
- * same options (names and uids come from the seed), the way startSimulatedCluster builds them.
+ * same options (names and uids come from the seed), by the same function (simulatedNodeStates).
  *
  * @example
  * const meta = simulatedClusterMetadata({ nodes: 100, podsPerNode: 30, seed: 1 });
@@ -23,23 +21,8 @@ export interface SimulatedLayoutOptions {
 export function simulatedClusterMetadata(
   options: SimulatedLayoutOptions,
 ): MetadataProvider & { warm(): number } {
-  const t0 = Date.now();
-  const layouts = TEMPLATE_NAMES.map((name) => buildLayout(loadTemplate(name), options.podsPerNode, t0));
-  const width = Math.max(3, String(options.nodes).length);
-  const states: NodeState[] = [];
-  for (let i = 0; i < options.nodes; i++) {
-    const number = String(i + 1).padStart(width, '0');
-    states.push(
-      new NodeState(layouts[i % layouts.length]!, {
-        name: `sim-node-${number}`,
-        podSuffix: number,
-        seed: options.seed,
-        stream: i,
-        // The bench's simulator runs without restarts, so restart counts stay those of the templates.
-        restartEvery: 0,
-      }),
-    );
-  }
+  // The bench's simulator runs without restarts, so restart counts stay those of the templates.
+  const states = simulatedNodeStates({ ...options, restartEvery: 0 }, Date.now());
   const metadata = simulatedMetadata(states, options.seed);
   return {
     pod: (namespace, name) => metadata.pod(namespace, name),

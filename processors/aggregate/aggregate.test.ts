@@ -12,16 +12,14 @@ import {
   clusterBatchesOf,
   containerSet,
   cycleEnd,
-  fixtureMetadata,
-  fixtureText,
-  goldenPoints,
   nodeBatch,
   nodeSet,
   podSet,
-  run,
+  runProcessor,
   setByKey,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
+import { fixtureMetadata, fixtureText, goldenPoints } from '../../test/support/processors.js';
 import { aggregateConfig } from './config.js';
 import aggregate from './index.js';
 
@@ -37,7 +35,7 @@ describe('aggregate, pod level (Heapster A3)', () => {
       podSet('ns1', 'pod2', 'h1', { values: { m1: 100 } }),
       containerSet('ns1', 'pod2', 'c1', 'h1', { values: { m1: 10, m2: 20 } }),
     ]);
-    const [out] = batchesOf(await run(aggregator({ levels: ['pod'] }), [batch]));
+    const [out] = batchesOf(await runProcessor(aggregator({ levels: ['pod'] }), {}, [batch]));
     const pod1 = setByKey(out, 'namespace:ns1/pod:pod1');
     expect(pod1.values).toEqual({ m1: 110, m2: 222, m3: 30 });
     expect(pod1.labels).toEqual({ type: 'pod', pod_name: 'pod1', namespace_name: 'ns1', nodename: 'h1' });
@@ -56,7 +54,7 @@ describe('aggregate, pod level (Heapster A3)', () => {
         values: { 'cpu/usage': 7, 'cpu/usage_rate': 4, restart_count: 2 },
       }),
     ]);
-    const [out] = batchesOf(await run(aggregator({ levels: ['pod'] }), [batch]));
+    const [out] = batchesOf(await runProcessor(aggregator({ levels: ['pod'] }), {}, [batch]));
     const pod = setByKey(out, 'namespace:ns1/pod:p');
     expect(pod.values).toEqual({ 'cpu/usage_rate': 7, restart_count: 3 });
     expect(pod.labeled).toEqual([]);
@@ -70,18 +68,20 @@ describe('aggregate, node level (Heapster A5)', () => {
       podSet('ns1', 'pod2', 'h1', { values: { 'cpu/request': 100, 'memory/limit': 30 } }),
     ];
     const [withNode] = batchesOf(
-      await run(aggregator({ levels: ['node'] }), [nodeBatch('h1', 1, [nodeSet('h1'), ...pods])]),
+      await runProcessor(aggregator({ levels: ['node'] }), {}, [
+        nodeBatch('h1', 1, [nodeSet('h1'), ...pods]),
+      ]),
     );
     expect(setByKey(withNode, 'node:h1').values).toEqual({ 'cpu/request': 110, 'memory/limit': 30 });
     const without = nodeBatch('h1', 1, pods);
-    const [out] = await run(aggregator({ levels: ['node'] }), [without]);
+    const [out] = await runProcessor(aggregator({ levels: ['node'] }), {}, [without]);
     expect(out).toBe(without);
   });
 });
 
 describe('aggregate, namespace and cluster levels (Heapster A4, A6)', () => {
   it('sums Heapster’s six metrics over pods per namespace and over namespaces for the cluster', async () => {
-    const events = await run(aggregator(), [
+    const events = await runProcessor(aggregator(), {}, [
       nodeBatch('h1', 1, [
         podSet('ns1', 'pod1', 'h1', {
           values: { 'cpu/usage_rate': 10, 'memory/rss': 222 },
@@ -119,8 +119,8 @@ describe('aggregate, cycles', () => {
   it('emits the aggregates of a cycle exactly once, after its node batches and right before its mark', async () => {
     const ctx = testContext({ id: 'agg' });
     const end1 = cycleEnd(1, 2);
-    const end2 = cycleEnd(2, 2, [{ node: 'b', reason: 'timeout', message: 'no answer in 5s' }]);
-    const events = await run(aggregator({}, ctx), [
+    const end2 = cycleEnd(2, 2, { failures: [{ node: 'b', reason: 'timeout', message: 'no answer in 5s' }] });
+    const events = await runProcessor(aggregator({}, ctx), {}, [
       nodeBatch('a', 1, [pod('a', 100)]),
       nodeBatch('b', 1, [pod('b', 10)]),
       nodeBatch('a', 2, [pod('a', 200)]),
@@ -155,7 +155,7 @@ describe('aggregate, cycles', () => {
   });
 
   it('emits a cluster set (no sums, nodes_reporting 0) for a cycle in which no node answered', async () => {
-    const events = await run(aggregator(), [cycleEnd(4, 3)]);
+    const events = await runProcessor(aggregator(), {}, [cycleEnd(4, 3)]);
     const [agg] = clusterBatchesOf(events);
     expect(agg?.sets).toHaveLength(1);
     expect(setByKey(agg, 'cluster').values).toEqual({ nodes_reporting: 0, nodes_expected: 3 });
@@ -163,7 +163,7 @@ describe('aggregate, cycles', () => {
 
   it('with levels [pod, node] emits no cluster batch and passes marks on', async () => {
     const mark = cycleEnd(1, 1);
-    const events = await run(aggregator({ levels: ['pod', 'node'] }), [
+    const events = await runProcessor(aggregator({ levels: ['pod', 'node'] }), {}, [
       nodeBatch('a', 1, [pod('a', 1)]),
       mark,
     ]);
@@ -209,7 +209,7 @@ describe('pod_enricher + aggregate (Heapster A7)', () => {
       ...(withC1 ? [containerSet('ns1', 'pod1', 'c1', 'n1')] : []),
       ...(withPod ? [podSet('ns1', 'pod1', 'n1')] : []),
     ];
-    const [out] = batchesOf(await run(chain, [nodeBatch('n1', 1, sets)]));
+    const [out] = batchesOf(await runProcessor(chain, {}, [nodeBatch('n1', 1, sets)]));
     expect(setByKey(out, 'namespace:ns1/pod:pod1').values).toEqual({
       'cpu/request': 433,
       'memory/request': 1555,
@@ -287,7 +287,12 @@ describe('rate + pod_enricher + aggregate (Heapster B3)', () => {
           startTime: start,
         }),
       ]);
-    const events = await run(chain, [batch(1, 60), cycleEnd(1, 1), batch(2, 120), cycleEnd(2, 1)]);
+    const events = await runProcessor(chain, {}, [
+      batch(1, 60),
+      cycleEnd(1, 1),
+      batch(2, 120),
+      cycleEnd(2, 1),
+    ]);
     const second = batchesOf(events).filter((b): b is NodeBatch => b.scope === 'node')[1];
     const requests = {
       'cpu/request': 300,
@@ -332,7 +337,7 @@ describe('pod_enricher + aggregate on a real payload (nri-1.34) against Heapster
     });
     const ctx = testContext({ metadata: fixtureMetadata('nri-1.34', node) });
     const chain = pipe(podEnricher.create(podEnricherConfig.parse({}), ctx), aggregator({}, ctx));
-    const events = await run(chain, [nodeBatch(node, 1, sets), cycleEnd(1, 1)]);
+    const events = await runProcessor(chain, {}, [nodeBatch(node, 1, sets), cycleEnd(1, 1)]);
     const [nodeOut, clusterOut] = batchesOf(events);
     const golden = goldenPoints('nri-1.34');
     const keyOf = (t: Readonly<Record<string, string>>) =>

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { SET_TYPES } from '../../src/model/catalogue.js';
 
-const SET_TYPES = ['node', 'sys_container', 'pod', 'pod_container', 'ns', 'namespace', 'cluster'] as const;
+/** The catalogue's set types, and `namespace` as a readable alias of `ns`. */
+const FILTER_TYPES = [...SET_TYPES, 'namespace'] as const;
 
 const criteria = z.strictObject({
   types: z
-    .array(z.enum(SET_TYPES))
+    .array(z.enum(FILTER_TYPES))
     .optional()
     .meta({ description: 'Set types: node, sys_container, pod, pod_container, ns (or namespace), cluster.' }),
   namespaces: z

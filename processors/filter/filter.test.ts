@@ -4,13 +4,13 @@ import {
   batchesOf,
   containerSet,
   cycleEnd,
-  fixtureText,
   nodeBatch,
   nodeSet,
   podSet,
-  run,
+  runProcessor,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
+import { fixtureText } from '../../test/support/processors.js';
 import { filterConfig } from './config.js';
 import filter from './index.js';
 
@@ -27,7 +27,7 @@ const sets = [
 ];
 
 async function keysAfter(config: unknown) {
-  const [out] = batchesOf(await run(filterOf(config), [nodeBatch('n1', 1, sets)]));
+  const [out] = batchesOf(await runProcessor(filterOf(config), {}, [nodeBatch('n1', 1, sets)]));
   return out?.sets.map((s) => s.key) ?? [];
 }
 
@@ -51,7 +51,7 @@ describe('filter', () => {
 
   it('keeps only included metrics, exact or by prefix, dropping sets left empty', async () => {
     const [out] = batchesOf(
-      await run(filterOf({ include: { metrics: ['cpu/*', 'filesystem/usage'] } }), [
+      await runProcessor(filterOf({ include: { metrics: ['cpu/*', 'filesystem/usage'] } }), {}, [
         nodeBatch('n1', 1, sets),
       ]),
     );
@@ -62,14 +62,14 @@ describe('filter', () => {
       ['namespace:prod/pod:web/container:app', ['cpu/usage'], 1],
     ]);
     const [onlyRss] = batchesOf(
-      await run(filterOf({ include: { metrics: ['memory/rss'] } }), [nodeBatch('n1', 1, sets)]),
+      await runProcessor(filterOf({ include: { metrics: ['memory/rss'] } }), {}, [nodeBatch('n1', 1, sets)]),
     );
     expect(onlyRss?.sets.map((s) => s.key)).toEqual(['namespace:prod/pod:web/container:app']);
   });
 
   it('excludes metrics and labeled metrics by prefix, keeping untouched sets as the same objects', async () => {
     const [out] = batchesOf(
-      await run(filterOf({ exclude: { metrics: ['filesystem/*', 'memory/rss'] } }), [
+      await runProcessor(filterOf({ exclude: { metrics: ['filesystem/*', 'memory/rss'] } }), {}, [
         nodeBatch('n1', 1, sets),
       ]),
     );
@@ -82,7 +82,7 @@ describe('filter', () => {
   it('passes a batch where nothing is filtered on as the same object, and marks untouched', async () => {
     const batch = nodeBatch('n1', 1, sets);
     const mark = cycleEnd(1, 1);
-    const out = await run(filterOf({ exclude: { types: ['cluster'] } }), [batch, mark]);
+    const out = await runProcessor(filterOf({ exclude: { types: ['cluster'] } }), {}, [batch, mark]);
     expect(out[0]).toBe(batch);
     expect(out[1]).toBe(mark);
   });
@@ -93,9 +93,11 @@ describe('filter', () => {
       name: node,
     });
     const [out] = batchesOf(
-      await run(filterOf({ exclude: { namespaces: ['kube-system'], metrics: ['filesystem/*'] } }), [
-        nodeBatch(node, 1, decoded),
-      ]),
+      await runProcessor(
+        filterOf({ exclude: { namespaces: ['kube-system'], metrics: ['filesystem/*'] } }),
+        {},
+        [nodeBatch(node, 1, decoded)],
+      ),
     );
     const left = out?.sets ?? [];
     expect(decoded.some((s) => s.labels.namespace_name === 'kube-system')).toBe(true);

@@ -8,10 +8,10 @@ import {
   nodeBatch,
   nodeSet,
   podSet,
-  run,
+  runProcessor,
   setByKey,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
 import { namespaceEnricherConfig } from './config.js';
 import namespaceEnricher from './index.js';
 
@@ -30,7 +30,7 @@ describe('namespace_enricher', () => {
   it('adds namespace_id (Heapster B3) to pod and container sets, not to node sets', async () => {
     const node = nodeSet('n1');
     const [out] = batchesOf(
-      await run(enricher(), [
+      await runProcessor(enricher(), {}, [
         nodeBatch('n1', 1, [node, podSet('ns1', 'web', 'n1'), containerSet('ns2', 'db', 'pg', 'n1')]),
       ]),
     );
@@ -48,7 +48,7 @@ describe('namespace_enricher', () => {
   it('stores allow-listed namespace labels, renamed with new=old, without overriding the set’s own', async () => {
     const pod = podSet('ns1', 'web', 'n1', { labels: { team: 'from-pod' } });
     const [out] = batchesOf(
-      await run(enricher({ store_labels: ['team', 'environment=env'] }), [
+      await runProcessor(enricher({ store_labels: ['team', 'environment=env'] }), {}, [
         nodeBatch('n1', 1, [pod, containerSet('ns1', 'web', 'app', 'n1')]),
       ]),
     );
@@ -84,7 +84,7 @@ describe('namespace_enricher', () => {
     };
     const unknown = nodeBatch('n1', 1, [podSet('other', 'x', 'n1')]);
     const mark = cycleEnd(1, 1);
-    const out = await run(enricher(), [unknown, cluster, mark]);
+    const out = await runProcessor(enricher(), {}, [unknown, cluster, mark]);
     expect(out[0]).toBe(unknown);
     expect(setByKey(out[1] as ClusterBatch, 'namespace:ns1').labels.namespace_id).toBe('ns1-uid');
     expect(out[2]).toBe(mark);

@@ -10,15 +10,13 @@ import {
   batchesOf,
   containerSet,
   cycleEnd,
-  fixtureMetadata,
-  fixtureText,
-  goldenPoints,
   nodeBatch,
   nodeSet,
-  run,
+  runProcessor,
   setByKey,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
+import { fixtureMetadata, fixtureText, goldenPoints } from '../../test/support/processors.js';
 import { nodeEnricherConfig } from './config.js';
 import nodeEnricher from './index.js';
 
@@ -50,7 +48,7 @@ describe('node_enricher (Heapster B3)', () => {
       },
     });
     const [out] = batchesOf(
-      await run(enricher([N1], { store_labels: ['z=zone'] }), [nodeBatch('n1', 1, [node])]),
+      await runProcessor(enricher([N1], { store_labels: ['z=zone'] }), {}, [nodeBatch('n1', 1, [node])]),
     );
     const set = setByKey(out, 'node:n1');
     expect(set.values).toEqual({
@@ -73,7 +71,7 @@ describe('node_enricher (Heapster B3)', () => {
 
   it('without usage or requests gives no utilization or reservation; without ephemeral status no ephemeral metrics', async () => {
     const bare: NodeMeta = { name: 'n1', labels: {}, capacity: { cpu: 1000 }, allocatable: { cpu: 1000 } };
-    const [out] = batchesOf(await run(enricher([bare]), [nodeBatch('n1', 1, [nodeSet('n1')])]));
+    const [out] = batchesOf(await runProcessor(enricher([bare]), {}, [nodeBatch('n1', 1, [nodeSet('n1')])]));
     expect(setByKey(out, 'node:n1').values).toEqual({
       'cpu/node_capacity': 1000,
       'cpu/node_allocatable': 1000,
@@ -89,7 +87,7 @@ describe('node_enricher (Heapster B3)', () => {
       containerSet('ns', 'p', 'a', 'n1', { values: { 'cpu/request': 100 } }),
       containerSet('ns', 'q', 'b', 'n1', { values: { 'cpu/request': 300 } }),
     ];
-    const [out] = batchesOf(await run(enricher([N1]), [nodeBatch('n1', 1, sets)]));
+    const [out] = batchesOf(await runProcessor(enricher([N1]), {}, [nodeBatch('n1', 1, sets)]));
     expect(setByKey(out, 'node:n1').values['cpu/node_reservation']).toBe(0.2);
     expect(setByKey(out, 'node:n1').values['memory/node_reservation']).toBeUndefined();
   });
@@ -97,7 +95,7 @@ describe('node_enricher (Heapster B3)', () => {
   it('passes unknown nodes, other sets and marks on untouched', async () => {
     const batch = nodeBatch('n9', 1, [nodeSet('n9'), containerSet('ns', 'p', 'a', 'n9')]);
     const mark = cycleEnd(1, 1);
-    const out = await run(enricher([N1]), [batch, mark]);
+    const out = await runProcessor(enricher([N1]), {}, [batch, mark]);
     expect(out[0]).toBe(batch);
     expect(out[1]).toBe(mark);
   });
@@ -119,7 +117,7 @@ describe('pod_enricher + aggregate + node_enricher on a real payload (nri-1.34) 
       aggregate.create(aggregateConfig.parse({}), ctx),
       nodeEnricher.create(nodeEnricherConfig.parse({}), ctx),
     );
-    const [out] = batchesOf(await run(chain, [nodeBatch(node, 1, sets)]));
+    const [out] = batchesOf(await runProcessor(chain, {}, [nodeBatch(node, 1, sets)]));
     const set = setByKey(out, `node:${node}`);
     const golden = goldenPoints('nri-1.34').filter(
       (p) => p.tags.type === 'node' && p.measurement.includes('/node_'),

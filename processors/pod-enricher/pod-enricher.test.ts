@@ -6,15 +6,13 @@ import {
   batchesOf,
   containerSet,
   cycleEnd,
-  fixtureMetadata,
-  fixtureText,
-  goldenPoints,
   nodeBatch,
   podSet,
-  run,
+  runProcessor,
   setByKey,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
+import { fixtureMetadata, fixtureText, goldenPoints } from '../../test/support/processors.js';
 import { podEnricherConfig } from './config.js';
 import podEnricher from './index.js';
 
@@ -73,7 +71,7 @@ describe('pod_enricher (Heapster A7)', () => {
   const pod = podSet('ns1', 'pod1', 'n1', { labels: nodeLabels });
 
   it('container and pod: fills the container, adds a stub for the missing spec container nginx', async () => {
-    const [out] = batchesOf(await run(enricher([A7_POD]), [nodeBatch('n1', 1, [c1, pod])]));
+    const [out] = batchesOf(await runProcessor(enricher([A7_POD]), {}, [nodeBatch('n1', 1, [c1, pod])]));
     const c = setByKey(out, 'namespace:ns1/pod:pod1/container:c1');
     expect(c.values).toEqual({
       'cpu/usage': 5,
@@ -117,7 +115,7 @@ describe('pod_enricher (Heapster A7)', () => {
   });
 
   it('container only: creates a stub pod set with the container’s node labels', async () => {
-    const [out] = batchesOf(await run(enricher([A7_POD]), [nodeBatch('n1', 1, [c1])]));
+    const [out] = batchesOf(await runProcessor(enricher([A7_POD]), {}, [nodeBatch('n1', 1, [c1])]));
     expect(setByKey(out, 'namespace:ns1/pod:pod1').labels).toEqual({
       type: 'pod',
       namespace_name: 'ns1',
@@ -135,14 +133,16 @@ describe('pod_enricher (Heapster A7)', () => {
   });
 
   it('pod only: creates stub sets for both spec containers', async () => {
-    const [out] = batchesOf(await run(enricher([A7_POD]), [nodeBatch('n1', 1, [pod])]));
+    const [out] = batchesOf(await runProcessor(enricher([A7_POD]), {}, [nodeBatch('n1', 1, [pod])]));
     expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values['cpu/request']).toBe(100);
     expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values.restart_count).toBeUndefined();
     expect(setByKey(out, 'namespace:ns1/pod:pod1/container:nginx').values['cpu/limit']).toBe(2222);
   });
 
   it('stub_sets: false adds no set', async () => {
-    const [out] = batchesOf(await run(enricher([A7_POD], { stub_sets: false }), [nodeBatch('n1', 1, [c1])]));
+    const [out] = batchesOf(
+      await runProcessor(enricher([A7_POD], { stub_sets: false }), {}, [nodeBatch('n1', 1, [c1])]),
+    );
     expect(out?.sets).toHaveLength(1);
     expect(out?.sets[0]?.values['cpu/request']).toBe(100);
   });
@@ -159,7 +159,7 @@ describe('pod_enricher (Heapster B3 labels and values)', () => {
       values: { 'cpu/usage_rate': 20 },
       labels: nodeLabels,
     });
-    const [out] = batchesOf(await run(op, [nodeBatch('n1', 1, [app, side])]));
+    const [out] = batchesOf(await runProcessor(op, {}, [nodeBatch('n1', 1, [app, side])]));
     expect(setByKey(out, 'namespace:ns1/pod:web/container:app').values).toEqual({
       'cpu/usage_rate': 300,
       'cpu/request': 250,
@@ -209,7 +209,7 @@ describe('pod_enricher (Heapster B3 labels and values)', () => {
     const op = enricher([B3_POD], { workload_labels: false });
     const app = containerSet('ns1', 'web', 'app', 'n1', { labels: { container_base_image: 'from-kubelet' } });
     const stranger = containerSet('ns1', 'other', 'x', 'n1');
-    const [out] = batchesOf(await run(op, [nodeBatch('n1', 1, [app, stranger])]));
+    const [out] = batchesOf(await runProcessor(op, {}, [nodeBatch('n1', 1, [app, stranger])]));
     const appOut = setByKey(out, 'namespace:ns1/pod:web/container:app');
     expect(appOut.labels.container_base_image).toBe('from-kubelet');
     expect(appOut.labels.workload_kind).toBeUndefined();
@@ -221,14 +221,14 @@ describe('pod_enricher (Heapster B3 labels and values)', () => {
     const batch = nodeBatch('n1', 1, [
       containerSet('ns1', 'web', 'app', 'n1', { labels: { pod_id: 'old-uid' } }),
     ]);
-    const [out] = await run(enricher([B3_POD]), [batch]);
+    const [out] = await runProcessor(enricher([B3_POD]), {}, [batch]);
     expect(out).toBe(batch);
   });
 
   it('passes cycle marks on and reuses the batch when no pod is known', async () => {
     const batch = nodeBatch('n1', 1, [containerSet('ns1', 'x', 'c', 'n1')]);
     const mark = cycleEnd(1, 1);
-    const out = await run(enricher([]), [batch, mark]);
+    const out = await runProcessor(enricher([]), {}, [batch, mark]);
     expect(out[0]).toBe(batch);
     expect(out[1]).toBe(mark);
   });
@@ -247,7 +247,7 @@ describe('pod_enricher on a real payload (nri-1.34) against Heapster’s output'
       name: node,
     });
     const ctx = testContext({ metadata: fixtureMetadata('nri-1.34', node) });
-    const [out] = (await run(podEnricher.create(podEnricherConfig.parse({}), ctx), [
+    const [out] = (await runProcessor(podEnricher.create(podEnricherConfig.parse({}), ctx), {}, [
       nodeBatch(node, 1, sets),
     ])) as MetricBatch[];
     const measured = new Set([

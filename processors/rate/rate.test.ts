@@ -8,10 +8,10 @@ import {
   cycleEnd,
   labeledValue,
   nodeBatch,
-  run,
+  runProcessor,
   setByKey,
   testContext,
-} from '../../test/support/processors.js';
+} from '../../src/testing/index.js';
 import rate from './index.js';
 import { rateConfig } from './config.js';
 
@@ -36,7 +36,7 @@ function rateOf(config: Record<string, unknown> = {}, resolutionMs = 60_000) {
 /** Two batches of one node, cycles 1 and 2; returns the second batch's set. */
 async function pair(first: MetricSet, second: MetricSet, config: Record<string, unknown> = {}) {
   const { ctx, op } = rateOf(config);
-  const out = await run(op, [nodeBatch('n1', 1, [first]), nodeBatch('n1', 2, [second])]);
+  const out = await runProcessor(op, {}, [nodeBatch('n1', 1, [first]), nodeBatch('n1', 2, [second])]);
   return { ctx, set: setByKey(batchesOf(out)[1], KEY), first: setByKey(batchesOf(out)[0], KEY) };
 }
 
@@ -131,7 +131,7 @@ describe('rate (Heapster A2, B2)', () => {
 
   it('restarts a series after a skip: the sample after a restart is the new baseline', async () => {
     const { op, ctx } = rateOf();
-    const out = await run(op, [
+    const out = await runProcessor(op, {}, [
       nodeBatch('n1', 1, [c({ 'cpu/usage': 50e9 }, T0)]),
       nodeBatch('n1', 2, [c({ 'cpu/usage': 1e9 }, T0 + 60_000, START + 5)]),
       nodeBatch('n1', 3, [c({ 'cpu/usage': 31e9 }, T0 + 120_000, START + 5)]),
@@ -143,7 +143,7 @@ describe('rate (Heapster A2, B2)', () => {
 
   it('keeps state per node: the same key on two nodes are two series', async () => {
     const { op } = rateOf();
-    const out = await run(op, [
+    const out = await runProcessor(op, {}, [
       nodeBatch('a', 1, [c({ 'cpu/usage': 0 }, T0)]),
       nodeBatch('b', 1, [c({ 'cpu/usage': 100e9 }, T0)]),
       nodeBatch('a', 2, [c({ 'cpu/usage': 60e9 }, T0 + 60_000)]),
@@ -156,7 +156,7 @@ describe('rate (Heapster A2, B2)', () => {
   it('evicts a series absent from its node’s latest batch', async () => {
     const other = containerSet('ns1', 'pod1', 'other', 'n1', { values: { 'cpu/usage': 0 }, scrapeTime: T0 });
     const { op } = rateOf();
-    const out = await run(op, [
+    const out = await runProcessor(op, {}, [
       nodeBatch('n1', 1, [c({ 'cpu/usage': 0 }, T0), other]),
       nodeBatch('n1', 2, [other]),
       nodeBatch('n1', 3, [c({ 'cpu/usage': 60e9 }, T0 + 40_000)]),
@@ -168,7 +168,7 @@ describe('rate (Heapster A2, B2)', () => {
     const { op } = rateOf({}, 60_000);
     const mark = cycleEnd(2, 1);
     const cluster: PipelineEvent = { kind: 'batch', scope: 'cluster', cycle: 2, timestamp: 0, sets: [] };
-    const out = await run(op, [
+    const out = await runProcessor(op, {}, [
       nodeBatch('n1', 1, [c({ 'cpu/usage': 0 }, T0)]),
       cluster,
       mark,
@@ -183,7 +183,7 @@ describe('rate (Heapster A2, B2)', () => {
   it('passes a batch without counters on as the same object', async () => {
     const { op } = rateOf();
     const batch = nodeBatch('n1', 1, [c({ 'memory/usage': 1 }, T0)]);
-    const out = await run(op, [batch]);
+    const out = await runProcessor(op, {}, [batch]);
     expect(out[0]).toBe(batch);
   });
 
@@ -207,7 +207,9 @@ describe('rate on real payloads (otel-minikube, two scrapes 2 s apart)', () => {
     const first = decodeSummary(read('stats-summary.json'), { name: 'minikube' });
     const second = decodeSummary(read('stats-summary-second-scrape.json'), { name: 'minikube' });
     const { op, ctx } = rateOf({}, 10_000);
-    const out = batchesOf(await run(op, [nodeBatch('minikube', 1, first), nodeBatch('minikube', 2, second)]));
+    const out = batchesOf(
+      await runProcessor(op, {}, [nodeBatch('minikube', 1, first), nodeBatch('minikube', 2, second)]),
+    );
     const sets = out[1]?.sets ?? [];
     const withCpu = sets.filter(
       (s) =>

@@ -1,7 +1,9 @@
 import { PermanentError } from '../../src/component/errors.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import { hasExactlyKeyLabels } from './rows.js';
-import { SET_TYPES, type TableLayout } from './schema.js';
+import { SET_TYPES } from '../../src/model/catalogue.js';
+import { isPlainObject } from '../../src/model/plain-object.js';
+import type { TableLayout } from './schema.js';
 
 /** Why a value was left out of its row: a number its INT64 column cannot hold, or not a number at all. */
 export type OmitReason = 'out_of_range' | 'wrong_type';
@@ -70,7 +72,7 @@ export function fitSet(set: MetricSet, layout: TableLayout, omitted: OnOmitted):
  * checkSet({ ...set, labels: { pod_name: 42 } }, 'sink lake'); // set …: label "pod_name" is a number (42), not a string
  */
 export function checkSet(set: MetricSet, sink: string): void {
-  if (!isObject(set)) throw new PermanentError(`${sink}: a set is ${describe(set)}`);
+  if (!isPlainObject(set)) throw new PermanentError(`${sink}: a set is ${describe(set)}`);
   const key: unknown = set.key;
   const where = `${sink}: set ${typeof key === 'string' ? key : describe(key)}`;
   if (typeof key !== 'string') throw new PermanentError(`${where}: its key is not a string`);
@@ -79,14 +81,14 @@ export function checkSet(set: MetricSet, sink: string): void {
     const shown = typeof type === 'string' ? `"${type}"` : describe(type);
     throw new PermanentError(`${where}: type ${shown} is not one of ${SET_TYPES.join(', ')}`);
   }
-  if (!isObject(set.labels)) throw new PermanentError(`${where}: labels are ${describe(set.labels)}`);
+  if (!isPlainObject(set.labels)) throw new PermanentError(`${where}: labels are ${describe(set.labels)}`);
   checkLabels(set.labels, where, '');
-  if (!isObject(set.values)) throw new PermanentError(`${where}: values are ${describe(set.values)}`);
+  if (!isPlainObject(set.values)) throw new PermanentError(`${where}: values are ${describe(set.values)}`);
   if (!Array.isArray(set.labeled)) {
     throw new PermanentError(`${where}: labeled values are ${describe(set.labeled)}, not a list`);
   }
   for (const lv of set.labeled as readonly unknown[]) {
-    if (!isObject(lv) || typeof lv.name !== 'string' || !isObject(lv.labels)) {
+    if (!isPlainObject(lv) || typeof lv.name !== 'string' || !isPlainObject(lv.labels)) {
       throw new PermanentError(`${where}: a labeled value is ${describe(lv)}, not {name, labels, value}`);
     }
     checkLabels(lv.labels, where, ` of ${lv.name}`);
@@ -175,10 +177,6 @@ function copyBefore(values: Readonly<Record<string, number>>, stop: string): Rec
     out[name] = values[name] as number;
   }
   return out;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A short description of what came instead of a string, for the error message. */

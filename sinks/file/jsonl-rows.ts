@@ -1,20 +1,7 @@
+import { isoMicros } from '../../src/model/iso-time.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { rowTime, splitSet } from './rows.js';
 import { LABEL_COLUMNS, SCHEMA_VERSION, type MetricColumn, type TableLayout } from './schema.js';
-
-/**
- * An ISO-8601 UTC time with microseconds (`2026-11-28T09:00:00.123456Z`): the model keeps µs in fractions of ms.
- *
- * @example
- * isoMicros(1.5) // '1970-01-01T00:00:00.001500Z'
- */
-export function isoMicros(ms: number): string {
-  const micros = Math.round(ms * 1000);
-  const wholeMs = Math.floor(micros / 1000);
-  const rest = micros - wholeMs * 1000;
-  const iso = new Date(wholeMs).toISOString();
-  return iso.slice(0, -1) + String(rest).padStart(3, '0') + 'Z';
-}
 
 /**
  * The JSONL lines of some sets of a batch: one object per set with the Parquet schema's column names; absent

@@ -3,7 +3,8 @@ import { CATALOGUE } from '../../src/model/catalogue.js';
 import type { MetricSet } from '../../src/model/types.js';
 import { parquetSchema } from './parquet-columns.js';
 import { splitSet } from './rows.js';
-import { SET_TYPES, columnName, layoutFor } from './schema.js';
+import { SET_TYPES } from '../../src/model/catalogue.js';
+import { columnName, layoutFor } from './schema.js';
 
 describe('file sink schema', () => {
   it('gives every unlabeled catalogue metric a distinct column with the catalogue value type', () => {

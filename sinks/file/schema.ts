@@ -5,7 +5,13 @@
  * Changing a column's name or type, or removing one, needs a new SCHEMA_VERSION; adding a metric column for a
  * new catalogue metric keeps the version (readers that use `union_by_name` see null in older files).
  */
-import { CATALOGUE, type MetricDescriptor, type SetType, type ValueType } from '../../src/model/catalogue.js';
+import {
+  CATALOGUE,
+  SET_TYPES,
+  type MetricDescriptor,
+  type SetType,
+  type ValueType,
+} from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
 
 /** Written to every Parquet file's key-value metadata as `heapstream.schema_version`. */
@@ -128,15 +134,6 @@ const FAMILY_SPECS = [
 
 /** Types whose objects have filesystems, disks or accelerators; namespaces and the cluster have none. */
 const TYPES_WITH_FAMILIES: ReadonlySet<SetType> = new Set(['node', 'sys_container', 'pod', 'pod_container']);
-
-export const SET_TYPES: readonly SetType[] = [
-  'node',
-  'sys_container',
-  'pod',
-  'pod_container',
-  'ns',
-  'cluster',
-];
 
 /** The column layout of one file: all rows of one set type, or (`all`) of every type. */
 export interface TableLayout {

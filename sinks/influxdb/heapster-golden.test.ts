@@ -6,7 +6,8 @@ import namespaceEnricher from '../../processors/namespace-enricher/index.js';
 import nodeEnricher from '../../processors/node-enricher/index.js';
 import podEnricher from '../../processors/pod-enricher/index.js';
 import rate from '../../processors/rate/index.js';
-import { batchesOf, cycleEnd, fixtureMetadata, run, testContext } from '../../test/support/processors.js';
+import { batchesOf, cycleEnd, runProcessor, testContext } from '../../src/testing/index.js';
+import { fixtureMetadata } from '../../test/support/processors.js';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
@@ -135,10 +136,10 @@ async function heapstreamCycle(c: GoldenCase, timestampMs: number): Promise<Metr
     );
     return [
       { kind: 'batch' as const, scope: 'node' as const, node: c.node, cycle, timestamp, sets },
-      cycleEnd(cycle, 1, [], timestamp),
+      cycleEnd(cycle, 1, { timestamp }),
     ];
   });
-  const out = batchesOf(await run(chain, events));
+  const out = batchesOf(await runProcessor(chain, {}, events));
   const last = c.payloads.length;
   return out.filter((b) => b.cycle === last);
 }

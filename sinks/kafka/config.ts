@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
-
-const setType = z.enum(['node', 'sys_container', 'pod', 'pod_container', 'ns', 'cluster']);
+import { setTypeSchema } from '../../src/component/set-type-schema.js';
 
 const sasl = z
   .strictObject({
@@ -63,7 +62,7 @@ export const kafkaSinkConfig = z
       .default('heapstream-metrics')
       .describe('Topic for every message, or for the set types that topic_per_type does not name.'),
     topic_per_type: z
-      .partialRecord(setType, z.string().min(1))
+      .partialRecord(setTypeSchema, z.string().min(1))
       .optional()
       .describe('Set type → topic, e.g. { pod: k8s-pods, node: k8s-nodes }; other types go to `topic`.'),
     client_id: z

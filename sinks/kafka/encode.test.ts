@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
-import { formatJsonl } from '../stdout/jsonl.js';
 import { kafkaSinkConfig } from './config.js';
 import { encodeBatch, messageKey, type EncodeOptions } from './encode.js';
 
@@ -11,6 +10,18 @@ const goldenFile = new URL(
   '../../../shared/reference/heapster-golden-unit/kafka_golden.txt',
   import.meta.url,
 );
+
+/** The set format as JSON.stringify writes it: what the hand-written encoder must equal. */
+function formatJsonl(batch: MetricBatch): string {
+  const batchTime = new Date(batch.timestamp).toISOString();
+  return batch.sets
+    .map((set) => {
+      const time = set.scrapeTime > 0 ? new Date(set.scrapeTime).toISOString() : batchTime;
+      const { type, key, labels, values, labeled } = set;
+      return JSON.stringify({ time, type, key, labels, values, labeled }) + '\n';
+    })
+    .join('');
+}
 
 function options(overrides: Record<string, unknown> = {}): EncodeOptions {
   return kafkaSinkConfig.parse({ brokers: ['127.0.0.1:9092'], ...overrides });

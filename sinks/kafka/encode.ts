@@ -1,8 +1,10 @@
+import { rfc3339Nano } from '../../src/model/iso-time.js';
+import { jsonString } from '../../src/model/json-text.js';
 import type { Labels } from '../../src/model/labels.js';
+import { SetJsonWriter } from '../../src/model/set-json.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import type { KafkaSinkConfig } from './config.js';
-import { goJsonString, jsonString, rfc3339Nano } from './json-text.js';
-import { SetJsonWriter } from './set-json.js';
+import { goJsonString } from './json-text.js';
 
 /** One Kafka message, ready to send. */
 export interface KafkaRecord {

@@ -1,21 +1,7 @@
 /**
- * JSON text pieces for the encoders, written by hand because serialization runs per metric value: a scan of
- * the characters is cheaper than JSON.stringify on the common case (plain ASCII names and labels).
+ * The `heapster` format's strings, written by hand because serialization runs per metric value (the plain JSON
+ * pieces are in src/model/json-text.ts).
  */
-
-/**
- * A string as a JSON string literal.
- *
- * @example
- * jsonString('cpu/usage') // '"cpu/usage"'
- */
-export function jsonString(text: string): string {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(text);
-  }
-  return '"' + text + '"';
-}
 
 /**
  * A string as Go's encoding/json writes it (what Heapster's consumers saw): like JSON, plus `<`, `>`, `&`,
@@ -55,34 +41,4 @@ function goEscape(text: string): string {
     else out += ch;
   }
   return out;
-}
-
-/**
- * A number as JSON; integers stay integers (2.0 is `2`, as in Go). NaN and ±Infinity have no JSON form: `null`.
- *
- * @example
- * jsonNumber(498.9) // '498.9'
- */
-export function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
-}
-
-/**
- * Go's time.RFC3339Nano in UTC for a time in ms since the epoch (fractions carry µs and ns): trailing zeros of
- * the fraction are dropped, and a whole second has none.
- *
- * @example
- * rfc3339Nano(Date.UTC(2018, 0, 1)) // '2018-01-01T00:00:00Z'
- */
-export function rfc3339Nano(ms: number): string {
-  const wholeMs = Math.floor(ms);
-  const iso = new Date(wholeMs).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
-  let nanos = (wholeMs % 1000) * 1_000_000 + Math.round((ms - wholeMs) * 1_000_000);
-  if (nanos <= 0 || nanos >= 1_000_000_000) return iso.slice(0, 19) + 'Z';
-  let digits = 9;
-  while (nanos % 10 === 0) {
-    nanos /= 10;
-    digits--;
-  }
-  return iso.slice(0, 19) + '.' + String(nanos).padStart(digits, '0') + 'Z';
 }

@@ -1,9 +1,9 @@
 import type { Writable } from 'node:stream';
 import type { Sink } from '../../src/component/component.js';
 import { PermanentError } from '../../src/component/errors.js';
+import { SetJsonWriter } from '../../src/model/set-json.js';
 import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js';
 import type { StdoutSinkConfig } from './config.js';
-import { formatJsonl } from './jsonl.js';
 import { formatCycleTable } from './table.js';
 
 /**
@@ -15,11 +15,12 @@ export function stdoutSink(config: StdoutSinkConfig, out: Writable = process.std
   // Table rows are collected per cycle and printed at its end; a cycle's batches all precede its mark.
   const cycleSets = new Map<number, MetricSet[]>();
   const output = { readerGone: false };
+  const json = new SetJsonWriter();
   const writeText = (text: string) => (output.readerGone ? Promise.resolve() : writeTo(out, text, output));
   return {
     async write(batch: MetricBatch) {
       if (config.format === 'jsonl') {
-        await writeText(formatJsonl(batch));
+        await writeText(json.lines(batch));
         return;
       }
       let sets = cycleSets.get(batch.cycle);

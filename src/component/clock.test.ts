@@ -1,6 +1,7 @@
 import { VirtualAction, VirtualTimeScheduler, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { resolutionClock, schedulerClock } from './clock.js';
+import { schedulerClock } from '../testing/index.js';
+import { resolutionClock } from './clock.js';
 
 /** A frame limit on every scheduler, so a leaked, self-rescheduling timer fails a test instead of flushing forever. */
 const virtualScheduler = () => new VirtualTimeScheduler(VirtualAction, 100_000);

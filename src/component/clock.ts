@@ -15,10 +15,6 @@ export function systemClock(): Clock {
   return { now: () => Date.now(), scheduler: asyncScheduler };
 }
 
-export function schedulerClock(scheduler: SchedulerLike): Clock {
-  return { now: () => scheduler.now(), scheduler };
-}
-
 /** One tick of the resolution clock. `cycle` counts resolution periods since the epoch. */
 export interface Tick {
   readonly cycle: number;

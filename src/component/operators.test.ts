@@ -1,7 +1,7 @@
 import { Subject, from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch, PipelineEvent } from '../model/types.js';
-import { cycleEnd, nodeBatch, nodeSet, podSet, testContext } from '../../test/support/processors.js';
+import { cycleEnd, nodeBatch, nodeSet, podSet, testContext } from '../../src/testing/index.js';
 import { filterSets, mapBatches, perNodeState, reportBatchErrors, statefulOperator } from './operators.js';
 
 const collect = (events: PipelineEvent[], op: OperatorFunction<PipelineEvent, PipelineEvent>) =>

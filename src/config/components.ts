@@ -9,12 +9,9 @@ import { formatPath, type PathSegment, type Problem } from './problems.js';
 import { didYouMean } from './suggest.js';
 import type { ComponentEntry, SinkEntry } from './types.js';
 import { reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
+import { isPlainObject } from '../model/plain-object.js';
 
 type Kind = ComponentDefinition['kind'];
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Validates component entries against the registry, collecting every problem instead of stopping at one. */
 export class ComponentResolver {

@@ -15,10 +15,7 @@ import { pipelineFileStructure } from './schema.js';
 import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
 import { pathKey, reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
 import { yamlToData } from './yaml-data.js';
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isPlainObject } from '../model/plain-object.js';
 
 /** Whether a path is one of `paths` (as `pathKey` writes them) or inside one. */
 function isUnder(path: readonly PathSegment[], paths: ReadonlySet<string>): boolean {

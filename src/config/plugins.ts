@@ -8,6 +8,7 @@ import { PLUGIN_IMPORT_TIMEOUT_MS } from './limits.js';
 import { YamlLocator } from './positions.js';
 import type { Problem } from './problems.js';
 import { yamlToData } from './yaml-data.js';
+import { isPlainObject } from '../model/plain-object.js';
 
 /** The processor type whose entries name a plugin module, imported before validation. */
 export const CUSTOM_PROCESSOR_TYPE = 'custom';
@@ -59,10 +60,6 @@ export type PluginImporter = (
 interface PluginRef {
   readonly module: string;
   readonly exportName: string;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The (module, export) pairs of the `custom` processors in a config's data, each once. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../component/duration.js';
+import { setTypeSchema } from '../component/set-type-schema.js';
 
 /**
  * The default `buffer.max_bytes`, per sink, sized for the shipped Deployment (1,000 nodes of 30 pods, 1 GiB
@@ -11,8 +12,6 @@ import { duration } from '../component/duration.js';
  */
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
-const setType = z.enum(['node', 'sys_container', 'pod', 'pod_container', 'ns', 'cluster']);
-
 /**
  * The keys every sink has, owned by the engine's sink runner rather than by each sink, so that every sink
  * behaves the same under failure.
@@ -20,7 +19,7 @@ const setType = z.enum(['node', 'sys_container', 'pod', 'pod_container', 'ns', '
 export const sinkRunnerOptionsSchema = z.strictObject({
   select: z
     .strictObject({
-      types: z.array(setType).optional().describe('Set types to deliver; all if absent.'),
+      types: z.array(setTypeSchema).optional().describe('Set types to deliver; all if absent.'),
       metrics: z.array(z.string()).optional().describe('Metric names to deliver; all if absent.'),
       namespaces: z.array(z.string()).optional().describe('Namespaces to deliver; all if absent.'),
     })

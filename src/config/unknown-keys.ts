@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { YamlLocator } from './positions.js';
 import type { PathSegment, Problem } from './problems.js';
 import { closestMatch } from './suggest.js';
+import { isPlainObject } from '../model/plain-object.js';
 
 type AnySchema = z.core.$ZodType;
 type Def = Readonly<Record<string, unknown>> & { readonly type: string };
@@ -26,16 +27,6 @@ export function unwrap(schema: AnySchema): AnySchema {
     } else return current;
   }
   return current;
-}
-
-/** The keys an object schema accepts, or undefined if it is not an object schema. */
-export function objectKeys(schema: AnySchema): string[] | undefined {
-  const def = defOf(unwrap(schema));
-  return def.type === 'object' ? Object.keys(def.shape as object) : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

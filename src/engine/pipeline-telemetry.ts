@@ -1,10 +1,8 @@
-import type { SetType } from '../model/catalogue.js';
+import { SET_TYPES, type SetType } from '../model/catalogue.js';
 import type { PipelineEvent } from '../model/types.js';
 import { countBatch } from '../model/count.js';
 import type { Clock } from '../component/clock.js';
 import type { Counter, Telemetry } from '../component/telemetry.js';
-
-const SET_TYPES: readonly SetType[] = ['node', 'sys_container', 'pod', 'pod_container', 'ns', 'cluster'];
 
 /**
  * Counts what leaves the processors (sets and values per set type) and records each cycle's outcome, which

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePipelineConfig } from '../config/index.js';
 import type { PipelineEvent } from '../model/types.js';
-import { schedulerClock } from '../component/clock.js';
+import { schedulerClock } from '../testing/index.js';
 import { defineSink, defineSource } from '../component/component.js';
 import { createPipeline } from './pipeline.js';
 import { Registry } from '../component/registry.js';

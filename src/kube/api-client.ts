@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import { HeapstreamError } from '../component/errors.js';
 import { credentialsOf, redact } from '../component/redact.js';
+import { causeChain } from './cause-chain.js';
 import type { ClusterAccess } from './kubeconfig.js';
 
 /** An API server answer other than 200, or a connection failure; `status` is 0 when there was no answer. */
@@ -129,14 +130,4 @@ function apiHint(status: number, access: ClusterAccess): string {
     return ' (forbidden: the ClusterRole needs list/watch on nodes, pods, namespaces (replicasets, jobs with owners: watch); see deploy/README.md)';
   }
   return '';
-}
-
-/** The messages of an error and its causes, e.g. `fetch failed: connect ECONNREFUSED 127.0.0.1:6443`. */
-export function causeChain(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    parts.push(typeof code === 'string' && !e.message.includes(code) ? `${e.message} (${code})` : e.message);
-  }
-  return parts.length > 0 ? parts.join(': ') : String(err);
 }

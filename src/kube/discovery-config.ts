@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../component/duration.js';
+import { DEFAULT_ADDRESS_TYPES } from './node-address.js';
 
 /**
  * `discovery:` — where the node list comes from. Exactly one of `static`, `simulated` or `kubernetes`.
@@ -63,7 +64,7 @@ export const kubernetesDiscoverySchema = z.strictObject({
   address_types: z
     .array(z.enum(['InternalIP', 'Hostname', 'ExternalIP', 'InternalDNS', 'ExternalDNS']))
     .min(1)
-    .default(['InternalIP', 'Hostname', 'ExternalIP'])
+    .default([...DEFAULT_ADDRESS_TYPES])
     .describe('Node address types in order of preference; the first one a node has is scraped.'),
   port: z
     .number()

@@ -103,3 +103,29 @@ describe('KubeletClient error bodies', () => {
     }
   });
 });
+
+describe('KubeletClient connection errors', () => {
+  it('names a refused connection once: the code is not repeated after a message that already has it', async () => {
+    // A port that was just free: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 5_000, maxResponseBytes: 1 << 20 },
+      systemClock(),
+    );
+    try {
+      const error = await client.get({ name: 'n1', address: '127.0.0.1', port }, '/stats/summary').then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(ScrapeError);
+      const message = (error as ScrapeError).message;
+      expect(message).toContain(`connect ECONNREFUSED 127.0.0.1:${port}`);
+      expect(message.match(/ECONNREFUSED/g)).toHaveLength(1);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { credentialsOf, redact } from '../component/redact.js';
 import type { ScrapeFailureReason } from '../model/types.js';
 import type { Clock } from '../component/clock.js';
 import type { NodeTarget } from '../component/node-target.js';
+import { causeChain } from './cause-chain.js';
 
 export interface KubeletClientOptions {
   readonly scheme: 'http' | 'https';
@@ -128,7 +129,7 @@ export class KubeletClient {
       }
       const reason = classify(err);
       const hint = reason === 'tls' ? tlsHint(this.options) : '';
-      throw new ScrapeError(node.name, reason, `${method} ${url} failed: ${describe(err)}${hint}`, {
+      throw new ScrapeError(node.name, reason, `${method} ${url} failed: ${causeChain(err)}${hint}`, {
         cause: err,
       });
     } finally {
@@ -222,13 +223,4 @@ function errorCode(err: unknown): string | undefined {
     if (typeof code === 'string' && code !== 'UND_ERR_SOCKET') return code;
   }
   return undefined;
-}
-
-function describe(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? `${e.message} (${code})` : e.message);
-  }
-  return parts.length > 0 ? parts.join(': ') : String(err);
 }

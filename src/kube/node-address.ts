@@ -1,5 +1,6 @@
 import type { NodeTarget } from '../component/node-target.js';
 
+/** The address types tried, in order, when `address_types` is not given. */
 export const DEFAULT_ADDRESS_TYPES = ['InternalIP', 'Hostname', 'ExternalIP'] as const;
 
 /** What discovery keeps of a Node object: enough to scrape it and to say why it is skipped. */

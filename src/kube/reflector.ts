@@ -2,7 +2,8 @@ import type { Telemetry } from '../component/telemetry.js';
 import type { Clock } from '../component/clock.js';
 import type { Logger } from '../component/logger.js';
 import { redact } from '../component/redact.js';
-import { ApiError, causeChain, type ApiClient } from './api-client.js';
+import { ApiError, type ApiClient } from './api-client.js';
+import { causeChain } from './cause-chain.js';
 
 /** Raw Kubernetes object as the API server sent it; stores keep only the fields they need. */
 export type KubeObject = Record<string, unknown>;

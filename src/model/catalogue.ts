@@ -7,7 +7,10 @@
  */
 export type MetricKind = 'cumulative' | 'gauge';
 export type ValueType = 'int' | 'float';
-export type SetType = 'node' | 'sys_container' | 'pod' | 'pod_container' | 'ns' | 'cluster';
+
+/** Every kind of metric set, from the node down to the container, then the aggregates (namespace, cluster). */
+export const SET_TYPES = ['node', 'sys_container', 'pod', 'pod_container', 'ns', 'cluster'] as const;
+export type SetType = (typeof SET_TYPES)[number];
 
 export interface MetricDescriptor {
   readonly name: string;

@@ -71,7 +71,3 @@ export interface CycleEnd {
 }
 
 export type PipelineEvent = MetricBatch | CycleEnd;
-
-export function isBatch(event: PipelineEvent): event is MetricBatch {
-  return event.kind === 'batch';
-}

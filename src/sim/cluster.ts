@@ -50,6 +50,41 @@ export interface SimulatedCluster {
 const DEFAULT_RESTART_EVERY = 200;
 const PORT_ATTEMPTS = 5;
 
+/**
+ * The nodes of a simulated cluster, without servers: names (`sim-node-001`, …), pods and uids follow from the
+ * options and the seed alone, so another process (the bench's metadata) builds the same nodes from the same
+ * options. Templates are used in turn, node by node.
+ *
+ * @example
+ * simulatedNodeStates({ nodes: 3, seed: 1, restartEvery: 0 }, Date.now()).map((s) => s.name) // ['sim-node-001', …]
+ */
+export function simulatedNodeStates(
+  options: Pick<SimulatedClusterOptions, 'nodes' | 'podsPerNode' | 'restartEvery' | 'templates'> & {
+    readonly seed: number;
+  },
+  t0: number,
+): NodeState[] {
+  const layouts = (options.templates ?? TEMPLATE_NAMES).map((name) => {
+    const template = loadTemplate(name);
+    return buildLayout(template, options.podsPerNode ?? template.summary.pods.length, t0);
+  });
+  const width = Math.max(3, String(options.nodes).length);
+  const states: NodeState[] = [];
+  for (let i = 0; i < options.nodes; i++) {
+    const number = String(i + 1).padStart(width, '0');
+    states.push(
+      new NodeState(layouts[i % layouts.length]!, {
+        name: `sim-node-${number}`,
+        podSuffix: number,
+        seed: options.seed,
+        stream: i,
+        restartEvery: options.restartEvery ?? DEFAULT_RESTART_EVERY,
+      }),
+    );
+  }
+  return states;
+}
+
 interface RunningNode extends SimulatedNode {
   readonly state: NodeState;
   readonly server: Server;
@@ -72,26 +107,7 @@ export async function startSimulatedCluster(options: SimulatedClusterOptions): P
   validate(options);
   const now = options.now ?? Date.now;
   const seed = options.seed ?? 1;
-  const t0 = now();
-  const templateNames = options.templates ?? TEMPLATE_NAMES;
-  const layouts = templateNames.map((name) => {
-    const template = loadTemplate(name);
-    return buildLayout(template, options.podsPerNode ?? template.summary.pods.length, t0);
-  });
-  const width = Math.max(3, String(options.nodes).length);
-  const states: NodeState[] = [];
-  for (let i = 0; i < options.nodes; i++) {
-    const number = String(i + 1).padStart(width, '0');
-    states.push(
-      new NodeState(layouts[i % layouts.length]!, {
-        name: `sim-node-${number}`,
-        podSuffix: number,
-        seed,
-        stream: i,
-        restartEvery: options.restartEvery ?? DEFAULT_RESTART_EVERY,
-      }),
-    );
-  }
+  const states = simulatedNodeStates({ ...options, seed }, now());
   const timers = new Set<NodeJS.Timeout>();
   const nodes = states.map((state, i) =>
     newRunningNode(state, nodeAddress(i, options.firstAddress), now, timers),

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { renderCadvisorV1, renderMetricsCadvisor, renderMetricsResource } from './cadvisor/render.js';
+import { isPlainObject } from '../model/plain-object.js';
 
 /**
  * Payloads a broken or malicious kubelet sends with status 200, served on every endpoint that can carry them,
@@ -140,9 +141,7 @@ function trickleForever(
   });
 }
 
-const isObject = (value: unknown): value is Json =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isObject) : []);
+const objects = (value: unknown): Json[] => (Array.isArray(value) ? value.filter(isPlainObject) : []);
 
 /** `pods` pods, copies of the template's with their own names and uids. */
 function multiplyPods(summary: Json, pods: number): void {
@@ -152,7 +151,7 @@ function multiplyPods(summary: Json, pods: number): void {
   for (let i = 0; i < pods; i++) {
     const pod = structuredClone(template[i % template.length]!);
     const ref = pod['podRef'];
-    if (isObject(ref)) {
+    if (isPlainObject(ref)) {
       pod['podRef'] = {
         ...ref,
         name: `${String(ref['name'])}-h${i}`,
@@ -166,10 +165,10 @@ function multiplyPods(summary: Json, pods: number): void {
 
 function putSentinels(summary: Json): void {
   const node = summary['node'];
-  if (isObject(node) && isObject(node['fs'])) node['fs']['capacityBytes'] = 2 ** 64;
+  if (isPlainObject(node) && isPlainObject(node['fs'])) node['fs']['capacityBytes'] = 2 ** 64;
   for (const pod of objects(summary['pods'])) {
     const container = objects(pod['containers'])[0];
-    if (container !== undefined && isObject(container['memory'])) {
+    if (container !== undefined && isPlainObject(container['memory'])) {
       container['memory']['usageBytes'] = 1.2e32;
       return;
     }
@@ -180,9 +179,9 @@ function putSentinels(summary: Json): void {
 function breakPodRef(summary: Json): void {
   const pods = objects(summary['pods']);
   const first = pods[0]?.['podRef'];
-  if (isObject(first)) first['name'] = 12345;
+  if (isPlainObject(first)) first['name'] = 12345;
   const second = pods[1]?.['podRef'];
-  if (isObject(second)) second['namespace'] = ['kube-system', 'default'];
+  if (isPlainObject(second)) second['namespace'] = ['kube-system', 'default'];
 }
 
 const POD_NAME_LABEL = 'io.kubernetes.pod.name';
@@ -192,9 +191,9 @@ const POD_NAMESPACE_LABEL = 'io.kubernetes.pod.namespace';
 function breakSpecLabels(infos: Record<string, unknown>): void {
   let k = 0;
   for (const info of Object.values(infos)) {
-    if (!isObject(info) || !isObject(info['spec'])) continue;
+    if (!isPlainObject(info) || !isPlainObject(info['spec'])) continue;
     const labels = info['spec']['labels'];
-    if (!isObject(labels) || labels[POD_NAME_LABEL] === undefined) continue;
+    if (!isPlainObject(labels) || labels[POD_NAME_LABEL] === undefined) continue;
     if (k++ % 2 === 0) labels[POD_NAME_LABEL] = 12345;
     else labels[POD_NAMESPACE_LABEL] = ['kube-system', 'default'];
   }
@@ -208,7 +207,7 @@ function negateCounters(value: unknown): void {
     for (const item of value) negateCounters(item);
     return;
   }
-  if (!isObject(value)) return;
+  if (!isPlainObject(value)) return;
   for (const [key, item] of Object.entries(value)) {
     if (COUNTERS.has(key) && typeof item === 'number') value[key] = -Math.max(item, 1);
     else negateCounters(item);

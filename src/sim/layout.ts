@@ -1,3 +1,4 @@
+import { isoSeconds } from '../model/iso-time.js';
 import type { Json, JsonObject, KubeletTemplate, SummaryJson } from './template.js';
 
 /*
@@ -455,11 +456,6 @@ class LayoutBuilder {
 
 function newEntity(level: number, parent: Entity | undefined, container: number): Entity {
   return { level, parent, container, series: new Map() };
-}
-
-/** RFC 3339 to the second, the way the kubelet writes start times. */
-export function isoSeconds(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + 'Z';
 }
 
 /** Serialises a skeleton to compact JSON, cutting the text at every hole. */

@@ -18,9 +18,9 @@ import {
   LEVEL_POD,
   LEVEL_PODS_SYSTEM_CONTAINER,
   SERIES_COUNTER,
-  isoSeconds,
   type Layout,
 } from './layout.js';
+import { isoSeconds } from '../model/iso-time.js';
 import { logUniform, seededRandom, seededUuid, uniform, type Random } from './random.js';
 
 /** Memory moves by up to this fraction of its centre per scrape, within ±50 % of the centre. */

@@ -3,8 +3,12 @@
  *
  * @example
  * import { runProcessor, checkProcessorContract, summaryBatch, cycleEnd } from 'heapstream/testing';
+ * import { nodeBatch, podSet, batchesOf, setByKey } from 'heapstream/testing';
  */
 export { testContext } from './context.js';
+export { schedulerClock } from './scheduler-clock.js';
 export { collectingSink, type Collected } from './collecting-sink.js';
 export { runProcessor, checkProcessorContract, deepFreeze, type ContractReport } from './run-processor.js';
-export { summaryBatch, cycleEnd } from './fixtures.js';
+export { summaryBatch, nodeBatch, cycleEnd } from './fixtures.js';
+export { containerSet, podSet, nodeSet, type SetInput } from './sets.js';
+export { batchesOf, clusterBatchesOf, setByKey, labeledValue } from './events.js';

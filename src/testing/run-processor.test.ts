@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { mapBatches } from '../component/operators.js';
 import type { MetricBatch, PipelineEvent } from '../model/types.js';
 import { checkProcessorContract, runProcessor } from './run-processor.js';
-import { cycleEnd, summaryBatch } from './fixtures.js';
+import { batchesOf, setByKey } from './events.js';
+import { cycleEnd, nodeBatch, summaryBatch } from './fixtures.js';
+import { podSet } from './sets.js';
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const events: PipelineEvent[] = [
@@ -21,6 +23,33 @@ describe('processor harness', () => {
     const first = out[0] as MetricBatch;
     expect(first.sets.length).toBeGreaterThan(0);
     expect(first.sets.every((s) => s.type === 'pod')).toBe(true);
+  });
+
+  it('runProcessor fails a processor that mutates its input', async () => {
+    const mutating: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
+      if (e.kind === 'batch') (e.sets as unknown[]).push(e.sets[0]);
+      return e;
+    });
+    const input = [summaryBatch(fixture, { cycle: 1 }), cycleEnd(1, 1)];
+    await expect(runProcessor(mutating, {}, input)).rejects.toThrow(TypeError);
+  });
+
+  it('builds cycle marks with failures, and batches and sets as a source would', () => {
+    const failure = { node: 'n2', reason: 'timeout' as const, message: 'no answer in 5s' };
+    expect(cycleEnd(2, 3, { failures: [failure] })).toMatchObject({
+      cycle: 2,
+      timestamp: 30_000,
+      nodesExpected: 3,
+      nodesAnswered: 2,
+      failures: [failure],
+    });
+    const batch = nodeBatch('n1', 1, [podSet('prod', 'web', 'n1', { values: { 'cpu/usage': 1 } })]);
+    expect(setByKey(batch, 'namespace:prod/pod:web')).toMatchObject({
+      type: 'pod',
+      labels: { namespace_name: 'prod', pod_name: 'web', nodename: 'n1', type: 'pod' },
+      values: { 'cpu/usage': 1 },
+    });
+    expect(batchesOf([batch, cycleEnd(1, 1)])).toEqual([batch]);
   });
 
   it('passes a well-behaved processor', async () => {

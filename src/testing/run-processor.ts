@@ -15,8 +15,9 @@ function operatorOf(
 }
 
 /**
- * Runs a processor (a definition with its raw config, or an operator) over events and returns what it emitted,
- * after the input completed.
+ * Runs a processor (a definition with its raw config, or an operator, whose config is then ignored) over events
+ * and returns what it emitted, after the input completed. The events are deep-frozen first, in place, so a
+ * processor that mutates its input fails the test with a TypeError.
  *
  * @example
  * const out = await runProcessor(rate, {}, [batch1, mark1, batch2, mark2]);
@@ -27,6 +28,7 @@ export async function runProcessor(
   events: readonly PipelineEvent[],
   ctx: ComponentContext = testContext(),
 ): Promise<PipelineEvent[]> {
+  for (const event of events) deepFreeze(event);
   return lastValueFrom(from(events).pipe(operatorOf(processor, config, ctx), toArray()));
 }
 

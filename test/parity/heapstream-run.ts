@@ -55,7 +55,7 @@ export async function heapstreamBatches(fixture: GoldenFixture): Promise<MetricB
         timestamp,
         sets: decode(fixture, payload),
       },
-      cycleEnd(cycle, 1, timestamp),
+      cycleEnd(cycle, 1, { timestamp }),
     ];
   });
   const out = await lastValueFrom(from(events).pipe(chain, toArray()));

@@ -10,6 +10,8 @@
  * `/system.slice/containerd.service`, `pods` → `/kubepods`.
  */
 
+import { isPlainObject } from '../../model/plain-object.js';
+
 type Json = Record<string, unknown>;
 
 const SYSTEM_CGROUPS: Readonly<Record<string, string>> = {
@@ -32,8 +34,7 @@ interface Cgroup {
   readonly container?: string;
 }
 
-const obj = (value: unknown): Json | undefined =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+const obj = (value: unknown): Json | undefined => (isPlainObject(value) ? value : undefined);
 const arr = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);

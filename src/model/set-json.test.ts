@@ -1,5 +1,21 @@
 import { describe, expect, it } from 'vitest';
+import { summaryBatch } from '../testing/fixtures.js';
 import { SetJsonWriter } from './set-json.js';
+import type { MetricBatch } from './types.js';
+
+const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
+
+/** The stdout sink's lines as JSON.stringify wrote them before the encoder was shared. */
+function stringifyLines(batch: MetricBatch): string {
+  const batchTime = new Date(batch.timestamp).toISOString();
+  let out = '';
+  for (const set of batch.sets) {
+    const time = set.scrapeTime > 0 ? new Date(set.scrapeTime).toISOString() : batchTime;
+    const { type, key, labels, values, labeled } = set;
+    out += JSON.stringify({ time, type, key, labels, values, labeled }) + '\n';
+  }
+  return out;
+}
 
 describe('set JSON writer', () => {
   it('formats sample times exactly as Date.toISOString, across minutes, days and fractions of a ms', () => {
@@ -35,5 +51,12 @@ describe('set JSON writer', () => {
         labeled: set.labeled,
       });
     }
+  });
+
+  it('writes a real batch byte for byte as JSON.stringify does, one line per set', () => {
+    const batch = summaryBatch(fixture, { node: 'n1' });
+    const noSampleTime = { ...batch, sets: batch.sets.map((set) => ({ ...set, scrapeTime: 0 })) };
+    const writer = new SetJsonWriter();
+    for (const b of [batch, noSampleTime, batch]) expect(writer.lines(b)).toBe(stringifyLines(b));
   });
 });

@@ -1,23 +1,37 @@
-import type { Labels } from '../../src/model/labels.js';
-import type { LabeledValue, MetricSet } from '../../src/model/types.js';
+import { IsoMillis } from './iso-time.js';
 import { jsonNumber, jsonString } from './json-text.js';
+import type { Labels } from './labels.js';
+import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
 /** Names remembered before the memory is cleared; metric and label names are a few hundred at most. */
 const MAX_NAMES = 10_000;
-/** 9999-12-31T23:59:59.999Z: later (and negative) times have a longer year and take the slow path. */
-const LAST_FOUR_DIGIT_YEAR_MS = 253_402_300_799_999;
 
 /**
- * Writes metric sets as the `set` format's JSON objects (the same fields as the stdout sink's lines). Keeps what
- * repeats from set to set: quoted metric and label names, and the date part of sample times.
+ * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
+ * `type`, `key`, `labels`, `values` (metric name → number) and `labeled` (values with their own labels). The
+ * stdout sink's `jsonl` lines and the Kafka sink's `set` messages; the text is what JSON.stringify gives for
+ * those fields. Keeps what repeats from set to set: quoted metric and label names, and the date part of sample
+ * times, so one writer per sink.
  *
  * @example
  * new SetJsonWriter().set(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…",…}'
  */
 export class SetJsonWriter {
   private readonly names = new Map<string, string>();
-  private minute = Number.NaN;
-  private minuteText = '';
+  private readonly times = new IsoMillis();
+
+  /**
+   * Every set of a batch, one line each.
+   *
+   * @example
+   * {"time":"2026-11-28T10:00:00.000Z","type":"node","key":"node:n1","labels":{…},"values":{"cpu/usage":1},"labeled":[]}
+   */
+  lines(batch: MetricBatch): string {
+    const batchTime = this.isoTime(batch.timestamp);
+    let out = '';
+    for (const set of batch.sets) out += this.set(set, batchTime) + '\n';
+    return out;
+  }
 
   /** `batchTime` is used when the kubelet gave the set no sample time. */
   set(set: MetricSet, batchTime: string): string {
@@ -78,25 +92,8 @@ export class SetJsonWriter {
     return quoted;
   }
 
-  /** Date.toISOString(), with the part up to the minute formatted once per minute. */
+  /** Date.toISOString(), fast for the many close times of a cycle (see IsoMillis). */
   isoTime(ms: number): string {
-    if (!(ms >= 0 && ms <= LAST_FOUR_DIGIT_YEAR_MS)) return new Date(ms).toISOString();
-    const whole = Math.floor(ms);
-    const minute = Math.floor(whole / 60_000);
-    if (minute !== this.minute) {
-      this.minute = minute;
-      this.minuteText = new Date(minute * 60_000).toISOString().slice(0, 17); // YYYY-MM-DDTHH:MM:
-    }
-    const inMinute = whole - minute * 60_000;
-    const seconds = Math.floor(inMinute / 1000);
-    const millis = inMinute - seconds * 1000;
-    return (
-      this.minuteText +
-      (seconds < 10 ? '0' : '') +
-      String(seconds) +
-      (millis < 10 ? '.00' : millis < 100 ? '.0' : '.') +
-      String(millis) +
-      'Z'
-    );
+    return this.times.format(ms);
   }
 }
