@@ -7,6 +7,8 @@ import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from '../component/clock.js';
 import type { ComponentContext } from '../component/component.js';
 import { KeptState } from './kept-state.js';
+import { ConfigError } from '../component/errors.js';
+import { createNamed, namedErrors } from './start-errors.js';
 import type { Dispose } from '../component/component.js';
 import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
@@ -129,7 +131,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor(entry.path);
-    const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx, {
+    const sink = createNamed(entry.path, () => def.create(entry.config, ctx));
+    const runner = new SinkRunner(entry.name, sink, entry.options, ctx, {
       dataDir: resolve(config.data_dir),
     });
     const handed = options.handedQueues?.get(entry.name) ?? [];
@@ -179,19 +182,22 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const sourceDef = options.registry.get('source', config.source.type);
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
   const simulator = options.registry.simulatedClusterStarter;
-  const source$ = sourceDef.create(config.source.config, {
-    ...contextFor('source'),
-    ticks,
-    provideMetadata: (provider) => {
-      metadata = provider;
-    },
-    ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
-  });
+  const source$ = createNamed('source', () =>
+    sourceDef.create(config.source.config, {
+      ...contextFor('source'),
+      ticks,
+      provideMetadata: (provider) => {
+        metadata = provider;
+      },
+      ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
+    }),
+  ).pipe(namedErrors('source'));
 
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
     const def = options.registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
-    return stream.pipe(def.create(entry.config, contextFor(`${entry.path} (${entry.type})`)));
+    const name = `${entry.path} (${entry.type})`;
+    return stream.pipe(createNamed(name, () => def.create(entry.config, contextFor(name))));
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);
@@ -240,7 +246,10 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
           },
           error: (err: unknown) => {
             failure = err;
-            options.logger.error({ err }, 'the pipeline stopped on an error');
+            // A config mistake found at start (a missing CA file) is its owner's to report, in one line: the
+            // CLI prints it. Anything else is a fault worth its stack.
+            if (!(err instanceof ConfigError))
+              options.logger.error({ err }, 'the pipeline stopped on an error');
             finish();
           },
           complete: finish,
