@@ -159,6 +159,21 @@ describe('validate refuses what run refuses, with the same positioned problem', 
     );
   });
 
+  it('a run in which every scrape fails says so at error level, naming the reason', async () => {
+    const file = write('all-fail.yaml', ['type: kubelet_summary', node, 'scheme: http']);
+    const run = await heapstream(['run', '-q', '--cycles', '1', '--log-level', 'error', '-c', file]);
+    expect(run.code, run.stderr).toBe(0);
+    const errors = run.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(errors).toEqual([
+      expect.stringMatching(
+        /^cycle \d+: none of the 1 node answered \(http_status: 1\); e\.g\. node node-1: .*500/,
+      ),
+    ]);
+  });
+
   it('a simulated cluster without a scheme is scraped over http: the run writes its data', async () => {
     const file = write('simulated.yaml', ['type: kubelet_summary', 'discovery: { simulated: { nodes: 2 } }']);
     const validate = await heapstream(['validate', '-c', file]);

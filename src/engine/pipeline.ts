@@ -14,6 +14,7 @@ import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
+import { noNodeAnsweredReporter } from './cycle-failures.js';
 import { SinkRunner } from './sink-runner.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -201,6 +202,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);
+  const reportNoAnswer = noNodeAnsweredReporter(options.logger.child({ component: 'source' }), clock);
   let running: Promise<void> | undefined;
 
   return {
@@ -241,6 +243,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         events$.subscribe({
           next: (event) => {
             observe(event);
+            reportNoAnswer(event);
             options.onEvent?.(event);
             for (const runner of runners) runner.accept(event);
           },
