@@ -67,9 +67,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     ...(opts.cycles === undefined ? {} : { cycles: opts.cycles }),
     ...(progress === undefined ? {} : { onEvent: (event) => progress.observe(event) }),
   });
+  // The ops server first: a port in use is refused before anything is scraped.
+  let stopOps: () => Promise<void> = () => Promise.resolve();
   try {
+    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
     supervisor.start(config);
   } catch (err) {
+    await stopOps();
     const line = startFailureLine(opts.config, err);
     if (line === undefined) throw err;
     process.stderr.write(`${line}\n`);
@@ -111,11 +115,9 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     { config: opts.config, resolutionMs: config.resolutionMs, sinks: config.sinks.map((s) => s.name) },
     'heapstream started',
   );
-  let stopOps: () => Promise<void> = () => Promise.resolve();
   let lossLine: string | undefined;
   let startLine: string | undefined;
   try {
-    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
     const failed = await supervisor.done;
     logger.info('heapstream stopped');
     const losses = dataLoss(supervisor.telemetry);

@@ -198,7 +198,7 @@ describe('a config mistake only found at start-up', { timeout: 90_000 }, () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** validate says ok; run exits 2 with `line` alone on stderr (after its info logs, if any). */
-  async function failsAtStart(text: string, line: (file: string) => string): Promise<void> {
+  async function failsAtStart(text: string, line: (file: string) => string): Promise<Outcome> {
     const file = join(dir, `start-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, text);
     const validate = await heapstream(['validate', '-c', file]);
@@ -206,6 +206,7 @@ describe('a config mistake only found at start-up', { timeout: 90_000 }, () => {
     const run = await heapstream(['run', '-q', '--cycles', '1', '--log-level', 'warn', '-c', file]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe(`${line(file)}\n`);
+    return run;
   }
 
   it('a source CA file that does not exist: one line naming the key and the file, exit 2', async () => {
@@ -225,6 +226,32 @@ describe('a config mistake only found at start-up', { timeout: 90_000 }, () => {
         `heapstream: cannot start ${file}: source.tls.ca_file: cannot read ${ca}: ENOENT: no such file or ` +
         `directory, open '${ca}'`,
     );
+  });
+
+  it('a server.port in use: one line, exit 2, and nothing scraped', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const text = [
+        'source:',
+        '  type: kubelet_summary',
+        '  discovery: { simulated: { nodes: 1 } }',
+        'sinks:',
+        '  out: { type: stdout, format: jsonl }',
+        `server: { port: ${port} }`,
+        '',
+      ].join('\n');
+      const outcome = await failsAtStart(
+        text,
+        (file) =>
+          `heapstream: cannot start ${file}: server.port: cannot listen on 127.0.0.1:${port} (listen ` +
+          `EADDRINUSE: address already in use 127.0.0.1:${port}); change server.port or server.address`,
+      );
+      expect(outcome.stdout).toBe('');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('a Kafka sink CA file that does not exist: the sink is named, exit 2', async () => {
