@@ -7,6 +7,7 @@ import type { SummarySourceConfig } from '../sources/kubelet-summary/config.js';
 import { parsePipelineConfig } from '../src/config/load.js';
 import type { PipelineConfig } from '../src/config/types.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
+import { kubeletScheme } from '../src/kube/kubelet-access-config.js';
 
 // The shipped RBAC is exactly what the shipped pipeline needs: the needs are derived from the pipeline config,
 // the grants read from deploy/rbac.yaml. An unneeded grant fails, and so does a feature without its grant.
@@ -39,14 +40,14 @@ function scrapeOf(config: PipelineConfig): {
   switch (source.type) {
     case 'kubelet_summary': {
       const c = source.config as SummarySourceConfig;
-      return { path: c.path, method: 'GET', scheme: c.scheme, kubelet: true };
+      return { path: c.path, method: 'GET', scheme: kubeletScheme(c), kubelet: true };
     }
     case 'kubelet_prometheus': {
       const c = source.config as PrometheusSourceConfig;
       return {
         path: c.path ?? PROMETHEUS_ENDPOINTS[c.endpoint],
         method: 'GET',
-        scheme: c.scheme,
+        scheme: kubeletScheme(c),
         kubelet: true,
       };
     }

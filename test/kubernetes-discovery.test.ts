@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { kubernetesDiscoverySchema } from '../src/kube/discovery-config.js';
 import { KubernetesDiscovery } from '../src/kube/kubernetes-discovery.js';
 import type { MetadataProvider } from '../src/component/metadata.js';
+import { ConfigError } from '../src/component/errors.js';
 import {
   controllerObject,
   namespaceObject,
@@ -220,9 +221,12 @@ describe('kubernetes discovery against the fake API server over HTTPS', () => {
     await freshApi();
     await writeSimKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, token: 'wrong' });
     const { d } = discovery();
-    await expect(d.start()).rejects.toThrow(
+    const started = d.start();
+    await expect(started).rejects.toThrow(
       /401 \(unauthorized: check the token or client certificate of kubeconfig/,
     );
+    // A config mistake found at start: `run` prints it as one line and exits 2.
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('feeds the metadata cache: pods with parsed resources and owners, namespaces, nodes', async () => {

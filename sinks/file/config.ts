@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
 import { DEFAULT_PARTITION, parsePartitionTemplate } from './partition.js';
+import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
 const MIB = 1024 * 1024;
 
@@ -67,6 +68,10 @@ export const fileSinkConfig = z
         path: ['compression'],
         message: `jsonl files take compression "gzip" or "none", not "${config.compression}"`,
       });
+    }
+    // A capability of this Node, not of the file: still checked here, so that validate refuses what run would.
+    if (config.format === 'parquet' && config.compression === 'zstd' && zstdCompressor() === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['compression'], message: zstdUnavailableMessage() });
     }
   });
 

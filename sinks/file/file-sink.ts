@@ -5,7 +5,7 @@ import type { SchedulerAction, Subscription } from 'rxjs';
 import type { ComponentContext, Sink } from '../../src/component/component.js';
 import { LogLimiter } from '../../src/component/log-limiter.js';
 import type { Counter } from '../../src/component/telemetry.js';
-import { ConfigError, PermanentError } from '../../src/component/errors.js';
+import { PermanentError } from '../../src/component/errors.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { checkBatch, checkSet, fitSet, type OmitReason, type OnOmitted } from './column-fit.js';
@@ -65,19 +65,11 @@ export class FileSink implements Sink {
     private readonly ctx: ComponentContext,
   ) {
     this.root = resolve(ctx.baseDir, config.path);
+    // The schema has checked the template and that this Node has the codec (config.ts).
     const template = parsePartitionTemplate(config.partition);
-    if (typeof template === 'string') throw new ConfigError([`sink ${ctx.id}: partition: ${template}`]);
+    if (typeof template === 'string') throw new Error(`sink ${ctx.id}: partition: ${template}`);
     this.template = template;
-    if (config.format === 'parquet') {
-      const compression = config.compression ?? 'snappy';
-      this.codec = parquetCodec(compression);
-      if (this.codec === undefined) {
-        throw new ConfigError([
-          `sink ${ctx.id}: compression: ${compression} needs Node 22.15 or later (node:zlib zstd); ` +
-            `this is Node ${process.versions.node}: use snappy or gzip`,
-        ]);
-      }
-    }
+    if (config.format === 'parquet') this.codec = parquetCodec(config.compression ?? 'snappy');
     const t = ctx.telemetry;
     const sink = ctx.id;
     t.describe('heapstream_file_sink_files_total', 'Files the file sink completed.');

@@ -8,6 +8,7 @@ import { fileError } from './file-errors.js';
 import { encodeJsonl } from './jsonl-rows.js';
 import { ParquetColumns, parquetMetadata, parquetSchema } from './parquet-columns.js';
 import type { TableLayout } from './schema.js';
+import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
 const gzip = promisify(zlib.gzip);
 
@@ -44,12 +45,13 @@ export interface ParquetCodec {
 }
 
 /**
- * The codec for a `compression` setting, or undefined when this Node has no zstd.
+ * The codec for a `compression` setting. zstd on a Node without it is a PermanentError; the config schema has
+ * rejected it already (see zstd.ts).
  *
  * @example
  * parquetCodec('gzip') // { codec: 'GZIP', compressors: { GZIP: … } }
  */
-export function parquetCodec(compression: 'snappy' | 'zstd' | 'gzip' | 'none'): ParquetCodec | undefined {
+export function parquetCodec(compression: 'snappy' | 'zstd' | 'gzip' | 'none'): ParquetCodec {
   switch (compression) {
     case 'snappy':
       return { codec: 'SNAPPY', compressors: {} };
@@ -58,10 +60,9 @@ export function parquetCodec(compression: 'snappy' | 'zstd' | 'gzip' | 'none'): 
     case 'gzip':
       return { codec: 'GZIP', compressors: { GZIP: (input: Uint8Array) => zlib.gzipSync(input) } };
     case 'zstd': {
-      const zstd = (zlib as { zstdCompressSync?: (input: Uint8Array) => Uint8Array }).zstdCompressSync;
-      return zstd === undefined
-        ? undefined
-        : { codec: 'ZSTD', compressors: { ZSTD: (input: Uint8Array) => zstd(input) } };
+      const zstd = zstdCompressor();
+      if (zstd === undefined) throw new PermanentError(zstdUnavailableMessage());
+      return { codec: 'ZSTD', compressors: { ZSTD: (input: Uint8Array) => zstd(input) } };
     }
   }
 }

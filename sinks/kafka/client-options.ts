@@ -55,7 +55,8 @@ function kafkaLogging(logger: Logger): Pick<KafkaConfig, 'logLevel' | 'logCreato
 
 function saslOptions(sasl: NonNullable<KafkaSinkConfig['sasl']>, baseDir: string): SASLOptions {
   const password = readSecret(sasl.password, sasl.password_file, baseDir, 'sasl.password');
-  if (password === undefined) throw new ConfigError(['sasl: give password or password_file']);
+  // The schema requires exactly one of password and password_file: only reading the file can fail here.
+  if (password === undefined) throw new Error('sasl: no password (the schema requires one)');
   return { mechanism: sasl.mechanism, username: sasl.username, password };
 }
 

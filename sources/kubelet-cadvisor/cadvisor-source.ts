@@ -1,7 +1,6 @@
-import { throwError, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { SourceContext } from '../../src/component/component.js';
 import type { Tick } from '../../src/component/clock.js';
-import { ConfigError } from '../../src/component/errors.js';
 import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
 import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import type { PipelineEvent } from '../../src/model/types.js';
@@ -29,14 +28,6 @@ export function statsRequestBody(tick: Tick, resolutionMs: number, numStats: num
  */
 export function cadvisorSource(config: CadvisorSourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
   const endpoint = cadvisorEndpoint(config);
-  if (config.api === 'cadvisor' && config.via === 'apiserver_proxy') {
-    return throwError(
-      () =>
-        new ConfigError([
-          'source.via: apiserver_proxy reaches kubelets only; use `api: kubelet` or `via: direct` for cAdvisor',
-        ]),
-    );
-  }
   const numStats = config.samples === 'last' ? 1 : config.max_samples;
   const settings = { ...config, scheme: endpoint.scheme, port: endpoint.port };
   return kubeletSource(settings, ctx, (client) => async (node, tick, signal, report) => {

@@ -3,6 +3,7 @@ import { discoverySchema } from '../../src/kube/discovery-config.js';
 import {
   checkKubeletAccess,
   kubeletAccessShape,
+  kubeletScheme,
   kubeletScrapeShape,
 } from '../../src/kube/kubelet-access-config.js';
 
@@ -20,7 +21,9 @@ const cadvisorSourceKeys = z.strictObject({
   scheme: z
     .enum(['http', 'https'])
     .optional()
-    .describe('Default: https for api kubelet (port 10250), http for api cadvisor.'),
+    .describe(
+      'Default: http with `discovery: { simulated }`; else https for api kubelet (port 10250), http for api cadvisor.',
+    ),
   port: z
     .number()
     .int()
@@ -57,9 +60,17 @@ const cadvisorSourceKeys = z.strictObject({
   ...kubeletAccessShape,
 });
 
-export const cadvisorSourceConfig = cadvisorSourceKeys.superRefine((config, ctx) =>
-  checkKubeletAccess(cadvisorEndpoint(config).scheme, config, ctx),
-);
+export const cadvisorSourceConfig = cadvisorSourceKeys.superRefine((config, ctx) => {
+  checkKubeletAccess(config, config.api === 'kubelet' ? 'https' : 'http', ctx);
+  if (config.api === 'cadvisor' && config.via === 'apiserver_proxy') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['via'],
+      message:
+        'apiserver_proxy reaches kubelets only; use `api: kubelet` or `via: direct` for standalone cAdvisor',
+    });
+  }
+});
 
 export type CadvisorSourceConfig = z.output<typeof cadvisorSourceConfig>;
 
@@ -71,7 +82,7 @@ export function cadvisorEndpoint(config: CadvisorSourceConfig): {
 } {
   const kubelet = config.api === 'kubelet';
   return {
-    scheme: config.scheme ?? (kubelet ? 'https' : 'http'),
+    scheme: kubeletScheme(config, kubelet ? 'https' : 'http'),
     port: config.port ?? (kubelet ? 10250 : 4194),
     path: config.path ?? (kubelet ? '/stats/container/' : '/api/v1.3/subcontainers/'),
   };

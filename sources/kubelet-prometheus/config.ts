@@ -47,7 +47,7 @@ const prometheusSourceKeys = z.strictObject({
 });
 
 export const prometheusSourceConfig = prometheusSourceKeys.superRefine((config, ctx) =>
-  checkKubeletAccess(config.scheme, config, ctx),
+  checkKubeletAccess(config, 'https', ctx),
 );
 
 export type PrometheusSourceConfig = z.output<typeof prometheusSourceConfig>;

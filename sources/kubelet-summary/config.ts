@@ -21,7 +21,7 @@ const summarySourceKeys = z.strictObject({
 });
 
 export const summarySourceConfig = summarySourceKeys.superRefine((config, ctx) =>
-  checkKubeletAccess(config.scheme, config, ctx),
+  checkKubeletAccess(config, 'https', ctx),
 );
 
 export type SummarySourceConfig = z.output<typeof summarySourceConfig>;

@@ -1,5 +1,6 @@
 import type { PipelineConfig } from '../config/index.js';
 import type { Clock } from '../component/clock.js';
+import { ConfigError } from '../component/errors.js';
 import { HealthChecker } from '../engine/health.js';
 import type { Logger } from '../component/logger.js';
 import { startOpsServer, type OpsServer } from '../engine/ops-server.js';
@@ -35,9 +36,12 @@ export async function startOps(
     });
   } catch (err) {
     clearInterval(beat);
-    throw new Error(
-      `server: cannot listen on ${config.server.address}:${config.server.port} (${(err as Error).message}); ` +
-        'change server.port or server.address',
+    // A port in use is a config mistake only found at start: the CLI says so in one line.
+    throw new ConfigError(
+      [
+        `server.port: cannot listen on ${config.server.address}:${config.server.port} (${(err as Error).message}); ` +
+          'change server.port or server.address',
+      ],
       { cause: err },
     );
   }

@@ -8,6 +8,7 @@ import { PipelineSupervisor } from '../engine/supervisor.js';
 import { ConfigError } from '../component/errors.js';
 import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
+import { EXIT_START_FAILED, startFailureLine } from './start-failure.js';
 import { ProgressLine, readableLogStream } from './terminal.js';
 
 export interface RunOptions {
@@ -26,8 +27,9 @@ function printProblems(file: string, err: ConfigError): void {
  * `heapstream run`: runs the pipeline until SIGINT/SIGTERM or `--cycles`. The first signal stops scraping and
  * drains the sinks; a second one aborts in-flight work. SIGHUP (or a change with --watch-config) reloads the
  * file: a broken one is refused and the running pipeline goes on. A reader that closes stdout (`| head`) stops
- * the run as a signal does, quietly. Exits 0; 1 for a bad config or a pipeline that failed; 3 when a run of
- * `--cycles N` lost data (a sink failed or dropped batches). Lost data is also reported on one stderr line.
+ * the run as a signal does, quietly. Exits 0; 1 for an invalid config (what `validate` reports) or a pipeline
+ * that failed; 2 for a config mistake only found at start (a file that cannot be read), said on one stderr line;
+ * 3 when a run of `--cycles N` lost data (a sink failed or dropped batches), also said on one stderr line.
  */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const registry = createBuiltinRegistry();
@@ -65,14 +67,17 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     ...(opts.cycles === undefined ? {} : { cycles: opts.cycles }),
     ...(progress === undefined ? {} : { onEvent: (event) => progress.observe(event) }),
   });
+  // The ops server first: a port in use is refused before anything is scraped.
+  let stopOps: () => Promise<void> = () => Promise.resolve();
   try {
+    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
     supervisor.start(config);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      printProblems(opts.config, err);
-      return 1;
-    }
-    throw err;
+    await stopOps();
+    const line = startFailureLine(opts.config, err);
+    if (line === undefined) throw err;
+    process.stderr.write(`${line}\n`);
+    return EXIT_START_FAILED;
   }
 
   let signals = 0;
@@ -110,14 +115,15 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     { config: opts.config, resolutionMs: config.resolutionMs, sinks: config.sinks.map((s) => s.name) },
     'heapstream started',
   );
-  let stopOps: () => Promise<void> = () => Promise.resolve();
   let lossLine: string | undefined;
+  let startLine: string | undefined;
   try {
-    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
     const failed = await supervisor.done;
     logger.info('heapstream stopped');
     const losses = dataLoss(supervisor.telemetry);
     if (losses.length > 0) lossLine = describeLoss(losses);
+    startLine = failed ? startFailureLine(opts.config, supervisor.failure) : undefined;
+    if (startLine !== undefined) return EXIT_START_FAILED;
     if (failed) return 1;
     return losses.length > 0 && opts.cycles !== undefined && !endedEarly ? EXIT_DATA_LOST : 0;
   } catch (err) {
@@ -130,6 +136,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     await stopOps();
     logger.flush();
     // The summary comes last, after every log line, where a person looks first.
+    if (startLine !== undefined) process.stderr.write(`${startLine}\n`);
     if (lossLine !== undefined) process.stderr.write(`${lossLine}\n`);
   }
 }

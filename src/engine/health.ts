@@ -67,9 +67,12 @@ export class HealthChecker {
     const expected = t.value('heapstream_cycle_nodes_expected');
     const answered = t.value('heapstream_cycle_nodes_answered');
     const share = expected === 0 ? 0 : answered / expected;
+    // None answering is never ready, whatever min_node_share allows: that cycle wrote nothing at all.
     checks.nodes_answering = {
-      ok: expected > 0 && share >= this.options.minNodeShare,
-      detail: `${answered}/${expected} nodes answered the last cycle (need ${Math.round(this.options.minNodeShare * 100)}%)`,
+      ok: expected > 0 && answered > 0 && share >= this.options.minNodeShare,
+      detail:
+        `${answered}/${expected} nodes answered the last cycle (need ${Math.round(this.options.minNodeShare * 100)}%` +
+        `${answered === 0 && expected > 0 ? ', and at least one' : ''})`,
     };
     for (const sink of this.sinks()) {
       const lastOk = t.value('heapstream_sink_last_success_timestamp_seconds', { sink }) * 1000;

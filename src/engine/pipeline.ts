@@ -7,11 +7,14 @@ import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from '../component/clock.js';
 import type { ComponentContext } from '../component/component.js';
 import { KeptState } from './kept-state.js';
+import { ConfigError } from '../component/errors.js';
+import { createNamed, namedErrors } from './start-errors.js';
 import type { Dispose } from '../component/component.js';
 import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
+import { noNodeAnsweredReporter } from './cycle-failures.js';
 import { SinkRunner } from './sink-runner.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -130,7 +133,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     const def = options.registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor('sink', entry.name);
-    const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx, {
+    const sink = createNamed(entry.path, () => def.create(entry.config, ctx));
+    const runner = new SinkRunner(entry.name, sink, entry.options, ctx, {
       dataDir: resolve(config.data_dir),
     });
     const handed = options.handedQueues?.get(entry.name) ?? [];
@@ -180,22 +184,28 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   const sourceDef = options.registry.get('source', config.source.type);
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
   const simulator = options.registry.simulatedClusterStarter;
-  const source$ = sourceDef.create(config.source.config, {
-    ...contextFor('source', config.source.id),
-    ticks,
-    provideMetadata: (provider) => {
-      metadata = provider;
-    },
-    ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
-  });
+  const source$ = createNamed('source', () =>
+    sourceDef.create(config.source.config, {
+      ...contextFor('source', config.source.id),
+      ticks,
+      provideMetadata: (provider) => {
+        metadata = provider;
+      },
+      ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
+    }),
+  ).pipe(namedErrors('source'));
 
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
     const def = options.registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
-    return stream.pipe(def.create(entry.config, contextFor('processor', entry.id)));
+    // Start-up errors name the entry's place in the file (`processors[2].…`), metrics and logs its id.
+    return stream.pipe(
+      createNamed(entry.path, () => def.create(entry.config, contextFor('processor', entry.id))),
+    );
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);
+  const reportNoAnswer = noNodeAnsweredReporter(options.logger.child({ component: 'source' }), clock);
   let running: Promise<void> | undefined;
 
   return {
@@ -236,12 +246,16 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         events$.subscribe({
           next: (event) => {
             observe(event);
+            reportNoAnswer(event);
             options.onEvent?.(event);
             for (const runner of runners) runner.accept(event);
           },
           error: (err: unknown) => {
             failure = err;
-            options.logger.error({ err }, 'the pipeline stopped on an error');
+            // A config mistake found at start (a missing CA file) is its owner's to report, in one line: the
+            // CLI prints it. Anything else is a fault worth its stack.
+            if (!(err instanceof ConfigError))
+              options.logger.error({ err }, 'the pipeline stopped on an error');
             finish();
           },
           complete: finish,

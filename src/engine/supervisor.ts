@@ -30,6 +30,7 @@ export class PipelineSupervisor {
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
   private resolveDone!: (failed: boolean) => void;
+  private lastFailure: unknown;
   /** Resolves when the last pipeline has finished (true if it failed). */
   readonly done: Promise<boolean>;
 
@@ -41,6 +42,11 @@ export class PipelineSupervisor {
 
   get pipeline(): Pipeline | undefined {
     return this.current;
+  }
+
+  /** What the last pipeline failed with, once `done` has resolved true: a ConfigError is a mistake found at start. */
+  get failure(): unknown {
+    return this.lastFailure;
   }
 
   /**
@@ -74,7 +80,7 @@ export class PipelineSupervisor {
     this.currentConfig = config;
     pipeline.run().then(
       () => this.finished(pipeline, false),
-      () => this.finished(pipeline, true),
+      (err: unknown) => this.finished(pipeline, true, err),
     );
   }
 
@@ -155,9 +161,10 @@ export class PipelineSupervisor {
     this.current?.abort();
   }
 
-  private finished(pipeline: Pipeline, failed: boolean): void {
+  private finished(pipeline: Pipeline, failed: boolean, err?: unknown): void {
     // A pipeline replaced by a reload is expected to finish; only the current one ends the run.
     if (pipeline !== this.current) return;
+    this.lastFailure = err;
     this.end(failed);
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../component/duration.js';
 import { DEFAULT_MAX_SETS_PER_NODE } from '../model/decode-report.js';
+import type { DiscoveryConfig } from './discovery-config.js';
 
 /** `tls:` — how a kubelet source checks kubelets' certificates and presents its own. */
 export const kubeletTlsSchema = z.strictObject({
@@ -77,23 +78,80 @@ export const INSECURE_TOKEN_MESSAGE =
   'a bearer token is sent only over TLS: use scheme: https, or set allow_insecure_token: true ' +
   '(the token then crosses the network in clear text)';
 
+/** The keys the static checks of kubelet access read: the scheme as written, discovery, via, tls, auth. */
+export interface KubeletAccessKeys extends TokenTransport {
+  /** As written; undefined lets `kubeletScheme` pick it from discovery. */
+  readonly scheme?: 'http' | 'https' | undefined;
+  readonly discovery: DiscoveryConfig;
+  readonly tls?:
+    { readonly cert_file?: string | undefined; readonly key_file?: string | undefined } | undefined;
+}
+
 /**
- * The static checks of the kubelet-access keys, for a source schema's `superRefine`, so that `validate` rejects
- * what `run` would: `auth.token_file` with plain http needs `allow_insecure_token: true`. `scheme` is the
- * effective scheme (a source may default it from other keys).
+ * The scheme a kubelet source uses: the one written, else plain http for a simulated cluster (its fake kubelets
+ * serve http only), else the source's own default (https for the kubelet's secure port).
  *
  * @example
- * z.strictObject({ ...kubeletEndpointShape, ...kubeletAccessShape })
- *   .superRefine((config, ctx) => checkKubeletAccess(config.scheme, config, ctx));
+ * kubeletScheme({ discovery: { simulated: { nodes: 3, port: 0, first_address: '127.0.1.1', seed: 1 } } }) // 'http'
+ */
+export function kubeletScheme(
+  config: { readonly scheme?: 'http' | 'https' | undefined; readonly discovery: DiscoveryConfig },
+  fallback: 'http' | 'https' = 'https',
+): 'http' | 'https' {
+  return config.scheme ?? (config.discovery.simulated !== undefined ? 'http' : fallback);
+}
+
+/**
+ * The static checks of the kubelet-access keys, for a source schema's `superRefine`, so that `validate` rejects
+ * what `run` would, each at the key that is wrong: `scheme: https` with a simulated cluster (it serves http);
+ * `via: apiserver_proxy` without kubernetes discovery; `tls.cert_file` without `tls.key_file` or the other way
+ * round; `tls` with plain http; `auth.token_file` with plain http unless `allow_insecure_token: true`.
+ * `fallback` is the source's scheme when neither the config nor discovery decides it.
+ *
+ * @example
+ * z.strictObject({ discovery: discoverySchema, ...kubeletEndpointShape, ...kubeletAccessShape })
+ *   .superRefine((config, ctx) => checkKubeletAccess(config, 'https', ctx));
  */
 export function checkKubeletAccess(
-  scheme: 'http' | 'https',
-  config: TokenTransport,
+  config: KubeletAccessKeys,
+  fallback: 'http' | 'https',
   ctx: z.RefinementCtx,
 ): void {
-  if (insecureTokenFile(scheme, config)) {
-    ctx.addIssue({ code: 'custom', path: ['auth', 'token_file'], message: INSECURE_TOKEN_MESSAGE });
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', path, message });
+  const scheme = kubeletScheme(config, fallback);
+  if (config.discovery.simulated !== undefined && config.scheme === 'https') {
+    issue(['scheme'], SIMULATED_HTTPS_MESSAGE);
   }
+  if (config.via === 'apiserver_proxy' && config.discovery.kubernetes === undefined) {
+    issue(['via'], APISERVER_PROXY_DISCOVERY_MESSAGE);
+  }
+  const tls = config.tls;
+  if (tls !== undefined && config.via === 'direct') {
+    if (scheme === 'http') {
+      issue(['tls'], `set only with scheme: https; this source scrapes plain http (${httpBecause(config)})`);
+    } else if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+      const [given, missing] =
+        tls.cert_file === undefined ? ['key_file', 'cert_file'] : ['cert_file', 'key_file'];
+      issue(['tls', given], `needs ${missing} too: the client certificate and its private key go together`);
+    }
+  }
+  if (insecureTokenFile(scheme, config)) issue(['auth', 'token_file'], INSECURE_TOKEN_MESSAGE);
+}
+
+/** Why a simulated cluster cannot be scraped over https. */
+export const SIMULATED_HTTPS_MESSAGE =
+  "a simulated cluster's kubelets serve plain http: leave scheme out (it is then http) or set scheme: http";
+
+/** Why the API-server proxy needs kubernetes discovery. */
+export const APISERVER_PROXY_DISCOVERY_MESSAGE =
+  'apiserver_proxy scrapes through the API server, so it needs `discovery: { kubernetes: … }`; use via: direct ' +
+  'with static or simulated discovery';
+
+function httpBecause(config: KubeletAccessKeys): string {
+  if (config.scheme === 'http') return 'scheme: http';
+  if (config.discovery.simulated !== undefined) return 'a simulated cluster serves http';
+  return 'the default scheme of this source';
 }
 
 /** The keys that decide whether a token file may be sent. */
@@ -152,10 +210,14 @@ export const kubeletScrapeShape = {
 
 /** Where a kubelet listens: the secure port with https by default, or the read-only port with http. */
 export const kubeletEndpointShape = {
+  // No default here: it follows from discovery (see kubeletScheme), and an explicit https with a simulated
+  // cluster is an error only when the user wrote it.
   scheme: z
     .enum(['http', 'https'])
-    .default('https')
-    .describe('https for port 10250, http for the read-only 10255.'),
+    .optional()
+    .describe(
+      'https for port 10250, http for the read-only 10255. Default: http with `discovery: { simulated }`, else https.',
+    ),
   port: z
     .number()
     .int()

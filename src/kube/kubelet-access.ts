@@ -4,6 +4,7 @@ import type { Clock } from '../component/clock.js';
 import type { Logger } from '../component/logger.js';
 import { ConfigError } from '../component/errors.js';
 import {
+  APISERVER_PROXY_DISCOVERY_MESSAGE,
   INSECURE_TOKEN_MESSAGE,
   insecureTokenFile,
   type KubeletAccessConfig,
@@ -29,7 +30,8 @@ export interface KubeletAccessContext {
  * Turns a source's `via`/`scheme`/`tls`/`auth` keys into KubeletClient options. Call it after
  * `discovery.start()`: with `kubernetes` discovery, the defaults come from the cluster access in use — in-cluster,
  * the service-account token and CA; through a kubeconfig, its CA and credentials — and `apiserver_proxy`
- * sends every scrape through the API server. Files are read now (a missing file is a ConfigError naming it);
+ * sends every scrape through the API server. The keys are checked by the source's schema (checkKubeletAccess);
+ * this only reads files, now (a missing file is a ConfigError naming it);
  * tokens are re-read when they rotate and never logged.
  *
  * @example
@@ -50,11 +52,8 @@ export function kubeletAccess(
     );
   }
   if (config.via === 'apiserver_proxy') {
-    if (cluster === undefined) {
-      throw new ConfigError([
-        'source.via: apiserver_proxy needs `discovery: { kubernetes: … }` (it scrapes through the API server)',
-      ]);
-    }
+    // The source schema rejects apiserver_proxy without kubernetes discovery (checkKubeletAccess).
+    if (cluster === undefined) throw new Error(`source.via: ${APISERVER_PROXY_DISCOVERY_MESSAGE}`);
     if (config.tls !== undefined || config.auth !== undefined) {
       ctx.logger.warn(
         'source.tls and source.auth are not used with via: apiserver_proxy (the API server credentials are)',
@@ -76,13 +75,13 @@ export function kubeletAccess(
     const caPath = tlsConfig?.ca_file ?? cluster?.caFile;
     const ca = tlsConfig?.ca_file !== undefined ? file('tls.ca_file', tlsConfig.ca_file) : cluster?.tls.ca;
     if (ca !== undefined) hints.push(`CA ${caPath ?? `from ${cluster?.origin ?? '?'}`}`);
-    const explicitCert = tlsConfig?.cert_file !== undefined || tlsConfig?.key_file !== undefined;
-    if (explicitCert && (tlsConfig?.cert_file === undefined || tlsConfig.key_file === undefined)) {
-      throw new ConfigError(['source.tls: cert_file and key_file go together; set both or neither']);
-    }
+    // The schema has checked that cert_file and key_file come together (checkKubeletAccess).
+    const certFile = tlsConfig?.cert_file;
+    const keyFile = tlsConfig?.key_file;
+    const explicitCert = certFile !== undefined && keyFile !== undefined;
     // Through a kubeconfig with a client certificate, present it: kubelets trust the cluster's client CA.
-    const cert = explicitCert ? file('tls.cert_file', tlsConfig?.cert_file ?? '') : cluster?.tls.cert;
-    const key = explicitCert ? file('tls.key_file', tlsConfig?.key_file ?? '') : cluster?.tls.key;
+    const cert = explicitCert ? file('tls.cert_file', certFile) : cluster?.tls.cert;
+    const key = explicitCert ? file('tls.key_file', keyFile) : cluster?.tls.key;
     if (cert !== undefined) {
       hints.push(`client certificate ${tlsConfig?.cert_file ?? `from ${cluster?.origin ?? '?'}`}`);
     }
@@ -100,11 +99,8 @@ export function kubeletAccess(
       ...(tlsConfig?.server_name === undefined ? {} : { servername: tlsConfig.server_name }),
       rejectUnauthorized: !skip,
     };
-  } else if (tlsConfig !== undefined) {
-    throw new ConfigError([
-      'source.tls: set only with scheme: https (the read-only port 10255 is plain http)',
-    ]);
   }
+  // The schema rejects this too; kept here because a token is a secret, for callers that skip the schema.
   if (insecureTokenFile(config.scheme, config)) {
     throw new ConfigError([`source.auth.token_file: ${INSECURE_TOKEN_MESSAGE}`]);
   }

@@ -4,14 +4,15 @@ import type { PipelineEvent } from '../model/types.js';
 import { createDiscovery } from './discovery.js';
 import type { DiscoveryConfig } from './discovery-config.js';
 import { kubeletAccess } from './kubelet-access.js';
-import type { KubeletAccessConfig } from './kubelet-access-config.js';
+import { kubeletScheme, type KubeletAccessConfig } from './kubelet-access-config.js';
 import { KubeletClient } from './kubelet-client.js';
 import { NodeScraper, type ScrapeNode } from './node-scraper.js';
 import type { NodeTarget } from '../component/node-target.js';
 
 /** The keys every kubelet source shares: where nodes come from, how to reach them, and the scrape limits. */
 export interface KubeletSourceSettings {
-  readonly scheme: KubeletAccessConfig['scheme'];
+  /** As written; undefined follows from discovery (see kubeletScheme). */
+  readonly scheme?: KubeletAccessConfig['scheme'] | undefined;
   readonly via: KubeletAccessConfig['via'];
   readonly tls?: KubeletAccessConfig['tls'] | undefined;
   readonly auth?: KubeletAccessConfig['auth'] | undefined;
@@ -58,7 +59,7 @@ export function kubeletSource(
       mergeMap(() => {
         const access = kubeletAccess(
           {
-            scheme: settings.scheme,
+            scheme: kubeletScheme(settings),
             via: settings.via,
             ...(settings.tls === undefined ? {} : { tls: settings.tls }),
             ...(settings.auth === undefined ? {} : { auth: settings.auth }),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { systemClock, type Clock } from '../component/clock.js';
 import { silentLogger, type Logger } from '../component/logger.js';
 import type { Telemetry } from '../component/telemetry.js';
-import { HeapstreamError } from '../component/errors.js';
+import { ConfigError, HeapstreamError } from '../component/errors.js';
 import { ApiClient } from './api-client.js';
 import type { kubernetesDiscoverySchema } from './discovery-config.js';
 import { resolveClusterAccess, type ClusterAccess } from './kubeconfig.js';
@@ -96,7 +96,8 @@ export class KubernetesDiscovery implements NodeDiscovery {
       await Promise.all(this.reflectors.map((r) => r.reflector.start()));
     } catch (err) {
       await this.stop();
-      throw new HeapstreamError(`kubernetes discovery: ${(err as Error).message}`, { cause: err });
+      // Only a refusal ends the first list (401/403, see Reflector): credentials or RBAC to fix in the config.
+      throw new ConfigError([`discovery.kubernetes: ${(err as Error).message}`], { cause: err });
     }
     if (this.metadataCache !== undefined) this.ctx.provideMetadata(this.metadataCache);
   }
