@@ -12,6 +12,7 @@ import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
+import { isolatedProcessor } from './processor-errors.js';
 import { SinkRunner } from './sink-runner.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -90,6 +91,8 @@ export interface Pipeline {
 }
 
 export function createPipeline(config: PipelineConfig, options: PipelineOptions): Pipeline {
+  // The caller's registry plus the types of the file's `plugins:` (validated by the loader: no collisions).
+  const registry = config.plugins.length === 0 ? options.registry : options.registry.with(...config.plugins);
   const clock = options.clock ?? systemClock();
   const telemetry = options.telemetry ?? new Telemetry();
   const abort = new AbortController();
@@ -126,7 +129,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
       );
       return kept;
     }
-    const def = options.registry.get('sink', entry.type);
+    const def = registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor(entry.path);
     const runner = new SinkRunner(entry.name, def.create(entry.config, ctx), entry.options, ctx, {
@@ -176,9 +179,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   );
   if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
 
-  const sourceDef = options.registry.get('source', config.source.type);
+  const sourceDef = registry.get('source', config.source.type);
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
-  const simulator = options.registry.simulatedClusterStarter;
+  const simulator = registry.simulatedClusterStarter;
   const source$ = sourceDef.create(config.source.config, {
     ...contextFor('source'),
     ticks,
@@ -189,9 +192,10 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   });
 
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
-    const def = options.registry.get('processor', entry.type);
+    const def = registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
-    return stream.pipe(def.create(entry.config, contextFor(`${entry.path} (${entry.type})`)));
+    const ctx = { ...contextFor(`${entry.path} (${entry.type})`), onError: entry.options.on_error };
+    return stream.pipe(isolatedProcessor(def, entry, ctx));
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);
