@@ -12,6 +12,8 @@ import { loadPipelineConfig, loadPipelineConfigText, parsePipelineConfig, type L
 import { pipelineJsonSchema } from './json-schema.js';
 import { loadPluginRegistry } from './load.js';
 import { PreloadedPlugins } from './plugins.js';
+import type { MetricBatch } from '../model/types.js';
+import { cycleEnd, runProcessor, summaryBatch } from '../testing/index.js';
 
 // The pipeline file the texts below stand for: plugin paths resolve against its directory.
 const pipelineFile = fileURLToPath(new URL('../../test/plugins/pipeline.yaml', import.meta.url));
@@ -249,6 +251,63 @@ sinks: { out: { type: stdout } }
     expect(text).toContain('"const":"replay_summary"');
     expect(text).toContain('"const":"summary_lines"');
     expect(JSON.stringify(pipelineJsonSchema(createBuiltinRegistry()))).not.toContain('keep_namespace');
+  });
+});
+
+describe('the complete example of docs/plugins.md', () => {
+  const docsYaml = (key: string) => `plugins:
+  - ./working-set-growth.ts
+processors:
+  - type: rate
+  - type: working_set_growth
+    ${key}: 1048576
+    on_error: pass
+source: { type: kubelet_summary, discovery: { static: [{ name: n, address: 127.0.0.1 }] } }
+sinks: { out: { type: stdout } }
+`;
+
+  it('reports a mistaken key where the page says', async () => {
+    expect(await problemsOf(docsYaml('min_growth_byte'), pipelineFile)).toEqual([
+      `${pipelineFile}:6:5 processors[1].min_growth_byte: unknown key (did you mean "min_growth_bytes"?)`,
+    ]);
+  });
+
+  it('loads from YAML and adds per-node working set growth, forgetting a node gone for 3 cycles', async () => {
+    const text = docsYaml('min_growth_bytes').replace('1048576', '0');
+    const registry = createBuiltinRegistry();
+    const config = await loadPipelineConfigText(text, pipelineFile, registry, {});
+    const entry = config.processors[1];
+    const def = registry.with(...config.plugins).get('processor', entry?.type ?? '');
+    if (entry === undefined || def === undefined) throw new Error('working_set_growth was not registered');
+    const capture = (version: string) =>
+      new URL(`../../../shared/fixtures/kubelet/${version}/stats-summary.json`, import.meta.url);
+    // The same node captured on Kubernetes 1.32, then on 1.34: three pods have the same name in both.
+    const out = await runProcessor(def, entry.config, [
+      summaryBatch(capture('nri-1.32'), { node: 'n', cycle: 1 }),
+      cycleEnd(1, 1),
+      summaryBatch(capture('nri-1.34'), { node: 'n', cycle: 2 }),
+      cycleEnd(2, 1),
+      cycleEnd(6, 1), // the node has been absent for 4 cycles: forgotten
+      summaryBatch(capture('nri-1.32'), { node: 'n', cycle: 7 }),
+      cycleEnd(7, 1),
+    ]);
+    const growth = (batch: MetricBatch | undefined): Record<string, number | undefined> =>
+      Object.fromEntries(
+        (batch?.sets ?? [])
+          .filter((s) => s.values['memory/working_set_growth'] !== undefined)
+          .map((s): [string, number | undefined] => [
+            s.labels.pod_name ?? '',
+            s.values['memory/working_set_growth'],
+          ]),
+      );
+    const [first, second, third] = out.filter((e): e is MetricBatch => e.kind === 'batch');
+    expect(growth(first)).toEqual({});
+    expect(growth(second)).toEqual({
+      'e2e-statefulset-0': 10_932_224 - 10_706_944,
+      // e2e-statefulset-1 shrank (10756096 → 10633216 B): below min_growth_bytes (0), so no growth.
+      'storage-provisioner': 12_902_400 - 10_379_264,
+    });
+    expect(growth(third)).toEqual({});
   });
 });
 
