@@ -8,6 +8,7 @@ import { ConfigError } from '../component/errors.js';
 import { silentLogger } from '../component/logger.js';
 import type { MetadataProvider } from '../component/metadata.js';
 import { createPipeline } from '../engine/pipeline.js';
+import { PipelineSupervisor } from '../engine/supervisor.js';
 import { loadPipelineConfig, loadPipelineConfigText, parsePipelineConfig, type LoadOptions } from './load.js';
 import { pipelineJsonSchema } from './json-schema.js';
 import { loadPluginRegistry } from './load.js';
@@ -228,6 +229,48 @@ sinks: { out: { type: stdout } }
     await expect(loadPipelineConfig(file, registry, {})).rejects.toThrow(
       /processors\[0\]\.type: unknown processor type "keep_namespace"/,
     );
+  });
+
+  it('a running pipeline reloaded with a plugin added uses the new plugin’s type', async () => {
+    const out = join(dir, 'out.jsonl');
+    const registry = createBuiltinRegistry();
+    const before = `resolution: 1s
+plugins: [./pipeline-parts.ts]
+source: { type: replay_summary, payload: ${payload} }
+sinks:
+  lines: { type: summary_lines, path: ${out} }
+`;
+    const after = before
+      .replace('plugins: [./pipeline-parts.ts]', 'plugins: [./pipeline-parts.ts, ./keep-namespace.ts]')
+      .replace(
+        'sinks:',
+        'processors: [{ type: keep_namespace, namespace: scraper, keep_node_sets: false }]\nsinks:',
+      );
+    const lines = (): SummaryLine[] => {
+      try {
+        return readFileSync(out, 'utf8')
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as SummaryLine);
+      } catch {
+        return [];
+      }
+    };
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(done()).toBe(true);
+    };
+    const supervisor = new PipelineSupervisor({ registry, logger: silentLogger() });
+    supervisor.start(await loadPipelineConfigText(before, pipelineFile, registry, {}));
+    await until(() => lines().length > 0);
+    expect(lines()[0]?.sets).toBe(39); // no processor: every set of the payload
+    await supervisor.reload(() => loadPipelineConfigText(after, pipelineFile, registry, {}));
+    await until(() => lines().some((l) => l.sets === 18));
+    supervisor.stop();
+    expect(await supervisor.done).toBe(false);
+    expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
+    expect(lines().at(-1)).toMatchObject({ sets: 18, namespaces: { scraper: 18 } });
   });
 
   it('the JSON Schema of a file with plugins: includes their types, with on_error beside their keys', async () => {
