@@ -124,6 +124,23 @@ sinks: { out: { type: stdout } }
     ]);
   });
 
+  it('reports a definition that declares a key the engine owns on every entry of its kind', async () => {
+    writeFileSync(
+      join(dir, 'own-on-error.mjs'),
+      "import { z } from 'zod';\n" +
+        "export default { kind: 'processor', type: 'careful', description: '', create: () => (s) => s,\n" +
+        '  config: z.strictObject({ on_error: z.string() }) };\n',
+    );
+    const text = `plugins: [${join(dir, 'own-on-error.mjs')}]
+source: { type: kubelet_summary, discovery: { static: [{ name: n, address: 127.0.0.1 }] } }
+sinks: { out: { type: stdout } }
+`;
+    expect(await problemsOf(text)).toEqual([
+      `${pipelineFile}:1:11 plugins[0]: processor type "careful" of "${join(dir, 'own-on-error.mjs')}" declares ` +
+        '"on_error", which the engine handles on every processor; rename it in its schema',
+    ]);
+  });
+
   it('reports a plugin file that does not exist at its entry, and a type nobody defines at the entry using it', async () => {
     const text = `plugins: [./no-such-plugin.ts]
 source: { type: kubelet_summary, discovery: { static: [{ name: n, address: 127.0.0.1 }] } }

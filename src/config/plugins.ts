@@ -5,6 +5,35 @@ import { importPlugin, isPathSpecifier } from './load-plugin.js';
 import { PLUGIN_IMPORT_TIMEOUT_MS } from './limits.js';
 import type { YamlLocator } from './positions.js';
 import type { Problem } from './problems.js';
+import { processorOptionsSchema } from './processor-options.js';
+import { sinkRunnerOptionsSchema } from './sink-options.js';
+
+/** Keys the engine adds to every entry of a kind: a definition declaring one of them would never receive it. */
+const ENGINE_KEYS: Record<ComponentDefinition['kind'], readonly string[]> = {
+  source: [],
+  processor: Object.keys(processorOptionsSchema.shape),
+  sink: Object.keys(sinkRunnerOptionsSchema.shape),
+};
+
+/** Why a plugin's definition cannot be registered as it is, or undefined when it can. */
+function definitionProblem(
+  def: ComponentDefinition,
+  specifier: string,
+  registry: Registry,
+): string | undefined {
+  if (registry.get(def.kind, def.type) !== undefined) {
+    return (
+      `${def.kind} type "${def.type}" of "${specifier}" is already a built-in ${def.kind} type; ` +
+      'give the plugin another type name'
+    );
+  }
+  const taken = ENGINE_KEYS[def.kind].filter((key) => Object.hasOwn(def.config.shape, key));
+  if (taken.length === 0) return undefined;
+  return (
+    `${def.kind} type "${def.type}" of "${specifier}" declares ${taken.map((k) => `"${k}"`).join(', ')}, ` +
+    `which the engine handles on every ${def.kind}; rename ${taken.length === 1 ? 'it' : 'them'} in its schema`
+  );
+}
 
 /** What one `plugins:` entry gave: the definitions its module exports, or why it could not be used. */
 export type PluginResult =
@@ -122,8 +151,8 @@ export interface PluginRegistration {
 
 /**
  * Adds the definitions of a config's `plugins:` to a copy of `registry`. A plugin that was not imported or could
- * not be, and a type that is already registered (a built-in, or another plugin's), is a problem at its entry of
- * `plugins:`; the other definitions are still added, so that entries using them are checked too.
+ * not be, a type that is already registered (a built-in, or another plugin's), and a definition declaring a key
+ * the engine owns (`on_error`, a sink's `buffer`…) is a problem at its entry of `plugins:`; the other definitions are still added, so that entries using them are checked too.
  */
 export function registerPlugins(
   registry: Registry,
@@ -165,14 +194,9 @@ export function registerPlugins(
     for (const def of result.definitions) {
       const key = `${def.kind}\u0000${def.type}`;
       const other = addedBy.get(key);
-      if (registry.get(def.kind, def.type) !== undefined) {
-        problems.push(
-          locator.problemAtValue(
-            path,
-            `${def.kind} type "${def.type}" of "${specifier}" is already a built-in ${def.kind} type; ` +
-              'give the plugin another type name',
-          ),
-        );
+      const problem = definitionProblem(def, specifier, registry);
+      if (problem !== undefined) {
+        problems.push(locator.problemAtValue(path, problem));
       } else if (other !== undefined) {
         problems.push(
           locator.problemAtValue(
