@@ -1,5 +1,4 @@
 import aggregate from '../processors/aggregate/index.js';
-import custom from '../processors/custom/index.js';
 import filter from '../processors/filter/index.js';
 import namespaceEnricher from '../processors/namespace-enricher/index.js';
 import nodeEnricher from '../processors/node-enricher/index.js';
@@ -28,7 +27,6 @@ export function createBuiltinRegistry(): Registry {
       nodeEnricher,
       aggregate,
       filter,
-      custom,
       stdout,
       file,
       influxdb,

@@ -28,10 +28,13 @@ export { duration, parseDuration } from './component/duration.js';
 export {
   loadPipelineConfig,
   loadPipelineConfigText,
+  loadPluginRegistry,
   parsePipelineConfig,
   PreloadedPlugins,
   type PipelineConfig,
   type ComponentEntry,
+  type ProcessorEntry,
+  type ProcessorOptions,
   type SinkEntry,
   type LoadOptions,
   type ParseOptions,

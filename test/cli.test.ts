@@ -154,3 +154,23 @@ describe('heapstream schema', () => {
     expect(Object.keys(schema.properties)).toContain('sinks');
   });
 });
+
+describe('plugins through the CLI', () => {
+  it('validate accepts an example that uses a plugin type, and schema -c includes that type', async () => {
+    const example = 'examples/top-pods/pipeline.yaml';
+    const validated = await heapstream(['validate', '-c', example]);
+    expect(validated.stdout).toBe(`${example}: ok (source kubelet_summary, 2 processors, 1 sinks)\n`);
+    expect(validated.code).toBe(0);
+
+    const withPlugins = await heapstream(['schema', '-c', example]);
+    expect(withPlugins.code).toBe(0);
+    const schema = JSON.parse(withPlugins.stdout) as {
+      properties: { processors: { items: { oneOf: { title?: string; properties: object }[] } } };
+    };
+    const topPods = schema.properties.processors.items.oneOf.find((m) => m.title === 'top_pods');
+    expect(Object.keys(topPods?.properties ?? {})).toEqual(
+      expect.arrayContaining(['type', 'top', 'metric', 'on_error']),
+    );
+    expect((await heapstream(['schema'])).stdout).not.toContain('top_pods');
+  });
+});

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The cost_allocation plugin's keys (under `config:` of its `custom` entry). */
+/** The cost_allocation plugin's keys, written beside `type` in its processor entry. */
 export const costAllocationConfig = z.strictObject({
   team_label: z
     .string()

@@ -2,11 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import customProcessor from '../../processors/custom/index.js';
 import { fixtureMetadata } from '../../test/support/processors.js';
 import { loadPipelineConfig, loadPipelineConfigText } from '../../src/config/index.js';
 import { createBuiltinRegistry } from '../../src/builtins.js';
-import type { Registry } from '../../src/component/registry.js';
 import type { ClusterBatch, MetricSet, NodeBatch, PipelineEvent } from '../../src/index.js';
 import {
   checkProcessorContract,
@@ -46,25 +44,21 @@ function withKubeletCpuRate(batch: NodeBatch): NodeBatch {
   return { ...batch, sets };
 }
 
-function registry(): Registry {
-  const r = createBuiltinRegistry();
-  return r.get('processor', 'custom') === undefined ? r.register(customProcessor) : r;
-}
+const registry = createBuiltinRegistry;
 
 const text = `resolution: 1h
+plugins: [./index.ts]
 source:
   type: kubelet_summary
   discovery:
     static: [{ name: node-1, address: 127.0.0.1 }]
 processors:
   - type: pod_enricher
-  - type: custom
-    module: ./index.ts
-    config:
-      team_label: app
-      cpu_core_hour: 0.04
-      memory_gib_hour: 0.005
-      currency: EUR
+  - type: cost_allocation
+    team_label: app
+    cpu_core_hour: 0.04
+    memory_gib_hour: 0.005
+    currency: EUR
 sinks:
   out:
     type: stdout
@@ -72,9 +66,10 @@ sinks:
 
 /** The pipeline's processors, built from the YAML as the engine builds them, as one operator. */
 async function processorsFromYaml(): Promise<OperatorFunction<PipelineEvent, PipelineEvent>> {
-  const reg = registry();
-  const config = await loadPipelineConfigText(text, pipelineFile, reg, {});
+  const config = await loadPipelineConfigText(text, pipelineFile, registry(), {});
   expect(config.resolutionMs).toBe(HOUR);
+  // As the engine does: the registry plus the file's plugins.
+  const reg = registry().with(...config.plugins);
   const metadata = fixtureMetadata('nri-1.34', 'node-1');
   const ops = config.processors.map((entry) => {
     const def = reg.get('processor', entry.type);
@@ -165,15 +160,15 @@ describe('cost_allocation example, loaded through pipeline.yaml', () => {
     const bad = text.replace('cpu_core_hour: 0.04', 'cpu_core_hour: -1').replace('team_label', 'team_lable');
     await expect(loadPipelineConfigText(bad, pipelineFile, registry(), {})).rejects.toThrow(
       [
-        `${pipelineFile}:11:7 processors[1].config.team_lable: unknown key (did you mean "team_label"?)`,
-        `${pipelineFile}:12:22 processors[1].config.cpu_core_hour: Too small: expected number to be >=0`,
+        `${pipelineFile}:10:5 processors[1].team_lable: unknown key (did you mean "team_label"?)`,
+        `${pipelineFile}:11:20 processors[1].cpu_core_hour: Too small: expected number to be >=0`,
       ].join('\n'),
     );
   });
 
   it('its own pipeline.yaml is valid', async () => {
     const config = await loadPipelineConfig(pipelineFile, registry(), {});
-    expect(config.processors.map((p) => p.type)).toEqual(['rate', 'pod_enricher', 'custom']);
+    expect(config.processors.map((p) => p.type)).toEqual(['rate', 'pod_enricher', 'cost_allocation']);
   });
 
   it('keeps the processor contract', async () => {

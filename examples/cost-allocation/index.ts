@@ -4,13 +4,13 @@ import { costAllocation } from './cost-allocation.js';
 
 /**
  * Cost allocation: CPU and memory of pods, priced per core-hour and GiB-hour, summed per team label, emitted
- * once per cycle as a cluster batch with one set per team. Load it with `type: custom`.
+ * once per cycle as a cluster batch with one set per team. List the module under `plugins:` and use it as
+ * `type: cost_allocation`.
  *
  * @example
+ * plugins: [./examples/cost-allocation/index.ts]
  * processors:
- *   - type: custom
- *     module: ./examples/cost-allocation/index.ts
- *     config: { team_label: team, cpu_core_hour: 0.04, memory_gib_hour: 0.005 }
+ *   - { type: cost_allocation, team_label: team, cpu_core_hour: 0.04, memory_gib_hour: 0.005 }
  */
 export default defineProcessor({
   type: 'cost_allocation',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The top_pods plugin's keys (under `config:` of its `custom` entry). */
+/** The top_pods plugin's keys, written beside `type` in its processor entry. */
 export const topPodsConfig = z.strictObject({
   top: z.number().int().positive().default(5).meta({ description: 'How many pods to keep per namespace.' }),
   metric: z

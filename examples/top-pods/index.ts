@@ -4,13 +4,12 @@ import { topPods } from './top-pods.js';
 
 /**
  * Top-N pods per namespace: per cycle, keeps only the N busiest pods of each namespace by a metric (and their
- * containers), dropping the rest. Load it with `type: custom`.
+ * containers), dropping the rest. List the module under `plugins:` and use it as `type: top_pods`.
  *
  * @example
+ * plugins: [./examples/top-pods/index.ts]
  * processors:
- *   - type: custom
- *     module: ./examples/top-pods/index.ts
- *     config: { top: 3, metric: memory/working_set }
+ *   - { type: top_pods, top: 3, metric: memory/working_set }
  */
 export default defineProcessor({
   type: 'top_pods',

@@ -1,10 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import customProcessor from '../../processors/custom/index.js';
 import { loadPipelineConfig, loadPipelineConfigText } from '../../src/config/index.js';
 import { createBuiltinRegistry } from '../../src/builtins.js';
-import type { Registry } from '../../src/component/registry.js';
 import type { MetricBatch, NodeBatch, PipelineEvent } from '../../src/index.js';
 import {
   checkProcessorContract,
@@ -19,19 +17,15 @@ const fixture = (name: string) =>
   new URL(`../../../shared/fixtures/kubelet/${name}/stats-summary.json`, import.meta.url);
 const pipelineFile = fileURLToPath(new URL('./pipeline.yaml', import.meta.url));
 
-function registry(): Registry {
-  const r = createBuiltinRegistry();
-  return r.get('processor', 'custom') === undefined ? r.register(customProcessor) : r;
-}
+const registry = createBuiltinRegistry;
 
-const yaml = (config: string) => `source:
+const yaml = (config: string) => `plugins: [./index.ts]
+source:
   type: kubelet_summary
   discovery:
     static: [{ name: node-1, address: 127.0.0.1 }]
 processors:
-  - type: custom
-    module: ./index.ts
-    config:
+  - type: top_pods
 ${config}
 sinks:
   out:
@@ -39,8 +33,8 @@ sinks:
 `;
 
 async function topPodsFromYaml(config: string): Promise<OperatorFunction<PipelineEvent, PipelineEvent>> {
-  const reg = registry();
-  const loaded = await loadPipelineConfigText(yaml(config), pipelineFile, reg, {});
+  const loaded = await loadPipelineConfigText(yaml(config), pipelineFile, registry(), {});
+  const reg = registry().with(...loaded.plugins);
   const entry = loaded.processors[0];
   if (entry === undefined) throw new Error('no processor');
   const def = reg.get('processor', entry.type);
@@ -67,7 +61,7 @@ const podNames = (batch: MetricBatch | undefined, type = 'pod') =>
 
 describe('top_pods example, loaded through pipeline.yaml', () => {
   it('keeps, per cycle, the 3 pods of each namespace with the most working set, across nodes', async () => {
-    const op = await topPodsFromYaml('      top: 3\n      metric: memory/working_set');
+    const op = await topPodsFromYaml('    top: 3\n    metric: memory/working_set');
     const out = await runProcessor(op, {}, events);
     // Batches are held until their cycle's mark, then come out in arrival order before it.
     expect(
@@ -103,17 +97,17 @@ describe('top_pods example, loaded through pipeline.yaml', () => {
 
   it('keep_containers: false drops every container set; a batch with nothing to drop goes on as is', async () => {
     const op = await topPodsFromYaml(
-      '      top: 100\n      metric: memory/working_set\n      keep_containers: false',
+      '    top: 100\n    metric: memory/working_set\n    keep_containers: false',
     );
     const out = (await runProcessor(op, {}, events)) as MetricBatch[];
     expect(podNames(out[0])).toHaveLength(18);
     expect(podNames(out[0], 'pod_container')).toEqual([]);
-    const kept = await runProcessor(await topPodsFromYaml('      top: 100'), {}, events);
+    const kept = await runProcessor(await topPodsFromYaml('    top: 100'), {}, events);
     expect(kept[0]).toBe(node1);
   });
 
   it('ranks pods without the metric last (no cpu/usage_rate before the rate processor has two scrapes)', async () => {
-    const out = (await runProcessor(await topPodsFromYaml('      top: 2'), {}, events)) as MetricBatch[];
+    const out = (await runProcessor(await topPodsFromYaml('    top: 2'), {}, events)) as MetricBatch[];
     // Every pod lacks cpu/usage_rate, so ties are broken by key across both nodes: kube-system keeps
     // coredns-66bc5c9577-… (node-1) and coredns-66bff467f8-58qvv (node-2).
     expect(podNames(out[0]).filter((p) => p.startsWith('kube-system/'))).toEqual([
@@ -126,17 +120,17 @@ describe('top_pods example, loaded through pipeline.yaml', () => {
   });
 
   it('reports a mistake in its config at line:col', async () => {
-    await expect(topPodsFromYaml('      top: 0\n      metrik: cpu/usage_rate')).rejects.toThrow(
+    await expect(topPodsFromYaml('    top: 0\n    metrik: cpu/usage_rate')).rejects.toThrow(
       [
-        `${pipelineFile}:9:12 processors[0].config.top: Too small: expected number to be >0`,
-        `${pipelineFile}:10:7 processors[0].config.metrik: unknown key (did you mean "metric"?)`,
+        `${pipelineFile}:8:10 processors[0].top: Too small: expected number to be >0`,
+        `${pipelineFile}:9:5 processors[0].metrik: unknown key (did you mean "metric"?)`,
       ].join('\n'),
     );
   });
 
   it('its own pipeline.yaml is valid', async () => {
     const config = await loadPipelineConfig(pipelineFile, registry(), {});
-    expect(config.processors.map((p) => p.type)).toEqual(['rate', 'custom']);
+    expect(config.processors.map((p) => p.type)).toEqual(['rate', 'top_pods']);
   });
 
   it('keeps the processor contract', async () => {

@@ -166,7 +166,7 @@ export function aggregateOperator(
             out = nodeLevels(event);
             if (perCycle) record(out);
           } catch (error) {
-            onError(error, event);
+            if (onError(error, event) === 'drop') return;
           }
           subscriber.next(out);
         },

@@ -324,7 +324,7 @@ export function rateOperator(
           try {
             out = processBatch(event, nodes.get(event.node, event.cycle));
           } catch (error) {
-            onError(error, event);
+            if (onError(error, event) === 'drop') return;
           }
           subscriber.next(out);
         },

@@ -121,13 +121,10 @@ describe('hostile pipeline files through the CLI', { timeout: 60_000 }, () => {
 
   it('a plugin whose top-level await never settles is given up after 10 s, naming its file', async () => {
     write('hangs.mjs', 'await new Promise(() => {});\nexport default {};\n');
-    const file = write(
-      'hangs.yaml',
-      HEADER.replace('sinks:', 'processors:\n  - type: custom\n    module: ./hangs.mjs\nsinks:'),
-    );
+    const file = write('hangs.yaml', HEADER.replace('sinks:', 'plugins:\n  - ./hangs.mjs\nsinks:'));
     for (const outcome of await bothRefuse(file, 40_000)) {
       expect(outcome.stderr).toContain(
-        `${file}:7:13 processors[0].module: module "./hangs.mjs" (${join(dir, 'hangs.mjs')}) did not finish ` +
+        `${file}:6:5 plugins[0]: module "./hangs.mjs" (${join(dir, 'hangs.mjs')}) did not finish ` +
           'loading within 10s: its top-level code is still running (an await that never settles?)',
       );
     }
@@ -135,13 +132,10 @@ describe('hostile pipeline files through the CLI', { timeout: 60_000 }, () => {
 
   it('a plugin that throws as it loads gives one line naming the file and where it threw', async () => {
     write('throws.mjs', "const x = 1;\nthrow new TypeError('bad value ' + x + '\\nsecond line');\n");
-    const file = write(
-      'throws.yaml',
-      HEADER.replace('sinks:', 'processors:\n  - type: custom\n    module: ./throws.mjs\nsinks:'),
-    );
+    const file = write('throws.yaml', HEADER.replace('sinks:', 'plugins:\n  - ./throws.mjs\nsinks:'));
     for (const outcome of await bothRefuse(file)) {
       expect(outcome.stderr.trimEnd().split('\n')).toEqual([
-        `${file}:7:13 processors[0].module: cannot load module "./throws.mjs": TypeError: bad value 1 ` +
+        `${file}:6:5 plugins[0]: cannot load module "./throws.mjs": TypeError: bad value 1 ` +
           `(thrown at ${join(dir, 'throws.mjs')}:2:7)`,
         `1 problem(s) in ${file}`,
       ]);

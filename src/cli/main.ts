@@ -61,8 +61,9 @@ program
 program
   .command('schema')
   .description('Print the JSON Schema of pipeline files, for editor completion and checks.')
-  .action(() => {
-    process.exitCode = schemaCommand();
+  .option('-c, --config <file>', 'include the types of this pipeline file’s plugins')
+  .action(async (opts: { config?: string }) => {
+    process.exitCode = await schemaCommand(opts);
   });
 
 await program.parseAsync(process.argv);

@@ -35,6 +35,11 @@ export interface ComponentContext {
    * resource kept this way gets a `dispose`, called once no pipeline claims it any more.
    */
   readonly keep: <S>(key: string, create: () => S, dispose?: Dispose<S>) => S;
+  /**
+   * A processor's `on_error`: what becomes of a batch it fails on, for processors that catch their own failures
+   * (`reportBatchErrors` follows it). The engine applies it to failures that escape too. Absent: `pass`.
+   */
+  readonly onError?: 'pass' | 'drop';
 }
 
 export interface SourceContext extends ComponentContext {

@@ -3,7 +3,11 @@ import type { MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import type { ComponentContext } from './component.js';
 
 /** What a processor does with one batch it could not process: the batch is passed on untouched. */
-export type BatchErrorHandler = (error: unknown, batch: MetricBatch) => void;
+/** What becomes of a batch a processor failed on: passed on unprocessed, or dropped. */
+export type ErrorAction = 'pass' | 'drop';
+
+/** Handles a failure on one batch; returns `drop` to drop it, anything else passes it on unprocessed. */
+export type BatchErrorHandler = (error: unknown, batch: MetricBatch) => ErrorAction | void;
 
 /**
  * Applies `fn` to every batch and passes cycle marks through untouched. When `fn` returns the batch it was
@@ -33,7 +37,7 @@ export function mapBatches(
               subscriber.error(error);
               return;
             }
-            onError(error, event);
+            if (onError(error, event) === 'drop') return;
             out = event;
           }
           subscriber.next(out);
@@ -71,19 +75,22 @@ export function filterSets(
 
 /**
  * A processor's error handler: logs the failure with the batch's node and cycle, counts it in
- * `heapstream_processor_errors_total{processor}`, and lets `mapBatches` pass the batch on untouched.
+ * `heapstream_processor_errors_total{processor}`, and has `mapBatches` pass the batch on untouched or drop it, as
+ * the entry's `on_error` (`ctx.onError`) says.
  *
  * @example
  * mapBatches(enrich, reportBatchErrors(ctx))
  */
 export function reportBatchErrors(ctx: ComponentContext): BatchErrorHandler {
   const errors = ctx.telemetry.counter('heapstream_processor_errors_total', { processor: ctx.id });
+  const action: ErrorAction = ctx.onError ?? 'pass';
   return (error, batch) => {
     errors.inc();
     ctx.logger.error(
       { err: error, node: batch.scope === 'node' ? batch.node : undefined, cycle: batch.cycle },
-      `processor ${ctx.id}: batch passed on unprocessed`,
+      `processor ${ctx.id}: batch ${action === 'pass' ? 'passed on unprocessed' : 'dropped'}`,
     );
+    return action;
   };
 }
 

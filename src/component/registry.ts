@@ -44,6 +44,22 @@ export class Registry {
     return this;
   }
 
+  /**
+   * A new registry with everything this one holds (the simulator too) and `definitions` added: the registry of a
+   * pipeline whose file lists `plugins:`. This one is left as it was, so a reload starts again from the built-ins.
+   *
+   * @example
+   * const pipelineRegistry = builtins.with(topPods, mySink);
+   */
+  with(...definitions: readonly ComponentDefinition[]): Registry {
+    const copy = new Registry();
+    for (const kind of ['source', 'processor', 'sink'] as const) {
+      for (const def of this.byKind[kind].values()) copy.register(def);
+    }
+    copy.simulator = this.simulator;
+    return copy.register(...definitions);
+  }
+
   get<K extends keyof KindMap>(kind: K, type: string): KindMap[K] | undefined {
     return this.byKind[kind].get(type) as KindMap[K] | undefined;
   }

@@ -4,14 +4,35 @@ import type { Registry } from '../component/registry.js';
 import { sinkRunnerOptionsSchema, type SinkRunnerOptions } from './sink-options.js';
 import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import type { YamlLocator } from './positions.js';
-import { CUSTOM_PROCESSOR_TYPE, type PreloadedPlugins } from './plugins.js';
+import { processorOptionsSchema, type ProcessorOptions } from './processor-options.js';
 import { formatPath, type PathSegment, type Problem } from './problems.js';
+import { removedTypeHint } from './removed-types.js';
 import { didYouMean } from './suggest.js';
-import type { ComponentEntry, SinkEntry } from './types.js';
+import type { ComponentEntry, ProcessorEntry, SinkEntry } from './types.js';
 import { reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
-import { isPlainObject } from '../model/plain-object.js';
 
 type Kind = ComponentDefinition['kind'];
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * An entry's keys split into the engine's (those of `shape`) and the definition's own. Split rather than merged
+ * schemas, so a definition's own refinements still run on its keys.
+ */
+function split(
+  entry: Record<string, unknown>,
+  shape: z.ZodRawShape,
+): [engine: Record<string, unknown>, own: Record<string, unknown>] {
+  const engine: Record<string, unknown> = {};
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entry)) {
+    if (Object.hasOwn(shape, key)) engine[key] = value;
+    else own[key] = value;
+  }
+  return [engine, own];
+}
 
 /** Validates component entries against the registry, collecting every problem instead of stopping at one. */
 export class ComponentResolver {
@@ -20,71 +41,41 @@ export class ComponentResolver {
     private readonly locator: YamlLocator,
     private readonly problems: Problem[],
     private readonly meantKeys: Set<string>,
-    /** Plugins of `custom` processors, imported before validation; without them such entries are problems. */
-    private readonly plugins?: PreloadedPlugins,
   ) {}
 
   /**
-   * A source or processor entry, or undefined when it has problems (already recorded). Its `name:` is the
-   * engine's key (see component-ids.ts, which made `id` from it), not the definition's.
+   * The source entry, or undefined when it has problems (already recorded). Its `name:` is the engine's key
+   * (component-ids.ts made `id` from it), not the definition's.
    */
-  component(
-    kind: 'source' | 'processor',
-    data: unknown,
-    path: PathSegment[],
-    id: string,
-  ): ComponentEntry | undefined {
-    const found = this.definition(kind, data, path);
+  source(data: unknown, path: PathSegment[], id: string): ComponentEntry | undefined {
+    const found = this.definition('source', data, path);
     if (found === undefined) return undefined;
     const { def } = found;
     const { name: _name, ...rest } = found.rest;
     const checked = this.reportUnknownKeys(data, { ...def.config.shape, name: z.unknown() }, path);
     const config = this.parse(def.config, rest, path, checked);
     if (config === undefined) return undefined;
-    if (kind === 'processor' && def.type === CUSTOM_PROCESSOR_TYPE)
-      return this.custom(config, rest, path, id);
     return { type: def.type, id, path: formatPath(path), config };
   }
 
-  /**
-   * A `custom` processor: its own keys are valid; now its plugin must have been imported, and its `config:` is
-   * validated by the plugin's schema, positioned like any built-in's keys.
-   */
-  private custom(
-    own: Record<string, unknown>,
-    written: Record<string, unknown>,
-    path: PathSegment[],
-    id: string,
-  ): ComponentEntry | undefined {
-    const module = own.module as string;
-    const exportName = own.export as string;
-    const result = this.plugins?.get(module, exportName);
-    if (result === undefined) {
-      this.problems.push(
-        this.locator.problemAtValue(
-          [...path, 'module'],
-          `module "${module}" was not imported: parsePipelineConfig cannot import modules; use ` +
-            'loadPipelineConfig, or pass the plugin in `plugins`',
-        ),
-      );
-      return undefined;
-    }
-    if ('problem' in result) {
-      const key = result.at === 'export' && written.export !== undefined ? 'export' : 'module';
-      this.problems.push(this.locator.problemAtValue([...path, key], result.problem));
-      return undefined;
-    }
-    const plugin = result.definition;
-    const configPath = [...path, 'config'];
-    const checked = reportUnknownKeys(
-      own.config,
-      plugin.config,
-      configPath,
-      unknownKeyReporter(this.locator, this.problems, this.meantKeys),
+  /** A processor entry: the definition's keys and the engine's processor keys (`on_error`) side by side. */
+  processor(data: unknown, path: PathSegment[], id: string): ProcessorEntry | undefined {
+    const found = this.definition('processor', data, path);
+    if (found === undefined) return undefined;
+    const { def } = found;
+    const { name: _name, ...rest } = found.rest;
+    const optionShape = processorOptionsSchema.shape;
+    const checked = this.reportUnknownKeys(
+      data,
+      { ...def.config.shape, ...optionShape, name: z.unknown() },
+      path,
     );
-    const config = this.parse(plugin.config, own.config as Record<string, unknown>, configPath, checked);
-    if (config === undefined) return undefined;
-    return { type: CUSTOM_PROCESSOR_TYPE, id, path: formatPath(path), config: { ...own, config, plugin } };
+    const [optionPart, ownPart] = split(rest, optionShape);
+    const options = this.parse(processorOptionsSchema, optionPart, path, checked) as
+      ProcessorOptions | undefined;
+    const config = this.parse(def.config, ownPart, path, checked);
+    if (options === undefined || config === undefined) return undefined;
+    return { type: def.type, id, path: formatPath(path), options, config };
   }
 
   /** A sink entry: the definition's keys and the sink runner's keys are validated side by side. */
@@ -94,13 +85,7 @@ export class ComponentResolver {
     const { def, rest } = found;
     const runnerShape = sinkRunnerOptionsSchema.shape;
     const checked = this.reportUnknownKeys(data, { ...def.config.shape, ...runnerShape }, path);
-    // Split rather than merge the schemas, so a definition's own refinements still run on its keys.
-    const runnerPart: Record<string, unknown> = {};
-    const ownPart: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(rest)) {
-      if (Object.hasOwn(runnerShape, key)) runnerPart[key] = value;
-      else ownPart[key] = value;
-    }
+    const [runnerPart, ownPart] = split(rest, runnerShape);
     const defaultInFlight = (def as SinkDefinition).runnerDefaults?.max_in_flight;
     if (runnerPart.max_in_flight === undefined && defaultInFlight !== undefined) {
       runnerPart.max_in_flight = defaultInFlight;
@@ -136,7 +121,7 @@ export class ComponentResolver {
       this.problems.push(
         this.locator.problemAtValue(
           typePath,
-          `unknown ${kind} type "${type}"${didYouMean(type, known)}; ${list}`,
+          removedTypeHint(kind, type) ?? `unknown ${kind} type "${type}"${didYouMean(type, known)}; ${list}`,
         ),
       );
       return undefined;

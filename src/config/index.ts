@@ -4,19 +4,16 @@ export { pipelineJsonSchema } from './json-schema.js';
 export {
   loadPipelineConfig,
   loadPipelineConfigText,
+  loadPluginRegistry,
   parsePipelineConfig,
   type LoadOptions,
   type ParseOptions,
 } from './load.js';
-export {
-  CUSTOM_PROCESSOR_TYPE,
-  PreloadedPlugins,
-  preloadPlugins,
-  type PluginImporter,
-  type PluginResult,
-} from './plugins.js';
+export { importPlugins, PreloadedPlugins, type PluginImporter, type PluginResult } from './plugins.js';
+export { importPlugin } from './load-plugin.js';
+export { processorOptionsSchema, type ProcessorOptions } from './processor-options.js';
 export { formatPath, formatProblem, formatProblems, type PathSegment, type Problem } from './problems.js';
 export { LOG_LEVELS, pipelineFileSchema, SINK_NAME, type PipelineSettings } from './schema.js';
 export { readSecret } from '../component/secrets.js';
 export { closestMatch, didYouMean, editDistance } from './suggest.js';
-export type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
+export type { ComponentEntry, PipelineConfig, ProcessorEntry, SinkEntry } from './types.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ComponentDefinition, SinkDefinition } from '../component/component.js';
 import type { Registry } from '../component/registry.js';
 import { componentNameSchema } from './component-ids.js';
+import { processorOptionsSchema } from './processor-options.js';
 import { sinkRunnerOptionsSchema } from './sink-options.js';
 import { pipelineFileSchema } from './schema.js';
 
@@ -15,13 +16,19 @@ function runnerShapeFor(def: SinkDefinition) {
   return { ...shape, max_in_flight: shape.max_in_flight.unwrap().default(inFlight) };
 }
 
-/** One member per registered type: `type` pinned to its name, then the definition's keys (and, for sinks, the runner's). */
+/** The keys the engine adds to every entry of a kind: the sink runner's, the processors' `on_error`. */
+function engineShapeFor(kind: Kind, def: ComponentDefinition) {
+  if (kind === 'sink') return runnerShapeFor(def as SinkDefinition);
+  // A sink's id is its key under `sinks:`; sources and processors may be given one with `name:`.
+  const name = { name: componentNameSchema.optional() };
+  return kind === 'processor' ? { ...processorOptionsSchema.shape, ...name } : name;
+}
+
+/** One member per registered type: `type` pinned to its name, then the definition's keys and the engine's. */
 function componentUnion(registry: Registry, kind: Kind): z.ZodType {
   const members = registry.types(kind).map((type) => {
     const def = registry.get(kind, type) as ComponentDefinition;
-    // A sink's id is its key under `sinks:`; sources and processors may be given one with `name:`.
-    const extra =
-      kind === 'sink' ? runnerShapeFor(def as SinkDefinition) : { name: componentNameSchema.optional() };
+    const extra = engineShapeFor(kind, def);
     return z
       .strictObject({ type: z.literal(type).describe(def.description), ...def.config.shape, ...extra })
       .meta({ title: type, description: def.description });
@@ -34,7 +41,7 @@ function componentUnion(registry: Registry, kind: Kind): z.ZodType {
 
 /**
  * The JSON Schema (draft 2020-12) of the whole `pipeline.yaml` for this registry, so editors complete and
- * check the file. Durations appear as strings, as they are written.
+ * check the file. For a file's plugin types too, pass the registry of `loadPluginRegistry`. Durations appear as strings, as they are written.
  *
  * @example
  * writeFileSync('pipeline.schema.json', JSON.stringify(pipelineJsonSchema(registry), null, 2));

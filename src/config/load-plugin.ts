@@ -3,22 +3,15 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
-import type { ProcessorDefinition } from '../component/component.js';
+import type { ComponentDefinition } from '../component/component.js';
 import { HeapstreamError } from '../component/errors.js';
 
-/** A plugin module that cannot be used: the message says why, shown at the `module:` (or `export:`) key. */
-export class PluginLoadError extends HeapstreamError {
-  /** Which key of the entry is wrong: the module itself, or the export named in it. */
-  readonly at: 'module' | 'export';
-  constructor(message: string, options: { cause?: unknown; at?: 'module' | 'export' } = {}) {
-    super(message, options);
-    this.at = options.at ?? 'module';
-  }
-}
+/** A plugin module that cannot be used: the message says why, shown at its entry of `plugins:`. */
+export class PluginLoadError extends HeapstreamError {}
 
 const TYPESCRIPT_FILE = /\.(?:ts|mts|cts|tsx)$/;
 
-/** Whether a `module:` value names a file rather than an installed package. */
+/** Whether a `plugins:` entry names a file rather than an installed package. */
 export function isPathSpecifier(specifier: string): boolean {
   return (
     specifier.startsWith('./') ||
@@ -98,56 +91,63 @@ async function importPackage(specifier: string, baseDir: string): Promise<unknow
   }
 }
 
+const KINDS = ['source', 'processor', 'sink'];
+
 /**
- * Why a module export is not a usable processor definition, or undefined when it is one. The check is
- * structural, so a plugin built against its own copy of heapstream or zod still loads.
+ * Why a module export that says it is a definition (it has a `kind`) cannot be used, or undefined when it can.
+ * The check is structural, so a plugin built against its own copy of heapstream or zod still loads.
  */
-export function notAProcessor(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return `it is ${value === null ? 'null' : typeof value}`;
-  const def = value as Record<string, unknown>;
-  if (def.kind === 'source' || def.kind === 'sink') return `it is a ${def.kind} definition`;
-  if (def.kind !== 'processor') return 'it was not made with defineProcessor (no kind: "processor")';
-  if (typeof def.type !== 'string' || def.type === '') return 'it has no type name';
-  if (typeof def.create !== 'function') return 'it has no create function';
-  const config = def.config as { safeParse?: unknown; shape?: unknown } | null | undefined;
+export function notADefinition(value: Record<string, unknown>): string | undefined {
+  if (typeof value.kind !== 'string' || !KINDS.includes(value.kind)) {
+    return 'it was not made with defineSource, defineProcessor or defineSink (no kind: "source", "processor" or "sink")';
+  }
+  if (typeof value.type !== 'string' || value.type === '') return 'it has no type name';
+  if (typeof value.create !== 'function') return 'it has no create function';
+  const config = value.config as { safeParse?: unknown; shape?: unknown } | null | undefined;
   if (typeof config?.safeParse !== 'function' || typeof config.shape !== 'object') {
     return 'its config is not a zod object schema (z.strictObject({...}))';
   }
   return undefined;
 }
 
+function looksLikeDefinition(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && 'kind' in value;
+}
+
 /**
- * Imports the processor definition a `custom` processor names: `module` is a path (resolved against `baseDir`,
- * the pipeline file's directory; `.ts` files are loaded through tsx) or an installed package name.
+ * Imports a plugin module and returns every definition it exports, the default export and named ones alike (the
+ * same definition exported twice counts once). Exports without a `kind` (helpers, constants) are left alone; one
+ * with a `kind` that is not a usable definition, or a module with no definition at all, is an error. `specifier`
+ * is a path (resolved against `baseDir`, the pipeline file's directory; `.ts` files load through tsx) or an
+ * installed package name.
  *
  * @example
- * const def = await importProcessorPlugin('./plugins/cost.ts', 'default', dirname(pipelineFile));
+ * const definitions = await importPlugin('./plugins/cost.ts', dirname(pipelineFile));
  */
-export async function importProcessorPlugin(
-  specifier: string,
-  exportName: string,
-  baseDir: string,
-): Promise<ProcessorDefinition> {
+export async function importPlugin(specifier: string, baseDir: string): Promise<ComponentDefinition[]> {
   const namespace = (
     isPathSpecifier(specifier)
       ? await importFile(specifier, baseDir)
       : await importPackage(specifier, baseDir)
   ) as Record<string, unknown>;
-  if (!(exportName in namespace)) {
-    const exports = Object.keys(namespace).filter((name) => name !== '__esModule');
-    const list = exports.length === 0 ? 'it exports nothing' : `its exports: ${exports.sort().join(', ')}`;
-    throw new PluginLoadError(`module "${specifier}" has no export "${exportName}"; ${list}`, {
-      at: 'export',
-    });
+  const definitions = new Set<ComponentDefinition>();
+  const exports = Object.keys(namespace)
+    .filter((name) => name !== '__esModule')
+    .sort();
+  for (const name of exports) {
+    const value = namespace[name];
+    if (!looksLikeDefinition(value)) continue;
+    const reason = notADefinition(value);
+    if (reason !== undefined) {
+      throw new PluginLoadError(`export "${name}" of "${specifier}" is not a usable definition: ${reason}`);
+    }
+    definitions.add(value as unknown as ComponentDefinition);
   }
-  const value = namespace[exportName];
-  const reason = notAProcessor(value);
-  if (reason !== undefined) {
+  if (definitions.size === 0) {
+    const list = exports.length === 0 ? 'it exports nothing' : `its exports: ${exports.join(', ')}`;
     throw new PluginLoadError(
-      `export "${exportName}" of "${specifier}" is not a processor definition: ${reason}; ` +
-        'export one made with defineProcessor',
-      { at: 'export' },
+      `module "${specifier}" exports no definition made with defineSource, defineProcessor or defineSink; ${list}`,
     );
   }
-  return value as ProcessorDefinition;
+  return [...definitions];
 }

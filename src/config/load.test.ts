@@ -120,11 +120,18 @@ sinks:
     expect(config.log.level).toBe('debug');
     expect(config.source.config).toEqual({ nodes: 1, timeout: 2000, discovery: { static: ['a', 'b'] } });
     expect(config.processors).toEqual([
-      { type: 'fake_aggregate', id: 'fake_aggregate', path: 'processors[0]', config: { levels: ['pod'] } },
+      {
+        type: 'fake_aggregate',
+        id: 'fake_aggregate',
+        path: 'processors[0]',
+        options: { on_error: 'pass' },
+        config: { levels: ['pod'] },
+      },
       {
         type: 'fake_aggregate',
         id: 'fake_aggregate#2',
         path: 'processors[1]',
+        options: { on_error: 'pass' },
         config: { levels: ['namespace', 'cluster'] },
       },
     ]);

@@ -10,12 +10,21 @@ import { configErrorMap, issuesToProblems, MISSING_KEY } from './issues.js';
 import { describeBytes, MAX_CONFIG_BYTES } from './limits.js';
 import { YamlLocator } from './positions.js';
 import { formatProblems, type PathSegment, type Problem } from './problems.js';
-import { preloadPlugins, type PluginImporter, type PreloadedPlugins } from './plugins.js';
+import {
+  importPlugins,
+  pluginSpecifiers,
+  PreloadedPlugins,
+  registerPlugins,
+  type PluginImporter,
+} from './plugins.js';
 import { pipelineFileStructure } from './schema.js';
-import type { ComponentEntry, PipelineConfig, SinkEntry } from './types.js';
+import type { PipelineConfig, ProcessorEntry, SinkEntry } from './types.js';
 import { pathKey, reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
 import { yamlToData } from './yaml-data.js';
-import { isPlainObject } from '../model/plain-object.js';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** Whether a path is one of `paths` (as `pathKey` writes them) or inside one. */
 function isUnder(path: readonly PathSegment[], paths: ReadonlySet<string>): boolean {
@@ -68,59 +77,69 @@ async function readPipelineFile(path: string): Promise<string> {
 /** Options of `parsePipelineConfig`. */
 export interface ParseOptions {
   /**
-   * The plugins of `custom` processors, imported beforehand (parsing is synchronous and imports nothing);
+   * The modules of the file's `plugins:`, imported beforehand (parsing is synchronous and imports nothing);
    * `loadPipelineConfig` and `loadPipelineConfigText` import them for you.
    */
   readonly plugins?: PreloadedPlugins;
 }
 
-/**
- * Parses and validates the text of a `pipeline.yaml` against the registry's components. Every problem in the
- * file is collected and thrown at once as one ConfigError, each as `file:line:col key.path: message`.
- *
- * @example
- * const config = parsePipelineConfig(text, 'pipeline.yaml', registry, { INFLUX_TOKEN: 'secret' });
- */
-export function parsePipelineConfig(
-  text: string,
-  file: string,
-  registry: Registry,
-  env: Env = process.env,
-  options: ParseOptions = {},
-): PipelineConfig {
+/** A pipeline text parsed once, with what validation needs to report every problem of it. */
+interface ParsedText {
+  readonly file: string;
+  readonly locator: YamlLocator;
+  readonly data: unknown;
+  readonly problems: Problem[];
+  /** Keys that an unknown key probably meant: reporting them as missing too would say the same thing twice. */
+  readonly meantKeys: Set<string>;
+  /** Paths whose value an alias could not give (each already a problem): validating that value says nothing more. */
+  readonly unusable: Set<string>;
+  /** How many of `problems` came from reading the YAML (those are never filtered out). */
+  readonly conversionProblems: number;
+}
+
+/** Throws every problem found so far as one ConfigError, but those that repeat another. */
+function fail(parsed: ParsedText): never {
+  const { problems, meantKeys, unusable, conversionProblems } = parsed;
+  const distinct = problems.filter(
+    (p, index) =>
+      (p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path))) &&
+      (index < conversionProblems || !isUnder(p.path, unusable)),
+  );
+  throw new ConfigError(formatProblems(parsed.file, distinct));
+}
+
+/** Parses a pipeline text into data (env substituted), once; throws on a syntax error or an empty file. */
+function parseText(text: string, file: string, env: Env): ParsedText {
   checkSize(text, file);
+  return withinStack(file, () => parseChecked(text, file, env));
+}
+
+/**
+ * Runs a step of reading YAML, turning a stack overflow into a ConfigError: YAML nested thousands of levels deep
+ * (`- - - …` fits 100,000 levels in 200 KB) overflows the parser's recursion or our walks over the document, and
+ * the RangeError would escape as a crash instead of a problem with the file.
+ */
+function withinStack<T>(file: string, step: () => T): T {
   try {
-    return parseChecked(text, file, registry, env, options);
+    return step();
   } catch (error) {
-    if (error instanceof RangeError) throw nestedTooDeep(file, error);
-    throw error;
+    if (!(error instanceof RangeError)) throw error;
+    throw new ConfigError(
+      [
+        `${file}: the YAML is nested too deeply to read (${error.message}); a pipeline file nests a few levels`,
+      ],
+      { cause: error },
+    );
   }
 }
 
-function parseChecked(
-  text: string,
-  file: string,
-  registry: Registry,
-  env: Env,
-  options: ParseOptions,
-): PipelineConfig {
+function parseChecked(text: string, file: string, env: Env): ParsedText {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const locator = new YamlLocator(doc, lineCounter);
   const problems: Problem[] = [];
-  // Keys that an unknown key probably meant: reporting them as missing too would say the same thing twice.
-  const meantKeys = new Set<string>();
-  // Paths whose value an alias could not give (each already a problem): validating that value says nothing more.
   const unusable = new Set<string>();
-  let conversionProblems = 0;
-  const fail = (): never => {
-    const distinct = problems.filter(
-      (p, index) =>
-        (p.message !== MISSING_KEY || !meantKeys.has(pathKey(p.path))) &&
-        (index < conversionProblems || !isUnder(p.path, unusable)),
-    );
-    throw new ConfigError(formatProblems(file, distinct));
-  };
+  const base = { file, locator, problems, meantKeys: new Set<string>(), unusable };
 
   // After a syntax error the document's structure is a guess; validating it would only add noise.
   for (const error of doc.errors) {
@@ -133,10 +152,10 @@ function parseChecked(
       message: `YAML syntax error: ${message}`,
     });
   }
-  if (problems.length > 0) fail();
+  if (problems.length > 0) fail({ ...base, data: undefined, conversionProblems: problems.length });
 
   const data = yamlToData(doc, locator, env, problems, unusable);
-  conversionProblems = problems.length;
+  const parsed = { ...base, data, conversionProblems: problems.length };
   if (data === null || data === undefined) {
     problems.push({
       line: 1,
@@ -144,9 +163,14 @@ function parseChecked(
       path: [],
       message: 'the file is empty: it needs at least `source` and `sinks`',
     });
-    fail();
+    fail(parsed);
   }
+  return parsed;
+}
 
+/** Validates parsed data against the registry and the file's plugins, collecting every problem. */
+function validate(parsed: ParsedText, registry: Registry, plugins: PreloadedPlugins): PipelineConfig {
+  const { data, locator, problems, meantKeys, file } = parsed;
   const checked = reportUnknownKeys(
     data,
     pipelineFileStructure,
@@ -157,21 +181,16 @@ function parseChecked(
   if (!top.success)
     problems.push(...issuesToProblems(top.error.issues, [], { locator, checkedObjects: checked, meantKeys }));
 
+  const withPlugins = registerPlugins(registry, data, plugins, locator, problems);
   // Components are checked even when the top level has problems, so that one run reports every mistake.
-  const resolver = new ComponentResolver(registry, locator, problems, meantKeys, options.plugins);
+  const resolver = new ComponentResolver(withPlugins.registry, locator, problems, meantKeys);
   const raw = isPlainObject(data) ? data : {};
-  const source = resolver.component(
-    'source',
-    raw.source,
-    ['source'],
-    sourceId(raw.source, locator, problems),
-  );
-  const processors: ComponentEntry[] = [];
+  const source = resolver.source(raw.source, ['source'], sourceId(raw.source, locator, problems));
+  const processors: ProcessorEntry[] = [];
   if (Array.isArray(raw.processors)) {
     const ids = processorIds(raw.processors, locator, problems);
     raw.processors.forEach((entry: unknown, index) => {
-      const id = ids[index] as string;
-      const resolved = resolver.component('processor', entry, ['processors', index], id);
+      const resolved = resolver.processor(entry, ['processors', index], ids[index] as string);
       if (resolved !== undefined) processors.push(resolved);
     });
   }
@@ -183,17 +202,44 @@ function parseChecked(
     }
   }
 
-  if (problems.length > 0 || !top.success || source === undefined) return fail();
-  const { resolution, source: _source, processors: _processors, sinks: _sinks, ...settings } = top.data;
+  if (problems.length > 0 || !top.success || source === undefined) return fail(parsed);
+  const {
+    resolution,
+    plugins: _plugins,
+    source: _source,
+    processors: _processors,
+    sinks: _sinks,
+    ...settings
+  } = top.data;
   return {
     ...settings,
     file,
     baseDir: dirname(resolve(file)),
     resolutionMs: resolution,
+    plugins: withPlugins.definitions,
     source,
     processors,
     sinks,
   };
+}
+
+/**
+ * Parses and validates the text of a `pipeline.yaml` against the registry's components and the definitions of
+ * its `plugins:` (preloaded, see ParseOptions). Every problem in the file is collected and thrown at once as one
+ * ConfigError, each as `file:line:col key.path: message`.
+ *
+ * @example
+ * const config = parsePipelineConfig(text, 'pipeline.yaml', registry, { INFLUX_TOKEN: 'secret' });
+ */
+export function parsePipelineConfig(
+  text: string,
+  file: string,
+  registry: Registry,
+  env: Env = process.env,
+  options: ParseOptions = {},
+): PipelineConfig {
+  const parsed = parseText(text, file, env);
+  return withinStack(file, () => validate(parsed, registry, options.plugins ?? new PreloadedPlugins()));
 }
 
 /** Options of `loadPipelineConfig` and `loadPipelineConfigText`. */
@@ -204,9 +250,20 @@ export interface LoadOptions {
   readonly pluginImportTimeoutMs?: number;
 }
 
+/** Imports the modules a parsed file's `plugins:` lists, relative to the file's directory. */
+function importPluginsOf(parsed: ParsedText, options: LoadOptions): Promise<PreloadedPlugins> {
+  return importPlugins(
+    pluginSpecifiers(parsed.data),
+    dirname(resolve(parsed.file)),
+    options.importPlugin,
+    options.pluginImportTimeoutMs,
+  );
+}
+
 /**
- * Validates the text of a `pipeline.yaml` after importing the plugins its `custom` processors name, so that
- * their configs are checked by their own schemas; relative module paths resolve against the file's directory.
+ * Validates the text of a `pipeline.yaml` after importing the modules its `plugins:` lists, so that entries of
+ * their types are checked by their own schemas; relative module paths resolve against the file's directory. The
+ * text is parsed once.
  *
  * @example
  * const config = await loadPipelineConfigText(text, 'examples/top-pods/pipeline.yaml', registry);
@@ -218,37 +275,45 @@ export async function loadPipelineConfigText(
   env: Env = process.env,
   options: LoadOptions = {},
 ): Promise<PipelineConfig> {
-  checkSize(text, file);
-  const baseDir = dirname(resolve(file));
-  const plugins = await withinStack(file, () =>
-    preloadPlugins(text, baseDir, registry, env, options.importPlugin, options.pluginImportTimeoutMs),
-  );
-  return parsePipelineConfig(text, file, registry, env, { plugins });
+  const parsed = parseText(text, file, env);
+  const plugins = await importPluginsOf(parsed, options);
+  return withinStack(file, () => validate(parsed, registry, plugins));
 }
 
-/**
- * Runs a step of reading YAML, turning a stack overflow into a ConfigError: YAML nested thousands of levels deep
- * (`- - - - …` fits 100,000 levels in 200 KB) overflows the parser's recursion, and the RangeError would escape
- * as a crash instead of a problem with the file.
- */
-async function withinStack<T>(file: string, step: () => T | Promise<T>): Promise<T> {
+async function readConfigFile(path: string): Promise<string> {
   try {
-    return await step();
+    return await readPipelineFile(path);
   } catch (error) {
-    if (error instanceof RangeError) throw nestedTooDeep(file, error);
-    throw error;
+    if (error instanceof ConfigError) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
   }
 }
 
-function nestedTooDeep(file: string, cause: RangeError): ConfigError {
-  return new ConfigError(
-    [`${file}: the YAML is nested too deeply to read (${cause.message}); a pipeline file nests a few levels`],
-    { cause },
-  );
+/**
+ * The registry a pipeline file's components are checked against: `registry` plus the definitions of the modules
+ * its `plugins:` lists. Only the plugins are checked (a file still being written may have other mistakes); one
+ * that cannot be used throws a ConfigError with its position. For `heapstream schema -c pipeline.yaml`.
+ *
+ * @example
+ * const withPlugins = await loadPluginRegistry('pipeline.yaml', createBuiltinRegistry());
+ */
+export async function loadPluginRegistry(
+  path: string,
+  registry: Registry,
+  env: Env = process.env,
+  options: LoadOptions = {},
+): Promise<Registry> {
+  const parsed = parseText(await readConfigFile(path), path, env);
+  const problems: Problem[] = [];
+  const plugins = await importPluginsOf(parsed, options);
+  const result = registerPlugins(registry, parsed.data, plugins, parsed.locator, problems);
+  if (problems.length > 0) throw new ConfigError(formatProblems(path, problems));
+  return result.registry;
 }
 
 /**
- * Reads and validates a `pipeline.yaml`, importing the plugins of its `custom` processors first; relative paths
+ * Reads and validates a `pipeline.yaml`, importing the modules of its `plugins:` first; relative paths
  * inside it resolve against its directory.
  *
  * @example
@@ -260,13 +325,5 @@ export async function loadPipelineConfig(
   env: Env = process.env,
   options: LoadOptions = {},
 ): Promise<PipelineConfig> {
-  let text: string;
-  try {
-    text = await readPipelineFile(path);
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`${path}: cannot read the pipeline file: ${reason}`], { cause: error });
-  }
-  return loadPipelineConfigText(text, path, registry, env, options);
+  return loadPipelineConfigText(await readConfigFile(path), path, registry, env, options);
 }

@@ -1,29 +1,47 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { resolve } from 'node:path';
-import { importProcessorPlugin, isPathSpecifier } from './load-plugin.js';
-import type { ProcessorDefinition } from '../component/component.js';
+import type { ComponentDefinition } from '../component/component.js';
 import type { Registry } from '../component/registry.js';
-import type { Env } from './env.js';
+import { importPlugin, isPathSpecifier } from './load-plugin.js';
 import { PLUGIN_IMPORT_TIMEOUT_MS } from './limits.js';
-import { YamlLocator } from './positions.js';
+import type { YamlLocator } from './positions.js';
 import type { Problem } from './problems.js';
-import { yamlToData } from './yaml-data.js';
-import { isPlainObject } from '../model/plain-object.js';
+import { processorOptionsSchema } from './processor-options.js';
+import { sinkRunnerOptionsSchema } from './sink-options.js';
 
-/** The processor type whose entries name a plugin module, imported before validation. */
-export const CUSTOM_PROCESSOR_TYPE = 'custom';
+/** Keys the engine adds to every entry of a kind: a definition declaring one of them would never receive it. */
+const ENGINE_KEYS: Record<ComponentDefinition['kind'], readonly string[]> = {
+  source: [],
+  processor: Object.keys(processorOptionsSchema.shape),
+  sink: Object.keys(sinkRunnerOptionsSchema.shape),
+};
 
-/** The default of a custom entry's `export:` key. */
-export const DEFAULT_PLUGIN_EXPORT = 'default';
+/** Why a plugin's definition cannot be registered as it is, or undefined when it can. */
+function definitionProblem(
+  def: ComponentDefinition,
+  specifier: string,
+  registry: Registry,
+): string | undefined {
+  if (registry.get(def.kind, def.type) !== undefined) {
+    return (
+      `${def.kind} type "${def.type}" of "${specifier}" is already a built-in ${def.kind} type; ` +
+      'give the plugin another type name'
+    );
+  }
+  const taken = ENGINE_KEYS[def.kind].filter((key) => Object.hasOwn(def.config.shape, key));
+  if (taken.length === 0) return undefined;
+  return (
+    `${def.kind} type "${def.type}" of "${specifier}" declares ${taken.map((k) => `"${k}"`).join(', ')}, ` +
+    `which the engine handles on every ${def.kind}; rename ${taken.length === 1 ? 'it' : 'them'} in its schema`
+  );
+}
 
-/** One imported plugin, or why it could not be used (shown at the entry's `module:` key). */
+/** What one `plugins:` entry gave: the definitions its module exports, or why it could not be used. */
 export type PluginResult =
-  | { readonly definition: ProcessorDefinition }
-  | { readonly problem: string; readonly at?: 'module' | 'export' };
+  { readonly definitions: readonly ComponentDefinition[] } | { readonly problem: string };
 
 /**
- * Plugins imported ahead of validation, by the `module:` and `export:` values as written. `loadPipelineConfig`
- * fills it; embedders and tests may fill it themselves and hand it to the synchronous `parsePipelineConfig`.
+ * Plugins imported ahead of validation, by their `plugins:` entry as written. `loadPipelineConfig` fills it;
+ * embedders and tests may fill it themselves and hand it to the synchronous `parsePipelineConfig`.
  *
  * @example
  * const plugins = new PreloadedPlugins().add('./top-pods.ts', topPods);
@@ -32,17 +50,17 @@ export type PluginResult =
 export class PreloadedPlugins {
   private readonly results = new Map<string, PluginResult>();
 
-  add(module: string, definition: ProcessorDefinition, exportName = DEFAULT_PLUGIN_EXPORT): this {
-    return this.set(module, exportName, { definition });
+  add(specifier: string, ...definitions: readonly ComponentDefinition[]): this {
+    return this.set(specifier, { definitions });
   }
 
-  set(module: string, exportName: string, result: PluginResult): this {
-    this.results.set(`${exportName}\u0000${module}`, result);
+  set(specifier: string, result: PluginResult): this {
+    this.results.set(specifier, result);
     return this;
   }
 
-  get(module: string, exportName: string): PluginResult | undefined {
-    return this.results.get(`${exportName}\u0000${module}`);
+  get(specifier: string): PluginResult | undefined {
+    return this.results.get(specifier);
   }
 
   get size(): number {
@@ -50,38 +68,28 @@ export class PreloadedPlugins {
   }
 }
 
-/** Imports one plugin: the default is `importProcessorPlugin`; tests substitute their own. */
-export type PluginImporter = (
-  module: string,
-  exportName: string,
-  baseDir: string,
-) => Promise<ProcessorDefinition>;
+/** Imports one plugin module and returns its definitions: the default is `importPlugin`; tests substitute their own. */
+export type PluginImporter = (specifier: string, baseDir: string) => Promise<readonly ComponentDefinition[]>;
 
-interface PluginRef {
-  readonly module: string;
-  readonly exportName: string;
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The (module, export) pairs of the `custom` processors in a config's data, each once. */
-export function pluginRefs(data: unknown): PluginRef[] {
-  const refs = new Map<string, PluginRef>();
-  const processors = isPlainObject(data) ? data.processors : undefined;
-  if (!Array.isArray(processors)) return [];
-  for (const entry of processors) {
-    if (!isPlainObject(entry) || entry.type !== CUSTOM_PROCESSOR_TYPE) continue;
-    const { module, export: exportName = DEFAULT_PLUGIN_EXPORT } = entry;
-    // Malformed keys are left to validation, which reports them with positions.
-    if (typeof module !== 'string' || module === '' || typeof exportName !== 'string') continue;
-    refs.set(`${exportName}\u0000${module}`, { module, exportName });
-  }
-  return [...refs.values()];
+/** The entries of a config's top-level `plugins:` list that name a module, each once, in order. */
+export function pluginSpecifiers(data: unknown): string[] {
+  const list = isPlainObject(data) ? data.plugins : undefined;
+  if (!Array.isArray(list)) return [];
+  // Malformed entries are left to validation, which reports them with positions.
+  const specifiers = list.filter((entry): entry is string => typeof entry === 'string' && entry !== '');
+  return [...new Set(specifiers)];
 }
 
 /** Why a plugin import was given up: it has not finished (its top-level code still runs) within the limit. */
-function timeoutProblem(module: string, baseDir: string, timeoutMs: number): string {
-  const file = isPathSpecifier(module) && !module.startsWith('file:') ? ` (${resolve(baseDir, module)})` : '';
+function timeoutProblem(specifier: string, baseDir: string, timeoutMs: number): string {
+  const file =
+    isPathSpecifier(specifier) && !specifier.startsWith('file:') ? ` (${resolve(baseDir, specifier)})` : '';
   return (
-    `module "${module}"${file} did not finish loading within ${timeoutMs / 1000}s: ` +
+    `module "${specifier}"${file} did not finish loading within ${timeoutMs / 1000}s: ` +
     'its top-level code is still running (an await that never settles?)'
   );
 }
@@ -92,55 +100,116 @@ function timeoutProblem(module: string, baseDir: string, timeoutMs: number): str
  */
 async function importWithin(
   importer: PluginImporter,
-  ref: PluginRef,
+  specifier: string,
   baseDir: string,
   timeoutMs: number,
-): Promise<ProcessorDefinition> {
+): Promise<readonly ComponentDefinition[]> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(timeoutProblem(ref.module, baseDir, timeoutMs))), timeoutMs);
+    timer = setTimeout(() => reject(new Error(timeoutProblem(specifier, baseDir, timeoutMs))), timeoutMs);
   });
   try {
-    return await Promise.race([importer(ref.module, ref.exportName, baseDir), deadline]);
+    return await Promise.race([importer(specifier, baseDir), deadline]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /**
- * Imports every plugin the `custom` processors of a pipeline text name, resolving paths against `baseDir`.
- * Never throws for a plugin: a module that is missing, fails to load, or exports no processor definition becomes
- * a result that validation reports at its `module:` key, alongside every other problem of the file. An import
- * that takes longer than `timeoutMs` (PLUGIN_IMPORT_TIMEOUT_MS by default) is given up the same way.
+ * Imports the modules of a `plugins:` list, resolving paths against `baseDir`. Never throws for a plugin: a module
+ * that is missing, fails to load, or exports no definition becomes a result that validation reports at its entry,
+ * alongside every other problem of the file. An import that takes longer than `timeoutMs` (PLUGIN_IMPORT_TIMEOUT_MS
+ * by default) is given up the same way. Node.js caches modules: a module imported before (by an earlier load, a
+ * reload) is not read again.
  *
  * @example
- * const plugins = await preloadPlugins(text, dirname(resolve(file)), registry);
+ * const plugins = await importPlugins(['./top-pods.ts'], dirname(resolve(file)));
  */
-export async function preloadPlugins(
-  text: string,
+export async function importPlugins(
+  specifiers: readonly string[],
   baseDir: string,
-  registry: Registry,
-  env: Env = process.env,
-  importer: PluginImporter = importProcessorPlugin,
+  importer: PluginImporter = importPlugin,
   timeoutMs: number = PLUGIN_IMPORT_TIMEOUT_MS,
 ): Promise<PreloadedPlugins> {
   const plugins = new PreloadedPlugins();
-  if (registry.get('processor', CUSTOM_PROCESSOR_TYPE) === undefined) return plugins;
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) return plugins; // parsing reports them
-  const ignored: Problem[] = []; // the same problems are found and reported again by parsing
-  const data = yamlToData(doc, new YamlLocator(doc, lineCounter), env, ignored);
   // One after the other: plugins may register loaders or read shared files as they load.
-  for (const ref of pluginRefs(data)) {
-    const { module, exportName } = ref;
+  for (const specifier of specifiers) {
     try {
-      plugins.set(module, exportName, { definition: await importWithin(importer, ref, baseDir, timeoutMs) });
+      plugins.add(specifier, ...(await importWithin(importer, specifier, baseDir, timeoutMs)));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      const at = (error as { at?: unknown }).at === 'export' ? 'export' : 'module';
-      plugins.set(module, exportName, { problem: message, at });
+      plugins.set(specifier, { problem: error instanceof Error ? error.message : String(error) });
     }
   }
   return plugins;
+}
+
+/** The registry a pipeline is validated and run with, and the definitions its plugins added to the caller's. */
+export interface PluginRegistration {
+  readonly registry: Registry;
+  readonly definitions: readonly ComponentDefinition[];
+}
+
+/**
+ * Adds the definitions of a config's `plugins:` to a copy of `registry`. A plugin that was not imported or could
+ * not be, a type that is already registered (a built-in, or another plugin's), and a definition declaring a key
+ * the engine owns (`on_error`, a sink's `buffer`…) is a problem at its entry of `plugins:`; the other definitions are still added, so that entries using them are checked too.
+ */
+export function registerPlugins(
+  registry: Registry,
+  data: unknown,
+  plugins: PreloadedPlugins,
+  locator: YamlLocator,
+  problems: Problem[],
+): PluginRegistration {
+  const list = isPlainObject(data) && Array.isArray(data.plugins) ? (data.plugins as unknown[]) : [];
+  const added: ComponentDefinition[] = [];
+  const addedBy = new Map<string, { specifier: string; index: number }>();
+  const firstIndex = new Map<string, number>();
+  list.forEach((specifier, index) => {
+    if (typeof specifier !== 'string' || specifier === '') return; // the top-level schema reports it
+    const path = ['plugins', index];
+    const earlier = firstIndex.get(specifier);
+    if (earlier !== undefined) {
+      problems.push(
+        locator.problemAtValue(path, `"${specifier}" is listed twice (also plugins[${earlier}])`),
+      );
+      return;
+    }
+    firstIndex.set(specifier, index);
+    const result = plugins.get(specifier);
+    if (result === undefined) {
+      problems.push(
+        locator.problemAtValue(
+          path,
+          `module "${specifier}" was not imported: parsePipelineConfig cannot import modules; use ` +
+            'loadPipelineConfig, or pass it in the `plugins` option',
+        ),
+      );
+      return;
+    }
+    if ('problem' in result) {
+      problems.push(locator.problemAtValue(path, result.problem));
+      return;
+    }
+    for (const def of result.definitions) {
+      const key = `${def.kind}\u0000${def.type}`;
+      const other = addedBy.get(key);
+      const problem = definitionProblem(def, specifier, registry);
+      if (problem !== undefined) {
+        problems.push(locator.problemAtValue(path, problem));
+      } else if (other !== undefined) {
+        problems.push(
+          locator.problemAtValue(
+            path,
+            `${def.kind} type "${def.type}" of "${specifier}" is also defined by "${other.specifier}" ` +
+              `(plugins[${other.index}]); give one of them another type name`,
+          ),
+        );
+      } else {
+        addedBy.set(key, { specifier, index });
+        added.push(def);
+      }
+    }
+  });
+  return { registry: added.length === 0 ? registry : registry.with(...added), definitions: added };
 }

@@ -37,6 +37,13 @@ export function pipelineFileSchema<
     resolution: duration({ min: 1000, max: 3_600_000 })
       .prefault('15s')
       .describe('How often every node is scraped, e.g. 15s (1s to 1h).'),
+    plugins: z
+      .array(z.string().min(1))
+      .prefault([])
+      .describe(
+        'Modules whose definitions (defineSource, defineProcessor, defineSink) become types usable here: paths ' +
+          'relative to this file, or installed package names.',
+      ),
     source: components.source.describe('Where metrics come from: `type` and that source’s keys.'),
     processors: z
       .array(components.processor)
@@ -95,4 +102,7 @@ export const pipelineFileStructure = pipelineFileSchema({ source: entry, process
 export type PipelineFileStructure = z.output<typeof pipelineFileStructure>;
 
 /** Top-level keys other than the ones the loader turns into components; they pass through to `PipelineConfig`. */
-export type PipelineSettings = Omit<PipelineFileStructure, 'resolution' | 'source' | 'processors' | 'sinks'>;
+export type PipelineSettings = Omit<
+  PipelineFileStructure,
+  'resolution' | 'plugins' | 'source' | 'processors' | 'sinks'
+>;

@@ -1,3 +1,5 @@
+import type { ComponentDefinition } from '../component/component.js';
+import type { ProcessorOptions } from './processor-options.js';
 import type { SinkRunnerOptions } from './sink-options.js';
 import type { PipelineSettings } from './schema.js';
 
@@ -13,6 +15,11 @@ export interface ComponentEntry {
   readonly path: string;
   /** The output of the definition's zod schema, without `type`. */
   readonly config: Record<string, unknown>;
+}
+
+/** One processor of the pipeline: its own config and the options the engine applies to every processor. */
+export interface ProcessorEntry extends ComponentEntry {
+  readonly options: ProcessorOptions;
 }
 
 /** One sink of the pipeline: its own config and the delivery options the engine's sink runner applies. */
@@ -36,7 +43,12 @@ export interface PipelineConfig extends PipelineSettings {
   /** Absolute directory of the file, against which relative paths in the config resolve. */
   readonly baseDir: string;
   readonly resolutionMs: number;
+  /**
+   * The definitions the modules of `plugins:` export: the pipeline's registry is the caller's plus these. Empty
+   * without `plugins:`.
+   */
+  readonly plugins: readonly ComponentDefinition[];
   readonly source: ComponentEntry;
-  readonly processors: readonly ComponentEntry[];
+  readonly processors: readonly ProcessorEntry[];
   readonly sinks: readonly SinkEntry[];
 }

@@ -15,6 +15,7 @@ import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
 import { noNodeAnsweredReporter } from './cycle-failures.js';
+import { isolatedProcessor } from './processor-errors.js';
 import { SinkRunner } from './sink-runner.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -93,6 +94,8 @@ export interface Pipeline {
 }
 
 export function createPipeline(config: PipelineConfig, options: PipelineOptions): Pipeline {
+  // The caller's registry plus the types of the file's `plugins:` (validated by the loader: no collisions).
+  const registry = config.plugins.length === 0 ? options.registry : options.registry.with(...config.plugins);
   const clock = options.clock ?? systemClock();
   const telemetry = options.telemetry ?? new Telemetry();
   const abort = new AbortController();
@@ -130,7 +133,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
       );
       return kept;
     }
-    const def = options.registry.get('sink', entry.type);
+    const def = registry.get('sink', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
     const ctx = contextFor('sink', entry.name);
     const sink = createNamed(entry.path, () => def.create(entry.config, ctx));
@@ -181,9 +184,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   );
   if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
 
-  const sourceDef = options.registry.get('source', config.source.type);
+  const sourceDef = registry.get('source', config.source.type);
   if (sourceDef === undefined) throw new Error(`source: unknown source type ${config.source.type}`);
-  const simulator = options.registry.simulatedClusterStarter;
+  const simulator = registry.simulatedClusterStarter;
   const source$ = createNamed('source', () =>
     sourceDef.create(config.source.config, {
       ...contextFor('source', config.source.id),
@@ -196,12 +199,11 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   ).pipe(namedErrors('source'));
 
   const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
-    const def = options.registry.get('processor', entry.type);
+    const def = registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
-    // Start-up errors name the entry's place in the file (`processors[2].…`), metrics and logs its id.
-    return stream.pipe(
-      createNamed(entry.path, () => def.create(entry.config, contextFor('processor', entry.id))),
-    );
+    // Start-up errors name the entry's place in the file (`processors[2]: …`), metrics and logs its id.
+    const ctx = { ...contextFor('processor', entry.id), onError: entry.options.on_error };
+    return stream.pipe(createNamed(entry.path, () => isolatedProcessor(def, entry, ctx)));
   }, source$);
 
   const observe = pipelineObserver(telemetry, clock);

@@ -1,6 +1,6 @@
 // A TypeScript plugin as a user would write one, importing the public API (here by path, as `heapstream`).
 import { z } from 'zod';
-import { defineProcessor, filterSets } from '../../../src/index.js';
+import { defineProcessor, filterSets } from '../../src/index.js';
 
 /** Keeps only the pod and container sets of one namespace (node-level sets go on). */
 export default defineProcessor({

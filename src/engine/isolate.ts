@@ -1,7 +1,7 @@
 import { Observable, Subject, type OperatorFunction, type Subscription } from 'rxjs';
-import type { PipelineEvent } from '../../src/model/types.js';
+import type { PipelineEvent } from '../model/types.js';
 
-/** What the isolation does with an event on which the plugin failed. */
+/** What the isolation does with an event on which the processor failed. */
 export interface IsolationOptions {
   /** `pass`: the batch goes on unprocessed; `drop`: it is discarded. Cycle marks always go on. */
   readonly onError: 'pass' | 'drop';
@@ -10,17 +10,17 @@ export interface IsolationOptions {
 }
 
 /**
- * Runs a plugin's operator so that its failures cannot end the pipeline. Events are fed to the plugin one at a
- * time; when the plugin's stream errors while an event is being fed, that event is blamed, reported, and passed
- * on or dropped. The plugin's operator is then subscribed afresh for the next event: since a processor keeps its
- * state inside its subscription, a failure costs the plugin its state, never the stream. A plugin that completes
+ * Runs a processor's operator so that its failures cannot end the pipeline. Events are fed to the processor one at a
+ * time; when its stream errors while an event is being fed, that event is blamed, reported, and passed
+ * on or dropped. The operator is then subscribed afresh for the next event: since a processor keeps its
+ * state inside its subscription, a failure costs the processor its state, never the stream. A processor that completes
  * early is also resubscribed, so it cannot swallow the rest of the stream.
  *
  * @example
- * source$.pipe(isolate(plugin.create(config, ctx), { onError: 'pass', report: (err) => log(err) }));
+ * source$.pipe(isolate(def.create(config, ctx), { onError: 'pass', report: (err) => log(err) }));
  */
 export function isolate(
-  plugin: OperatorFunction<PipelineEvent, PipelineEvent>,
+  operator: OperatorFunction<PipelineEvent, PipelineEvent>,
   options: IsolationOptions,
 ): OperatorFunction<PipelineEvent, PipelineEvent> {
   return (source) =>
@@ -45,8 +45,8 @@ export function isolate(
         };
         let output: Observable<PipelineEvent>;
         try {
-          // An operator is a plain function: a plugin's may throw as it is applied, before any subscription.
-          output = plugin(subject);
+          // An operator is a plain function: it may throw as it is applied, before any subscription.
+          output = operator(subject);
         } catch (error) {
           fail(error);
           return subject;
@@ -67,7 +67,7 @@ export function isolate(
           feeding = event;
           failedWhileFeeding = false;
           try {
-            // Started here, inside the feed, so that a plugin failing as it is subscribed is blamed on the event.
+            // Started here, inside the feed, so that an operator failing as it is subscribed is blamed on the event.
             (input ?? start()).next(event);
           } finally {
             feeding = undefined;
@@ -79,7 +79,7 @@ export function isolate(
         error: (error: unknown) => subscriber.error(error),
         complete() {
           sourceDone = true;
-          // Completing the plugin's input lets it flush what it holds; it completes the output in turn.
+          // Completing the processor's input lets it flush what it holds; it completes the output in turn.
           if (input === undefined) subscriber.complete();
           else input.complete();
         },

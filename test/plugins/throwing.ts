@@ -1,6 +1,6 @@
 // A plugin with a bug: it throws on the batches of one cycle and counts batches in its subscription's state.
 import { z } from 'zod';
-import { defineProcessor, mapBatches, statefulOperator } from '../../../src/index.js';
+import { defineProcessor, mapBatches, statefulOperator } from '../../src/index.js';
 
 export const throwing = defineProcessor({
   type: 'throws_on_cycle',

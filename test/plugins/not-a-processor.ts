@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineSink } from '../../../src/index.js';
+import { defineSink } from '../../src/index.js';
 
 export default defineSink({
   type: 'nowhere',

@@ -8,7 +8,7 @@ import {
   reportBatchErrors,
   statefulOperator,
   type MetricSet,
-} from '../../../src/index.js'; // in your project: from 'heapstream'
+} from '../../src/index.js'; // in your project: from 'heapstream'
 
 const config = z.strictObject({
   min_growth_bytes: z.number().int().nonnegative().default(0),
