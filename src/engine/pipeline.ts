@@ -8,11 +8,11 @@ import { resolutionClock, systemClock, type Clock } from '../component/clock.js'
 import type { ComponentContext } from '../component/component.js';
 import { KeptState } from './kept-state.js';
 import type { Dispose } from '../component/component.js';
-import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
 import { SinkRunner } from './sink-runner.js';
+import { cycleGate } from './cycle-gate.js';
 import { Telemetry } from '../component/telemetry.js';
 
 export interface PipelineOptions {
@@ -148,10 +148,6 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   let markScraped!: () => void;
   const scraped = new Promise<void>((resolve) => (markScraped = resolve));
 
-  const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
-  telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
-  // A sink that stays full skips every cycle: warn once a minute with the count, not once a cycle.
-  const skipLog = new LogLimiter(options.logger.child({ component: 'source' }), clock);
   let lastCycle: number | undefined;
   let ticks = resolutionClock(
     config.resolutionMs,
@@ -161,18 +157,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   ).pipe(
     takeUntil(stop$),
     tap((tick) => (lastCycle = tick.cycle)),
-    filter((tick) => {
-      const blocking = runners.filter((r) => r.isBlocking()).map((r) => r.name);
-      if (blocking.length === 0) return true;
-      skipped.inc();
-      skipLog.log(
-        'warn',
-        `cycle_skipped:${blocking.join(',')}`,
-        { cycle: tick.cycle, sinks: blocking },
-        `cycle skipped: the queue of sink ${blocking.join(', ')} is full (when_full: block)`,
-      );
-      return false;
-    }),
+    // `when_full: block` of a full sink holds the next cycle back: each runner answers for its own policy.
+    filter(cycleGate(runners, { telemetry, logger: options.logger.child({ component: 'source' }), clock })),
   );
   if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
 
