@@ -1,4 +1,4 @@
-import { EMPTY } from 'rxjs';
+import { EMPTY, concat, from, ignoreElements } from 'rxjs';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { defineSink, defineSource, type Sink } from '../component/component.js';
@@ -7,7 +7,14 @@ import { Registry } from '../component/registry.js';
 import { parsePipelineConfig } from '../config/index.js';
 import type { MetricBatch } from '../model/types.js';
 import { testContext } from '../testing/context.js';
-import { abandonHandOver, diffSinks, PipelineSinks, runnersAfterReload } from './reload-handover.js';
+import { createPipeline } from './pipeline.js';
+import {
+  abandonHandOver,
+  diffSinks,
+  PipelineHandOver,
+  PipelineSinks,
+  runnersAfterReload,
+} from './reload-handover.js';
 import { SinkRunner } from './sink-runner.js';
 
 const registry = new Registry().register(
@@ -161,5 +168,89 @@ describe('abandonHandOver', () => {
     const labels = { sink: 'keys', reason: 'reload_failed' };
     expect(telemetry.value('heapstream_sink_dropped_batches_total', labels)).toBe(2);
     expect(telemetry.value('heapstream_sink_dropped_sets_total', labels)).toBe(2);
+  });
+});
+
+describe('PipelineHandOver', () => {
+  /** A source that keeps a resource (as the simulated cluster does) and emits three batches at once, then ends with the clock. */
+  function handOverRegistry() {
+    const disposed: string[] = [];
+    const writes: string[] = [];
+    const reg = new Registry().register(
+      defineSource({
+        type: 'three',
+        description: 'three batches at once',
+        config: z.strictObject({}),
+        create: (_config, ctx) => {
+          ctx.keep(
+            'resource',
+            () => 'r',
+            (r) => void disposed.push(r),
+          );
+          return concat(from([batch(1), batch(2), batch(3)]), ctx.ticks.pipe(ignoreElements()));
+        },
+      }),
+      defineSink({
+        type: 'stuck',
+        description: 'records writes, finishes none',
+        config: z.strictObject({ to: z.string().default('here') }),
+        create: (config) => ({
+          write: (b) => (writes.push(`${config.to}:${b.cycle}`), new Promise<void>(() => undefined)),
+          close: () => Promise.resolve(),
+        }),
+      }),
+    );
+    const parse = (sinks: string) =>
+      parsePipelineConfig(`source: { type: three }\nsinks:\n${sinks}`, '/etc/heapstream/p.yaml', reg, {});
+    return { reg, parse, disposed, writes };
+  }
+
+  it('gives the next pipeline the kept state, the next cycle, the unchanged runners and the changed ones’ queues', async () => {
+    const { reg, parse, disposed, writes } = handOverRegistry();
+    const sinkKeys =
+      '  same: { type: stuck, shutdown_timeout: 0s }\n  keys: { type: stuck, shutdown_timeout: 0s';
+    const old = createPipeline(parse(`${sinkKeys} }`), { registry: reg, logger: silentLogger() });
+    void old.run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const nextConfig = parse(`${sinkKeys}, to: there }`);
+
+    const handOver = new PipelineHandOver(old, nextConfig);
+    old.stop();
+    await old.scraped;
+    const succession = handOver.succession();
+    expect([...(succession.keptSinks?.keys() ?? [])]).toEqual(['same']);
+    expect(succession.handedQueues?.get('keys')?.map((e) => (e.kind === 'batch' ? e.cycle : -1))).toEqual([
+      2, 3,
+    ]);
+    expect(succession.afterCycle).toBe(old.lastCycle);
+    expect(succession.previousState).toBe(old.keptState);
+
+    const next = createPipeline(nextConfig, { registry: reg, logger: silentLogger(), ...succession });
+    handOver.completed();
+    void next.run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The new `keys` writes what the old one held first; the old one keeps the write it had started.
+    expect(writes.find((w) => w.startsWith('there:'))).toBe('there:2');
+    expect(writes).toContain('here:1');
+    // The next pipeline claimed the resource: not released with the old one, but once nothing runs it.
+    expect(disposed).toEqual([]);
+    next.stop();
+    await next.run();
+    expect(disposed).toEqual(['r']);
+  });
+
+  it('on a cancelled reload closes the runners it kept and releases the old state', async () => {
+    const { reg, parse, disposed } = handOverRegistry();
+    const config = parse('  same: { type: stuck, shutdown_timeout: 0s }');
+    const old = createPipeline(config, { registry: reg, logger: silentLogger() });
+    const ran = old.run();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const handOver = new PipelineHandOver(old, config);
+    old.stop();
+    await ran;
+    // The old pipeline ended without closing what it handed over nor releasing what a successor may claim.
+    expect(disposed).toEqual([]);
+    await handOver.cancel();
+    expect(disposed).toEqual(['r']);
   });
 });

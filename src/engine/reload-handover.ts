@@ -3,10 +3,13 @@ import type { PipelineConfig, SinkEntry } from '../config/index.js';
 import type { Logger } from '../component/logger.js';
 import type { Telemetry } from '../component/telemetry.js';
 import type { PipelineEvent } from '../model/types.js';
+import type { Pipeline, PipelineOptions } from './pipeline.js';
 import type { SinkRunner } from './sink-runner.js';
 
 /**
- * A reload's hand-over of sinks, in one place. The old pipeline's sinks are compared with the new config's by name:
+ * A reload's hand-over, in one place: the old pipeline's sinks and the state its components kept go to the new
+ * one (PipelineHandOver, in the order the supervisor goes through a reload). The old pipeline's sinks are compared
+ * with the new config's by name:
  *
  * - unchanged (same type, keys, runner keys and directories): the runner goes on in the new pipeline as it is, its
  *   queue, in-flight writes and connection included, so a sink that is down holds back neither the reload nor its
@@ -16,7 +19,9 @@ import type { SinkRunner } from './sink-runner.js';
  *   anything else;
  * - removed: the old runner drains and closes with the old pipeline.
  *
- * The processors' kept state (KeptState) is handed over by the pipeline, keyed by meaning rather than by sink.
+ * What the old pipeline's components kept (KeptState: rate's last samples, the simulated cluster) goes to the new
+ * one, which claims it by key; what it does not claim is released once it runs. The new pipeline starts with the
+ * cycle after the old one's last, so no cycle is scraped twice or delivered out of order.
  */
 
 /** Which of the old pipeline's sinks the new config keeps, changes, removes or adds, by name. */
@@ -53,6 +58,67 @@ export interface SinkHandOver {
   readonly keptSinks?: ReadonlyMap<string, SinkRunner>;
   /** What the changed sinks' old runners still held: given to the new runners of the same names first. */
   readonly handedQueues?: ReadonlyMap<string, readonly PipelineEvent[]>;
+}
+
+/** What a new pipeline's options take from the one it replaces. */
+export type Succession = Pick<PipelineOptions, 'previousState' | 'afterCycle'> & SinkHandOver;
+
+/**
+ * One reload, from the running pipeline to the next config's, step by step.
+ *
+ * @example
+ * const handOver = new PipelineHandOver(old, next); // before old.stop()
+ * old.stop(); await old.scraped;
+ * const pipeline = createPipeline(next, { ...options, ...handOver.succession() });
+ * handOver.completed();
+ */
+export class PipelineHandOver {
+  private readonly keptSinks: ReadonlyMap<string, SinkRunner>;
+
+  /**
+   * Claims the old pipeline's unchanged sinks for the next one (they stay open when it ends) and tells its kept
+   * state that a successor will claim from it (its resources stay running). Call before stopping it.
+   */
+  constructor(
+    private readonly old: Pipeline,
+    private readonly next: PipelineConfig,
+  ) {
+    this.keptSinks = old.handOverSinks(next);
+    old.keptState.expectSuccessor();
+  }
+
+  /**
+   * The next pipeline's inheritance, once the old one has scraped its last cycle (then nothing more reaches its
+   * queues): its kept state, the cycle to start after, the unchanged sinks, and what the changed ones still held.
+   */
+  succession(): Succession {
+    return { ...this.stateOnly(), keptSinks: this.keptSinks, handedQueues: this.old.takeQueues(this.next) };
+  }
+
+  /**
+   * For the old config run again when the new pipeline could not be built: the kept state and the cycle only (its
+   * sinks were closed or counted by `abandonHandOver`).
+   */
+  stateOnly(): Succession {
+    const lastCycle = this.old.lastCycle;
+    return {
+      previousState: this.old.keptState,
+      ...(lastCycle === undefined ? {} : { afterCycle: lastCycle }),
+    };
+  }
+
+  /** A pipeline now runs in the old one's place: what it did not claim of the old kept state stops. */
+  completed(): void {
+    void this.old.keptState.release();
+  }
+
+  /** The run stopped before the next pipeline started: the kept sinks deliver and close, the old state stops. */
+  async cancel(): Promise<void> {
+    await Promise.all([
+      ...[...this.keptSinks.values()].map((runner) => runner.close()),
+      this.old.keptState.release(),
+    ]);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { PipelineConfig } from '../config/index.js';
 import { ConfigError } from '../component/errors.js';
 import type { Logger } from '../component/logger.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
-import { abandonHandOver, type SinkHandOver } from './reload-handover.js';
+import { abandonHandOver, PipelineHandOver, type Succession } from './reload-handover.js';
 import { Telemetry } from '../component/telemetry.js';
 
 /**
@@ -43,23 +43,16 @@ export class PipelineSupervisor {
   }
 
   /**
-   * Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state, and
-   * `handOver` its sinks (see reload-handover.ts).
+   * Starts a pipeline; on a reload, `succession` is what it inherits from the one it replaces (its kept state,
+   * the cycle to start after, its sinks: see reload-handover.ts).
    */
-  start(config: PipelineConfig, previous?: Pipeline, handOver: SinkHandOver = {}): void {
+  start(config: PipelineConfig, succession: Succession = {}): void {
     let pipeline: Pipeline;
     try {
-      pipeline = createPipeline(config, {
-        ...this.options,
-        telemetry: this.telemetry,
-        ...(previous === undefined ? {} : { previousState: previous.keptState }),
-        // The old pipeline delivered its last cycle: start with the next, never scrape it again.
-        ...(previous?.lastCycle === undefined ? {} : { afterCycle: previous.lastCycle }),
-        ...handOver,
-      });
+      pipeline = createPipeline(config, { ...this.options, telemetry: this.telemetry, ...succession });
     } catch (err) {
       // Nothing will run the kept sinks now: deliver what they hold and close them, not leave them open.
-      abandonHandOver(handOver, this.telemetry, this.options.logger);
+      abandonHandOver(succession, this.telemetry, this.options.logger);
       throw err;
     }
     this.current = pipeline;
@@ -89,10 +82,9 @@ export class PipelineSupervisor {
       const old = this.current;
       const oldConfig = this.currentConfig;
       this.current = undefined;
-      // Unchanged sinks go on as they are: a sink that is down holds neither the reload nor its queue back.
-      const keptSinks = old?.handOverSinks(config);
-      // What its source keeps running (the simulated cluster) waits for the new pipeline to claim it.
-      old?.keptState.expectSuccessor();
+      // Unchanged sinks go on as they are (a sink that is down holds neither the reload nor its queue back), and
+      // what its source keeps running (the simulated cluster) waits for the new pipeline to claim it.
+      const handOver = old === undefined ? undefined : new PipelineHandOver(old, config);
       if (old !== undefined) {
         old.stop();
         // Once it has scraped its last cycle the new pipeline can start: sinks that changed or went away drain
@@ -103,21 +95,15 @@ export class PipelineSupervisor {
         await old.scraped;
       }
       if (this.stopped) {
-        await Promise.all([
-          ...[...(keptSinks?.values() ?? [])].map((runner) => runner.close()),
-          old?.keptState.release(),
-        ]);
+        await handOver?.cancel();
         // No pipeline is current any more to end the run: end it here.
         this.end(false);
         return;
       }
       try {
-        this.start(config, old, {
-          ...(keptSinks === undefined ? {} : { keptSinks }),
-          ...(old === undefined ? {} : { handedQueues: old.takeQueues(config) }),
-        });
+        this.start(config, handOver?.succession());
         // The new pipeline has claimed what it keeps: the rest of the old one's resources stop now.
-        void old?.keptState.release();
+        handOver?.completed();
       } catch (err) {
         // Valid, but a component could not start (a sink's password_file unreadable, say): run the previous
         // configuration again rather than nothing. If that fails too, the error ends the reload.
@@ -128,9 +114,9 @@ export class PipelineSupervisor {
         );
         try {
           if (oldConfig === undefined) throw err;
-          this.start(oldConfig, old);
+          this.start(oldConfig, handOver?.stateOnly());
         } finally {
-          void old?.keptState.release();
+          handOver?.completed();
         }
         return;
       }
