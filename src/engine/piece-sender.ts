@@ -25,11 +25,12 @@ interface RequestPart<P> {
  * The runner's side of a piecewise sink (see PieceWriter): keeps each batch's progress, so that a retry resends
  * only what was not written, and, for a sink that merges, the requests shared by the batches in flight.
  *
- * Modelled on the OpenTelemetry Collector's exporterhelper, where the queue and batch sender own batching,
- * merging and splitting by size, and an exporter only turns a request into a call (its requests know their size
- * and how to merge and split), and on Vector's sinks, whose request builder encodes and whose service sends. As
- * in exporterhelper's partial-failure handling, what is retried is what was not yet accepted, never the whole.
- * The engine keeps the state; the sink's encoder and client keep none between requests.
+ * Follows the split in the OpenTelemetry Collector's exporterhelper: its queue and batch sender own queueing,
+ * batching by size (items or bytes), retries and timeouts, while an exporter's Request only knows how to export
+ * itself and its size; a request that failed in part answers `OnError` with the request of the items left to send,
+ * so a retry sends only those. Here PieceWriter is the exporter's side (encode, send, bytesOf) and the progress
+ * kept per batch plays OnError's part. Vector's sinks split the same way (a request builder encodes, a service
+ * sends, the driver batches and retries). The engine keeps the state; the sink keeps none between requests.
  */
 export class PieceSender<P> {
   private queue: PendingWrite<P>[] = [];
