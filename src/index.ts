@@ -17,6 +17,7 @@ export {
   type SinkDefinition,
   type ComponentDefinition,
 } from './component/component.js';
+export { writeAllPieces, type PieceWriter, type EncodedBatch } from './component/pieces.js';
 export { Registry } from './component/registry.js';
 export { createBuiltinRegistry } from './builtins.js';
 export { createPipeline, type Pipeline, type PipelineOptions } from './engine/pipeline.js';

@@ -2,6 +2,7 @@ import type { ComponentContext, Sink } from '../../src/component/component.js';
 import { readSecret } from '../../src/component/secrets.js';
 import { HeapstreamError, PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { MetricBatch } from '../../src/model/types.js';
+import { writeAllPieces, type EncodedBatch, type PieceWriter } from '../../src/component/pieces.js';
 import type { InfluxSinkConfig } from './config.js';
 import { LineProtocolEncoder, type Chunk } from './encode.js';
 import {
@@ -14,11 +15,16 @@ import {
 } from './responses.js';
 import { v1Target, v2Target, type WriteTarget } from './targets.js';
 
-/** Where a batch is, across the runner's retries: its bodies are built once and resent from the failed one. */
-interface Progress {
+/** One batch's bodies and the lines InfluxDB refused in them (a partial write), reported once all are posted. */
+interface EncodedLines {
   readonly chunks: readonly Chunk[];
-  next: number;
   readonly rejections: Rejection[];
+}
+
+/** One body of one batch: the runner posts each as its own request and resends from the one that failed. */
+interface Body {
+  readonly chunk: Chunk;
+  readonly of: EncodedLines;
 }
 
 /** Builds the write target the config names, reading `*_file` secrets relative to the pipeline file. */
@@ -55,6 +61,9 @@ export function targetFor(config: InfluxSinkConfig, baseDir: string): WriteTarge
  * PermanentError once the rest of the batch is written; bad credentials and a missing database are
  * PermanentError at once.
  *
+ * The sink keeps no queue and no progress: it is a piecewise sink (see PieceWriter) whose pieces are the bodies,
+ * so the runner resends a retried batch from the body that failed, not from the start.
+ *
  * @example
  * const sink = influxSink(influxSinkConfig.parse({ url: 'http://127.0.0.1:8086', api: 'v1' }), ctx);
  * await sink.connect?.(); await sink.write(batch); await sink.close();
@@ -73,7 +82,6 @@ export function influxSink(
     disableCounterMetrics: config.disable_counter_metrics,
     excludeTags: config.exclude_tags,
   });
-  const progress = new WeakMap<MetricBatch, Progress>();
   // One controller per request, aborted by close(): a long-lived signal shared by every request would collect
   // one abort listener per request in the HTTP client, never removed.
   const inFlight = new Set<AbortController>();
@@ -117,18 +125,17 @@ export function influxSink(
     });
   }
 
-  function progressOf(batch: MetricBatch): Progress {
-    let state = progress.get(batch);
-    if (state === undefined) {
-      const encoded = encoder.encode(batch);
-      if (encoded.skipped > 0) skippedValues.inc(encoded.skipped);
-      state = { chunks: encoded.chunks, next: 0, rejections: [] };
-      progress.set(batch, state);
-    }
-    return state;
+  function encode(batch: MetricBatch): EncodedBatch<Body> {
+    const encoded = encoder.encode(batch);
+    if (encoded.skipped > 0) skippedValues.inc(encoded.skipped);
+    const lines: EncodedLines = { chunks: encoded.chunks, rejections: [] };
+    return {
+      pieces: encoded.chunks.map((chunk) => ({ chunk, of: lines })),
+      settle: () => (lines.rejections.length > 0 ? rejectionError(lines) : undefined),
+    };
   }
 
-  function rejectionError(state: Progress): PermanentError {
+  function rejectionError(state: EncodedLines): PermanentError {
     let dropped = 0;
     for (const r of state.rejections) dropped += r.dropped;
     const first = state.rejections[0] as Rejection;
@@ -141,7 +148,55 @@ export function influxSink(
     );
   }
 
+  async function post(body: Body): Promise<void> {
+    if (closed !== undefined) throw new PermanentError(`sink ${ctx.id}: write after close`);
+    const wait = notBefore - ctx.clock.now();
+    if (wait > 0) {
+      throw new RetryableError(`sink ${ctx.id}: ${target.description} asked to wait ${wait} ms more`, {
+        retryAfterMs: wait,
+      });
+    }
+    const chunk = body.chunk;
+    let failed;
+    const abort = new AbortController();
+    inFlight.add(abort);
+    try {
+      failed = await target.post(chunk.body, abort.signal);
+    } catch (error) {
+      countRequest('error');
+      throw error instanceof HeapstreamError ? error : transportError(error, 'writing to');
+    } finally {
+      inFlight.delete(abort);
+    }
+    countRequest(failed === undefined ? '2xx' : String(failed.status));
+    if (failed === undefined) {
+      linesWritten.inc(chunk.lines);
+      bytesWritten.inc(chunk.bytes);
+    } else if (isLineRejection(failed.status, serverMessage(failed.body))) {
+      const rejection = describeRejection(serverMessage(failed.body), chunk.body, chunk.lines);
+      body.of.rejections.push(rejection);
+      rejectedLines.inc(rejection.dropped);
+      linesWritten.inc(Math.max(0, chunk.lines - rejection.dropped));
+    } else {
+      const error = responseError(ctx.id, target.description, failed, ctx.clock.now());
+      if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
+        notBefore = ctx.clock.now() + error.retryAfterMs;
+      }
+      throw error;
+    }
+  }
+
+  // No `merge`: each body is its own request, already bounded by batch.max_lines and batch.max_bytes.
+  const pieces: PieceWriter<Body> = {
+    encode,
+    send: async (bodies) => {
+      for (const body of bodies) await post(body);
+    },
+  };
+
   return {
+    pieces,
+
     async connect() {
       let failed;
       try {
@@ -152,51 +207,7 @@ export function influxSink(
       if (failed !== undefined) throw responseError(ctx.id, target.description, failed, ctx.clock.now());
     },
 
-    async write(batch) {
-      if (closed !== undefined) throw new PermanentError(`sink ${ctx.id}: write after close`);
-      const wait = notBefore - ctx.clock.now();
-      if (wait > 0) {
-        throw new RetryableError(`sink ${ctx.id}: ${target.description} asked to wait ${wait} ms more`, {
-          retryAfterMs: wait,
-        });
-      }
-      const state = progressOf(batch);
-      while (state.next < state.chunks.length) {
-        const chunk = state.chunks[state.next] as Chunk;
-        let failed;
-        const abort = new AbortController();
-        inFlight.add(abort);
-        try {
-          failed = await target.post(chunk.body, abort.signal);
-        } catch (error) {
-          countRequest('error');
-          throw error instanceof HeapstreamError ? error : transportError(error, 'writing to');
-        } finally {
-          inFlight.delete(abort);
-        }
-        countRequest(failed === undefined ? '2xx' : String(failed.status));
-        if (failed === undefined) {
-          linesWritten.inc(chunk.lines);
-          bytesWritten.inc(chunk.bytes);
-        } else if (isLineRejection(failed.status, serverMessage(failed.body))) {
-          const rejection = describeRejection(serverMessage(failed.body), chunk.body, chunk.lines);
-          state.rejections.push(rejection);
-          rejectedLines.inc(rejection.dropped);
-          linesWritten.inc(Math.max(0, chunk.lines - rejection.dropped));
-        } else {
-          const error = responseError(ctx.id, target.description, failed, ctx.clock.now());
-          if (error instanceof RetryableError && error.retryAfterMs !== undefined) {
-            notBefore = ctx.clock.now() + error.retryAfterMs;
-          }
-          // A permanent failure will not change on a retry: forget the batch's bodies with it.
-          if (error instanceof PermanentError) progress.delete(batch);
-          throw error;
-        }
-        state.next++;
-      }
-      progress.delete(batch);
-      if (state.rejections.length > 0) throw rejectionError(state);
-    },
+    write: (batch) => writeAllPieces(pieces, batch),
 
     close() {
       closed ??= (async () => {

@@ -2,6 +2,7 @@ import kafkajs, { type ProducerBatch } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { MetricBatch, NodeBatch } from '../../src/model/types.js';
+import { piecewiseWrites } from '../../src/testing/piecewise-writes.js';
 import { testContext } from '../../src/testing/context.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { kafkaSinkConfig } from './config.js';
@@ -75,11 +76,12 @@ describe('kafka sink delivery (fake producer)', () => {
   it('writes in flight together share one produce request', async () => {
     const kafka = fakeKafka();
     const sink = sinkWith(kafka);
+    const write = piecewiseWrites(sink);
     await sink.connect?.();
     kafka.hold();
-    const first = sink.write(batch(1));
+    const first = write(batch(1));
     await Promise.resolve();
-    const rest = [2, 3, 4].map((c) => sink.write(batch(c)));
+    const rest = [2, 3, 4].map((c) => write(batch(c)));
     kafka.release();
     await Promise.all([first, ...rest]);
     expect(kafka.requests.map((r) => r.length)).toEqual([4, 12]);
@@ -88,11 +90,11 @@ describe('kafka sink delivery (fake producer)', () => {
 
   it('sends a failed request again unchanged before anything new, then the rest', async () => {
     const kafka = fakeKafka();
-    const sink = sinkWith(kafka);
+    const write = piecewiseWrites(sinkWith(kafka));
     const a = batch(1, 'a');
     const b = batch(1, 'b');
     kafka.failures.push(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED'));
-    const results = await Promise.allSettled([sink.write(a), sink.write(b)]);
+    const results = await Promise.allSettled([write(a), write(b)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect((results[0] as PromiseRejectedResult).reason).toBeInstanceOf(RetryableError);
     const failed = kafka.requests[0] as string[];
@@ -100,7 +102,7 @@ describe('kafka sink delivery (fake producer)', () => {
 
     // The runner retries b first this time, with a new batch c behind it.
     const c = batch(2, 'c');
-    await Promise.all([sink.write(b), sink.write(c), sink.write(a)]);
+    await Promise.all([write(b), write(c), write(a)]);
     expect(kafka.requests[1]).toEqual(failed);
     expect(setKeys(kafka.requests[2] as string[])).toEqual(c.sets.map((s) => s.key));
     expect(kafka.requests).toHaveLength(3);
@@ -109,15 +111,15 @@ describe('kafka sink delivery (fake producer)', () => {
   it('does not send again the pieces of a batch that were acknowledged', async () => {
     const kafka = fakeKafka();
     // Small requests: one set each.
-    const sink = sinkWith(kafka, { max_message_bytes: 2_000 });
+    const write = piecewiseWrites(sinkWith(kafka, { max_message_bytes: 2_000 }));
     const big: MetricBatch = { ...decoded, sets: decoded.sets.filter((s) => s.type === 'pod').slice(0, 3) };
     kafka.hold();
-    const attempt = sink.write(big);
+    const attempt = write(big);
     // Fail the second request only.
     kafka.failures.push(undefined, new KafkaJSConnectionError('Connection error: reset'));
     kafka.release();
     await expect(attempt).rejects.toBeInstanceOf(RetryableError);
-    await sink.write(big);
+    await write(big);
     const sent = kafka.requests.map((r) => setKeys(r));
     expect(sent).toHaveLength(4);
     const keys = big.sets.map((s) => s.key);

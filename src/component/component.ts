@@ -6,6 +6,7 @@ import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
 import type { Clock, Tick } from './clock.js';
 import type { Logger } from './logger.js';
 import type { Telemetry } from './telemetry.js';
+import type { PieceWriter } from './pieces.js';
 
 /** Releases a piece of kept state (a running resource) that no pipeline claimed after a reload. */
 export type Dispose<S> = (state: S) => Promise<void> | void;
@@ -64,6 +65,12 @@ export interface Sink {
   cycleEnd?(mark: CycleEnd): Promise<void>;
   /** Flushes and releases resources; must be idempotent. */
   close(): Promise<void>;
+  /**
+   * Present when the runner should deliver this sink's batches piece by piece (see PieceWriter): it then calls
+   * `pieces` instead of `write`, keeps each batch's progress across retries and, with `merge`, lets batches share
+   * requests. The sink then keeps no queue of its own.
+   */
+  readonly pieces?: PieceWriter<unknown>;
 }
 
 // Config schemas are zod objects so the engine can add the keys it owns (`type`, sink `buffer`…) and report

@@ -1,7 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import { resolve } from 'node:path';
 import { ReplaySubject, filter, take, takeUntil, tap, type Observable } from 'rxjs';
-import type { PipelineConfig, SinkEntry } from '../config/index.js';
+import type { PipelineConfig } from '../config/index.js';
 import { NO_METADATA, type MetadataProvider } from '../component/metadata.js';
 import type { PipelineEvent } from '../model/types.js';
 import { resolutionClock, systemClock, type Clock } from '../component/clock.js';
@@ -10,13 +9,14 @@ import { KeptState } from './kept-state.js';
 import { ConfigError } from '../component/errors.js';
 import { createNamed, namedErrors } from './start-errors.js';
 import type { Dispose } from '../component/component.js';
-import { LogLimiter } from '../component/log-limiter.js';
 import type { Logger } from '../component/logger.js';
 import type { Registry } from '../component/registry.js';
 import { pipelineObserver } from './pipeline-telemetry.js';
 import { noNodeAnsweredReporter } from './cycle-failures.js';
 import { isolatedProcessor } from './processor-errors.js';
 import { SinkRunner } from './sink-runner.js';
+import { cycleGate } from './cycle-gate.js';
+import { PipelineSinks, runnersAfterReload } from './reload-handover.js';
 import { Telemetry } from '../component/telemetry.js';
 
 export interface PipelineOptions {
@@ -83,10 +83,11 @@ export interface Pipeline {
    */
   readonly scraped: Promise<void>;
   /**
-   * Removes what the named sink has queued and not yet started writing (see SinkRunner.takeQueued); nothing for a
-   * sink handed over by `handOverSinks`, which keeps its queue.
+   * For a reload to `next`, once this pipeline has scraped: removes what its sinks that `next` changed have queued
+   * and not yet started writing (see SinkRunner.takeQueued), for `next`'s `handedQueues`. Nothing of a sink
+   * handed over by `handOverSinks`, which keeps its queue.
    */
-  takeQueued(sinkName: string): PipelineEvent[];
+  takeQueues(next: PipelineConfig): ReadonlyMap<string, readonly PipelineEvent[]>;
   /** Stops scraping; in-flight scrapes finish, queues drain within each sink's shutdown_timeout. */
   stop(): void;
   /** Aborts in-flight work too (a second Ctrl-C). */
@@ -124,42 +125,25 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     keep,
   });
 
-  const runners = config.sinks.map((entry) => {
-    const kept = options.keptSinks?.get(entry.name);
-    if (kept !== undefined) {
-      options.logger.info(
-        { sink: entry.name, queued: kept.queuedBatches },
-        `sink ${entry.name} is unchanged: it goes on with its queue and connection`,
-      );
-      return kept;
-    }
-    const def = registry.get('sink', entry.type);
-    if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
-    const ctx = contextFor('sink', entry.name);
-    const sink = createNamed(entry.path, () => def.create(entry.config, ctx));
-    const runner = new SinkRunner(entry.name, sink, entry.options, ctx, {
-      dataDir: resolve(config.data_dir),
-    });
-    const handed = options.handedQueues?.get(entry.name) ?? [];
-    for (const event of handed) runner.accept(event);
-    if (handed.length > 0) {
-      options.logger.info(
-        { sink: entry.name, events: handed.length },
-        `sink ${entry.name} changed: the new one delivers what the old one still held`,
-      );
-    }
-    return runner;
-  });
-  const handedOver = new Set<SinkRunner>();
-  // Once the pipeline has ended its runners are closing: none can be handed over any more.
-  let ended = false;
+  // A reload's hand-over (unchanged runners kept, changed ones' queues fed first) lives in reload-handover.ts.
+  const runners = runnersAfterReload(
+    config,
+    options,
+    (entry) => {
+      const def = registry.get('sink', entry.type);
+      if (def === undefined) throw new Error(`${entry.path}: unknown sink type ${entry.type}`);
+      const ctx = contextFor('sink', entry.name);
+      const sink = createNamed(entry.path, () => def.create(entry.config, ctx));
+      return new SinkRunner(entry.name, sink, entry.options, ctx, {
+        dataDir: resolve(config.data_dir),
+      });
+    },
+    options.logger,
+  );
+  const sinks = new PipelineSinks(config, runners);
   let markScraped!: () => void;
   const scraped = new Promise<void>((resolve) => (markScraped = resolve));
 
-  const skipped = telemetry.counter('heapstream_cycles_skipped_total', { reason: 'sink_full' });
-  telemetry.describe('heapstream_cycles_skipped_total', 'Cycles not scraped, by reason.');
-  // A sink that stays full skips every cycle: warn once a minute with the count, not once a cycle.
-  const skipLog = new LogLimiter(options.logger.child({ source: config.source.id }), clock);
   let lastCycle: number | undefined;
   let ticks = resolutionClock(
     config.resolutionMs,
@@ -169,18 +153,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
   ).pipe(
     takeUntil(stop$),
     tap((tick) => (lastCycle = tick.cycle)),
-    filter((tick) => {
-      const blocking = runners.filter((r) => r.isBlocking()).map((r) => r.name);
-      if (blocking.length === 0) return true;
-      skipped.inc();
-      skipLog.log(
-        'warn',
-        `cycle_skipped:${blocking.join(',')}`,
-        { cycle: tick.cycle, sinks: blocking },
-        `cycle skipped: the queue of sink ${blocking.join(', ')} is full (when_full: block)`,
-      );
-      return false;
-    }),
+    // `when_full: block` of a full sink holds the next cycle back: each runner answers for its own policy.
+    filter(cycleGate(runners, { telemetry, logger: options.logger.child({ source: config.source.id }), clock })),
   );
   if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
 
@@ -217,29 +191,17 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     get lastCycle() {
       return lastCycle;
     },
-    handOverSinks: (next) => {
-      const kept = new Map<string, SinkRunner>();
-      if (ended) return kept;
-      config.sinks.forEach((entry, i) => {
-        const successor = next.sinks.find((e) => e.name === entry.name);
-        if (successor === undefined || !sameSink(entry, config, successor, next)) return;
-        const runner = runners[i] as SinkRunner;
-        handedOver.add(runner);
-        kept.set(entry.name, runner);
-      });
-      return kept;
-    },
+    handOverSinks: (next) => sinks.handOver(next),
     // Memoized: callers may await the same run (a reload lets the old pipeline drain in the background).
     run: () =>
       (running ??= new Promise<void>((resolve, reject) => {
         let failure: unknown;
         const finish = () => {
-          ended = true;
           markScraped();
           // What the source kept running (the simulated cluster) stops with it, unless a reload's successor may
           // claim it: the supervisor releases it after starting that one.
           const released = keptState.hasSuccessor ? Promise.resolve() : keptState.release();
-          const closed = runners.filter((r) => !handedOver.has(r)).map((r) => r.close());
+          const closed = sinks.closeRest();
           Promise.all([...closed, released]).then(
             () => (failure === undefined ? resolve() : reject(failure as Error)),
             reject,
@@ -264,30 +226,11 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         });
       })),
     scraped,
-    takeQueued: (sinkName) => {
-      const runner = runners.find((r) => r.name === sinkName);
-      // A runner handed over goes on in the next pipeline with its queue: nothing to take from it.
-      return runner === undefined || handedOver.has(runner) ? [] : runner.takeQueued();
-    },
+    takeQueues: (next) => sinks.takeQueues(next),
     stop: () => stop$.next(),
     abort: () => {
       stop$.next();
       abort.abort();
     },
   };
-}
-
-/**
- * Whether a reload may keep a sink as it runs: same type, same keys (its own and the runner's) and the same config
- * directory, which relative paths in its keys resolve against. Files a sink reads when it starts (`password_file`)
- * are not compared: a changed secret file takes a change in the sink's keys, or a restart.
- */
-function sameSink(a: SinkEntry, aConfig: PipelineConfig, b: SinkEntry, bConfig: PipelineConfig): boolean {
-  return (
-    a.type === b.type &&
-    aConfig.baseDir === bConfig.baseDir &&
-    aConfig.data_dir === bConfig.data_dir &&
-    isDeepStrictEqual(a.options, b.options) &&
-    isDeepStrictEqual(a.config, b.config)
-  );
 }

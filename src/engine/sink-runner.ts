@@ -10,6 +10,8 @@ import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../model/t
 import { valuesInBatch } from '../model/count.js';
 import { classifySinkError, isRetryableClass, type SinkErrorClass } from './error-class.js';
 import { DeadLetterFile, type DeadLetterEntry, type DeadLetterOutcome } from './dead-letter.js';
+import { PieceSender, type PieceProgress } from './piece-sender.js';
+import type { CycleBackPressure } from './cycle-gate.js';
 
 type QueueItem =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly bytes: number }
@@ -47,15 +49,20 @@ export interface DeadLetterOptions {
 const MAX_PENDING_DEAD_LETTERS = 64;
 
 /**
- * Stands between the pipeline and one sink: a bounded queue with a `when_full` policy, retries with
- * exponential backoff and jitter, a write timeout, `max_in_flight`, and counters. Every sink gets the same
- * behaviour under failure, and one slow sink never delays another because each has its own runner.
+ * Stands between the pipeline and one sink, and owns its delivery: a bounded queue with a `when_full` policy (whose
+ * `block` answers the clock through CycleBackPressure), retries with exponential backoff and jitter, a write
+ * timeout, `max_in_flight`, and counters. Every sink gets the same behaviour under failure, and one slow sink never
+ * delays another because each has its own runner.
+ *
+ * A piecewise sink (Kafka, InfluxDB: one with `pieces`) only encodes and sends: the runner keeps each batch's
+ * progress across retries, so a retry resends only what was not accepted, and lets the batches in flight share
+ * requests when the sink merges (see PieceSender). Such a sink keeps no queue of its own.
  *
  * Only transient failures are retried (see error-class.ts). A batch the sink refuses otherwise is split in halves
  * to find the offending sets: the others are delivered, the offending ones are set aside to a dead-letter file
  * and counted, and the queue moves on, so one bad set never holds back a sink or, with `block`, the pipeline.
  */
-export class SinkRunner {
+export class SinkRunner implements CycleBackPressure {
   private readonly queue: QueueItem[] = [];
   private queuedBytes = 0;
   private inFlight = 0;
@@ -70,6 +77,8 @@ export class SinkRunner {
   private readonly limitedLog: LogLimiter;
   private readonly logger: Logger;
   private readonly deadLetter: DeadLetterFile | undefined;
+  /** For a piecewise sink (Kafka, InfluxDB): each batch's progress and, when it merges, the shared requests. */
+  private readonly pieceSender: PieceSender<unknown> | undefined;
   private pendingDeadLetters = 0;
   private readonly counters: {
     sentBatches: Counter;
@@ -95,6 +104,7 @@ export class SinkRunner {
     // lines carry it too); a context from elsewhere (tests, embedders) gets it bound here.
     this.logger = ctx.logger.bindings()['sink'] === name ? ctx.logger : ctx.logger.child({ sink: name });
     this.limitedLog = new LogLimiter(this.logger, ctx.clock);
+    this.pieceSender = sink.pieces === undefined ? undefined : new PieceSender(sink.pieces);
     this.deadLetter =
       deadLetter === undefined
         ? undefined
@@ -154,7 +164,10 @@ export class SinkRunner {
     return items.map((item) => (item.kind === 'batch' ? item.batch : item.mark));
   }
 
-  /** True when this sink's `when_full: block` queue is full: the engine then skips the next cycle. */
+  /**
+   * The `when_full` policy's answer to the clock (see CycleBackPressure): true when `block` and the queue is full,
+   * so that the next cycle is skipped rather than queued.
+   */
   isBlocking(): boolean {
     return this.options.buffer.when_full === 'block' && this.isFull();
   }
@@ -278,7 +291,7 @@ export class SinkRunner {
       return;
     }
     const batch = item.batch;
-    const outcome = await this.attempt(() => this.sink.write(batch), 'write');
+    const outcome = await this.attempt(this.writerOf(batch), 'write');
     if (outcome.kind === 'delivered') {
       this.counters.sentBatches.inc();
       this.countSets(batch);
@@ -287,6 +300,18 @@ export class SinkRunner {
       this.counters.failed.inc();
       this.logFailed(batch, outcome.error, `after ${outcome.attempts} attempts`);
     } else await this.isolate(batch, outcome);
+  }
+
+  /**
+   * One write of a batch, called again for each retry. A piecewise sink's batch is encoded on the first attempt
+   * (an encoding error is then the batch's, and isolated) and its progress lives here, so a retry resends only the
+   * pieces not yet written.
+   */
+  private writerOf(batch: MetricBatch): () => Promise<void> {
+    const sender = this.pieceSender;
+    if (sender === undefined) return () => this.sink.write(batch);
+    let progress: PieceProgress<unknown> | undefined;
+    return () => sender.write((progress ??= sender.plan(batch)));
   }
 
   /** Writes (or connects and writes) until delivered, retrying only transient failures. */
@@ -361,7 +386,7 @@ export class SinkRunner {
       const mid = Math.ceil(part.sets.length / 2);
       for (const sets of [part.sets.slice(0, mid), part.sets.slice(mid)]) {
         const piece: MetricBatch = { ...batch, sets };
-        const outcome = await this.attempt(() => this.sink.write(piece), 'write');
+        const outcome = await this.attempt(this.writerOf(piece), 'write');
         if (outcome.kind === 'delivered') {
           deliveredAny = true;
           this.countSets(piece);

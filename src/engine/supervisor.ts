@@ -1,9 +1,8 @@
 import type { PipelineConfig } from '../config/index.js';
 import { ConfigError } from '../component/errors.js';
-import type { PipelineEvent } from '../model/types.js';
 import type { Logger } from '../component/logger.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline.js';
-import type { SinkRunner } from './sink-runner.js';
+import { abandonHandOver, PipelineHandOver, type Succession } from './reload-handover.js';
 import { Telemetry } from '../component/telemetry.js';
 
 /**
@@ -50,30 +49,16 @@ export class PipelineSupervisor {
   }
 
   /**
-   * Starts a pipeline; `previous` (the one it replaces) hands over what its processors kept, e.g. rate state;
-   * `keptSinks` are its unchanged sinks, still running, and `handedQueues` what its changed sinks still held.
+   * Starts a pipeline; on a reload, `succession` is what it inherits from the one it replaces (its kept state,
+   * the cycle to start after, its sinks: see reload-handover.ts).
    */
-  start(
-    config: PipelineConfig,
-    previous?: Pipeline,
-    keptSinks?: ReadonlyMap<string, SinkRunner>,
-    handedQueues?: ReadonlyMap<string, readonly PipelineEvent[]>,
-  ): void {
+  start(config: PipelineConfig, succession: Succession = {}): void {
     let pipeline: Pipeline;
     try {
-      pipeline = createPipeline(config, {
-        ...this.options,
-        telemetry: this.telemetry,
-        ...(previous === undefined ? {} : { previousState: previous.keptState }),
-        // The old pipeline delivered its last cycle: start with the next, never scrape it again.
-        ...(previous?.lastCycle === undefined ? {} : { afterCycle: previous.lastCycle }),
-        ...(keptSinks === undefined ? {} : { keptSinks }),
-        ...(handedQueues === undefined ? {} : { handedQueues }),
-      });
+      pipeline = createPipeline(config, { ...this.options, telemetry: this.telemetry, ...succession });
     } catch (err) {
       // Nothing will run the kept sinks now: deliver what they hold and close them, not leave them open.
-      void Promise.all([...(keptSinks?.values() ?? [])].map((runner) => runner.close()));
-      for (const [sink, events] of handedQueues ?? []) this.countLostOnReload(sink, events);
+      abandonHandOver(succession, this.telemetry, this.options.logger);
       throw err;
     }
     this.current = pipeline;
@@ -103,10 +88,9 @@ export class PipelineSupervisor {
       const old = this.current;
       const oldConfig = this.currentConfig;
       this.current = undefined;
-      // Unchanged sinks go on as they are: a sink that is down holds neither the reload nor its queue back.
-      const keptSinks = old?.handOverSinks(config);
-      // What its source keeps running (the simulated cluster) waits for the new pipeline to claim it.
-      old?.keptState.expectSuccessor();
+      // Unchanged sinks go on as they are (a sink that is down holds neither the reload nor its queue back), and
+      // what its source keeps running (the simulated cluster) waits for the new pipeline to claim it.
+      const handOver = old === undefined ? undefined : new PipelineHandOver(old, config);
       if (old !== undefined) {
         old.stop();
         // Once it has scraped its last cycle the new pipeline can start: sinks that changed or went away drain
@@ -117,18 +101,15 @@ export class PipelineSupervisor {
         await old.scraped;
       }
       if (this.stopped) {
-        await Promise.all([
-          ...[...(keptSinks?.values() ?? [])].map((runner) => runner.close()),
-          old?.keptState.release(),
-        ]);
+        await handOver?.cancel();
         // No pipeline is current any more to end the run: end it here.
         this.end(false);
         return;
       }
       try {
-        this.start(config, old, keptSinks, old === undefined ? undefined : queuesOfChangedSinks(old, config));
+        this.start(config, handOver?.succession());
         // The new pipeline has claimed what it keeps: the rest of the old one's resources stop now.
-        void old?.keptState.release();
+        handOver?.completed();
       } catch (err) {
         // Valid, but a component could not start (a sink's password_file unreadable, say): run the previous
         // configuration again rather than nothing. If that fails too, the error ends the reload.
@@ -139,9 +120,9 @@ export class PipelineSupervisor {
         );
         try {
           if (oldConfig === undefined) throw err;
-          this.start(oldConfig, old);
+          this.start(oldConfig, handOver?.stateOnly());
         } finally {
-          void old?.keptState.release();
+          handOver?.completed();
         }
         return;
       }
@@ -168,38 +149,8 @@ export class PipelineSupervisor {
     this.end(failed);
   }
 
-  /** Counts and logs what a changed sink's predecessor handed over when its successor could not be built. */
-  private countLostOnReload(sink: string, events: readonly PipelineEvent[]): void {
-    const batches = events.filter((e) => e.kind === 'batch');
-    const sets = batches.reduce((n, b) => n + b.sets.length, 0);
-    const labels = { sink, reason: 'reload_failed' };
-    this.telemetry.counter('heapstream_sink_dropped_batches_total', labels).inc(batches.length);
-    this.telemetry.counter('heapstream_sink_dropped_sets_total', labels).inc(sets);
-    this.options.logger.error(
-      { sink, batches: batches.length, sets },
-      `sink ${sink}: the new pipeline could not be built; the batches its old sink held were dropped`,
-    );
-  }
-
   /** Resolves `done` once the pipelines replaced by reloads have drained too. */
   private end(failed: boolean): void {
     void Promise.all(this.draining).then(() => this.resolveDone(failed));
   }
-}
-
-/**
- * What the old pipeline's sinks that changed (a corrected password, say) still hold, taken from them for their
- * successors of the same names: the old ones would drop it at their shutdown_timeout. Unchanged sinks, handed over
- * whole, give nothing here; a write already in progress stays with the old sink.
- */
-function queuesOfChangedSinks(
-  old: Pipeline,
-  next: PipelineConfig,
-): ReadonlyMap<string, readonly PipelineEvent[]> {
-  const queues = new Map<string, readonly PipelineEvent[]>();
-  for (const entry of next.sinks) {
-    const queued = old.takeQueued(entry.name);
-    if (queued.length > 0) queues.set(entry.name, queued);
-  }
-  return queues;
 }

@@ -8,6 +8,7 @@
 export { testContext } from './context.js';
 export { schedulerClock } from './scheduler-clock.js';
 export { collectingSink, type Collected } from './collecting-sink.js';
+export { piecewiseWrites } from './piecewise-writes.js';
 export { runProcessor, checkProcessorContract, deepFreeze, type ContractReport } from './run-processor.js';
 export { summaryBatch, nodeBatch, cycleEnd } from './fixtures.js';
 export { containerSet, podSet, nodeSet, type SetInput } from './sets.js';
