@@ -154,7 +154,9 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     takeUntil(stop$),
     tap((tick) => (lastCycle = tick.cycle)),
     // `when_full: block` of a full sink holds the next cycle back: each runner answers for its own policy.
-    filter(cycleGate(runners, { telemetry, logger: options.logger.child({ source: config.source.id }), clock })),
+    filter(
+      cycleGate(runners, { telemetry, logger: options.logger.child({ source: config.source.id }), clock }),
+    ),
   );
   if (options.cycles !== undefined) ticks = ticks.pipe(take(options.cycles));
 
