@@ -2,41 +2,11 @@
  * Hostile pipeline files through the real command: `validate` and `run` must both refuse them quickly, with exit
  * code 1 and the problem on stderr, never hang, crash with a stack trace, or exit 13 with no word.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-interface Outcome {
-  /** Null when the command was killed for taking too long. */
-  readonly code: number | null;
-  readonly stderr: string;
-  readonly seconds: number;
-}
-
-/** Runs `heapstream <args>` from the sources, killing it after `limitMs`. */
-function heapstream(args: readonly string[], limitMs: number): Promise<Outcome> {
-  const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stderr, seconds: (Date.now() - started) / 1000 });
-    });
-  });
-}
+import { runCli, type CliOutcome } from '../../test/support/cli.js';
 
 const HEADER = `resolution: 15s
 source:
@@ -47,10 +17,10 @@ sinks:
 `;
 
 /** Both commands on one file: they must refuse the same files. */
-async function bothRefuse(file: string, limitMs = 30_000): Promise<Outcome[]> {
+async function bothRefuse(file: string, limitMs = 30_000): Promise<CliOutcome[]> {
   const outcomes = await Promise.all([
-    heapstream(['validate', '-c', file], limitMs),
-    heapstream(['run', '-q', '-c', file], limitMs),
+    runCli(['validate', '-c', file], limitMs),
+    runCli(['run', '-q', '-c', file], limitMs),
   ]);
   for (const outcome of outcomes) {
     expect(outcome.code, outcome.stderr).toBe(1);

@@ -3,45 +3,14 @@
  * too, with the same positioned problem, and `run` refuses it before it scrapes anything. What only start-up can
  * find (a file that cannot be read) is one readable line and exit code 2, never a log line with a stack.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-
-interface Outcome {
-  /** Null when the command was killed for taking too long. */
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `heapstream <args>` from the sources, killing it after `limitMs`. */
-function heapstream(args: readonly string[], limitMs = 30_000): Promise<Outcome> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(killer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli, type CliOutcome } from '../../test/support/cli.js';
 
 const HAS_ZSTD = typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
 
@@ -79,8 +48,8 @@ describe('validate refuses what run refuses, with the same positioned problem', 
   async function bothRefuse(file: string, problem: string): Promise<void> {
     const before = requests;
     const [validate, run] = await Promise.all([
-      heapstream(['validate', '-c', file]),
-      heapstream(['run', '-q', '--cycles', '1', '-c', file]),
+      runCli(['validate', '-c', file]),
+      runCli(['run', '-q', '--cycles', '1', '-c', file]),
     ]);
     const expected = `${file}:${problem}\n1 problem(s) in ${file}\n`;
     expect({ code: validate.code, stderr: validate.stderr }).toEqual({ code: 1, stderr: expected });
@@ -161,7 +130,7 @@ describe('validate refuses what run refuses, with the same positioned problem', 
 
   it('a run in which every scrape fails says so at error level, naming the reason', async () => {
     const file = write('all-fail.yaml', ['type: kubelet_summary', node, 'scheme: http']);
-    const run = await heapstream(['run', '-q', '--cycles', '1', '--log-level', 'error', '-c', file]);
+    const run = await runCli(['run', '-q', '--cycles', '1', '--log-level', 'error', '-c', file]);
     expect(run.code, run.stderr).toBe(0);
     const errors = run.stderr
       .split('\n')
@@ -176,9 +145,9 @@ describe('validate refuses what run refuses, with the same positioned problem', 
 
   it('a simulated cluster without a scheme is scraped over http: the run writes its data', async () => {
     const file = write('simulated.yaml', ['type: kubelet_summary', 'discovery: { simulated: { nodes: 2 } }']);
-    const validate = await heapstream(['validate', '-c', file]);
+    const validate = await runCli(['validate', '-c', file]);
     expect(validate.code, validate.stderr).toBe(0);
-    const run = await heapstream(['run', '-q', '--cycles', '1', '--log-level', 'error', '-c', file]);
+    const run = await runCli(['run', '-q', '--cycles', '1', '--log-level', 'error', '-c', file]);
     expect(run.code, run.stderr).toBe(0);
     const nodes = new Set(
       run.stdout
@@ -198,12 +167,12 @@ describe('a config mistake only found at start-up', { timeout: 90_000 }, () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   /** validate says ok; run exits 2 with `line` alone on stderr (after its info logs, if any). */
-  async function failsAtStart(text: string, line: (file: string) => string): Promise<Outcome> {
+  async function failsAtStart(text: string, line: (file: string) => string): Promise<CliOutcome> {
     const file = join(dir, `start-${Math.random().toString(36).slice(2)}.yaml`);
     writeFileSync(file, text);
-    const validate = await heapstream(['validate', '-c', file]);
+    const validate = await runCli(['validate', '-c', file]);
     expect(validate.code, validate.stderr).toBe(0);
-    const run = await heapstream(['run', '-q', '--cycles', '1', '--log-level', 'warn', '-c', file]);
+    const run = await runCli(['run', '-q', '--cycles', '1', '--log-level', 'warn', '-c', file]);
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toBe(`${line(file)}\n`);
     return run;
