@@ -18,7 +18,12 @@ import { createLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { renderTelemetry } from '../src/engine/prometheus.js';
 import type { CycleEnd, PipelineEvent } from '../src/model/types.js';
-import { startSimulatedCluster, type HostilePayload, type SimulatedCluster } from '../src/sim/index.js';
+import {
+  HOSTILE_PAYLOADS,
+  startSimulatedCluster,
+  type HostilePayload,
+  type SimulatedCluster,
+} from '../src/sim/index.js';
 import { stdoutSinkConfig } from '../sinks/stdout/config.js';
 import { stdoutSink } from '../sinks/stdout/stdout-sink.js';
 
@@ -57,15 +62,6 @@ const SOURCES: readonly {
     // 4,000 pods: about 116,000 series and 12,000 sets, past both default caps (2,500 stayed under them).
     hugePods: 4_000,
   },
-];
-
-const ALL_HOSTILE: readonly HostilePayload[] = [
-  'uint64_sentinel',
-  'label_types',
-  'negative_counters',
-  'only_nan',
-  'huge',
-  'endless',
 ];
 
 /** The stdout sink's own code, writing into memory instead of the process's stdout. */
@@ -118,12 +114,12 @@ describe('a cluster with one hostile node of each kind', () => {
 
   beforeAll(async () => {
     cluster = await startSimulatedCluster({
-      nodes: GOOD_NODES + ALL_HOSTILE.length,
+      nodes: GOOD_NODES + HOSTILE_PAYLOADS.length,
       podsPerNode: 5,
       restartEvery: 0,
       firstAddress: '127.0.5.1',
     });
-    ALL_HOSTILE.forEach((payload, i) => {
+    HOSTILE_PAYLOADS.forEach((payload, i) => {
       const node = cluster.nodes[GOOD_NODES + i]!.name;
       hostileNode.set(payload, node);
       cluster.setFault(node, { kind: 'hostile', payload });

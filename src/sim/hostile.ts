@@ -20,17 +20,16 @@ import { isPlainObject } from '../model/plain-object.js';
  * @example
  * cluster.setFault('sim-node-007', { kind: 'hostile', payload: 'uint64_sentinel' });
  */
-export type HostilePayload =
-  'uint64_sentinel' | 'label_types' | 'negative_counters' | 'only_nan' | 'huge' | 'endless';
-
-export const HOSTILE_PAYLOADS: readonly HostilePayload[] = [
+export const HOSTILE_PAYLOADS = [
   'uint64_sentinel',
   'label_types',
   'negative_counters',
   'only_nan',
   'huge',
   'endless',
-];
+] as const;
+
+export type HostilePayload = (typeof HOSTILE_PAYLOADS)[number];
 
 /** The default size of a `huge` node. */
 export const HUGE_PODS = 6_000;

@@ -199,6 +199,17 @@ export type JsonMutation =
   /** An array element repeated `times` times: many sets from one node, duplicate keys of sets. */
   | { readonly op: 'repeat'; readonly path: JsonPath; readonly times: number };
 
+/** One of the captures with one to four mutations aimed at its own paths. */
+export function mutatedCapture<C extends { readonly index: PathIndex }>(
+  captures: readonly C[],
+): fc.Arbitrary<[C, JsonMutation[]]> {
+  return fc
+    .constantFrom(...captures)
+    .chain((capture) =>
+      fc.tuple(fc.constant(capture), fc.array(jsonMutation(capture.index), { minLength: 1, maxLength: 4 })),
+    );
+}
+
 /** Mutations aimed at numbers, strings, any node, object keys and array elements of the indexed document. */
 export function jsonMutation(
   index: PathIndex,
