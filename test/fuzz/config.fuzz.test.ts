@@ -238,7 +238,8 @@ function injected(text: string, inject: YamlInjection, replaceKey: string | unde
   if (replaceKey !== undefined && (inject.kind === 'scalar' || inject.kind === 'huge')) {
     const value = block.slice(block.indexOf(': ') + 2);
     const pattern = new RegExp(`^(\\s*${replaceKey}:).*$`, 'm');
-    if (pattern.test(text)) return text.replace(pattern, `$1 ${value}`);
+    // A function, not a string: the value may hold `$&` or `$1`, which a replacement string would expand.
+    if (pattern.test(text)) return text.replace(pattern, (_line, key: string) => `${key} ${value}`);
   }
   return `${text}\n${block}\n`;
 }
