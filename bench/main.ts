@@ -8,7 +8,8 @@
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
  * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
- * Parquet files), --json FILE (the result as JSON, used by the all-sizes run).
+ * Parquet files), --jsonl (also write every batch as JSON Lines through the stdout sink to /dev/null), --json FILE
+ * (the result as JSON, used by the all-sizes run).
  *
  * Soak options: --soak DURATION (e.g. 60m; with --nodes, --pods-per-node, --resolution, --timeout, --seed,
  * --concurrency), --sample-every DURATION (default 1m): a progress line per sample, then first/last/max RSS and
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
-import { describeMachine, formatHot, formatResults } from './report.js';
+import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
 import { formatSoak, runSoak } from './soak.js';
 
@@ -35,12 +36,15 @@ interface Size {
   /** Measured cycles and scrape deadline, when not the command line's. */
   readonly cycles?: string;
   readonly timeout?: string;
+  /** Also encode every batch as JSON Lines (the stdout sink, to /dev/null). */
+  readonly jsonl?: boolean;
 }
 
 /** The documented sizes, smallest first: the first is the quick one CI runs. */
 const SIZES: readonly Size[] = [
   { nodes: 100, podsPerNode: 30, resolution: '5s' },
   { nodes: 1000, podsPerNode: 30, resolution: '15s' },
+  { nodes: 1000, podsPerNode: 30, resolution: '15s', jsonl: true },
   { nodes: 5000, podsPerNode: 30, resolution: '15s' },
   // The stretch needs more than one core per 15 s cycle on a small machine: at 15 s its cycles overlap, nodes are
   // skipped as busy and no cycle can be measured on its own. A longer resolution measures its cost per cycle.
@@ -61,6 +65,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'file-sink': { type: 'string' },
+    jsonl: { type: 'boolean', default: false },
     json: { type: 'string' },
     extras: { type: 'boolean', default: false },
     soak: { type: 'string' },
@@ -102,9 +107,10 @@ async function runOne(): Promise<void> {
       : { concurrency: positiveInteger('concurrency', args.concurrency) }),
     ...(args['file-sink'] === undefined ? {} : { fileSink: args['file-sink'] }),
     ...(args['cpu-prof'] === undefined ? {} : { cpuProfile: args['cpu-prof'] }),
+    jsonl: args.jsonl,
   });
   if (args.json !== undefined) await writeFile(args.json, JSON.stringify(result));
-  process.stdout.write(`\n${formatResults([result])}\n`);
+  process.stdout.write(`\n${formatResults([result])}\n${formatTargets([result])}\n\n`);
   if (result.hot !== undefined)
     process.stdout.write(`${formatHot(result)}\n\nprofile: ${args['cpu-prof']}\n`);
   const failed = Object.values(result.failures).reduce((a, b) => a + b, 0);
@@ -178,6 +184,7 @@ async function runAll(): Promise<void> {
           ...['--nodes', String(s.nodes), '--pods-per-node', String(s.podsPerNode)],
           ...['--resolution', s.resolution, '--cycles', s.cycles ?? args.cycles],
           ...['--timeout', s.timeout ?? args.timeout, '--json', json],
+          ...(s.jsonl === true ? ['--jsonl'] : []),
         ],
         { stdio: ['ignore', 'inherit', 'inherit'] },
       );
@@ -205,7 +212,8 @@ apart and is not part of the pipeline's.
 **What runs:** the simulator (\`bench/simulator.ts\`: one fake kubelet per loopback address, one port, payloads
 rendered from the real captures in \`shared/fixtures\` with advancing counters, no container restarts) and, in the
 bench process, the real pipeline: \`kubelet_summary\` over HTTP → \`rate\` → \`pod_enricher\` → \`namespace_enricher\`
-→ \`aggregate\` (pod, namespace, node, cluster) → \`node_enricher\` → a sink that only counts. Metadata for the
+→ \`aggregate\` (pod, namespace, node, cluster) → \`node_enricher\` → a sink that only counts (the *JSON Lines* row
+adds the \`stdout\` sink in its \`jsonl\` format, writing to /dev/null). Metadata for the
 enrichers is built in the bench process from the simulator's options (same seed, so the same pod names and uids).
 Each size runs one warm-up cycle (no rates yet; JIT, connections) and then the measured cycles, in its own
 process with \`--max-semi-space-size=64\`, as the Docker image runs heapstream.
@@ -221,6 +229,10 @@ pipeline keeps between cycles (rate state, aggregation, connections; measured be
 metric set of a cycle.
 
 ${formatResults(results)}
+**Targets** (issue 16), checked against the tables above:
+
+${formatTargets(results)}
+
 Reproduce one size: \`npm run bench -- --nodes 1000 --pods-per-node 30\` (add \`--cpu-prof out.cpuprofile\` for a
 profile of the measured cycles).
 

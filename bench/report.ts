@@ -27,7 +27,7 @@ function fixed(n: number, digits = 2): string {
 }
 
 function size(r: SizeResult): string {
-  return `${integer(r.nodes)} × ${r.podsPerNode}`;
+  return `${integer(r.nodes)} × ${r.podsPerNode}${r.jsonl ? ' (JSON Lines)' : ''}`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -80,6 +80,7 @@ export function formatResults(results: readonly SizeResult[]): string {
       'tick → last node batch p50, p99 (s)',
       'tick → cluster batch p50, p99 (s)',
       'peak RSS (MiB)',
+      'peak RSS KB / node',
       'peak heap (MiB)',
       'live heap: metadata, pipeline state (MiB)',
       'state B / set',
@@ -95,6 +96,7 @@ export function formatResults(results: readonly SizeResult[]): string {
       `${seconds(percentile(r.lastNodeMs, 50))}, ${seconds(percentile(r.lastNodeMs, 99))}`,
       `${seconds(percentile(r.clusterMs, 50))}, ${seconds(percentile(r.clusterMs, 99))}`,
       integer(r.peakRssBytes / MB),
+      integer(r.peakRssBytes / 1000 / r.nodes),
       integer(r.peakHeapBytes / MB),
       `${integer(r.startHeapBytes / MB)}, ${integer(r.retainedHeapBytes / MB)}`,
       integer(r.retainedHeapBytes / r.setsPerCycle),
@@ -118,5 +120,112 @@ export function formatHot(result: SizeResult): string {
   return table(
     ['self %', 'function', 'where'],
     result.hot.map((h) => [fixed(h.selfPercent, 1), h.name, h.where]),
+  );
+}
+
+interface Target {
+  readonly what: string;
+  readonly goal: string;
+  /** The measured value as shown, and whether it meets the goal; undefined when that size was not run. */
+  readonly measure: (results: readonly SizeResult[]) => { shown: string; met: boolean } | undefined;
+}
+
+function find(results: readonly SizeResult[], nodes: number, pods: number, jsonl = false) {
+  return results.find((r) => r.nodes === nodes && r.podsPerNode === pods && r.jsonl === jsonl);
+}
+
+/** Issue 16's targets, each checked against the run's own numbers so the doc says met or missed, not a reader. */
+const TARGETS: readonly Target[] = [
+  {
+    what: '1,000 × 30: pipeline ÷ floor',
+    goal: '≤ 3.0',
+    measure: (rs) => {
+      const r = find(rs, 1000, 30);
+      if (r === undefined) return undefined;
+      const ratio = r.cpuPerCycle / r.floor.parseCpuSeconds;
+      return { shown: fixed(ratio, 1), met: ratio <= 3 };
+    },
+  },
+  {
+    what: '1,000 × 30: values / CPU-s, counting sink',
+    goal: '≥ 1,500,000',
+    measure: (rs) => {
+      const r = find(rs, 1000, 30);
+      return r && { shown: integer(r.valuesPerCpuSecond), met: r.valuesPerCpuSecond >= 1_500_000 };
+    },
+  },
+  {
+    what: '1,000 × 30: values / CPU-s, JSON Lines to /dev/null',
+    goal: '≥ 1,000,000',
+    measure: (rs) => {
+      const r = find(rs, 1000, 30, true);
+      return r && { shown: integer(r.valuesPerCpuSecond), met: r.valuesPerCpuSecond >= 1_000_000 };
+    },
+  },
+  {
+    what: '5,000 × 30: tick → last node batch, p99',
+    goal: '≤ 5 s',
+    measure: (rs) => {
+      const r = find(rs, 5000, 30);
+      if (r === undefined) return undefined;
+      const p99 = percentile(r.lastNodeMs, 99);
+      return { shown: `${seconds(p99)} s`, met: p99 <= 5000 };
+    },
+  },
+  {
+    what: '5,000 × 30: tick → cluster batch, p99',
+    goal: '≤ 6 s',
+    measure: (rs) => {
+      const r = find(rs, 5000, 30);
+      if (r === undefined) return undefined;
+      const p99 = percentile(r.clusterMs, 99);
+      return { shown: `${seconds(p99)} s`, met: p99 <= 6000 };
+    },
+  },
+  {
+    what: '5,000 × 30: pipeline CPU per cycle ÷ resolution',
+    goal: '< 0.5 core',
+    measure: (rs) => {
+      const r = find(rs, 5000, 30);
+      if (r === undefined) return undefined;
+      const cores = r.cpuPerCycle / (r.resolutionMs / 1000);
+      return { shown: `${fixed(cores)} core`, met: cores < 0.5 };
+    },
+  },
+  {
+    what: '5,000 × 30: peak RSS per node',
+    goal: '≤ 200 KB',
+    measure: (rs) => {
+      const r = find(rs, 5000, 30);
+      if (r === undefined) return undefined;
+      const kb = r.peakRssBytes / 1000 / r.nodes;
+      return { shown: `${integer(kb)} KB`, met: kb <= 200 };
+    },
+  },
+  {
+    what: '5,000 × 110 at 60 s: slowest cycle, tick → cycle end',
+    goal: '≤ 30 s',
+    measure: (rs) => {
+      const r = find(rs, 5000, 110);
+      if (r === undefined || r.cycles.length === 0) return undefined;
+      const worst = Math.max(...r.cycles.map((c) => c.endLatency));
+      return { shown: `${seconds(worst)} s`, met: worst <= 30_000 };
+    },
+  },
+];
+
+/**
+ * The issue's targets with this run's measurements, met or missed.
+ *
+ * @example
+ * console.log(formatTargets(results));
+ */
+export function formatTargets(results: readonly SizeResult[]): string {
+  return table(
+    ['target', 'goal', 'measured', 'met'],
+    TARGETS.map((t) => {
+      const m = t.measure(results);
+      return [t.what, t.goal, m?.shown ?? 'not run', m === undefined ? '' : m.met ? 'yes' : '**no**'];
+    }),
   );
 }

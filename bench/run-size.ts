@@ -4,6 +4,7 @@ import { createPipeline } from '../src/engine/pipeline.js';
 import { parsePipelineConfig } from '../src/config/index.js';
 import type { NodeTarget } from '../src/component/node-target.js';
 import { countingSink, type CycleCount } from './counting-sink.js';
+import { jsonlToDevNull } from './jsonl-sink.js';
 import { measureParseFloor, type Floor } from './floor.js';
 import {
   childCpuSeconds,
@@ -31,6 +32,8 @@ export interface SizeOptions {
   readonly concurrency?: number;
   /** Also write every batch to a file sink (Parquet) under this directory. */
   readonly fileSink?: string;
+  /** Also encode every batch as JSON Lines through the stdout sink, written to /dev/null. */
+  readonly jsonl?: boolean;
   /** Write a CPU profile of the measured cycles here. */
   readonly cpuProfile?: string;
   /** Progress lines (one per cycle). */
@@ -48,6 +51,8 @@ export interface CycleSample {
 
 export interface SizeResult {
   readonly nodes: number;
+  /** Whether every batch was also written as JSON Lines (to /dev/null). */
+  readonly jsonl: boolean;
   readonly podsPerNode: number;
   readonly resolutionMs: number;
   readonly cycles: readonly CycleSample[];
@@ -93,7 +98,7 @@ const WATCHDOG_MS = 9 * 60_000;
  * const result = await runSize({ nodes: 100, podsPerNode: 30, resolutionMs: 5000, cycles: 4, seed: 1, timeoutMs: 10_000, progress: console.error });
  */
 export async function runSize(options: SizeOptions): Promise<SizeResult> {
-  const label = `${options.nodes}×${options.podsPerNode}`;
+  const label = `${options.nodes}×${options.podsPerNode}${options.jsonl === true ? ' jsonl' : ''}`;
   const started = Date.now();
   options.progress(
     `[${label}] starting the simulator (${options.nodes} nodes, ${options.podsPerNode} pods each)`,
@@ -142,7 +147,7 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       );
     };
     const { definition } = countingSink(Date.now, onCycle);
-    const registry = createBuiltinRegistry().register(definition);
+    const registry = createBuiltinRegistry().register(definition).register(jsonlToDevNull());
     const config = parsePipelineConfig(pipelineYaml(options, simulator.nodes), 'bench.yaml', registry, {});
     const pipeline = createPipeline(config, {
       registry,
@@ -188,6 +193,8 @@ export function pipelineYaml(
     options.fileSink === undefined
       ? ''
       : `  lake:\n    type: file\n    path: ${JSON.stringify(options.fileSink)}\n    buffer: { max_batches: 100000 }\n`;
+  const jsonl =
+    options.jsonl === true ? `  jsonl:\n    type: bench_jsonl\n    buffer: { max_batches: 100000 }\n` : '';
   return `resolution: ${options.resolutionMs}ms
 source:
   type: kubelet_summary
@@ -207,7 +214,7 @@ sinks:
   count:
     type: bench_count
     buffer: { max_batches: 100000 }
-${file}log:
+${file}${jsonl}log:
   level: warn
 `;
 }
@@ -241,6 +248,7 @@ function summarise(
   const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
   return {
     nodes: options.nodes,
+    jsonl: options.jsonl === true,
     podsPerNode: options.podsPerNode,
     resolutionMs: options.resolutionMs,
     cycles: samples,
