@@ -1,0 +1,111 @@
+/**
+ * The Summary decoder from the response bytes against the old path (UTF-8 text, JSON.parse, decodeSummary), in
+ * one process, interleaved (old, new, old, new…) so that both see the same machine: on the real kubelet 1.34
+ * capture and on a simulator-rendered node of 30 pods. Prints µs per payload (median of the rounds) and the
+ * bytes allocated per payload (heap growth between forced GCs, so run with --expose-gc for that column).
+ *
+ *   npx tsx bench/extras/summary-decode.ts [--rounds 15] [--pods-per-node 30]
+ *   node --expose-gc --import tsx bench/extras/summary-decode.ts
+ */
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { parseJsonBody } from '../../src/kube/node-scraper.js';
+import { DecodeReport } from '../../src/model/decode-report.js';
+import { buildLayout } from '../../src/sim/layout.js';
+import { NodeState } from '../../src/sim/node-state.js';
+import { loadTemplate } from '../../src/sim/template.js';
+import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
+import { decodeSummaryBytes } from '../../sources/kubelet-summary/decode-bytes.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '15' },
+    'pods-per-node': { type: 'string', default: '30' },
+  },
+});
+const ROUNDS = Number(args.rounds);
+const PODS = Number(args['pods-per-node']);
+/** Payloads decoded per timed batch: enough for ~10 ms per batch, so the timer's resolution does not matter. */
+const BATCH = 50;
+const NODE = { name: 'bench-node' };
+
+type Decoder = (bytes: Buffer) => number;
+
+const decoders: readonly [string, Decoder][] = [
+  [
+    'old: toString + JSON.parse + decodeSummary',
+    (bytes) =>
+      decodeSummary(parseJsonBody(bytes.toString('utf8'), '/stats/summary'), NODE, {
+        report: new DecodeReport(),
+      }).length,
+  ],
+  [
+    'new: decodeSummaryBytes',
+    (bytes) => decodeSummaryBytes(bytes, NODE, { report: new DecodeReport() }).length,
+  ],
+];
+
+function payloads(): [string, Buffer][] {
+  const capture = readFileSync(
+    new URL('../../fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url),
+  );
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const state = new NodeState(buildLayout(loadTemplate('nri-1.34'), PODS, t0), {
+    name: 'sim-node-001',
+    podSuffix: '001',
+    seed: 1,
+    stream: 0,
+    restartEvery: 0,
+  });
+  // A copy: renderBuffer reuses its scratch buffer.
+  const rendered = Buffer.from(state.renderBuffer(t0 + 15_000));
+  return [
+    [`real kubelet 1.34 capture (${capture.length} B)`, capture],
+    [`simulated node, ${PODS} pods (${rendered.length} B)`, rendered],
+  ];
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** µs per payload over one batch, and the heap bytes left allocated per payload if gc is exposed. */
+function timeBatch(decode: Decoder, bytes: Buffer): [number, number] {
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const kept: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < BATCH; i++) kept.push(decode(bytes));
+  const us = ((performance.now() - started) * 1000) / BATCH;
+  const allocated = gc === undefined ? NaN : (process.memoryUsage().heapUsed - heapBefore) / BATCH;
+  if (kept.some((n) => n === 0)) throw new Error('a payload decoded to nothing');
+  return [us, allocated];
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+for (const [name, bytes] of payloads()) {
+  for (const [, decode] of decoders) for (let i = 0; i < 3; i++) timeBatch(decode, bytes); // warm-up
+  const us = decoders.map((): number[] => []);
+  const allocated = decoders.map((): number[] => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    decoders.forEach(([, decode], i) => {
+      const [t, a] = timeBatch(decode, bytes);
+      us[i]!.push(t);
+      allocated[i]!.push(a);
+    });
+  }
+  process.stdout.write(`${name}, median of ${ROUNDS} interleaved rounds of ${BATCH}\n`);
+  decoders.forEach(([label], i) => {
+    const kb = median(allocated[i]!) / 1024;
+    process.stdout.write(
+      `  ${label.padEnd(45)} ${median(us[i]!).toFixed(1).padStart(8)} µs` +
+        (Number.isNaN(kb) ? '' : `  ${kb.toFixed(0).padStart(6)} KB allocated`) +
+        '\n',
+    );
+  });
+  const ratio = median(us[1]!) / median(us[0]!);
+  process.stdout.write(`  new ÷ old ${ratio.toFixed(2)}\n`);
+}
