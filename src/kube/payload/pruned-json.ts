@@ -25,6 +25,12 @@ export interface ObjectShape {
   readonly kind: 'object';
   readonly keys: KeyTable;
   readonly shapes: readonly Shape[];
+  /**
+   * Every field undefined; each object read starts as a copy. All objects of one shape then share the template's
+   * hidden class, which the template keeps alive: built key by key from `{}`, their classes died at each full GC
+   * with the objects, and V8 deoptimized the decoder that had embedded them (see JsonBytesReader.reset).
+   */
+  readonly template: Readonly<Record<string, undefined>>;
 }
 
 /** An array whose elements have one shape. */
@@ -44,7 +50,9 @@ export const TIME: TimeShape = { kind: 'time' };
  */
 export function objectShape(fields: Readonly<Record<string, Shape>>): ObjectShape {
   const names = Object.keys(fields);
-  return { kind: 'object', keys: new KeyTable(names), shapes: names.map((name) => fields[name]!) };
+  const template: Record<string, undefined> = {};
+  for (const name of names) template[name] = undefined;
+  return { kind: 'object', keys: new KeyTable(names), shapes: names.map((name) => fields[name]!), template };
 }
 
 /** The shape of an array of `element`s. */
@@ -60,11 +68,20 @@ export function arrayOf(element: Shape): ArrayShape {
  * readPruned(Buffer.from('{"cpu":{"time":"t","x":[1]},"y":2}'), objectShape({ cpu: CPU })) // { cpu: { time: 't' } }
  */
 export function readPruned(bytes: Uint8Array, shape: Shape): unknown {
-  const reader = new JsonBytesReader(bytes);
-  const value = readShaped(reader, shape);
-  reader.end();
-  return value;
+  // One reader for good (see JsonBytesReader.reset); reading is synchronous, so no two payloads share it at once.
+  const reader = SHARED_READER;
+  reader.reset(bytes);
+  try {
+    const value = readShaped(reader, shape);
+    reader.end();
+    return value;
+  } finally {
+    reader.reset(NO_BYTES); // not keeping the payload alive
+  }
 }
+
+const NO_BYTES = new Uint8Array(0);
+const SHARED_READER = new JsonBytesReader(NO_BYTES);
 
 function readShaped(reader: JsonBytesReader, shape: Shape): unknown {
   const c = reader.next();
@@ -76,13 +93,16 @@ function readShaped(reader: JsonBytesReader, shape: Shape): unknown {
     case 'time':
       return c === 0x22 /* " */ ? reader.readMemoString() : reader.readValue();
     case 'any':
+      // Numbers and strings first: the values of the fields a decoder reads nearly always are.
+      if (c === 0x22 /* " */) return reader.readString();
+      if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) return reader.readNumber();
       return reader.readValue();
   }
 }
 
 function readObject(reader: JsonBytesReader, shape: ObjectShape): Record<string, unknown> {
   reader.pos++;
-  const object: Record<string, unknown> = {};
+  const object: Record<string, unknown> = { ...shape.template };
   if (reader.emptyObject()) return object;
   const keys = shape.keys;
   const names = keys.names;
