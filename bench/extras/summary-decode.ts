@@ -60,8 +60,10 @@ function payloads(): [string, Buffer][] {
   });
   // A copy: renderBuffer reuses its scratch buffer.
   const rendered = Buffer.from(state.renderBuffer(t0 + 15_000));
+  const compact = Buffer.from(JSON.stringify(JSON.parse(capture.toString('utf8'))));
   return [
-    [`real kubelet 1.34 capture (${capture.length} B)`, capture],
+    [`real kubelet 1.34 capture, indented as captured (${capture.length} B)`, capture],
+    [`the same, compact (${compact.length} B)`, compact],
     [`simulated node, ${PODS} pods (${rendered.length} B)`, rendered],
   ];
 }
