@@ -3,10 +3,13 @@
  * --pods-per-node 30 [--cycles 6]`. Payloads are rendered in-process by the simulator's own code, then each stage
  * (JSON.parse, decode, and each processor of the default pipeline) runs over a whole cycle's events at once and
  * is timed on its own. Use it to check a hot-path change quickly; `npm run bench` remains the measure of record.
+ * `--decoder bytes` times the Summary source's own decoding (decodeSummaryBytes on the response bytes) as one
+ * stage instead of JSON.parse and decode of the text.
  */
 import { parseArgs } from 'node:util';
 import { Subject } from 'rxjs';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
+import { decodeSummaryBytes } from '../sources/kubelet-summary/decode-bytes.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
 import type { ComponentContext } from '../src/component/component.js';
 import { buildLayout } from '../src/sim/layout.js';
@@ -21,8 +24,10 @@ const { values: args } = parseArgs({
     nodes: { type: 'string', default: '200' },
     'pods-per-node': { type: 'string', default: '30' },
     cycles: { type: 'string', default: '6' },
+    decoder: { type: 'string', default: 'json' },
   },
 });
+const fromBytes = args.decoder === 'bytes';
 const nodes = Number(args.nodes);
 const podsPerNode = Number(args['pods-per-node']);
 const cycles = Number(args.cycles);
@@ -69,7 +74,7 @@ function stage(type: string, config: unknown): (events: PipelineEvent[]) => Pipe
 }
 
 const stages = PROCESSORS.map(([type, config]) => ({ type, run: stage(type, config) }));
-const cpu: Record<string, number> = { 'JSON.parse': 0, decode: 0 };
+const cpu: Record<string, number> = fromBytes ? { 'decode bytes': 0 } : { 'JSON.parse': 0, decode: 0 };
 for (const s of stages) cpu[s.type] = 0;
 let values = 0;
 
@@ -84,21 +89,32 @@ const time = <T>(name: string, work: () => T, measured: boolean): T => {
 for (let c = 0; c < cycles; c++) {
   const measured = c >= 2; // two warm-up cycles: rates start at the second
   const tick = t0 + (c + 1) * RESOLUTION_MS;
-  const texts = states.map((s) => s.render(tick));
-  const parsed = time('JSON.parse', () => texts.map((t) => JSON.parse(t) as unknown), measured);
-  let events: PipelineEvent[] = time(
-    'decode',
-    () =>
-      parsed.map((p, i): NodeBatch => ({
-        kind: 'batch',
-        scope: 'node',
-        node: states[i]!.name,
-        cycle: c,
-        timestamp: tick,
-        sets: decodeSummary(p, { name: states[i]!.name }),
-      })),
-    measured,
-  );
+  const batch = (i: number, sets: NodeBatch['sets']): NodeBatch => ({
+    kind: 'batch',
+    scope: 'node',
+    node: states[i]!.name,
+    cycle: c,
+    timestamp: tick,
+    sets,
+  });
+  let events: PipelineEvent[];
+  if (fromBytes) {
+    // Copies: renderBuffer reuses one scratch buffer per layout.
+    const bodies = states.map((s) => Buffer.from(s.renderBuffer(tick)));
+    events = time(
+      'decode bytes',
+      () => bodies.map((b, i) => batch(i, decodeSummaryBytes(b, { name: states[i]!.name }))),
+      measured,
+    );
+  } else {
+    const texts = states.map((s) => s.render(tick));
+    const parsed = time('JSON.parse', () => texts.map((t) => JSON.parse(t) as unknown), measured);
+    events = time(
+      'decode',
+      () => parsed.map((p, i) => batch(i, decodeSummary(p, { name: states[i]!.name }))),
+      measured,
+    );
+  }
   const mark: CycleEnd = {
     kind: 'cycle_end',
     cycle: c,

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DecodeError, ScrapeError } from '../../src/component/errors.js';
-import { DecodeReport } from '../../src/model/decode-report.js';
+import { DecodeReport, type DecodeOptions } from '../../src/model/decode-report.js';
 import { metricByName } from '../../src/model/catalogue.js';
 import type { Labels } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
-import { decodeSummary, type NodeInfo } from './decode.js';
+import type { NodeInfo } from './decode.js';
+import { decodeSummaryBytes } from './decode-bytes.js';
 import type {
   SummaryContainer,
   SummaryCpu,
@@ -15,6 +16,22 @@ import type {
   SummaryPayload,
   SummaryPod,
 } from '../../test/support/summary-types.js';
+
+/**
+ * Every test below decodes through the path the source takes: the payload written as the JSON text a kubelet
+ * would send, decoded from its bytes by decodeSummaryBytes (which hands decodeSummary the fields it reads).
+ * JSON has no Infinity: it is written as 1e999, which reads back as Infinity.
+ */
+function decodeSummary(payload: unknown, node: NodeInfo, options: DecodeOptions = {}): MetricSet[] {
+  return decodeSummaryBytes(Buffer.from(jsonText(payload)), node, options);
+}
+
+function jsonText(payload: unknown): string {
+  const text = JSON.stringify(payload, (_key, value: unknown) =>
+    value === Infinity ? '@infinity' : value === -Infinity ? '@-infinity' : value,
+  );
+  return text.replaceAll('"@infinity"', '1e999').replaceAll('"@-infinity"', '-1e999');
+}
 
 /** The kubelet's uint64 "unknown" sentinel, as JSON.parse reads it (2^64). */
 const UINT64_MAX = JSON.parse('18446744073709551615') as number;

@@ -129,3 +129,61 @@ describe('KubeletClient connection errors', () => {
     }
   });
 });
+
+describe('KubeletClient.getBytes', () => {
+  let cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    await Promise.all(cleanup.map((c) => c()));
+    cleanup = [];
+  });
+
+  /** A kubelet that answers every request with `body`, written in chunks of `chunk` bytes. */
+  async function answering(body: Buffer, chunk: number): Promise<number> {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < body.length; i += chunk) res.write(body.subarray(i, i + chunk));
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  // Bytes that are not valid UTF-8 too: get() would have replaced them.
+  const body = Buffer.concat([
+    Buffer.from('{"node":"'),
+    Buffer.from([0xc3, 0x28, 0xff]),
+    Buffer.alloc(70_000, 0x61),
+  ]);
+
+  it('returns the body byte for byte, in one Buffer however it was chunked', async () => {
+    const port = await answering(body, 4096);
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 5_000, maxResponseBytes: 1 << 20 },
+      systemClock(),
+    );
+    cleanup.push(() => client.close());
+    const node = { name: 'n1', address: '127.0.0.1', port };
+    expect((await client.getBytes(node, '/stats/summary')).equals(body)).toBe(true);
+    expect(await client.get(node, '/stats/summary')).toBe(body.toString('utf8'));
+  });
+
+  it('fails past max_response_bytes with the same too_large error as get()', async () => {
+    const port = await answering(body, 4096);
+    const client = new KubeletClient(
+      { scheme: 'http', timeoutMs: 5_000, maxResponseBytes: 10_000 },
+      systemClock(),
+    );
+    cleanup.push(() => client.close());
+    const node = { name: 'n1', address: '127.0.0.1', port };
+    const viaBytes = (await client.getBytes(node, '/stats/summary').catch((e: unknown) => e)) as ScrapeError;
+    const viaText = (await client.get(node, '/stats/summary').catch((e: unknown) => e)) as ScrapeError;
+    expect(viaBytes).toBeInstanceOf(ScrapeError);
+    expect(viaBytes.reason).toBe('too_large');
+    expect(viaBytes.message).toBe(viaText.message);
+    expect(viaBytes.message).toContain('response exceeds max_response_bytes (10000)');
+  });
+});

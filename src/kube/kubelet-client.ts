@@ -58,13 +58,24 @@ export class KubeletClient {
     });
   }
 
-  get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
+  async get(node: NodeTarget, path: string, signal?: AbortSignal): Promise<string> {
+    return (await this.send(node, 'GET', path, undefined, signal)).toString('utf8');
+  }
+
+  /**
+   * get() without the UTF-8 decoding: the body as one Buffer (same limit, same errors), for decoders that read
+   * bytes.
+   *
+   * @example
+   * const bytes = await client.getBytes(node, '/stats/summary', signal);
+   */
+  getBytes(node: NodeTarget, path: string, signal?: AbortSignal): Promise<Buffer> {
     return this.send(node, 'GET', path, undefined, signal);
   }
 
   /** POSTs a JSON body, as the cAdvisor v1 API (`/stats/container/`) wants. */
-  post(node: NodeTarget, path: string, body: string, signal?: AbortSignal): Promise<string> {
-    return this.send(node, 'POST', path, body, signal);
+  async post(node: NodeTarget, path: string, body: string, signal?: AbortSignal): Promise<string> {
+    return (await this.send(node, 'POST', path, body, signal)).toString('utf8');
   }
 
   private async send(
@@ -73,7 +84,7 @@ export class KubeletClient {
     path: string,
     body: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<string> {
+  ): Promise<Buffer> {
     const url =
       this.options.proxy === undefined
         ? `${this.options.scheme}://${hostPort(node.address, node.port)}${path}`
@@ -98,7 +109,7 @@ export class KubeletClient {
       });
       if (response.statusCode !== 200) {
         // A proxy or kubelet that echoes the request would put our credentials in the log: redact them.
-        const detail = redact(await readLimited(response.body, 512).catch(() => ''), [
+        const detail = redact(await readLimitedText(response.body, 512), [
           token,
           credentialsOf(authorization),
         ]);
@@ -168,11 +179,18 @@ function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-async function readLimited(
-  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
-  limit: number,
-  onTooLarge?: () => never,
-): Promise<string> {
+type ResponseBody = AsyncIterable<Buffer> & { destroy(err?: Error): unknown };
+
+/** The start of an error response's body, as text ('' if it cannot be read). */
+async function readLimitedText(body: ResponseBody, limit: number): Promise<string> {
+  try {
+    return (await readLimited(body, limit)).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+async function readLimited(body: ResponseBody, limit: number, onTooLarge?: () => never): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -184,7 +202,7 @@ async function readLimited(
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function explainStatus(status: number, options: KubeletClientOptions): string {

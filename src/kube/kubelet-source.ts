@@ -33,7 +33,7 @@ export interface KubeletSourceSettings {
  *
  * @example
  * return kubeletSource(config, ctx, (client) => async (node, _tick, signal, report) =>
- *   decodeSummary(parseJsonBody(await client.get(node, config.path, signal), config.path), nodeInfo(node), {
+ *   decodeSummaryBytes(await client.getBytes(node, config.path, signal), nodeInfo(node), {
  *     report,
  *     maxSets: config.max_sets_per_node,
  *   }));

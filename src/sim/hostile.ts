@@ -76,8 +76,15 @@ export function answerHostile(
   response.end(body);
 }
 
-function hostileBody(
-  payload: HostilePayload,
+/**
+ * The body of a hostile answer on `endpoint` (any payload but `endless`, which never ends), built from
+ * `summaryText`; exported so that decoders can be tested on exactly what the simulator serves.
+ *
+ * @example
+ * const body = hostileBody('uint64_sentinel', 'summary', node.render(Date.now()), HUGE_PODS);
+ */
+export function hostileBody(
+  payload: Exclude<HostilePayload, 'endless'>,
   endpoint: Endpoint,
   summaryText: string,
   hugePods: number,

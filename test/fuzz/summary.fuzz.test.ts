@@ -1,12 +1,14 @@
 /**
  * Property-based tests of the kubelet_summary decoder: real payloads with hostile values put in (uint64
  * sentinels, 1.2e32, negatives, huge strings, structures where scalars belong, duplicate keys, missing fields,
- * repeated pods). Whatever comes in, decoding ends fast with sets a sink can write or a DecodeError.
+ * repeated pods). Whatever comes in, decoding ends fast with sets a sink can write or a DecodeError, and the
+ * decoder that reads the bytes gives exactly what JSON.parse + decodeSummary gives.
  */
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { parseJsonBody } from '../../src/kube/node-scraper.js';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
+import { expectSameAsJsonParse } from '../support/summary-parity.js';
 import { summaryCaptures } from './captures.js';
 import {
   expectDecodesSafely,
@@ -62,6 +64,21 @@ describe('kubelet_summary decoder under hostile payloads', () => {
       fc.assert(
         fc.property(input, ([capture, mutations]) => {
           expectDecodesSafely(() => decode(mutatedJsonText(capture.document, mutations)));
+        }),
+        fuzzParameters(RUNS),
+      );
+    },
+    fuzzTimeout(RUNS, 200),
+  );
+
+  it(
+    'decodes the bytes exactly as JSON.parse + decodeSummary does, or fails with the same error',
+    () => {
+      fc.assert(
+        fc.property(mutatedCapture(captures), fc.boolean(), ([capture, mutations], small) => {
+          const bytes = Buffer.from(mutatedJsonText(capture.document, mutations));
+          // A small limit as well, so that the too_large rule meets the mutations (repeated pods and containers).
+          expectSameAsJsonParse(bytes, { name: 'fuzz-node', hostId: 'i-0fuzz' }, small ? 40 : undefined);
         }),
         fuzzParameters(RUNS),
       );
