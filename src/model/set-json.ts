@@ -6,18 +6,46 @@ import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 /** Names remembered before the memory is cleared; metric and label names are a few hundred at most. */
 const MAX_NAMES = 10_000;
 
+/** The text of a set from after its time up to its first value, kept per labels object. */
+interface SetHead {
+  readonly type: string;
+  readonly key: string;
+  /** `","type":"pod","key":"…","labels":{…},"values":{` */
+  readonly text: string;
+}
+
+/**
+ * The quoted value names of the last set of one type, in order, with what precedes each value: sets of a type
+ * mostly carry the same metrics in the same order, so a value's name is one comparison with the name at the same
+ * place (property names are interned strings: a pointer comparison), not a lookup.
+ */
+interface ValueNames {
+  readonly names: string[];
+  /** `"cpu/usage":` for the first value, `,"cpu/usage":` for the others. */
+  readonly fragments: string[];
+}
+
 /**
  * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
  * `type`, `key`, `labels`, `values` (metric name → number) and `labeled` (values with their own labels). The
  * stdout sink's `jsonl` lines and the Kafka sink's `set` messages; the text is what JSON.stringify gives for
- * those fields. Keeps what repeats from set to set: quoted metric and label names, and the date part of sample
- * times, so one writer per sink.
+ * those fields. Keeps what repeats from set to set, so one writer per sink: the text of each labels object
+ * (a set's head from `type` to its values, a labeled value's labels), quoted metric names, and the date part of
+ * sample times. The texts are keyed by the labels object itself (a WeakMap, so a pod's entry goes with its
+ * labels): labels interned across cycles are written once; a fresh labels object is a miss and is written
+ * again, as fast as before caching.
  *
  * @example
  * new SetJsonWriter().set(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…",…}'
  */
 export class SetJsonWriter {
   private readonly names = new Map<string, string>();
+  private readonly heads = new WeakMap<Labels, SetHead>();
+  /** `,"labels":{…},"value":` per labels object of labeled values. */
+  private readonly labeledTails = new WeakMap<Labels, string>();
+  /** `{"name":"filesystem/usage"` per labeled value name. */
+  private readonly labeledNames = new Map<string, string>();
+  private readonly valueNames = new Map<string, ValueNames>();
   private readonly times = new IsoMillis();
 
   /**
@@ -36,38 +64,72 @@ export class SetJsonWriter {
   /** `batchTime` is used when the kubelet gave the set no sample time. */
   set(set: MetricSet, batchTime: string): string {
     const time = set.scrapeTime > 0 ? this.isoTime(set.scrapeTime) : batchTime;
-    let out =
-      '{"time":"' +
-      time +
-      '","type":"' +
-      set.type +
-      '","key":' +
-      jsonString(set.key) +
-      ',"labels":' +
-      this.labels(set.labels);
-    out += ',"values":{';
-    let first = true;
+    let out = '{"time":"' + time + this.head(set);
     const values = set.values;
+    const layout = this.valueNamesOf(set.type);
+    const names = layout.names;
+    const fragments = layout.fragments;
+    let i = 0;
     for (const name in values) {
-      if (!first) out += ',';
-      first = false;
-      out += this.name(name) + jsonNumber(values[name] as number);
+      let fragment = fragments[i];
+      if (names[i] !== name || fragment === undefined) {
+        fragment = i === 0 ? this.name(name) : flat(',', this.name(name));
+        names[i] = name;
+        fragments[i] = fragment;
+      }
+      out += fragment + jsonNumber(values[name] as number);
+      i++;
     }
     out += '},"labeled":[';
     const labeled = set.labeled;
-    for (let i = 0; i < labeled.length; i++) {
-      const lv = labeled[i] as LabeledValue;
-      if (i > 0) out += ',';
-      out +=
-        '{"name":' +
-        jsonString(lv.name) +
-        ',"labels":' +
-        this.labels(lv.labels) +
-        ',"value":' +
-        jsonNumber(lv.value) +
-        '}';
+    for (let l = 0; l < labeled.length; l++) {
+      const lv = labeled[l] as LabeledValue;
+      if (l > 0) out += ',';
+      out += this.labeledName(lv.name) + this.labeledTail(lv.labels) + jsonNumber(lv.value) + '}';
     }
     return out + ']}';
+  }
+
+  /** `","type":…,"values":{` for this set: its labels' entry, rebuilt when the type or key differs. */
+  private head(set: MetricSet): string {
+    const labels = set.labels;
+    const cached = this.heads.get(labels);
+    if (cached !== undefined && cached.key === set.key && cached.type === set.type) return cached.text;
+    const text = flat(
+      '","type":"' + set.type + '","key":' + jsonString(set.key) + ',"labels":' + this.labels(labels),
+      ',"values":{',
+    );
+    this.heads.set(labels, { type: set.type, key: set.key, text });
+    return text;
+  }
+
+  private labeledTail(labels: Labels): string {
+    let tail = this.labeledTails.get(labels);
+    if (tail === undefined) {
+      tail = flat(',"labels":' + this.labels(labels), ',"value":');
+      this.labeledTails.set(labels, tail);
+    }
+    return tail;
+  }
+
+  private labeledName(name: string): string {
+    let text = this.labeledNames.get(name);
+    if (text === undefined) {
+      if (this.labeledNames.size >= MAX_NAMES) this.labeledNames.clear();
+      text = flat('{"name":', jsonString(name));
+      this.labeledNames.set(name, text);
+    }
+    return text;
+  }
+
+  private valueNamesOf(type: string): ValueNames {
+    let layout = this.valueNames.get(type);
+    if (layout === undefined) {
+      if (this.valueNames.size >= MAX_NAMES) this.valueNames.clear();
+      layout = { names: [], fragments: [] };
+      this.valueNames.set(type, layout);
+    }
+    return layout;
   }
 
   private labels(labels: Labels): string {
@@ -86,7 +148,7 @@ export class SetJsonWriter {
     let quoted = this.names.get(name);
     if (quoted === undefined) {
       if (this.names.size >= MAX_NAMES) this.names.clear();
-      quoted = jsonString(name) + ':';
+      quoted = flat(jsonString(name), ':');
       this.names.set(name, quoted);
     }
     return quoted;
@@ -96,4 +158,14 @@ export class SetJsonWriter {
   isoTime(ms: number): string {
     return this.times.format(ms);
   }
+}
+
+/**
+ * `a + b` as one flat string. Concatenation makes a rope (a tree of the pieces), and a rope kept in a cache is
+ * walked again, piece by piece, every time an output that includes it is written out: with the labels' texts
+ * cached as ropes, writing a cycle's JSON Lines spent 8 to 16 µs per set flattening and 1.8 KB per set to copy.
+ * Array.prototype.join always builds a new flat string.
+ */
+function flat(a: string, b: string): string {
+  return [a, b].join('');
 }
