@@ -1,5 +1,6 @@
 import { RATE_OF_COUNTER, valueTypeOf } from '../../src/model/catalogue.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
+import { sameLabels, SeriesCache } from '../../src/model/series-cache.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import {
   escapeMeasurement,
@@ -73,17 +74,17 @@ interface SetTags {
   readonly text: string;
   readonly bytes: number;
   /**
-   * These tags merged with labeled values' labels, per labels object: kept with the set's tags as a labels
-   * object is often shared by many sets (the source's `/` and `logs` filesystems). A short list searched by
-   * identity, not a WeakMap: a set has a few, and a WeakMap per set made the miss path 15 % slower than
-   * before caching. Emptied when full, so labels objects made fresh each cycle are not kept.
+   * These tags merged with labeled values' labels: kept with the set's tags as a labels object is often
+   * shared by many sets (the source's `/` and `logs` filesystems). A short list searched by identity, then
+   * content (as SeriesCache does), as a set has a few; emptied when full.
    */
   readonly merged: MergedTags[];
 }
 
 /** A labeled value's tags: its own labels merged into those of a set. */
 interface MergedTags {
-  readonly labels: Labels;
+  labels: Labels;
+  readonly names: readonly string[];
   readonly text: string;
   readonly bytes: number;
 }
@@ -161,9 +162,8 @@ interface FieldLine {
  * Turns metric batches into line protocol, in Heapster's layout (`schema: heapster`: one measurement per
  * metric, field `value`) or grouped (`schema: fields`: one measurement per group, one field per metric).
  * Per-name and per-series work is done once and kept: escaped names per metric name, and the tag section of each
- * labels object (a WeakMap, so a pod's entry goes with its labels; a fresh labels object is a miss, built as
- * before caching), merged with a labeled value's own labels once per pair. The per-value loop only formats the
- * number and concatenates flat pieces.
+ * series (see SeriesCache for when it is reused), merged with a labeled value's own labels once per pair. The
+ * per-value loop only formats the number and adds flat pieces to the body.
  *
  * @example
  * const encoder = new LineProtocolEncoder({ schema: 'heapster', clusterName: 'c1', precision: 'ms',
@@ -172,7 +172,7 @@ interface FieldLine {
  */
 export class LineProtocolEncoder {
   private readonly names = new Map<string, NameInfo>();
-  private readonly tagsByLabels = new WeakMap<Labels, SetTags>();
+  private readonly tagsBySeries = new SeriesCache<SetTags>();
   private readonly clusterPart: string;
   private readonly excluded: ReadonlySet<string>;
 
@@ -197,7 +197,7 @@ export class LineProtocolEncoder {
 
   private encodeHeapster(set: MetricSet, suffix: string, out: ChunkBuilder): number {
     let skipped = 0;
-    const tags = this.setTags(set.labels);
+    const tags = this.setTags(set);
     const tail = suffix.length;
     const values = set.values;
     for (const name in values) {
@@ -243,7 +243,7 @@ export class LineProtocolEncoder {
 
   private encodeFields(set: MetricSet, suffix: string, out: ChunkBuilder): number {
     let skipped = 0;
-    const tags = this.setTags(set.labels);
+    const tags = this.setTags(set);
     // A set has a handful of lines (cpu, memory, network, one per filesystem…): a scan of them compares cached
     // strings by identity, where a Map keyed by the line's head hashed a few hundred characters per value.
     const lines: FieldLine[] = [];
@@ -305,29 +305,33 @@ export class LineProtocolEncoder {
     return info;
   }
 
-  /** The tag section of a set's labels: cached per labels object. */
-  private setTags(labels: Labels): SetTags {
-    let tags = this.tagsByLabels.get(labels);
+  /** The tag section of a set's labels, cached per series (see SeriesCache). */
+  private setTags(set: MetricSet): SetTags {
+    let tags = this.tagsBySeries.get(set.key, set.labels);
     if (tags === undefined) {
-      tags = buildSetTags(labels, this.excluded, this.clusterPart);
-      this.tagsByLabels.set(labels, tags);
+      tags = buildSetTags(set.labels, this.excluded, this.clusterPart);
+      this.tagsBySeries.set(set.key, set.labels, tags);
     }
     return tags;
   }
 
   /**
-   * A labeled value's tags, cached per pair of labels objects (the values of one filesystem share their labels
-   * object, and with interned labels both are the same objects every cycle).
+   * A labeled value's tags, cached with the set's tags (the values of one filesystem share their labels object,
+   * and with interned labels it is the same object every cycle).
    */
   private mergedTags(tags: SetTags, labels: Labels): MergedTags {
     const list = tags.merged;
     for (let i = 0; i < list.length; i++) {
       const merged = list[i] as MergedTags;
       if (merged.labels === labels) return merged;
+      if (sameLabels(merged.names, merged.labels, labels)) {
+        merged.labels = labels;
+        return merged;
+      }
     }
     if (list.length >= MAX_MERGED) list.length = 0;
     const text = mergeTags(tags, labels, this.excluded);
-    const merged = { labels, text, bytes: utf8Length(text) };
+    const merged = { labels, names: Object.keys(labels), text, bytes: utf8Length(text) };
     list.push(merged);
     return merged;
   }

@@ -1,16 +1,28 @@
 import { IsoMillis } from './iso-time.js';
 import { jsonNumber, jsonString } from './json-text.js';
 import type { Labels } from './labels.js';
+import { sameLabels, SeriesCache } from './series-cache.js';
 import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
 /** Names remembered before the memory is cleared; metric and label names are a few hundred at most. */
 const MAX_NAMES = 10_000;
 
-/** The text of a set from after its time up to its first value, kept per labels object. */
-interface SetHead {
+/** Labeled values per set kept before the list is emptied: a set has a few labels objects (filesystems…). */
+const MAX_LABELED = 16;
+
+/** What is kept of one series: the text of its sets up to their values, and its labeled values' labels. */
+interface SeriesJson {
   readonly type: string;
-  readonly key: string;
-  /** `","type":"pod","key":"…","labels":{…},"values":{` */
+  /** `","type":"pod","key":"…","labels":{…},"values":{`: everything between the time and the first value. */
+  readonly head: string;
+  /** A short list searched by identity, then content, as a set has a few. */
+  readonly labeled: LabeledTail[];
+}
+
+/** `,"labels":{…},"value":` of a labeled value, and the labels it was written from. */
+interface LabeledTail {
+  labels: Labels;
+  readonly names: readonly string[];
   readonly text: string;
 }
 
@@ -29,20 +41,16 @@ interface ValueNames {
  * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
  * `type`, `key`, `labels`, `values` (metric name → number) and `labeled` (values with their own labels). The
  * stdout sink's `jsonl` lines and the Kafka sink's `set` messages; the text is what JSON.stringify gives for
- * those fields. Keeps what repeats from set to set, so one writer per sink: the text of each labels object
- * (a set's head from `type` to its values, a labeled value's labels), quoted metric names, and the date part of
- * sample times. The texts are keyed by the labels object itself (a WeakMap, so a pod's entry goes with its
- * labels): labels interned across cycles are written once; a fresh labels object is a miss and is written
- * again, as fast as before caching.
+ * those fields. Keeps what repeats from set to set, so one writer per sink: the text of each series (a set's
+ * head from `type` to its values, its labeled values' labels; see SeriesCache for when it is reused), quoted
+ * metric names, and the date part of sample times.
  *
  * @example
  * new SetJsonWriter().set(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…",…}'
  */
 export class SetJsonWriter {
   private readonly names = new Map<string, string>();
-  private readonly heads = new WeakMap<Labels, SetHead>();
-  /** `,"labels":{…},"value":` per labels object of labeled values. */
-  private readonly labeledTails = new WeakMap<Labels, string>();
+  private readonly series = new SeriesCache<SeriesJson>();
   /** `{"name":"filesystem/usage"` per labeled value name. */
   private readonly labeledNames = new Map<string, string>();
   private readonly valueNames = new Map<string, ValueNames>();
@@ -64,7 +72,8 @@ export class SetJsonWriter {
   /** `batchTime` is used when the kubelet gave the set no sample time. */
   set(set: MetricSet, batchTime: string): string {
     const time = set.scrapeTime > 0 ? this.isoTime(set.scrapeTime) : batchTime;
-    let out = '{"time":"' + time + this.head(set);
+    const series = this.seriesOf(set);
+    let out = '{"time":"' + time + series.head;
     const values = set.values;
     const layout = this.valueNamesOf(set.type);
     const names = layout.names;
@@ -85,31 +94,38 @@ export class SetJsonWriter {
     for (let l = 0; l < labeled.length; l++) {
       const lv = labeled[l] as LabeledValue;
       if (l > 0) out += ',';
-      out += this.labeledName(lv.name) + this.labeledTail(lv.labels) + jsonNumber(lv.value) + '}';
+      out += this.labeledName(lv.name) + this.labeledTail(series, lv.labels) + jsonNumber(lv.value) + '}';
     }
     return out + ']}';
   }
 
-  /** `","type":…,"values":{` for this set: its labels' entry, rebuilt when the type or key differs. */
-  private head(set: MetricSet): string {
-    const labels = set.labels;
-    const cached = this.heads.get(labels);
-    if (cached !== undefined && cached.key === set.key && cached.type === set.type) return cached.text;
-    const text = flat(
-      '","type":"' + set.type + '","key":' + jsonString(set.key) + ',"labels":' + this.labels(labels),
+  /** The set's series entry: its head and labeled labels, rebuilt when the labels or the type differ. */
+  private seriesOf(set: MetricSet): SeriesJson {
+    const cached = this.series.get(set.key, set.labels);
+    if (cached !== undefined && cached.type === set.type) return cached;
+    const head = flat(
+      '","type":"' + set.type + '","key":' + jsonString(set.key) + ',"labels":' + this.labels(set.labels),
       ',"values":{',
     );
-    this.heads.set(labels, { type: set.type, key: set.key, text });
-    return text;
+    const series = { type: set.type, head, labeled: [] };
+    this.series.set(set.key, set.labels, series);
+    return series;
   }
 
-  private labeledTail(labels: Labels): string {
-    let tail = this.labeledTails.get(labels);
-    if (tail === undefined) {
-      tail = flat(',"labels":' + this.labels(labels), ',"value":');
-      this.labeledTails.set(labels, tail);
+  private labeledTail(series: SeriesJson, labels: Labels): string {
+    const list = series.labeled;
+    for (let i = 0; i < list.length; i++) {
+      const tail = list[i] as LabeledTail;
+      if (tail.labels === labels) return tail.text;
+      if (sameLabels(tail.names, tail.labels, labels)) {
+        tail.labels = labels;
+        return tail.text;
+      }
     }
-    return tail;
+    if (list.length >= MAX_LABELED) list.length = 0;
+    const text = flat(',"labels":' + this.labels(labels), ',"value":');
+    list.push({ labels, names: Object.keys(labels), text });
+    return text;
   }
 
   private labeledName(name: string): string {
