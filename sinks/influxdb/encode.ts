@@ -57,9 +57,7 @@ interface NameInfo {
   readonly measurement: string;
   /** Escaped field key followed by `=`. */
   readonly fieldPrefix: string;
-  /** A space and the field prefix: what follows the tags in a `heapster` line. */
-  readonly fieldPart: string;
-  /** UTF-8 bytes of the measurement and the field part together; the value text after them is ASCII. */
+  /** UTF-8 bytes of the measurement, the space and the field prefix; the value text after them is ASCII. */
   readonly fixedBytes: number;
   readonly isInt: boolean;
   readonly skip: boolean;
@@ -72,6 +70,8 @@ interface SetTags {
   readonly parts: readonly string[];
   /** All parts joined: the tag section of a line, starting with a comma. */
   readonly text: string;
+  /** The tag section and ` value=`: what follows the measurement in every `heapster` line of the set. */
+  readonly withField: string;
   readonly bytes: number;
   /**
    * These tags merged with labeled values' labels: kept with the set's tags as a labels object is often
@@ -86,8 +86,12 @@ interface MergedTags {
   labels: Labels;
   readonly names: readonly string[];
   readonly text: string;
+  readonly withField: string;
   readonly bytes: number;
 }
+
+/** What follows the tags in a `heapster` line: its one field. */
+const HEAPSTER_FIELD = ' value=';
 
 /** Merged tags kept per set tags; more distinct labeled labels than this per set empty the list. */
 const MAX_MERGED = 16;
@@ -116,17 +120,10 @@ class ChunkBuilder {
     this.pieces.push(line);
   }
 
-  /** A line in its five pieces: measurement, tags, field key, value and time (with its `\n`). */
-  addPieces(
-    measurement: string,
-    tags: string,
-    field: string,
-    value: string,
-    time: string,
-    bytes: number,
-  ): void {
+  /** A line in its four pieces: measurement, tags and field key, value, time (with its `\n`). */
+  addPieces(measurement: string, tags: string, value: string, time: string, bytes: number): void {
     this.room(bytes);
-    this.pieces.push(measurement, tags, field, value, time);
+    this.pieces.push(measurement, tags, value, time);
   }
 
   finish(): Chunk[] {
@@ -211,8 +208,7 @@ export class LineProtocolEncoder {
       const text = info.isInt ? formatInteger(value) : formatFloat(value);
       out.addPieces(
         info.measurement,
-        tags.text,
-        info.fieldPart,
+        tags.withField,
         text,
         suffix,
         info.fixedBytes + tags.bytes + text.length + tail,
@@ -231,8 +227,7 @@ export class LineProtocolEncoder {
       const text = info.isInt ? formatInteger(lv.value) : formatFloat(lv.value);
       out.addPieces(
         info.measurement,
-        merged.text,
-        info.fieldPart,
+        merged.withField,
         text,
         suffix,
         info.fixedBytes + merged.bytes + text.length + tail,
@@ -296,7 +291,6 @@ export class LineProtocolEncoder {
     info = {
       measurement: escaped,
       fieldPrefix,
-      fieldPart: [' ', fieldPrefix].join(''),
       fixedBytes: utf8Length(escaped) + 1 + utf8Length(fieldPrefix),
       isInt: valueTypeOf(name) === 'int',
       skip: this.options.disableCounterMetrics && RATE_OF_COUNTER.has(name),
@@ -331,7 +325,8 @@ export class LineProtocolEncoder {
     }
     if (list.length >= MAX_MERGED) list.length = 0;
     const text = mergeTags(tags, labels, this.excluded);
-    const merged = { labels, names: Object.keys(labels), text, bytes: utf8Length(text) };
+    const withField = [text, HEAPSTER_FIELD].join('');
+    const merged = { labels, names: Object.keys(labels), text, withField, bytes: utf8Length(text) };
     list.push(merged);
     return merged;
   }
@@ -367,7 +362,8 @@ function buildSetTags(labels: Labels, excluded: ReadonlySet<string>, clusterPart
   }
   // join: one flat string, written into every line of the set (see encode's suffix).
   const text = parts.join('');
-  return { keys, parts, text, bytes: utf8Length(text), merged: [] };
+  const withField = [text, HEAPSTER_FIELD].join('');
+  return { keys, parts, text, withField, bytes: utf8Length(text), merged: [] };
 }
 
 /**
