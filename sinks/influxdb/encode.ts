@@ -57,21 +57,22 @@ interface NameInfo {
   readonly measurement: string;
   /** Escaped field key followed by `=`. */
   readonly fieldPrefix: string;
-  /** UTF-8 bytes of the measurement, the space and the field prefix; the value text after them is ASCII. */
+  /** A space and the field prefix: what follows the tags in a `heapster` line. */
+  readonly fieldPart: string;
+  /** UTF-8 bytes of the measurement and the field part together; the value text after them is ASCII. */
   readonly fixedBytes: number;
   readonly isInt: boolean;
   readonly skip: boolean;
 }
 
-/** A set's tags, sorted by key, escaped; kept as pairs so a labeled value's own labels can be merged in. */
+/**
+ * What is kept per series: the tag section of its lines. Nothing more (the sorted keys and escaped pairs are
+ * built again for the rare merge with a labeled value's labels): a cycle's sets are hundreds of thousands in a
+ * large cluster, and keeping the pieces too tripled what the cache held (4.5 KB per set, measured).
+ */
 interface SetTags {
-  readonly keys: readonly string[];
-  /** `,key=value` per tag, escaped, in key order. */
-  readonly parts: readonly string[];
-  /** All parts joined: the tag section of a line, starting with a comma. */
+  /** The tag section of a line, starting with a comma: the set's tags, sorted by key, escaped. */
   readonly text: string;
-  /** The tag section and ` value=`: what follows the measurement in every `heapster` line of the set. */
-  readonly withField: string;
   readonly bytes: number;
   /**
    * These tags merged with labeled values' labels: kept with the set's tags as a labels object is often
@@ -86,12 +87,8 @@ interface MergedTags {
   labels: Labels;
   readonly names: readonly string[];
   readonly text: string;
-  readonly withField: string;
   readonly bytes: number;
 }
-
-/** What follows the tags in a `heapster` line: its one field. */
-const HEAPSTER_FIELD = ' value=';
 
 /** Merged tags kept per set tags; more distinct labeled labels than this per set empty the list. */
 const MAX_MERGED = 16;
@@ -120,10 +117,17 @@ class ChunkBuilder {
     this.pieces.push(line);
   }
 
-  /** A line in its four pieces: measurement, tags and field key, value, time (with its `\n`). */
-  addPieces(measurement: string, tags: string, value: string, time: string, bytes: number): void {
+  /** A line in its five pieces: measurement, tags, field key, value and time (with its `\n`). */
+  addPieces(
+    measurement: string,
+    tags: string,
+    field: string,
+    value: string,
+    time: string,
+    bytes: number,
+  ): void {
     this.room(bytes);
-    this.pieces.push(measurement, tags, value, time);
+    this.pieces.push(measurement, tags, field, value, time);
   }
 
   finish(): Chunk[] {
@@ -208,7 +212,8 @@ export class LineProtocolEncoder {
       const text = info.isInt ? formatInteger(value) : formatFloat(value);
       out.addPieces(
         info.measurement,
-        tags.withField,
+        tags.text,
+        info.fieldPart,
         text,
         suffix,
         info.fixedBytes + tags.bytes + text.length + tail,
@@ -223,11 +228,12 @@ export class LineProtocolEncoder {
         skipped++;
         continue;
       }
-      const merged = this.mergedTags(tags, lv.labels);
+      const merged = this.mergedTags(tags, set.labels, lv.labels);
       const text = info.isInt ? formatInteger(lv.value) : formatFloat(lv.value);
       out.addPieces(
         info.measurement,
-        merged.withField,
+        merged.text,
+        info.fieldPart,
         text,
         suffix,
         info.fixedBytes + merged.bytes + text.length + tail,
@@ -262,7 +268,7 @@ export class LineProtocolEncoder {
         skipped++;
         continue;
       }
-      const merged = this.mergedTags(tags, lv.labels);
+      const merged = this.mergedTags(tags, set.labels, lv.labels);
       addField(lines, info, merged.text, info.isInt ? formatInteger(lv.value) : formatFloat(lv.value));
     }
     for (let i = 0; i < lines.length; i++) {
@@ -291,6 +297,7 @@ export class LineProtocolEncoder {
     info = {
       measurement: escaped,
       fieldPrefix,
+      fieldPart: [' ', fieldPrefix].join(''),
       fixedBytes: utf8Length(escaped) + 1 + utf8Length(fieldPrefix),
       isInt: valueTypeOf(name) === 'int',
       skip: this.options.disableCounterMetrics && RATE_OF_COUNTER.has(name),
@@ -313,7 +320,7 @@ export class LineProtocolEncoder {
    * A labeled value's tags, cached with the set's tags (the values of one filesystem share their labels object,
    * and with interned labels it is the same object every cycle).
    */
-  private mergedTags(tags: SetTags, labels: Labels): MergedTags {
+  private mergedTags(tags: SetTags, setLabels: Labels, labels: Labels): MergedTags {
     const list = tags.merged;
     for (let i = 0; i < list.length; i++) {
       const merged = list[i] as MergedTags;
@@ -324,9 +331,8 @@ export class LineProtocolEncoder {
       }
     }
     if (list.length >= MAX_MERGED) list.length = 0;
-    const text = mergeTags(tags, labels, this.excluded);
-    const withField = [text, HEAPSTER_FIELD].join('');
-    const merged = { labels, names: Object.keys(labels), text, withField, bytes: utf8Length(text) };
+    const text = mergeTags(tags, setLabels, labels, this.excluded, this.clusterPart);
+    const merged = { labels, names: Object.keys(labels), text, bytes: utf8Length(text) };
     list.push(merged);
     return merged;
   }
@@ -345,8 +351,12 @@ function addField(lines: FieldLine[], info: NameInfo, tags: string, text: string
   lines.push({ measurement: info.measurement, tags, fields: field });
 }
 
-/** A set's tags, sorted by key, escaped: the tag section of its lines and the pieces to merge others into. */
-function buildSetTags(labels: Labels, excluded: ReadonlySet<string>, clusterPart: string): SetTags {
+/** A set's tags, sorted by key, escaped, as `,key=value` pairs, with the cluster name among them. */
+function tagPairs(
+  labels: Labels,
+  excluded: ReadonlySet<string>,
+  clusterPart: string,
+): { keys: string[]; pairs: string[] } {
   const keys: string[] = [];
   for (const key in labels) {
     if (excluded.has(key) || labels[key] === '') continue;
@@ -354,23 +364,32 @@ function buildSetTags(labels: Labels, excluded: ReadonlySet<string>, clusterPart
   }
   keys.push('cluster_name');
   keys.sort();
-  const parts: string[] = new Array<string>(keys.length);
+  const pairs: string[] = new Array<string>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
-    parts[i] =
+    pairs[i] =
       key === 'cluster_name' ? clusterPart : ',' + escapeTag(key) + '=' + escapeTag(labels[key] as string);
   }
+  return { keys, pairs };
+}
+
+function buildSetTags(labels: Labels, excluded: ReadonlySet<string>, clusterPart: string): SetTags {
   // join: one flat string, written into every line of the set (see encode's suffix).
-  const text = parts.join('');
-  const withField = [text, HEAPSTER_FIELD].join('');
-  return { keys, parts, text, withField, bytes: utf8Length(text), merged: [] };
+  const text = tagPairs(labels, excluded, clusterPart).pairs.join('');
+  return { text, bytes: utf8Length(text), merged: [] };
 }
 
 /**
  * The set's tags with a labeled value's labels merged in, still sorted by key. A labeled value's label wins
  * over the set's label of the same name, as in Heapster; excluded and empty labels are left out as for sets.
  */
-function mergeTags(tags: SetTags, labels: Labels, excluded: ReadonlySet<string>): string {
+function mergeTags(
+  tags: SetTags,
+  setLabels: Labels,
+  labels: Labels,
+  excluded: ReadonlySet<string>,
+  clusterPart: string,
+): string {
   let own: string[] | undefined;
   for (const key in labels) {
     if (excluded.has(key) || labels[key] === '') continue;
@@ -378,14 +397,15 @@ function mergeTags(tags: SetTags, labels: Labels, excluded: ReadonlySet<string>)
   }
   if (own === undefined) return tags.text;
   own.sort();
+  const { keys, pairs } = tagPairs(setLabels, excluded, clusterPart);
   const text: string[] = [];
   let i = 0;
   let j = 0;
-  while (i < tags.keys.length || j < own.length) {
-    const setKey = tags.keys[i];
+  while (i < keys.length || j < own.length) {
+    const setKey = keys[i];
     const ownKey = own[j];
     if (ownKey === undefined || (setKey !== undefined && setKey < ownKey)) {
-      text.push(tags.parts[i] as string);
+      text.push(pairs[i] as string);
       i++;
     } else {
       if (setKey === ownKey) i++;
