@@ -1,7 +1,8 @@
 /**
  * Encoder cost per metric set on a realistic cycle: the simulator's payloads (the real kubelet captures, ~N nodes
  * × P pods) decoded and run through the default processors as bench/stages.ts does, then encoded by each sink's
- * encoder: JSON Lines (stdout and file `jsonl`), Kafka `set` and `batch`, InfluxDB line protocol (both schemas).
+ * encoder: JSON Lines (stdout and file `jsonl`), Kafka `set` and `batch` (with the grouping into requests the sink
+ * does next), InfluxDB line protocol (both schemas).
  * Each encoder is timed as it is now and as it was before per-series prefixes were cached (the reference copy in
  * test/support/reference-encoders), interleaved in this process, CPU time, median of several rounds:
  *
@@ -30,7 +31,8 @@ import { NodeState } from '../../src/sim/node-state.js';
 import { loadTemplate, TEMPLATE_NAMES } from '../../src/sim/template.js';
 import { testContext } from '../../src/testing/context.js';
 import { LineProtocolEncoder, type EncoderOptions } from '../../sinks/influxdb/encode.js';
-import { BatchEncoder, type EncodeOptions } from '../../sinks/kafka/encode.js';
+import { chunkRecords } from '../../sinks/kafka/chunks.js';
+import { BatchEncoder, type EncodeOptions, type KafkaRecord } from '../../sinks/kafka/encode.js';
 import { LineProtocolEncoder as LineProtocolBefore } from '../../test/support/reference-encoders/influxdb.js';
 import { BatchEncoder as BatchEncoderBefore } from '../../test/support/reference-encoders/kafka.js';
 import { SetJsonWriter as SetJsonWriterBefore } from '../../test/support/reference-encoders/set-json.js';
@@ -132,12 +134,15 @@ const ENCODERS: readonly EncoderPair[] = [
   },
 ];
 
-function kafkaBytes(encoder: {
-  encode(b: MetricBatch): { records: readonly { value: string; bytes: number }[] };
-}): Encode {
+/** What the Kafka sink does with a batch before sending: encode it, then group the records into requests. */
+function kafkaBytes(encoder: { encode(b: MetricBatch): { records: readonly KafkaRecord[] } }): Encode {
   return (batch) => {
     let bytes = 0;
-    for (const record of encoder.encode(batch).records) bytes += Buffer.byteLength(record.value);
+    for (const chunk of chunkRecords(encoder.encode(batch).records, KAFKA.max_message_bytes)) {
+      for (const { messages } of chunk.topicMessages) {
+        for (const message of messages) bytes += Buffer.byteLength(message.value);
+      }
+    }
     return bytes;
   };
 }
