@@ -1,7 +1,7 @@
 /**
  * Encoder cost per metric set on a realistic cycle: the simulator's payloads (the real kubelet captures, ~N nodes
  * × P pods) decoded and run through the default processors as bench/stages.ts does, then encoded by each sink's
- * encoder: JSON Lines (stdout and file `jsonl`), Kafka `set` and `batch` (with the grouping into requests the sink
+ * encoder: JSON Lines (the stdout sink's `jsonl`), Kafka `set` and `batch` (with the grouping into requests the sink
  * does next), InfluxDB line protocol (both schemas).
  * Each encoder is timed as it is now and as it was before per-series prefixes were cached (the reference copy in
  * test/support/reference-encoders), interleaved in this process, CPU time, median of several rounds:
