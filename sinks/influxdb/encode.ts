@@ -1,6 +1,7 @@
 import { RATE_OF_COUNTER, valueTypeOf } from '../../src/model/catalogue.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
-import type { MetricBatch, MetricSet } from '../../src/model/types.js';
+import { sameLabels, SeriesCache } from '../../src/model/series-cache.js';
+import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import {
   escapeMeasurement,
   escapeTag,
@@ -56,26 +57,51 @@ interface NameInfo {
   readonly measurement: string;
   /** Escaped field key followed by `=`. */
   readonly fieldPrefix: string;
-  /** UTF-8 bytes of the measurement and the field prefix together; the value text after them is ASCII. */
+  /** A space and the field prefix: what follows the tags in a `heapster` line. */
+  readonly fieldPart: string;
+  /** UTF-8 bytes of the measurement and the field part together; the value text after them is ASCII. */
   readonly fixedBytes: number;
   readonly isInt: boolean;
   readonly skip: boolean;
 }
 
-/** A set's tags, sorted by key, escaped; kept as pairs so a labeled value's own labels can be merged in. */
+/**
+ * What is kept per series: the tag section of its lines. Nothing more (the sorted keys and escaped pairs are
+ * built again for the rare merge with a labeled value's labels): a cycle's sets are hundreds of thousands in a
+ * large cluster, and keeping the pieces too tripled what the cache held (4.5 KB per set, measured).
+ */
 interface SetTags {
-  readonly keys: readonly string[];
-  /** `,key=value` per tag, escaped, in key order. */
-  readonly parts: readonly string[];
-  /** All parts joined: the tag section of a line, starting with a comma. */
+  /** The tag section of a line, starting with a comma: the set's tags, sorted by key, escaped. */
+  readonly text: string;
+  readonly bytes: number;
+  /**
+   * These tags merged with labeled values' labels: kept with the set's tags as a labels object is often
+   * shared by many sets (the source's `/` and `logs` filesystems). A short list searched by identity, then
+   * content (as SeriesCache does), as a set has a few; emptied when full.
+   */
+  readonly merged: MergedTags[];
+}
+
+/** A labeled value's tags: its own labels merged into those of a set. */
+interface MergedTags {
+  labels: Labels;
+  readonly names: readonly string[];
   readonly text: string;
   readonly bytes: number;
 }
 
-/** Accumulates lines into request bodies bounded by lines and bytes. */
+/** Merged tags kept per set tags; more distinct labeled labels than this per set empty the list. */
+const MAX_MERGED = 16;
+
+/**
+ * Accumulates lines into request bodies bounded by lines and bytes. A body is kept as its pieces (flat strings:
+ * cached names and tags, the number, the time) and joined once when full: concatenating them made a rope of five
+ * nodes per line that lived, and was copied by every young-generation GC, until the body was written out, and
+ * then had to be walked to flatten it.
+ */
 class ChunkBuilder {
   readonly chunks: Chunk[] = [];
-  private body = '';
+  private pieces: string[] = [];
   private lines = 0;
   private bytes = 0;
   total = 0;
@@ -85,14 +111,23 @@ class ChunkBuilder {
     private readonly maxBytes: number,
   ) {}
 
+  /** `line` ends in `\n`; `bytes` counts it. */
   add(line: string, bytes: number): void {
-    // A single line larger than max_bytes still goes, alone: the server decides, and says why if it refuses.
-    if (this.lines > 0 && (this.lines >= this.maxLines || this.bytes + bytes + 1 > this.maxBytes))
-      this.flush();
-    this.body += line + '\n';
-    this.lines++;
-    this.bytes += bytes + 1;
-    this.total++;
+    this.room(bytes);
+    this.pieces.push(line);
+  }
+
+  /** A line in its five pieces: measurement, tags, field key, value and time (with its `\n`). */
+  addPieces(
+    measurement: string,
+    tags: string,
+    field: string,
+    value: string,
+    time: string,
+    bytes: number,
+  ): void {
+    this.room(bytes);
+    this.pieces.push(measurement, tags, field, value, time);
   }
 
   finish(): Chunk[] {
@@ -100,18 +135,36 @@ class ChunkBuilder {
     return this.chunks;
   }
 
+  /** Counts a line of `bytes`, first closing the body if it would not fit. */
+  private room(bytes: number): void {
+    // A single line larger than max_bytes still goes, alone: the server decides, and says why if it refuses.
+    if (this.lines > 0 && (this.lines >= this.maxLines || this.bytes + bytes > this.maxBytes)) this.flush();
+    this.lines++;
+    this.bytes += bytes;
+    this.total++;
+  }
+
   private flush(): void {
-    this.chunks.push({ body: this.body, lines: this.lines, bytes: this.bytes });
-    this.body = '';
+    this.chunks.push({ body: this.pieces.join(''), lines: this.lines, bytes: this.bytes });
+    this.pieces = [];
     this.lines = 0;
     this.bytes = 0;
   }
 }
 
+/** The lines of one set in the `fields` schema: one per measurement and tag set, in first-seen order. */
+interface FieldLine {
+  readonly measurement: string;
+  readonly tags: string;
+  fields: string;
+}
+
 /**
  * Turns metric batches into line protocol, in Heapster's layout (`schema: heapster`: one measurement per
  * metric, field `value`) or grouped (`schema: fields`: one measurement per group, one field per metric).
- * Per-name and per-set work is done once; the per-value loop only concatenates strings.
+ * Per-name and per-series work is done once and kept: escaped names per metric name, and the tag section of each
+ * series (see SeriesCache for when it is reused), merged with a labeled value's own labels once per pair. The
+ * per-value loop only formats the number and adds flat pieces to the body.
  *
  * @example
  * const encoder = new LineProtocolEncoder({ schema: 'heapster', clusterName: 'c1', precision: 'ms',
@@ -120,6 +173,7 @@ class ChunkBuilder {
  */
 export class LineProtocolEncoder {
   private readonly names = new Map<string, NameInfo>();
+  private readonly tagsBySeries = new SeriesCache<SetTags>();
   private readonly clusterPart: string;
   private readonly excluded: ReadonlySet<string>;
 
@@ -130,7 +184,8 @@ export class LineProtocolEncoder {
 
   encode(batch: MetricBatch): EncodedBatch {
     const out = new ChunkBuilder(this.options.maxLines, this.options.maxBytes);
-    const suffix = ' ' + formatTimestamp(batch.timestamp, this.options.precision);
+    // One flat piece: the same string ends every line, and a rope here would be walked again for each line.
+    const suffix = [' ', formatTimestamp(batch.timestamp, this.options.precision), '\n'].join('');
     let skipped = 0;
     for (const set of batch.sets) {
       skipped +=
@@ -143,7 +198,7 @@ export class LineProtocolEncoder {
 
   private encodeHeapster(set: MetricSet, suffix: string, out: ChunkBuilder): number {
     let skipped = 0;
-    const tags = this.setTags(set.labels);
+    const tags = this.setTags(set);
     const tail = suffix.length;
     const values = set.values;
     for (const name in values) {
@@ -155,31 +210,33 @@ export class LineProtocolEncoder {
         continue;
       }
       const text = info.isInt ? formatInteger(value) : formatFloat(value);
-      out.add(
-        info.measurement + tags.text + ' ' + info.fieldPrefix + text + suffix,
-        info.fixedBytes + tags.bytes + 1 + text.length + tail,
+      out.addPieces(
+        info.measurement,
+        tags.text,
+        info.fieldPart,
+        text,
+        suffix,
+        info.fixedBytes + tags.bytes + text.length + tail,
       );
     }
-    let lastLabels: Labels | undefined;
-    let lastTags = '';
-    let lastBytes = 0;
-    for (const labeled of set.labeled) {
-      const info = this.nameInfo(labeled.name);
+    const labeled = set.labeled;
+    for (let l = 0; l < labeled.length; l++) {
+      const lv = labeled[l] as LabeledValue;
+      const info = this.nameInfo(lv.name);
       if (info.skip) continue;
-      if (!Number.isFinite(labeled.value)) {
+      if (!Number.isFinite(lv.value)) {
         skipped++;
         continue;
       }
-      // Values of one filesystem or device usually share their labels object: merge the tags once for them.
-      if (labeled.labels !== lastLabels) {
-        lastLabels = labeled.labels;
-        lastTags = mergeTags(tags, labeled.labels, this.excluded);
-        lastBytes = utf8Length(lastTags);
-      }
-      const text = info.isInt ? formatInteger(labeled.value) : formatFloat(labeled.value);
-      out.add(
-        info.measurement + lastTags + ' ' + info.fieldPrefix + text + suffix,
-        info.fixedBytes + lastBytes + 1 + text.length + tail,
+      const merged = this.mergedTags(tags, set.labels, lv.labels);
+      const text = info.isInt ? formatInteger(lv.value) : formatFloat(lv.value);
+      out.addPieces(
+        info.measurement,
+        merged.text,
+        info.fieldPart,
+        text,
+        suffix,
+        info.fixedBytes + merged.bytes + text.length + tail,
       );
     }
     return skipped;
@@ -187,9 +244,10 @@ export class LineProtocolEncoder {
 
   private encodeFields(set: MetricSet, suffix: string, out: ChunkBuilder): number {
     let skipped = 0;
-    const tags = this.setTags(set.labels);
-    // Line head (measurement + tags) → its fields so far. One map per set; lines are written in first-seen order.
-    const lines = new Map<string, string>();
+    const tags = this.setTags(set);
+    // A set has a handful of lines (cpu, memory, network, one per filesystem…): a scan of them compares cached
+    // strings by identity, where a Map keyed by the line's head hashed a few hundred characters per value.
+    const lines: FieldLine[] = [];
     const values = set.values;
     for (const name in values) {
       const info = this.nameInfo(name);
@@ -199,33 +257,24 @@ export class LineProtocolEncoder {
         skipped++;
         continue;
       }
-      const head = info.measurement + tags.text;
-      const field = info.fieldPrefix + (info.isInt ? formatInteger(value) : formatFloat(value));
-      const fields = lines.get(head);
-      lines.set(head, fields === undefined ? field : fields + ',' + field);
+      addField(lines, info, tags.text, info.isInt ? formatInteger(value) : formatFloat(value));
     }
-    let lastLabels: Labels | undefined;
-    let lastTags = '';
-    for (const labeled of set.labeled) {
-      const info = this.nameInfo(labeled.name);
+    const labeled = set.labeled;
+    for (let l = 0; l < labeled.length; l++) {
+      const lv = labeled[l] as LabeledValue;
+      const info = this.nameInfo(lv.name);
       if (info.skip) continue;
-      if (!Number.isFinite(labeled.value)) {
+      if (!Number.isFinite(lv.value)) {
         skipped++;
         continue;
       }
-      if (labeled.labels !== lastLabels) {
-        lastLabels = labeled.labels;
-        lastTags = mergeTags(tags, labeled.labels, this.excluded);
-      }
-      const head = info.measurement + lastTags;
-      const field =
-        info.fieldPrefix + (info.isInt ? formatInteger(labeled.value) : formatFloat(labeled.value));
-      const fields = lines.get(head);
-      lines.set(head, fields === undefined ? field : fields + ',' + field);
+      const merged = this.mergedTags(tags, set.labels, lv.labels);
+      addField(lines, info, merged.text, info.isInt ? formatInteger(lv.value) : formatFloat(lv.value));
     }
-    for (const [head, fields] of lines) {
-      const line = head + ' ' + fields + suffix;
-      out.add(line, utf8Length(line));
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as FieldLine;
+      const text = line.measurement + line.tags + ' ' + line.fields + suffix;
+      out.add(text, utf8Length(text));
     }
     return skipped;
   }
@@ -244,11 +293,12 @@ export class LineProtocolEncoder {
       }
     }
     const escaped = escapeMeasurement(measurement);
-    const fieldPrefix = escapeTag(field) + '=';
+    const fieldPrefix = [escapeTag(field), '='].join('');
     info = {
       measurement: escaped,
       fieldPrefix,
-      fixedBytes: utf8Length(escaped) + utf8Length(fieldPrefix),
+      fieldPart: [' ', fieldPrefix].join(''),
+      fixedBytes: utf8Length(escaped) + 1 + utf8Length(fieldPrefix),
       isInt: valueTypeOf(name) === 'int',
       skip: this.options.disableCounterMetrics && RATE_OF_COUNTER.has(name),
     };
@@ -256,34 +306,90 @@ export class LineProtocolEncoder {
     return info;
   }
 
-  private setTags(labels: Labels): SetTags {
-    const keys: string[] = [];
-    for (const key in labels) {
-      if (this.excluded.has(key) || labels[key] === '') continue;
-      keys.push(key);
+  /** The tag section of a set's labels, cached per series (see SeriesCache). */
+  private setTags(set: MetricSet): SetTags {
+    let tags = this.tagsBySeries.get(set.key, set.labels);
+    if (tags === undefined) {
+      tags = buildSetTags(set.labels, this.excluded, this.clusterPart);
+      this.tagsBySeries.set(set.key, set.labels, tags);
     }
-    keys.push('cluster_name');
-    keys.sort();
-    const parts: string[] = new Array<string>(keys.length);
-    let text = '';
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as string;
-      const part =
-        key === 'cluster_name'
-          ? this.clusterPart
-          : ',' + escapeTag(key) + '=' + escapeTag(labels[key] as string);
-      parts[i] = part;
-      text += part;
-    }
-    return { keys, parts, text, bytes: utf8Length(text) };
+    return tags;
   }
+
+  /**
+   * A labeled value's tags, cached with the set's tags (the values of one filesystem share their labels object,
+   * and with interned labels it is the same object every cycle).
+   */
+  private mergedTags(tags: SetTags, setLabels: Labels, labels: Labels): MergedTags {
+    const list = tags.merged;
+    for (let i = 0; i < list.length; i++) {
+      const merged = list[i] as MergedTags;
+      if (merged.labels === labels) return merged;
+      if (sameLabels(merged.names, merged.labels, labels)) {
+        merged.labels = labels;
+        return merged;
+      }
+    }
+    if (list.length >= MAX_MERGED) list.length = 0;
+    const text = mergeTags(tags, setLabels, labels, this.excluded, this.clusterPart);
+    const merged = { labels, names: Object.keys(labels), text, bytes: utf8Length(text) };
+    list.push(merged);
+    return merged;
+  }
+}
+
+/** The field of one value in the `fields` schema: appended to its line, or the first of a new line. */
+function addField(lines: FieldLine[], info: NameInfo, tags: string, text: string): void {
+  const field = info.fieldPrefix + text;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as FieldLine;
+    if (line.measurement === info.measurement && line.tags === tags) {
+      line.fields += ',' + field;
+      return;
+    }
+  }
+  lines.push({ measurement: info.measurement, tags, fields: field });
+}
+
+/** A set's tags, sorted by key, escaped, as `,key=value` pairs, with the cluster name among them. */
+function tagPairs(
+  labels: Labels,
+  excluded: ReadonlySet<string>,
+  clusterPart: string,
+): { keys: string[]; pairs: string[] } {
+  const keys: string[] = [];
+  for (const key in labels) {
+    if (excluded.has(key) || labels[key] === '') continue;
+    keys.push(key);
+  }
+  keys.push('cluster_name');
+  keys.sort();
+  const pairs: string[] = new Array<string>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    pairs[i] =
+      key === 'cluster_name' ? clusterPart : ',' + escapeTag(key) + '=' + escapeTag(labels[key] as string);
+  }
+  return { keys, pairs };
+}
+
+function buildSetTags(labels: Labels, excluded: ReadonlySet<string>, clusterPart: string): SetTags {
+  // join: one flat string, written into every line of the set (see encode's suffix).
+  const text = tagPairs(labels, excluded, clusterPart).pairs.join('');
+  return { text, bytes: utf8Length(text), merged: [] };
 }
 
 /**
  * The set's tags with a labeled value's labels merged in, still sorted by key. A labeled value's label wins
  * over the set's label of the same name, as in Heapster; excluded and empty labels are left out as for sets.
  */
-function mergeTags(tags: SetTags, labels: Labels, excluded: ReadonlySet<string>): string {
+function mergeTags(
+  tags: SetTags,
+  setLabels: Labels,
+  labels: Labels,
+  excluded: ReadonlySet<string>,
+  clusterPart: string,
+): string {
   let own: string[] | undefined;
   for (const key in labels) {
     if (excluded.has(key) || labels[key] === '') continue;
@@ -291,20 +397,21 @@ function mergeTags(tags: SetTags, labels: Labels, excluded: ReadonlySet<string>)
   }
   if (own === undefined) return tags.text;
   own.sort();
-  let text = '';
+  const { keys, pairs } = tagPairs(setLabels, excluded, clusterPart);
+  const text: string[] = [];
   let i = 0;
   let j = 0;
-  while (i < tags.keys.length || j < own.length) {
-    const setKey = tags.keys[i];
+  while (i < keys.length || j < own.length) {
+    const setKey = keys[i];
     const ownKey = own[j];
     if (ownKey === undefined || (setKey !== undefined && setKey < ownKey)) {
-      text += tags.parts[i] as string;
+      text.push(pairs[i] as string);
       i++;
     } else {
       if (setKey === ownKey) i++;
-      text += ',' + escapeTag(ownKey) + '=' + escapeTag(labels[ownKey] as string);
+      text.push(',' + escapeTag(ownKey) + '=' + escapeTag(labels[ownKey] as string));
       j++;
     }
   }
-  return text;
+  return text.join('');
 }

@@ -4,6 +4,8 @@
  * and nothing here uses a regex or allocates a closure.
  */
 
+import { numberText } from '../../src/model/number-text.js';
+
 const COMMA = 44;
 const SPACE = 32;
 const EQUALS = 61;
@@ -127,7 +129,7 @@ const INT64_LIMIT = 2 ** 63;
 export function formatInteger(value: number): string {
   const whole = Number.isInteger(value) ? value : Math.trunc(value);
   if (whole >= INT64_LIMIT || whole < -INT64_LIMIT) return formatFloat(whole);
-  return String(whole) + 'i';
+  return numberText(whole) + 'i';
 }
 
 /**
@@ -139,7 +141,7 @@ export function formatInteger(value: number): string {
  * formatFloat(1e-7); // '0.0000001'
  */
 export function formatFloat(value: number): string {
-  const text = String(value);
+  const text = numberText(value);
   // String() switches to exponent notation below 1e-6 and from 1e21 only: rare, so the fast path is the check.
   return text.indexOf('e') === -1 ? text : expandExponent(text);
 }

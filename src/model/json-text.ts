@@ -3,6 +3,8 @@
  * the characters is cheaper than JSON.stringify on the common case (plain ASCII names and labels).
  */
 
+import { numberText } from './number-text.js';
+
 /**
  * A string as a JSON string literal, the same text JSON.stringify gives.
  *
@@ -25,5 +27,5 @@ export function jsonString(text: string): string {
  * jsonNumber(498.9) // '498.9'
  */
 export function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
+  return Number.isFinite(value) ? numberText(value) : 'null';
 }

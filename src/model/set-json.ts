@@ -1,23 +1,59 @@
 import { IsoMillis } from './iso-time.js';
 import { jsonNumber, jsonString } from './json-text.js';
 import type { Labels } from './labels.js';
+import { sameLabels, SeriesCache } from './series-cache.js';
 import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
 /** Names remembered before the memory is cleared; metric and label names are a few hundred at most. */
 const MAX_NAMES = 10_000;
 
+/** Labeled values per set kept before the list is emptied: a set has a few labels objects (filesystems…). */
+const MAX_LABELED = 16;
+
+/** What is kept of one series: the text of its sets up to their values, and its labeled values' labels. */
+interface SeriesJson {
+  readonly type: string;
+  /** `","type":"pod","key":"…","labels":{…},"values":{`: everything between the time and the first value. */
+  readonly head: string;
+  /** A short list searched by identity, then content, as a set has a few. */
+  readonly labeled: LabeledTail[];
+}
+
+/** `,"labels":{…},"value":` of a labeled value, and the labels it was written from. */
+interface LabeledTail {
+  labels: Labels;
+  readonly names: readonly string[];
+  readonly text: string;
+}
+
+/**
+ * The quoted value names of the last set of one type, in order, with what precedes each value: sets of a type
+ * mostly carry the same metrics in the same order, so a value's name is one comparison with the name at the same
+ * place (property names are interned strings: a pointer comparison), not a lookup.
+ */
+interface ValueNames {
+  readonly names: string[];
+  /** `"cpu/usage":` for the first value, `,"cpu/usage":` for the others. */
+  readonly fragments: string[];
+}
+
 /**
  * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
  * `type`, `key`, `labels`, `values` (metric name → number) and `labeled` (values with their own labels). The
  * stdout sink's `jsonl` lines and the Kafka sink's `set` messages; the text is what JSON.stringify gives for
- * those fields. Keeps what repeats from set to set: quoted metric and label names, and the date part of sample
- * times, so one writer per sink.
+ * those fields. Keeps what repeats from set to set, so one writer per sink: the text of each series (a set's
+ * head from `type` to its values, its labeled values' labels; see SeriesCache for when it is reused), quoted
+ * metric names, and the date part of sample times.
  *
  * @example
  * new SetJsonWriter().set(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…",…}'
  */
 export class SetJsonWriter {
   private readonly names = new Map<string, string>();
+  private readonly series = new SeriesCache<SeriesJson>();
+  /** `{"name":"filesystem/usage"` per labeled value name. */
+  private readonly labeledNames = new Map<string, string>();
+  private readonly valueNames = new Map<string, ValueNames>();
   private readonly times = new IsoMillis();
 
   /**
@@ -36,38 +72,80 @@ export class SetJsonWriter {
   /** `batchTime` is used when the kubelet gave the set no sample time. */
   set(set: MetricSet, batchTime: string): string {
     const time = set.scrapeTime > 0 ? this.isoTime(set.scrapeTime) : batchTime;
-    let out =
-      '{"time":"' +
-      time +
-      '","type":"' +
-      set.type +
-      '","key":' +
-      jsonString(set.key) +
-      ',"labels":' +
-      this.labels(set.labels);
-    out += ',"values":{';
-    let first = true;
+    const series = this.seriesOf(set);
+    let out = '{"time":"' + time + series.head;
     const values = set.values;
+    const layout = this.valueNamesOf(set.type);
+    const names = layout.names;
+    const fragments = layout.fragments;
+    let i = 0;
     for (const name in values) {
-      if (!first) out += ',';
-      first = false;
-      out += this.name(name) + jsonNumber(values[name] as number);
+      let fragment = fragments[i];
+      if (names[i] !== name || fragment === undefined) {
+        fragment = i === 0 ? this.name(name) : flat(',', this.name(name));
+        names[i] = name;
+        fragments[i] = fragment;
+      }
+      out += fragment + jsonNumber(values[name] as number);
+      i++;
     }
     out += '},"labeled":[';
     const labeled = set.labeled;
-    for (let i = 0; i < labeled.length; i++) {
-      const lv = labeled[i] as LabeledValue;
-      if (i > 0) out += ',';
-      out +=
-        '{"name":' +
-        jsonString(lv.name) +
-        ',"labels":' +
-        this.labels(lv.labels) +
-        ',"value":' +
-        jsonNumber(lv.value) +
-        '}';
+    for (let l = 0; l < labeled.length; l++) {
+      const lv = labeled[l] as LabeledValue;
+      if (l > 0) out += ',';
+      out += this.labeledName(lv.name) + this.labeledTail(series, lv.labels) + jsonNumber(lv.value) + '}';
     }
     return out + ']}';
+  }
+
+  /** The set's series entry: its head and labeled labels, rebuilt when the labels or the type differ. */
+  private seriesOf(set: MetricSet): SeriesJson {
+    const cached = this.series.get(set.key, set.labels);
+    if (cached !== undefined && cached.type === set.type) return cached;
+    const head = flat(
+      '","type":"' + set.type + '","key":' + jsonString(set.key) + ',"labels":' + this.labels(set.labels),
+      ',"values":{',
+    );
+    const series = { type: set.type, head, labeled: [] };
+    this.series.set(set.key, set.labels, series);
+    return series;
+  }
+
+  private labeledTail(series: SeriesJson, labels: Labels): string {
+    const list = series.labeled;
+    for (let i = 0; i < list.length; i++) {
+      const tail = list[i] as LabeledTail;
+      if (tail.labels === labels) return tail.text;
+      if (sameLabels(tail.names, tail.labels, labels)) {
+        tail.labels = labels;
+        return tail.text;
+      }
+    }
+    if (list.length >= MAX_LABELED) list.length = 0;
+    const text = flat(',"labels":' + this.labels(labels), ',"value":');
+    list.push({ labels, names: Object.keys(labels), text });
+    return text;
+  }
+
+  private labeledName(name: string): string {
+    let text = this.labeledNames.get(name);
+    if (text === undefined) {
+      if (this.labeledNames.size >= MAX_NAMES) this.labeledNames.clear();
+      text = flat('{"name":', jsonString(name));
+      this.labeledNames.set(name, text);
+    }
+    return text;
+  }
+
+  private valueNamesOf(type: string): ValueNames {
+    let layout = this.valueNames.get(type);
+    if (layout === undefined) {
+      if (this.valueNames.size >= MAX_NAMES) this.valueNames.clear();
+      layout = { names: [], fragments: [] };
+      this.valueNames.set(type, layout);
+    }
+    return layout;
   }
 
   private labels(labels: Labels): string {
@@ -86,7 +164,7 @@ export class SetJsonWriter {
     let quoted = this.names.get(name);
     if (quoted === undefined) {
       if (this.names.size >= MAX_NAMES) this.names.clear();
-      quoted = jsonString(name) + ':';
+      quoted = flat(jsonString(name), ':');
       this.names.set(name, quoted);
     }
     return quoted;
@@ -96,4 +174,14 @@ export class SetJsonWriter {
   isoTime(ms: number): string {
     return this.times.format(ms);
   }
+}
+
+/**
+ * `a + b` as one flat string. Concatenation makes a rope (a tree of the pieces), and a rope kept in a cache is
+ * walked again, piece by piece, every time an output that includes it is written out: with the labels' texts
+ * cached as ropes, writing a cycle's JSON Lines spent 8 to 16 µs per set flattening and 1.8 KB per set to copy.
+ * Array.prototype.join always builds a new flat string.
+ */
+function flat(a: string, b: string): string {
+  return [a, b].join('');
 }
