@@ -3,7 +3,7 @@
  *
  *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
- *   npm run bench -- --extras                       only the component benches: file sink, Prometheus parsing
+ *   npm run bench -- --extras                       only the component benches: encoders, file sink, Prometheus parsing
  *   npm run bench -- --soak 60m --nodes 1000        runs that long, sampling RSS and heap; reports the slope
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
+import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
 import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
 import { formatSoak, runSoak } from './soak.js';
@@ -140,14 +141,25 @@ async function runSoakOnce(duration: string): Promise<void> {
 
 /**
  * The component benches, run in this process once the sizes are done: the file sink's rows/s and bytes per value
- * (Parquet and JSON Lines), and the cost of reading a real `/metrics/cadvisor` capture.
+ * (Parquet and JSON Lines), the cost of reading a real `/metrics/cadvisor` capture, and each sink's encoder per set.
  */
 async function componentBenches(): Promise<string> {
   progress('file sink: 3 s per format');
   const fileSink = formatFileSinkResults(await measureFileSink({ seconds: 3 }));
   progress('Prometheus text: parsing the /metrics/cadvisor capture');
   const prometheus = formatPrometheusParse(measurePrometheusParse());
-  return `## File sink
+  progress('encoders: 100 nodes × 30 pods, 7 rounds');
+  const encoders = formatEncoderResults(await measureEncoders({ nodes: 100, podsPerNode: 30, rounds: 7 }));
+  return `## Encoders
+
+Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
+per-series caching, CPU time, median of 7 rounds. *warm*: labels objects interned across cycles (as the
+\`kubelet_summary\` source now keeps them); *cold*: fresh labels objects. Kafka rows include the grouping into
+requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
+
+${encoders}
+
+## File sink
 
 Real kubelet payloads (\`fixtures/kubelet/nri-1.34\`, 20 nodes a cycle, values moved by up to 1 % each cycle so the
 files do not compress like copies) written through the \`file\` sink with its default settings; only the sink's
