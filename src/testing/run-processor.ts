@@ -2,6 +2,7 @@ import { Subject, from, lastValueFrom, tap, toArray, type OperatorFunction } fro
 import type { ComponentContext, ProcessorDefinition } from '../component/component.js';
 import type { PipelineEvent } from '../model/types.js';
 import { testContext } from './context.js';
+import { deepFreeze } from './deep-freeze.js';
 
 type ProcessorUnderTest = ProcessorDefinition | OperatorFunction<PipelineEvent, PipelineEvent>;
 
@@ -32,15 +33,6 @@ export async function runProcessor(
 ): Promise<PipelineEvent[]> {
   for (const event of events) freezeShared(event);
   return lastValueFrom(from(events).pipe(operatorOf(processor, config, ctx), toArray()));
-}
-
-/** Freezes an object graph so that any mutation throws (ES modules run in strict mode). */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
 }
 
 /**
