@@ -159,7 +159,10 @@ for (let c = 0; c < cycles; c++) {
   const order: ('A' | 'B')[] = c % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
   const out = { A: [] as PipelineEvent[], B: [] as PipelineEvent[] };
   for (const name of order) out[name] = run(name, parsed, c, tick, measured);
-  if (!isDeepStrictEqual(out.A, out.B)) throw new Error(`cycle ${c}: A and B gave different output`);
+  // As JSON text: the order of every record's keys counts too (it is what JSON Lines sinks write).
+  if (!isDeepStrictEqual(out.A, out.B) || JSON.stringify(out.A) !== JSON.stringify(out.B)) {
+    throw new Error(`cycle ${c}: A and B gave different output`);
+  }
 }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
