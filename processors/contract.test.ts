@@ -12,14 +12,15 @@ import {
 } from '../src/testing/index.js';
 import { fixtureMetadata } from '../test/support/processors.js';
 
-// Every built-in processor keeps the rules users' plugins are held to: inputs never mutated, state per
-// subscription, completion when the input completes, nothing after unsubscribe.
+// Every built-in processor keeps the rules users' plugins are held to: labels and what was passed on never changed,
+// state per subscription, completion when the input completes, nothing after unsubscribe.
 
 const fixture = (path: string) => new URL(`../../shared/fixtures/kubelet/${path}`, import.meta.url);
 
 // Two real nodes over two cycles: nri-1.34 (one capture, so its second batch repeats the sample) and
-// otel-minikube, whose second scrape is 2 s later, so counters advance and rates exist.
-const events: PipelineEvent[] = [
+// otel-minikube, whose second scrape is 2 s later, so counters advance and rates exist. Fresh for each run: a
+// processor owns the batches it is given.
+const events = (): PipelineEvent[] => [
   summaryBatch(fixture('nri-1.34/stats-summary.json'), { node: 'node-1', cycle: 1 }),
   summaryBatch(fixture('otel-minikube/stats-summary.json'), { node: 'node-2', cycle: 1 }),
   cycleEnd(1, 2),
@@ -53,10 +54,10 @@ describe('processor contract of every built-in processor', () => {
   it.each(types)('%s keeps the contract on real batches', async (type) => {
     const def = registry.get('processor', type) as ProcessorDefinition;
     const { processor, config } = underTest(def);
-    const report = await checkProcessorContract(processor, config, events, makeCtx);
+    const report = await checkProcessorContract(processor, config, events(), makeCtx);
     expect(report.problems).toEqual([]);
     // Sanity: it was really given the batches (cycle marks always go on).
-    const out = await runProcessor(processor, config, events, makeCtx());
+    const out = await runProcessor(processor, config, events(), makeCtx());
     expect(out.filter((e) => e.kind === 'cycle_end')).toHaveLength(2);
     expect(out.some((e) => e.kind === 'batch' && e.sets.length > 0)).toBe(true);
   });

@@ -43,6 +43,26 @@ describe('aggregate, pod level (Heapster A3)', () => {
     expect(setByKey(out, 'namespace:ns1/pod:pod2').values).toEqual({ m1: 100, m2: 20 });
   });
 
+  it('adds the sums to the pod and node sets it received, in place (the batch is its own), no set copied', async () => {
+    const pod = podSet('ns1', 'pod2', 'h1', { values: { m1: 100 } });
+    const node = nodeSet('h1', { values: { 'cpu/usage': 1 } });
+    const batch = nodeBatch('h1', 1, [
+      node,
+      pod,
+      containerSet('ns1', 'pod2', 'c1', 'h1', { values: { m1: 10, 'cpu/request': 20 } }),
+    ]);
+    const podValues = pod.values;
+    const nodeValues = node.values;
+    const [out] = batchesOf(await runProcessor(aggregator({ levels: ['pod', 'node'] }), {}, [batch]));
+    expect(out).toBe(batch);
+    expect(setByKey(out, 'namespace:ns1/pod:pod2')).toBe(pod);
+    // The pod's record is replaced by one with every key from the start (see Shapes in sums.ts).
+    expect(pod.values).toEqual({ m1: 100, 'cpu/request': 20 });
+    expect(podValues).toEqual({ m1: 100 });
+    expect(setByKey(out, 'node:h1').values).toBe(nodeValues);
+    expect(nodeValues).toEqual({ 'cpu/usage': 1, 'cpu/request': 20 });
+  });
+
   it('skips the cumulative counters and labeled values, sums rates and restart counts', async () => {
     const fs = [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 5 }];
     const batch = nodeBatch('h1', 1, [

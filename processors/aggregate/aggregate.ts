@@ -7,11 +7,11 @@ import type { ClusterBatch, CycleEnd, MetricSet, NodeBatch, PipelineEvent } from
 import type { AggregateLevel } from './config.js';
 import {
   aggregateNode,
-  aggregatePods,
   emptyPartial,
   mergePartial,
   namespacePartials,
   partialValues,
+  PodAggregator,
   type NamespacePartial,
 } from './sums.js';
 
@@ -47,13 +47,6 @@ export function aggregateOperator(
   const abandoned = ctx.telemetry.counter('heapstream_aggregate_abandoned_cycles_total', {
     processor: ctx.id,
   });
-
-  function nodeLevels(batch: NodeBatch): NodeBatch {
-    let sets = batch.sets;
-    if (pod) sets = aggregatePods(sets);
-    if (node) sets = aggregateNode(sets, batch.node);
-    return sets === batch.sets ? batch : { ...batch, sets };
-  }
 
   function clusterBatch(mark: CycleEnd, state: CycleState | undefined): ClusterBatch {
     const reporting = state?.size ?? 0;
@@ -107,6 +100,15 @@ export function aggregateOperator(
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
       const cycles = new Map<number, CycleState>();
+      const pods = new PodAggregator();
+
+      /** Pod and node sums, into the batch's own sets (it is this processor's until passed on). */
+      function nodeLevels(batch: NodeBatch): NodeBatch {
+        let sets = batch.sets;
+        if (pod) sets = pods.aggregatePods(sets);
+        if (node) sets = aggregateNode(sets, batch.node);
+        return sets === batch.sets ? batch : { ...batch, sets };
+      }
       let lastEnded = -Infinity;
 
       function record(batch: NodeBatch): void {

@@ -4,7 +4,8 @@
 import { nodeKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet } from '../../src/model/types.js';
-import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
+import { CATALOGUE } from '../../src/model/catalogue.js';
+import { owned } from '../../src/model/owned.js';
 
 /** Cumulative counters a pod never gets from its containers: a sum of counters that reset separately is no counter. */
 export const POD_SKIPPED: ReadonlySet<string> = new Set([
@@ -65,81 +66,308 @@ export function podLabelsFrom(container: MetricSet): Record<string, string> {
   return labels;
 }
 
-interface PodSums {
-  /** Index of the pod set in the output, or -1 when the pod set is created. */
-  readonly index: number;
-  readonly first: MetricSet;
-  readonly sums: Record<string, number>;
-  any: boolean;
-  scrapeTime: number;
-}
-
 /**
- * Pod sets from their containers (Heapster's pod aggregator): every container value is summed into its pod,
- * except the cumulative counters of `POD_SKIPPED` and labeled values; a value the pod already has is kept, not
- * summed. Pods without a set get one. Returns `sets` itself when nothing changes.
+ * Metric name ↔ slot, for the pod sums: the catalogue's names first, then any other name (custom metrics, extended
+ * resources) as it is first seen. One per subscription; it only grows, up to MAX_SLOTS, then starts again.
  */
-export function aggregatePods(sets: readonly MetricSet[]): readonly MetricSet[] {
-  let pods: Map<string, PodSums> | undefined;
-  let podIndex: Map<string, number> | undefined;
-  for (let i = 0; i < sets.length; i++) {
-    const set = sets[i] as MetricSet;
-    if (set.type === 'pod') (podIndex ??= new Map()).set(set.key, i);
-  }
-  for (const set of sets) {
-    if (set.type !== 'pod_container') continue;
-    const ns = set.labels[LABEL.namespaceName];
-    const pod = set.labels[LABEL.podName];
-    if (ns === undefined || pod === undefined) continue;
-    const key = podKey(ns, pod);
-    pods ??= new Map();
-    let acc = pods.get(key);
-    if (acc === undefined) {
-      acc = { index: podIndex?.get(key) ?? -1, first: set, sums: {}, any: false, scrapeTime: 0 };
-      pods.set(key, acc);
-    }
-    const existing = acc.index >= 0 ? (sets[acc.index] as MetricSet).values : undefined;
-    const values = set.values;
-    for (const name in values) {
-      if (POD_SKIPPED.has(name) || (existing !== undefined && name in existing)) continue;
-      acc.sums[name] = (acc.sums[name] ?? 0) + (values[name] as number);
-      acc.any = true;
-    }
-    if (set.scrapeTime > acc.scrapeTime) acc.scrapeTime = set.scrapeTime;
-  }
-  if (pods === undefined) return sets;
+export class SlotTable {
+  readonly names: string[] = [];
+  /** Per slot: 1 for the counters a pod never sums (`POD_SKIPPED`). */
+  skipped = new Uint8Array(64);
+  private readonly slots = new Map<string, number>();
 
-  let out: MetricSet[] | undefined;
-  for (const [key, acc] of pods) {
-    if (acc.index >= 0) {
-      if (!acc.any) continue;
-      out ??= sets.slice();
-      const pod = sets[acc.index] as MetricSet;
-      out[acc.index] = { ...pod, values: copyRecordWith(pod.values, acc.sums) };
-    } else {
-      out ??= sets.slice();
-      out.push({
-        type: 'pod',
-        key,
-        labels: podLabelsFrom(acc.first),
-        values: acc.sums,
-        labeled: [],
-        scrapeTime: acc.scrapeTime,
-        startTime: 0,
-      });
+  constructor() {
+    this.reset();
+  }
+
+  slotOf(name: string): number {
+    return this.slots.get(name) ?? this.add(name);
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Forgets the names outside the catalogue once there are too many (custom metric names come from users). */
+  trim(): boolean {
+    if (this.names.length <= MAX_SLOTS) return false;
+    this.reset();
+    return true;
+  }
+
+  private reset(): void {
+    this.names.length = 0;
+    this.slots.clear();
+    this.skipped.fill(0);
+    for (const m of CATALOGUE) if (!m.labeled) this.add(m.name);
+  }
+
+  private add(name: string): number {
+    const slot = this.names.length;
+    this.names.push(name);
+    this.slots.set(name, slot);
+    if (slot >= this.skipped.length) this.skipped = grown(this.skipped, slot);
+    this.skipped[slot] = POD_SKIPPED.has(name) ? 1 : 0;
+    return slot;
+  }
+}
+
+/** Beyond this many distinct metric names the table starts again from the catalogue (memory stays bounded). */
+const MAX_SLOTS = 4096;
+
+function grown<A extends Uint8Array | Float64Array>(array: A, slot: number): A {
+  const bigger = new (array.constructor as new (n: number) => A)(Math.max(array.length * 2, slot + 1));
+  bigger.set(array);
+  return bigger;
+}
+
+// A slot's state in one pod's sums.
+const ABSENT = 0;
+const SUMMED = 1;
+/** The pod set already has this value: kept, not summed. */
+const OWN = 2;
+
+/** One pod's sums over its containers, by slot, in arrays reused from batch to batch. */
+class PodSums {
+  sums = new Float64Array(64);
+  state = new Uint8Array(64);
+  /** Slots summed, in the order their names were first seen: the order the pod's values get them. */
+  readonly order: number[] = [];
+  /** Slots marked OWN, to clear them after the batch. */
+  readonly own: number[] = [];
+  key = '';
+  /** Index of the pod set in the batch, or -1 when the pod set is created. */
+  index = -1;
+  first: MetricSet | undefined;
+  scrapeTime = 0;
+
+  start(key: string, index: number, first: MetricSet, table: SlotTable, podValues: Values | undefined): void {
+    this.key = key;
+    this.index = index;
+    this.first = first;
+    this.scrapeTime = 0;
+    if (podValues === undefined) return;
+    for (const name in podValues) {
+      const slot = table.slotOf(name);
+      this.fit(slot);
+      if (this.state[slot] !== OWN) {
+        this.state[slot] = OWN;
+        this.own.push(slot);
+      }
     }
   }
-  return out ?? sets;
+
+  /** Adds a container's values: each value by slot, no record built. */
+  add(values: Values, table: SlotTable): void {
+    for (const name in values) {
+      const slot = table.slotOf(name);
+      if (table.skipped[slot] === 1) continue;
+      this.fit(slot);
+      const state = this.state[slot];
+      if (state === OWN) continue;
+      // `0 + v`, then `+ v`: the same additions, in the same order, as summing into a record from 0.
+      if (state === ABSENT) {
+        this.state[slot] = SUMMED;
+        this.order.push(slot);
+        this.sums[slot] = 0 + (values[name] as number);
+      } else {
+        this.sums[slot] = (this.sums[slot] as number) + (values[name] as number);
+      }
+    }
+  }
+
+  /** Writes the sums into `into`, in first-seen order. */
+  writeInto(into: Record<string, number>, table: SlotTable): void {
+    const { order, sums } = this;
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i] as number;
+      into[table.names[slot] as string] = sums[slot] as number;
+    }
+  }
+
+  /** Makes this ready for the next pod: only the slots used are cleared. */
+  clear(): void {
+    const { order, state, own } = this;
+    for (let i = 0; i < order.length; i++) state[order[i] as number] = ABSENT;
+    for (let i = 0; i < own.length; i++) state[own[i] as number] = ABSENT;
+    order.length = 0;
+    own.length = 0;
+    this.first = undefined;
+  }
+
+  private fit(slot: number): void {
+    if (slot < this.state.length) return;
+    this.state = grown(this.state, slot);
+    this.sums = grown(this.sums, slot);
+  }
+}
+
+type Values = Readonly<Record<string, number>>;
+
+/** A pod's values record once its sums are added: one per sequence of keys, as a trie over slots. */
+class Shape {
+  readonly next = new Map<number, Shape>();
+  template: Record<string, number> | undefined;
+
+  child(slot: number): Shape {
+    let shape = this.next.get(slot);
+    if (shape === undefined) {
+      shape = new Shape();
+      this.next.set(slot, shape);
+    }
+    return shape;
+  }
+}
+
+/** Beyond this many key sequences the shapes are forgotten (memory stays bounded). */
+const MAX_SHAPES = 4096;
+
+/**
+ * Records with a pod's own keys followed by its sums, made by cloning a template of that exact key sequence and
+ * storing into existing properties. Adding ~10 keys to a pod's record one by one cost about 6 µs a pod: each add
+ * is a keyed store that changes the object's hidden class, and past a dozen such adds V8 turns the record into a
+ * dictionary. A clone of a template has every key from the start and stays a fast object for the readers after.
+ */
+class Shapes {
+  private root = new Shape();
+  private count = 0;
+
+  /** `own`'s values then the sums, in that key order, in a new record. */
+  merged(own: Values, sums: PodSums, table: SlotTable): Record<string, number> {
+    let shape = this.root;
+    for (const name in own) shape = shape.child(table.slotOf(name));
+    const order = sums.order;
+    for (let i = 0; i < order.length; i++) shape = shape.child(order[i] as number);
+    const template = (shape.template ??= this.template(own, order, table));
+    const out = { ...template };
+    for (const name in own) out[name] = own[name] as number;
+    for (let i = 0; i < order.length; i++) {
+      const slot = order[i] as number;
+      out[table.names[slot] as string] = sums.sums[slot] as number;
+    }
+    return out;
+  }
+
+  /** Forgets every shape: slots are renumbered when the table starts again, or there are too many. */
+  trim(tableReset: boolean): void {
+    if (!tableReset && this.count <= MAX_SHAPES) return;
+    this.root = new Shape();
+    this.count = 0;
+  }
+
+  private template(own: Values, order: readonly number[], table: SlotTable): Record<string, number> {
+    this.count++;
+    // Built once per key sequence through JSON.parse, which makes a fast object with the keys in this order.
+    // 0.5: the fields start as doubles, so storing a fraction later does not change the hidden class.
+    const text: string[] = [];
+    for (const name in own) text.push(JSON.stringify(name) + ':0.5');
+    for (const slot of order) text.push(JSON.stringify(table.names[slot]) + ':0.5');
+    return JSON.parse('{' + text.join(',') + '}') as Record<string, number>;
+  }
 }
 
 /**
- * The node's pod requests and limits (`NODE_SUMS`) into the node's own set (Heapster's node aggregator). The node
- * set is never created; sums replace any value of the same name, so running twice gives the same result.
+ * What the pod sums of one subscription reuse from batch to batch: the slot table and one PodSums per pod, so a
+ * steady cluster allocates nothing per container for its sums.
+ */
+export class PodAggregator {
+  private readonly table = new SlotTable();
+  private readonly pool: PodSums[] = [];
+  private readonly shapes = new Shapes();
+
+  /**
+   * Pod sets from their containers (Heapster's pod aggregator): every container value is summed into its pod,
+   * except the cumulative counters of `POD_SKIPPED` and labeled values; a value the pod already has is kept, not
+   * summed. The batch's pod sets are its own (docs/plugins.md): each gets, in place, a values record with its sums
+   * added (see Shapes); pods without a set get one, appended to a copy of `sets`. Returns `sets` itself when no set
+   * is added.
+   *
+   * Sums are kept by slot in typed arrays, not in a record per pod: summing a node's containers costs about 7 µs
+   * per batch this way against 30 µs into records (100 nodes × 30 pods).
+   */
+  aggregatePods(sets: readonly MetricSet[]): readonly MetricSet[] {
+    let used = 0;
+    try {
+      const table = this.table;
+      let podIndex: Map<string, number> | undefined;
+      for (let i = 0; i < sets.length; i++) {
+        const set = sets[i] as MetricSet;
+        if (set.type === 'pod') (podIndex ??= new Map()).set(set.key, i);
+      }
+      let byKey: Map<string, PodSums> | undefined;
+      let lastNs: string | undefined;
+      let lastPod: string | undefined;
+      let acc: PodSums | undefined;
+      for (let i = 0; i < sets.length; i++) {
+        const set = sets[i] as MetricSet;
+        if (set.type !== 'pod_container') continue;
+        const ns = set.labels[LABEL.namespaceName];
+        const pod = set.labels[LABEL.podName];
+        if (ns === undefined || pod === undefined) continue;
+        // A pod's containers come one after the other: the key is built once per pod, not per container.
+        if (acc === undefined || ns !== lastNs || pod !== lastPod) {
+          const key = podKey(ns, pod);
+          byKey ??= new Map();
+          acc = byKey.get(key);
+          if (acc === undefined) {
+            acc = this.pool[used] ?? new PodSums();
+            this.pool[used++] = acc;
+            const index = podIndex?.get(key) ?? -1;
+            acc.start(key, index, set, table, index >= 0 ? (sets[index] as MetricSet).values : undefined);
+            byKey.set(key, acc);
+          }
+          lastNs = ns;
+          lastPod = pod;
+        }
+        acc.add(set.values, table);
+        if (set.scrapeTime > acc.scrapeTime) acc.scrapeTime = set.scrapeTime;
+      }
+
+      let out: MetricSet[] | undefined;
+      for (let p = 0; p < used; p++) {
+        const sums = this.pool[p] as PodSums;
+        if (sums.index >= 0) {
+          if (sums.order.length === 0) continue;
+          const target = owned(sets[sums.index] as MetricSet);
+          target.values = this.shapes.merged(target.values, sums, table);
+          continue;
+        }
+        const values: Record<string, number> = {};
+        sums.writeInto(values, table);
+        (out ??= sets.slice()).push({
+          type: 'pod',
+          key: sums.key,
+          labels: podLabelsFrom(sums.first as MetricSet),
+          values,
+          labeled: [],
+          scrapeTime: sums.scrapeTime,
+          startTime: 0,
+        });
+      }
+      this.shapes.trim(table.trim());
+      return out ?? sets;
+    } finally {
+      // Also after a failure, so that the next batch starts from clean sums.
+      for (let p = 0; p < used; p++) (this.pool[p] as PodSums).clear();
+    }
+  }
+}
+
+/**
+ * The node's pod requests and limits (`NODE_SUMS`) into the node's own set (Heapster's node aggregator), in place.
+ * The node set is never created; sums replace any value of the same name, so running twice gives the same result.
  */
 export function aggregateNode(sets: readonly MetricSet[], node: string): readonly MetricSet[] {
   const key = nodeKey(node);
-  const nodeIndex = sets.findIndex((s) => s.type === 'node' && s.key === key);
-  if (nodeIndex < 0) return sets;
+  let nodeSet: MetricSet | undefined;
+  for (let i = 0; i < sets.length; i++) {
+    const set = sets[i] as MetricSet;
+    if (set.type === 'node' && set.key === key) {
+      nodeSet = set;
+      break;
+    }
+  }
+  if (nodeSet === undefined) return sets;
   const sums = new Float64Array(NODE_SUMS.length);
   const present = new Uint8Array(NODE_SUMS.length);
   let any = false;
@@ -154,13 +382,10 @@ export function aggregateNode(sets: readonly MetricSet[], node: string): readonl
     }
   }
   if (!any) return sets;
-  const nodeSet = sets[nodeIndex] as MetricSet;
-  const values = copyRecord(nodeSet.values);
+  const values = owned(nodeSet).values;
   for (let m = 0; m < NODE_SUMS.length; m++)
     if (present[m] === 1) values[NODE_SUMS[m] as string] = sums[m] as number;
-  const out = sets.slice();
-  out[nodeIndex] = { ...nodeSet, values };
-  return out;
+  return sets;
 }
 
 /** One node's pods, summed per namespace: what a node contributes to its cycle's namespace and cluster sets. */

@@ -139,6 +139,20 @@ describe('pod_enricher (Heapster A7)', () => {
     expect(setByKey(out, 'namespace:ns1/pod:pod1/container:nginx').values['cpu/limit']).toBe(2222);
   });
 
+  it('gives each stub its own values object, which the next stage may fill in place', async () => {
+    const stubKey = 'namespace:ns1/pod:pod1/container:nginx';
+    const pods = () => podSet('ns1', 'pod1', 'n1', { labels: nodeLabels });
+    const out = batchesOf(
+      await runProcessor(enricher([A7_POD]), {}, [
+        nodeBatch('n1', 1, [pods()]),
+        nodeBatch('n1', 2, [pods()]),
+      ]),
+    );
+    const [first, second] = out.map((b) => setByKey(b, stubKey).values);
+    expect(first).toEqual(second);
+    expect(first).not.toBe(second);
+  });
+
   it('stub_sets: false adds no set', async () => {
     const [out] = batchesOf(
       await runProcessor(enricher([A7_POD], { stub_sets: false }), {}, [nodeBatch('n1', 1, [c1])]),

@@ -192,7 +192,8 @@ export function podEnricherOperator(
           type: 'pod_container',
           key: podContainerKey(pod.namespace, pod.name, container.spec.name),
           labels,
-          values: container.values,
+          // A copy: `container.values` is kept across cycles, and the set's values are the next stage's to fill.
+          values: copyRecord(container.values),
           labeled: [],
           scrapeTime: 0,
           startTime: 0,

@@ -121,10 +121,11 @@ describe('rate (Heapster A2, B2)', () => {
   });
 
   it('B2 case G: a 1 h gap gives 999 (truncated) with max_gap 2h, and no rate with the default 3 × resolution', async () => {
-    const first = c({ 'cpu/usage': 0 }, T0);
-    const second = c({ 'cpu/usage': 3599999999999 }, T0 + 3_600_000);
-    expect((await pair(first, second, { max_gap: '2h' })).set.values['cpu/usage_rate']).toBe(999);
-    const byDefault = await pair(first, second);
+    // Fresh sets for each run: a processor owns what it is given and fills it in place.
+    const first = () => c({ 'cpu/usage': 0 }, T0);
+    const second = () => c({ 'cpu/usage': 3599999999999 }, T0 + 3_600_000);
+    expect((await pair(first(), second(), { max_gap: '2h' })).set.values['cpu/usage_rate']).toBe(999);
+    const byDefault = await pair(first(), second());
     expect(byDefault.set.values['cpu/usage_rate']).toBeUndefined();
     expect(skipped(byDefault.ctx, 'gap_too_long')).toBe(1);
   });
@@ -185,6 +186,27 @@ describe('rate (Heapster A2, B2)', () => {
     const batch = nodeBatch('n1', 1, [c({ 'memory/usage': 1 }, T0)]);
     const out = await runProcessor(op, {}, [batch]);
     expect(out[0]).toBe(batch);
+  });
+
+  it('adds rates to the batch, sets and values it received, in place (they are its own), without a copy', async () => {
+    const { op } = rateOf();
+    const disk = { name: 'disk/io_read_bytes', labels: { resource_id: 'sda' }, value: 0 };
+    const second = nodeBatch('n1', 2, [
+      c({ 'cpu/usage': 60e9 }, T0 + 60_000, START, [{ ...disk, value: 6000 }]),
+    ]);
+    const set = second.sets[0] as MetricSet;
+    const values = set.values;
+    const labeled = set.labeled;
+    const out = await runProcessor(op, {}, [
+      nodeBatch('n1', 1, [c({ 'cpu/usage': 0 }, T0, START, [disk])]),
+      second,
+    ]);
+    expect(out[1]).toBe(second);
+    expect(setByKey(second, KEY)).toBe(set);
+    expect(set.values).toBe(values);
+    expect(values['cpu/usage_rate']).toBe(1000);
+    expect(set.labeled).toBe(labeled);
+    expect(labeledValue(set, 'disk/io_read_bytes_rate', 'sda')).toBe(100);
   });
 
   it('rejects unknown keys and bad durations', () => {

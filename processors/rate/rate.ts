@@ -5,7 +5,7 @@ import { perNodeState, reportBatchErrors } from '../../src/component/operators.j
 import { RATE_OF_COUNTER, metricByName } from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';
-import { copyRecord } from '../../src/model/copy.js';
+import { owned } from '../../src/model/owned.js';
 
 /** Why a rate was not emitted; the `reason` label of `heapstream_rate_skipped_total`. */
 export type RateSkipReason =
@@ -207,8 +207,12 @@ export function rateOperator(
   // A node absent for longer than the gap can give no rate anyway: its state can go.
   const evictAfterCycles = Math.max(1, Math.ceil(options.maxGapMs / Math.max(1, ctx.resolutionMs)));
 
-  /** The set with its rates from `prev` to `cur` added, or the same set when it gets none. */
-  function ratesOf(set: MetricSet, cur: CurrentSample, node: NodeSeries, row: number): MetricSet {
+  /**
+   * Adds the set's rates from the row's last sample to `cur`, in place: the set is this processor's until it
+   * passes the batch on (docs/plugins.md), so no copy of the set or its values is made. Copying each set's values
+   * to add its rates was a seventh of the pipeline's CPU.
+   */
+  function addRates(set: MetricSet, cur: CurrentSample, node: NodeSeries, row: number): void {
     let reason: RateSkipReason | undefined;
     const data = node.data;
     const base = row * STRIDE;
@@ -221,10 +225,11 @@ export function rateOperator(
     else if (elapsedUs > maxGapUs) reason = 'gap_too_long';
     if (reason !== undefined) {
       count(reason, cur.count);
-      return set;
+      return;
     }
 
-    let values: Record<string, number> | undefined;
+    const target = owned(set);
+    const values = target.values;
     let decreased = 0;
     for (let i = 0; i < PLAIN.length; i++) {
       const now = cur.plain[i] as number;
@@ -236,16 +241,18 @@ export function rateOperator(
         continue;
       }
       const spec = PLAIN[i] as CounterSpec;
-      values ??= copyRecord(set.values);
       values[spec.rate] = rateValue(spec, delta, elapsedUs);
     }
 
-    let rates: LabeledValue[] | undefined;
     const before = node.labeled[row];
     if (before !== undefined && cur.labeled.names.length > 0) {
       const { names, ids, values: now } = cur.labeled;
+      const labeled = target.labeled;
+      // Only the entries the kubelet gave: the rates appended below are not counters.
+      const given = labeled.length;
       let j = 0;
-      for (const lv of set.labeled) {
+      for (let k = 0; k < given; k++) {
+        const lv = labeled[k] as LabeledValue;
         const spec = LABELED.get(lv.name);
         if (spec === undefined) continue;
         const at = indexOf(before, names[j] as string, ids[j] as string, j);
@@ -257,49 +264,35 @@ export function rateOperator(
           decreased++;
           continue;
         }
-        rates ??= [];
-        rates.push({ name: spec.rate, labels: lv.labels, value: rateValue(spec, delta, elapsedUs) });
+        labeled.push({ name: spec.rate, labels: lv.labels, value: rateValue(spec, delta, elapsedUs) });
       }
     }
     count('counter_decreased', decreased);
-
-    if (values === undefined && rates === undefined) return set;
-    return {
-      ...set,
-      values: values ?? set.values,
-      labeled: rates === undefined ? set.labeled : [...set.labeled, ...rates],
-    };
   }
 
   const cur = new CurrentSample();
 
+  /** Adds the batch's rates to its own sets and returns the same batch (see addRates). */
   function processBatch(batch: NodeBatch, node: NodeSeries): NodeBatch {
     const seen = ++node.batches;
     let kept = 0;
-    let out: MetricSet[] | undefined;
     const sets = batch.sets;
     for (let i = 0; i < sets.length; i++) {
       const set = sets[i] as MetricSet;
-      if (!cur.read(set)) {
-        out?.push(set);
-        continue;
-      }
+      if (!cur.read(set)) continue;
       let row = node.rows.get(set.key);
-      let result = set;
       if (row === undefined) {
         row = node.add(set.key);
         kept++;
         // A key twice in one batch (the decoder never emits one) gets its rates once; the last one is kept.
       } else if (node.data[row * STRIDE + SEEN] !== seen) {
-        result = ratesOf(set, cur, node, row);
+        addRates(set, cur, node, row);
         kept++;
       }
       node.store(row, set, cur, seen);
-      if (result !== set) out ??= sets.slice(0, i);
-      out?.push(result);
     }
     if (node.rows.size > kept) node.sweep(seen);
-    return out === undefined ? batch : { ...batch, sets: out };
+    return batch;
   }
 
   return (source) =>

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/component/logger.js';
 import type { Telemetry } from '../../src/component/telemetry.js';
 import type { MetricSet, NodeBatch } from '../../src/model/types.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { testContext } from '../../src/testing/context.js';
 import type { FileSink } from './file-sink.js';
 import fileSinkDefinition from './index.js';
@@ -83,8 +84,9 @@ async function listParquet(): Promise<string[]> {
   return entries.filter((f) => f.endsWith('.parquet')).map((f) => join(dir, 'lake', f));
 }
 
+/** Deep-frozen: sinks only read, so a sink that changes its batch fails with a TypeError. */
 function nodeBatch(fixtureName: string, node: string): NodeBatch {
-  return summaryBatch(fixture(fixtureName), { node, timestamp: T0, cycle: 1 });
+  return deepFreeze(summaryBatch(fixture(fixtureName), { node, timestamp: T0, cycle: 1 }));
 }
 
 /** Rows per (node, type) in the lake, read back with DuckDB from whichever format the sink wrote. */
@@ -109,7 +111,7 @@ function expectedRows(batches: readonly NodeBatch[]): Map<string, number> {
 function withBadSet(batch: NodeBatch, type: MetricSet['type'], key: string, labels: object): NodeBatch {
   const model = batch.sets.find((s) => s.type === type) as MetricSet;
   const bad = { ...model, key, labels: { ...model.labels, ...labels } } as unknown as MetricSet;
-  return { ...batch, sets: [...batch.sets, bad] };
+  return deepFreeze({ ...batch, sets: [...batch.sets, bad] });
 }
 
 describe('file sink, a set it cannot store', () => {
@@ -160,10 +162,10 @@ describe('file sink, a set it cannot store', () => {
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: 7 }, value: 1 }],
     } as unknown as MetricSet;
     const badType = { ...node, type: 'galaxy' } as unknown as MetricSet;
-    await expect(sink.write({ ...base, sets: [badLabeled] })).rejects.toThrow(
+    await expect(sink.write(deepFreeze({ ...base, sets: [badLabeled] }))).rejects.toThrow(
       /set node:datagen-1-34: label "resource_id" of filesystem\/usage is a number \(7\), not a string/,
     );
-    await expect(sink.write({ ...base, sets: [badType] })).rejects.toThrow(
+    await expect(sink.write(deepFreeze({ ...base, sets: [badType] }))).rejects.toThrow(
       /set node:datagen-1-34: type "galaxy" is not one of node, sys_container, pod/,
     );
     await sink.write(base);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { testContext } from '../../src/testing/context.js';
 import { directoryError, fileError } from './file-errors.js';
 import type { FileSink } from './file-sink.js';
@@ -80,11 +81,13 @@ describe('file sink on a directory it cannot create', () => {
       testContext({ baseDir: dir, id: 'lake' }),
     ) as FileSink;
   const batch = () =>
-    summaryBatch(new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url), {
-      node: 'n1',
-      timestamp: Date.UTC(2026, 10, 28, 9),
-      cycle: 1,
-    });
+    deepFreeze(
+      summaryBatch(new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url), {
+        node: 'n1',
+        timestamp: Date.UTC(2026, 10, 28, 9),
+        cycle: 1,
+      }),
+    );
 
   // As root a read-only directory cannot be made with chmod; a dangling symlink gives the ENOENT that recursive
   // mkdir reports on a read-only volume, and a regular file as parent gives ENOTDIR.

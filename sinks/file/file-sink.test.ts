@@ -13,6 +13,7 @@ import type { Clock } from '../../src/component/clock.js';
 import { PermanentError } from '../../src/component/errors.js';
 import type { ClusterBatch, MetricBatch, MetricSet, NodeBatch } from '../../src/model/types.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { testContext } from '../../src/testing/context.js';
 import fileSinkDefinition from './index.js';
 import type { FileSink } from './file-sink.js';
@@ -49,8 +50,9 @@ function createSink(config: Record<string, unknown>, clock: Clock = manualClock(
   return fileSinkDefinition.create(parsed, testContext({ baseDir: dir, clock, id: 'lake' })) as FileSink;
 }
 
+/** Deep-frozen: sinks only read, so a sink that changes its batch fails with a TypeError. */
 function nodeBatch(fixtureName: string, node: string, timestamp: number, cycle = 1): NodeBatch {
-  return summaryBatch(fixture(fixtureName), { node, timestamp, cycle });
+  return deepFreeze(summaryBatch(fixture(fixtureName), { node, timestamp, cycle }));
 }
 
 /** Namespace and cluster sets as the aggregator emits them, plus values outside the schema's columns. */
@@ -379,14 +381,16 @@ describe('file sink, parquet', () => {
     // 240 cycles of 15 s = one hour: 500 + 250 millicores in `web` (0.75 CPU-hours), 2000 in `batch` (2).
     for (let k = 0; k < 240; k++) {
       const t = Date.UTC(2026, 10, 28, 12) + k * 15_000;
-      await sink.write({
-        kind: 'batch',
-        scope: 'node',
-        node: 'n1',
-        cycle: k,
-        timestamp: t,
-        sets: [pod('web', 'a', 500, t), pod('web', 'b', 250, t), pod('batch', 'c', 2000, t)],
-      });
+      await sink.write(
+        deepFreeze({
+          kind: 'batch',
+          scope: 'node',
+          node: 'n1',
+          cycle: k,
+          timestamp: t,
+          sets: [pod('web', 'a', 500, t), pod('web', 'b', 250, t), pod('batch', 'c', 2000, t)],
+        }),
+      );
     }
     await sink.close();
     const sql = readmeQuery().replaceAll('/data/heapstream', join(dir, 'lake'));
@@ -477,7 +481,7 @@ describe('file sink, rolling', () => {
     const scheduler = clock.scheduler as VirtualTimeScheduler;
     scheduler.maxFrames = scheduler.frame + 20_000;
     scheduler.flush();
-    await sink.write({ ...fourth, sets: [] }); // queued behind the timer's roll
+    await sink.write(deepFreeze({ ...fourth, sets: [] })); // queued behind the timer's roll
     done = (await listFiles(join(dir, 'lake'))).filter((f) => f.endsWith('.parquet'));
     expect(done).toHaveLength(2);
     const rows = await readParquetRows(join(dir, 'lake', '**', '*.parquet'));

@@ -8,6 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { piecewiseWrites } from '../../src/testing/piecewise-writes.js';
 import { testContext } from '../../src/testing/context.js';
 import { influxSinkConfig } from './config.js';
@@ -25,7 +26,8 @@ interface Received {
 }
 
 const NRI = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
-const batch = summaryBatch(NRI, { node: 'datagen-1-34', timestamp: 1_795_829_090_000 });
+// Sinks only read: frozen, so a sink that changes its batch fails with a TypeError.
+const batch = deepFreeze(summaryBatch(NRI, { node: 'datagen-1-34', timestamp: 1_795_829_090_000 }));
 
 let server: Server;
 let url: string;

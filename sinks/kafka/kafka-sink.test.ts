@@ -5,6 +5,7 @@ import type { MetricBatch, NodeBatch } from '../../src/model/types.js';
 import { piecewiseWrites } from '../../src/testing/piecewise-writes.js';
 import { testContext } from '../../src/testing/context.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { kafkaSinkConfig } from './config.js';
 import { kafkaSink, type ProducerLike } from './kafka-sink.js';
 
@@ -16,10 +17,11 @@ const KafkaJSSASLAuthenticationError = kafkajs.KafkaJSSASLAuthenticationError as
 ) => Error;
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
-const decoded = summaryBatch(fixture, { node: 'n1' });
+// Sinks only read: every batch here is deep-frozen, so a sink that changes one fails with a TypeError.
+const decoded = deepFreeze(summaryBatch(fixture, { node: 'n1' }));
 
 function batch(cycle: number, node = 'n1'): NodeBatch {
-  return { ...decoded, node, cycle, sets: decoded.sets.slice(0, 4) };
+  return deepFreeze({ ...decoded, node, cycle, sets: decoded.sets.slice(0, 4) });
 }
 
 /** A producer that records each request's messages; sends wait for `release` when gated, or fail as told. */
@@ -112,7 +114,10 @@ describe('kafka sink delivery (fake producer)', () => {
     const kafka = fakeKafka();
     // Small requests: one set each.
     const write = piecewiseWrites(sinkWith(kafka, { max_message_bytes: 2_000 }));
-    const big: MetricBatch = { ...decoded, sets: decoded.sets.filter((s) => s.type === 'pod').slice(0, 3) };
+    const big: MetricBatch = deepFreeze({
+      ...decoded,
+      sets: decoded.sets.filter((s) => s.type === 'pod').slice(0, 3),
+    });
     kafka.hold();
     const attempt = write(big);
     // Fail the second request only.
@@ -154,7 +159,7 @@ describe('kafka sink delivery (fake producer)', () => {
   it('delivers the sets that fit and fails the write for those larger than max_message_bytes', async () => {
     const kafka = fakeKafka();
     const sink = sinkWith(kafka, { max_message_bytes: 1_300 });
-    const mixed: MetricBatch = { ...decoded, sets: decoded.sets.slice(0, 12) };
+    const mixed: MetricBatch = deepFreeze({ ...decoded, sets: decoded.sets.slice(0, 12) });
     const error = await sink.write(mixed).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PermanentError);
     const delivered = kafka.requests.flat().length;

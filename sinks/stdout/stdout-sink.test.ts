@@ -1,6 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js';
+import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { stdoutSinkConfig } from './config.js';
 import { stdoutSink } from './stdout-sink.js';
 
@@ -37,6 +38,9 @@ const mark: CycleEnd = {
   failures: [{ node: 'n2', reason: 'timeout', message: 'node n2: did not answer within 5000 ms' }],
   durationMs: 21,
 };
+// Sinks only read: a sink that changes what it is given fails with a TypeError.
+deepFreeze(batch);
+deepFreeze(mark);
 
 function collect() {
   const out = new PassThrough();

@@ -3,10 +3,10 @@ import type { MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import type { ComponentContext } from './component.js';
 
 /** What a processor does with one batch it could not process: the batch is passed on untouched. */
-/** What becomes of a batch a processor failed on: passed on unprocessed, or dropped. */
+/** What becomes of a batch a processor failed on: passed on as the processor left it, or dropped. */
 export type ErrorAction = 'pass' | 'drop';
 
-/** Handles a failure on one batch; returns `drop` to drop it, anything else passes it on unprocessed. */
+/** Handles a failure on one batch; returns `drop` to drop it, anything else passes it on as the processor left it. */
 export type BatchErrorHandler = (error: unknown, batch: MetricBatch) => ErrorAction | void;
 
 /**

@@ -3,7 +3,7 @@ import type { PipelineEvent } from '../model/types.js';
 
 /** What the isolation does with an event on which the processor failed. */
 export interface IsolationOptions {
-  /** `pass`: the batch goes on unprocessed; `drop`: it is discarded. Cycle marks always go on. */
+  /** `pass`: the batch goes on as the processor left it (it owned the batch, see docs/plugins.md); `drop`: it is discarded. Cycle marks always go on. */
   readonly onError: 'pass' | 'drop';
   /** Called once per failure with the event being processed, or undefined when the failure came later. */
   readonly report: (error: unknown, event: PipelineEvent | undefined) => void;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { testContext } from '../testing/context.js';
+import { deepFreeze } from '../testing/deep-freeze.js';
 import type { Sink } from '../component/component.js';
 import { DEFAULT_BUFFER_MAX_BYTES, sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { SinkRunner } from './sink-runner.js';
@@ -21,7 +22,15 @@ function bigBatch(cycle: number): MetricBatch {
       startTime: 0,
     });
   }
-  return { kind: 'batch', scope: 'node', node: `n${cycle}`, cycle, timestamp: cycle * 1000, sets };
+  // Frozen: what the fan-out hands to the runners is read-only.
+  return deepFreeze({
+    kind: 'batch',
+    scope: 'node',
+    node: `n${cycle}`,
+    cycle,
+    timestamp: cycle * 1000,
+    sets,
+  });
 }
 
 /** A sink that is down: no write ever finishes. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../component/errors.js';
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { testContext } from '../testing/context.js';
+import { deepFreeze } from '../testing/deep-freeze.js';
 import type { Sink } from '../component/component.js';
 import { createLogger } from '../component/logger.js';
 import { sinkRunnerOptionsSchema } from '../config/sink-options.js';
@@ -23,8 +24,9 @@ function set(type: MetricSet['type'], key: string, ns?: string): MetricSet {
   };
 }
 
+/** Deep-frozen, as every batch the fan-out hands to the runners is read-only: a runner or sink that changes it throws. */
 function batch(cycle: number, sets: MetricSet[] = [set('node', 'node:n1')]): MetricBatch {
-  return { kind: 'batch', scope: 'node', node: 'n1', cycle, timestamp: cycle * 1000, sets };
+  return deepFreeze({ kind: 'batch', scope: 'node', node: 'n1', cycle, timestamp: cycle * 1000, sets });
 }
 
 /** A sink whose writes wait until the test releases them, recording what it got. */
@@ -249,7 +251,7 @@ describe('SinkRunner', () => {
       ctx,
     );
     const input = batch(1, [set('node', 'node:n1'), set('pod', 'a', 'web'), set('pod', 'b', 'db')]);
-    runner.accept(Object.freeze(input));
+    runner.accept(input);
     runner.accept(batch(2, [set('node', 'node:n1')]));
     await runner.close();
     expect(got).toHaveLength(1);

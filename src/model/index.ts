@@ -4,3 +4,4 @@ export * from './labels.js';
 export * from './types.js';
 export * from './count.js';
 export * from './copy.js';
+export * from './owned.js';

@@ -9,7 +9,8 @@ export interface LabeledValue {
 }
 
 /**
- * The metrics of one object at one instant. Never mutated once emitted: processors build new sets.
+ * The metrics of one object at one instant. The processor that receives a set owns it and may fill it in place
+ * (see owned.ts); once passed on it is not changed by whoever passed it, and sinks only read it.
  * Times are milliseconds since the epoch, taken from the kubelet's own timestamps (fractions keep µs).
  */
 export interface MetricSet {

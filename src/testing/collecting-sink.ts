@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineSink } from '../component/component.js';
 import type { CycleEnd, MetricBatch } from '../model/types.js';
+import { deepFreeze } from './deep-freeze.js';
 
 /** What a collecting sink received, in arrival order. */
 export interface Collected {
@@ -13,7 +14,8 @@ export interface Collected {
 
 /**
  * A sink that keeps everything it is given, for tests: register the returned definition, name its type in the
- * pipeline, and read `collected`.
+ * pipeline, and read `collected`. What it is given is deep-frozen on arrival, as sinks only read: anything that
+ * changes a batch after handing it to the sinks (a processor that kept it, another sink) fails with a TypeError.
  *
  * @example
  * const { definition, collected } = collectingSink();
@@ -27,11 +29,13 @@ export function collectingSink(type = 'collect') {
     config: z.strictObject({}),
     create: () => ({
       write(batch) {
+        deepFreeze(batch);
         collected.batches.push(batch);
         collected.events.push(batch);
         return Promise.resolve();
       },
       cycleEnd(mark) {
+        deepFreeze(mark);
         collected.marks.push(mark);
         collected.events.push(mark);
         return Promise.resolve();

@@ -1,11 +1,18 @@
 import { map, type OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { mapBatches } from '../component/operators.js';
-import type { MetricBatch, PipelineEvent } from '../model/types.js';
+import { owned } from '../model/owned.js';
+import type { MetricBatch, MetricSet, PipelineEvent } from '../model/types.js';
 import { checkProcessorContract, runProcessor } from './run-processor.js';
 import { batchesOf, setByKey } from './events.js';
 import { cycleEnd, nodeBatch, summaryBatch } from './fixtures.js';
 import { podSet } from './sets.js';
+
+/** Fills a value into every set it receives: allowed, the batch is the processor's until it passes it on. */
+const fillsInPlace = mapBatches((b) => {
+  for (const s of b.sets) owned(s).values['custom/seen'] = 1;
+  return b;
+});
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const events: PipelineEvent[] = [
@@ -25,13 +32,15 @@ describe('processor harness', () => {
     expect(first.sets.every((s) => s.type === 'pod')).toBe(true);
   });
 
-  it('runProcessor fails a processor that mutates its input', async () => {
-    const mutating: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
-      if (e.kind === 'batch') (e.sets as unknown[]).push(e.sets[0]);
+  it('runProcessor lets a processor fill the sets it owns, and fails one that changes their labels', async () => {
+    const out = await runProcessor(fillsInPlace, {}, [summaryBatch(fixture, { cycle: 1 }), cycleEnd(1, 1)]);
+    expect((out[0] as MetricBatch).sets.every((s) => s.values['custom/seen'] === 1)).toBe(true);
+    const relabeling: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
+      if (e.kind === 'batch') for (const s of e.sets) (s.labels as Record<string, string>)['x'] = 'y';
       return e;
     });
     const input = [summaryBatch(fixture, { cycle: 1 }), cycleEnd(1, 1)];
-    await expect(runProcessor(mutating, {}, input)).rejects.toThrow(TypeError);
+    await expect(runProcessor(relabeling, {}, input)).rejects.toThrow(TypeError);
   });
 
   it('builds cycle marks with failures, and batches and sets as a source would', () => {
@@ -61,14 +70,20 @@ describe('processor harness', () => {
     expect(report.problems).toEqual([]);
   });
 
-  it('catches a processor that mutates its input', async () => {
-    const mutating: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
-      if (e.kind === 'batch') (e.sets as unknown[]).push(e.sets[0]);
+  it('passes a processor that fills the sets it received in place', async () => {
+    expect((await checkProcessorContract(fillsInPlace, {}, events)).problems).toEqual([]);
+  });
+
+  it('catches a processor that changes a batch it already passed on', async () => {
+    let previous: MetricBatch | undefined; // kept across events: the bug the contract looks for
+    const late: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
+      if (previous !== undefined) owned(previous.sets[0] as MetricSet).values['custom/late'] = 1;
+      if (e.kind === 'batch') previous = e;
       return e;
     });
-    const report = await checkProcessorContract(mutating, {}, events);
+    const report = await checkProcessorContract(late, {}, events);
     expect(report.ok).toBe(false);
-    expect(report.problems[0]).toMatch(/mutates its input/);
+    expect(report.problems[0]).toMatch(/what it already passed on/);
   });
 
   it('catches state shared between subscriptions', async () => {

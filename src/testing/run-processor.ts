@@ -1,7 +1,8 @@
-import { Subject, from, lastValueFrom, toArray, type OperatorFunction } from 'rxjs';
+import { Subject, from, lastValueFrom, tap, toArray, type OperatorFunction } from 'rxjs';
 import type { ComponentContext, ProcessorDefinition } from '../component/component.js';
 import type { PipelineEvent } from '../model/types.js';
 import { testContext } from './context.js';
+import { deepFreeze } from './deep-freeze.js';
 
 type ProcessorUnderTest = ProcessorDefinition | OperatorFunction<PipelineEvent, PipelineEvent>;
 
@@ -16,8 +17,10 @@ function operatorOf(
 
 /**
  * Runs a processor (a definition with its raw config, or an operator, whose config is then ignored) over events
- * and returns what it emitted, after the input completed. The events are deep-frozen first, in place, so a
- * processor that mutates its input fails the test with a TypeError.
+ * and returns what it emitted, after the input completed. The processor owns the events it is given, as in a
+ * pipeline: it may fill their sets' values and labeled lists in place, so give each run events of its own. Their
+ * labels and labeled entries, which processors share and never change, are frozen first (in place), so a
+ * processor that changes them fails the test with a TypeError.
  *
  * @example
  * const out = await runProcessor(rate, {}, [batch1, mark1, batch2, mark2]);
@@ -28,17 +31,22 @@ export async function runProcessor(
   events: readonly PipelineEvent[],
   ctx: ComponentContext = testContext(),
 ): Promise<PipelineEvent[]> {
-  for (const event of events) deepFreeze(event);
+  for (const event of events) freezeShared(event);
   return lastValueFrom(from(events).pipe(operatorOf(processor, config, ctx), toArray()));
 }
 
-/** Freezes an object graph so that any mutation by a processor throws (ES modules run in strict mode). */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+/**
+ * Freezes what a processor receives but does not own: the labels objects and labeled entries of a batch's sets
+ * (shared across sets and cycles), and cycle marks. The batch, its sets, their values and labeled lists stay
+ * writable: they are the processor's to fill.
+ */
+function freezeShared<E extends PipelineEvent>(event: E): E {
+  if (event.kind !== 'batch') return deepFreeze(event);
+  for (const set of event.sets) {
+    deepFreeze(set.labels);
+    for (const value of set.labeled) deepFreeze(value);
   }
-  return value;
+  return event;
 }
 
 export interface ContractReport {
@@ -47,9 +55,10 @@ export interface ContractReport {
 }
 
 /**
- * Checks the rules every processor must keep: inputs are never mutated (they are frozen, so mutation throws),
+ * Checks the rules every processor must keep: labels are never changed, and neither is anything it already passed
+ * on (each event it emits is deep-frozen at once, as what sinks receive is read-only, so a later change throws);
  * each subscription has its own state (two runs give the same output), it completes when its input completes
- * (flushing what it holds), and it emits nothing after unsubscribe.
+ * (flushing what it holds), and it emits nothing after unsubscribe. Each run gets its own copy of `events`.
  *
  * @example
  * expect((await checkProcessorContract(myProcessor, {}, events)).problems).toEqual([]);
@@ -61,17 +70,26 @@ export async function checkProcessorContract(
   makeCtx: () => ComponentContext = () => testContext(),
 ): Promise<ContractReport> {
   const problems: string[] = [];
-  const frozen = events.map((e) => deepFreeze(structuredClone(e)));
+  // A processor owns what it is given: each run its own copy, as each scrape gives fresh batches.
+  const fresh = () => events.map((e) => freezeShared(structuredClone(e)));
   const operator = operatorOf(processor, config, makeCtx());
+  const run = () =>
+    lastValueFrom(
+      from(fresh()).pipe(
+        operator,
+        tap((e) => deepFreeze(e)),
+        toArray(),
+      ),
+    );
 
   let first: PipelineEvent[] = [];
   try {
-    first = await lastValueFrom(from(frozen).pipe(operator, toArray()));
+    first = await run();
   } catch (err) {
-    problems.push(`mutates its input or fails on it: ${(err as Error).message}`);
+    problems.push(`fails, or changes labels or what it already passed on: ${(err as Error).message}`);
   }
   try {
-    const second = await lastValueFrom(from(frozen).pipe(operator, toArray()));
+    const second = await run();
     if (JSON.stringify(second) !== JSON.stringify(first)) {
       problems.push('a second subscription gave different output: state must live inside the subscription');
     }
@@ -83,7 +101,7 @@ export async function checkProcessorContract(
   let completed = false;
   // Errors were reported by the first run; here only completion matters.
   input.pipe(operator).subscribe({ complete: () => (completed = true), error: () => undefined });
-  for (const e of frozen) input.next(e);
+  for (const e of fresh()) input.next(e);
   input.complete();
   if (!completed) problems.push('did not complete when its input completed');
 
@@ -96,11 +114,12 @@ export async function checkProcessorContract(
     },
     error: () => undefined,
   });
-  const half = Math.floor(frozen.length / 2);
-  for (const e of frozen.slice(0, half)) late.next(e);
+  const lateEvents = fresh();
+  const half = Math.floor(lateEvents.length / 2);
+  for (const e of lateEvents.slice(0, half)) late.next(e);
   sub.unsubscribe();
   unsubscribed = true;
-  for (const e of frozen.slice(half)) late.next(e);
+  for (const e of lateEvents.slice(half)) late.next(e);
   late.complete();
   await new Promise((r) => setTimeout(r, 10));
   if (afterUnsubscribe > 0) problems.push(`emitted ${afterUnsubscribe} events after unsubscribe`);

@@ -4,10 +4,10 @@ import { z } from 'zod';
 import {
   defineProcessor,
   mapBatches,
+  owned,
   perNodeState,
   reportBatchErrors,
   statefulOperator,
-  type MetricSet,
 } from '../../src/index.js'; // in your project: from 'heapstream'
 
 const config = z.strictObject({
@@ -39,17 +39,17 @@ export default defineProcessor({
             const state = nodes.get(batch.node, batch.cycle);
             // Rebuilt from each batch, so pods that left the node are forgotten with it.
             const seen = new Map<string, number>();
-            const sets = batch.sets.map((set): MetricSet => {
+            for (const set of batch.sets) {
               const now = set.type === 'pod' ? set.values['memory/working_set'] : undefined;
-              if (now === undefined) return set;
+              if (now === undefined) continue;
               seen.set(set.key, now);
               const before = state.last.get(set.key);
-              if (before === undefined || now - before < cfg.min_growth_bytes) return set;
-              // A new set with a new values object: the batch received is never changed.
-              return { ...set, values: { ...set.values, 'memory/working_set_growth': now - before } };
-            });
+              if (before === undefined || now - before < cfg.min_growth_bytes) continue;
+              // The batch is this processor's until it returns it: the value is added in place, no copy.
+              owned(set).values['memory/working_set_growth'] = now - before;
+            }
             state.last = seen;
-            return { ...batch, sets };
+            return batch;
           }, reportBatchErrors(ctx)),
         ),
     ),
