@@ -2,7 +2,8 @@
  * The enrichers alone, per node batch: CPU µs and heap allocated, over a simulated cluster's cycles (so their
  * per-node caches warm), optionally against the enrichers of another commit in the same process, interleaved.
  *
- *   npx tsx --expose-gc bench/extras/enrichers.ts [--nodes 100] [--pods-per-node 30] [--cycles 12] [--baseline <git ref>]
+ *   npx tsx --expose-gc bench/extras/enrichers.ts [--nodes 100] [--pods-per-node 30] [--cycles 12] [--shuffle]
+ *     [--baseline <git ref>]
  *
  * Without `--baseline` one chain runs: pod_enricher → namespace_enricher → aggregate → node_enricher, fed by the
  * simulator's payloads decoded and rated once per cycle. With it, the three enrichers of that commit are copied
@@ -10,7 +11,8 @@
  * the same input, the one that goes first alternating, and each stage is timed on its own. Reported: the median
  * over the measured cycles of µs of CPU per node batch, and of heap allocated per node batch (heap growth across
  * the stage with a collection before it; `--expose-gc` needed, and a cycle in which a collection ran inside the
- * stage is left out, so run with a large young generation: `--max-semi-space-size=128`).
+ * stage is left out, so run with a large young generation: `--max-semi-space-size=128`). `--shuffle` puts each
+ * batch's sets in a new random order every cycle, as a kubelet that lists pods from a Go map would.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +37,7 @@ const { values: args } = parseArgs({
     'pods-per-node': { type: 'string', default: '30' },
     cycles: { type: 'string', default: '12' },
     baseline: { type: 'string' },
+    shuffle: { type: 'boolean', default: false },
   },
 });
 const nodes = Number(args.nodes);
@@ -168,6 +171,19 @@ if (args.baseline !== undefined)
   chains.unshift(chain(args.baseline, await baselineDefinitions(args.baseline)));
 const rate = stage(registry.get('processor', 'rate')!, {});
 
+/** A seeded Fisher–Yates shuffle, so that runs compare the same orders. */
+let seed = 1;
+const shuffleIfAsked = <T>(items: T[]): T[] => (args.shuffle ? shuffled(items) : items);
+function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 for (let c = 0; c < cycles; c++) {
   const measured = c >= WARM_UP;
   const tick = t0 + (c + 1) * RESOLUTION_MS;
@@ -177,7 +193,7 @@ for (let c = 0; c < cycles; c++) {
     node: s.name,
     cycle: c,
     timestamp: tick,
-    sets: decodeSummary(JSON.parse(s.render(tick)), { name: s.name }),
+    sets: shuffleIfAsked(decodeSummary(JSON.parse(s.render(tick)), { name: s.name })),
   }));
   const mark: CycleEnd = {
     kind: 'cycle_end',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Subject } from 'rxjs';
 import type { PipelineEvent } from '../model/types.js';
 import { cycleEnd, nodeBatch } from '../testing/fixtures.js';
-import { SharedLabels, SharedLabelsByNode } from './shared-labels.js';
+import { NameLists, SharedLabels, SharedLabelsByNode } from './shared-labels.js';
 
 const from = { version: 1 };
 const input = () => ({ type: 'pod', namespace_name: 'ns', pod_name: 'p' });
@@ -69,6 +69,17 @@ describe('SharedLabels', () => {
     expect(labels.size).toBe(1);
     expect(labels.get('b', { ...b }, from)).toBeUndefined();
     expect(labels.get('a', { ...a }, from)).toBe(outA);
+  });
+});
+
+describe('NameLists', () => {
+  it('hands out one frozen list per list of names, in order', () => {
+    const lists = new NameLists();
+    const ab = lists.of({ a: '1', b: '2' });
+    expect(ab).toEqual(['a', 'b']);
+    expect(Object.isFrozen(ab)).toBe(true);
+    expect(lists.of({ a: 'x', b: 'y' })).toBe(ab);
+    expect(lists.of({ b: '2', a: '1' })).toEqual(['b', 'a']);
   });
 });
 

@@ -6,11 +6,14 @@ import { perNodeState, type PerNodeState } from './operators.js';
 
 /** What one set's enriched labels were built from, and the frozen labels themselves. */
 interface Entry {
-  /** The input labels' names and values in order: a later input with the same content gives the same output. */
-  names: string[];
-  values: string[];
-  /** The input object itself: a stage that hands the same object on again is recognised without a comparison. */
+  /**
+   * The input labels object, compared by identity (a stage that hands the same object on again) and then by content
+   * (the decoder's labels are new objects each scrape): a later input with the same names, in the same order, and
+   * values gives the same output.
+   */
   input: Labels;
+  /** The input's names in order: one array per distinct list of names, shared by every entry that has it. */
+  names: readonly string[];
   /** The metadata-derived object the output was built from (by identity: a new version is a new object). */
   from: object;
   output: Labels;
@@ -19,18 +22,38 @@ interface Entry {
 }
 
 /**
+ * Name lists shared between entries: the sets of a node have a handful of distinct label name lists (one per set
+ * type, more or less), so each entry refers to one rather than holding its own (that halved the memory kept per node).
+ */
+export class NameLists {
+  private readonly lists = new Map<string, readonly string[]>();
+
+  /** The shared list of `labels`' names, in order. */
+  of(labels: Labels): readonly string[] {
+    const names: string[] = [];
+    for (const name in labels) names.push(name);
+    const key = names.join('\n');
+    let shared = this.lists.get(key);
+    if (shared === undefined) {
+      shared = Object.freeze(names);
+      this.lists.set(key, shared);
+    }
+    return shared;
+  }
+}
+
+/**
  * One node's enriched labels, reused while a set's input labels and the metadata they were built from are
  * unchanged: an enricher then attaches the same frozen labels object every cycle instead of copying the set's
  * labels and adding its own, so a steady cluster allocates no labels in the enrichers, and sinks see the same
- * labels object for a series every cycle. The labels a decoder builds are new objects each scrape, so the input is
- * compared by identity first and then by content, in order; the metadata by identity alone, since the metadata
- * cache hands out a new object when a pod, namespace or node changes.
+ * labels object for a series every cycle. The metadata is compared by identity alone, since the metadata cache
+ * hands out a new object when a pod, namespace or node changes.
  *
- * Entries are found by the order of the calls within a batch first (a node lists its sets in the same order every
- * scrape), then by set key. Measured on the bench's batches: a Map lookup by set key costs about 100 ns per set,
- * because each scrape's keys are new strings that must be flattened and hashed, as much as the comparison it
- * guards; the call order costs nothing, and the key catches a batch whose order changed. The output depends only on
- * the input labels and `from`, so an entry found either way is right when both match.
+ * Entries are found by set key, or first by the order of the calls within the batch while the node's batches keep
+ * their order: on the bench's batches, a Map lookup by set key costs about 100 ns per set (each scrape's keys are
+ * new strings, flattened and hashed), as much as the comparison it guards. Kubelets need not list pods in the same
+ * order each scrape, so a node whose last batch mostly missed by order is looked up by key only. Either way the
+ * output depends only on the input labels and `from`, so an entry that matches both is right.
  *
  * Call `beginBatch` once per batch: it also drops the entries the previous batch did not ask for (a pod deleted, a
  * container replaced), so memory follows the node's current sets rather than every set it ever had. Call `put`
@@ -42,24 +65,43 @@ interface Entry {
  */
 export class SharedLabels {
   private readonly byKey = new Map<string, Entry>();
-  /** Entries in the order the previous batches asked for them. */
+  /**
+   * The same entries by input object: after another enricher a set's labels are the same object every cycle, and
+   * an object is found by its identity hash, without hashing and comparing a key string.
+   */
+  private readonly byInput = new Map<Labels, Entry>();
+  /** Entries in the order the previous batch asked for them. */
   private readonly byOrder: (Entry | undefined)[] = [];
   /** Position of the next `get` in `byOrder`. */
   private next = 0;
+  /** Whether to try `byOrder` first: most of the entries the last batch found were at their position. */
+  private ordered = true;
+  /** Of the current batch's `get`s, how many found an entry, and how many of those at their position. */
+  private found = 0;
+  private inOrder = 0;
   private batches = 0;
   /** Entries the current batch asked for. */
   private touched = 0;
 
+  constructor(private readonly nameLists: NameLists = new NameLists()) {}
+
   /** Starts a batch, forgetting the entries the previous one did not ask for. */
   beginBatch(): void {
     if (this.byKey.size > this.touched) {
-      for (const [key, entry] of this.byKey) if (entry.seen !== this.batches) this.byKey.delete(key);
+      for (const [key, entry] of this.byKey) {
+        if (entry.seen === this.batches) continue;
+        this.byKey.delete(key);
+        if (this.byInput.get(entry.input) === entry) this.byInput.delete(entry.input);
+      }
       for (let i = 0; i < this.next; i++) {
         if (this.byOrder[i]?.seen !== this.batches) this.byOrder[i] = undefined;
       }
     }
+    this.ordered = this.inOrder * 2 >= this.found;
     this.byOrder.length = this.next;
     this.next = 0;
+    this.found = 0;
+    this.inOrder = 0;
     this.batches++;
     this.touched = 0;
   }
@@ -67,14 +109,20 @@ export class SharedLabels {
   /** The labels kept for a set built from labels equal to `input` and from `from` itself, if any. */
   get(key: string, input: Labels, from: object): Labels | undefined {
     const at = this.next++;
-    let entry = this.byOrder[at];
-    if (entry === undefined || !builtFrom(entry, input, from)) {
-      entry = this.byKey.get(key);
+    const positioned = this.byOrder[at];
+    let entry: Entry | undefined;
+    if (this.ordered && positioned !== undefined && builtFrom(positioned, input, from)) {
+      entry = positioned;
+    } else {
+      entry = this.byInput.get(input) ?? this.byKey.get(key);
       if (entry === undefined) return undefined;
       this.touch(entry);
       if (!builtFrom(entry, input, from)) return undefined;
       this.byOrder[at] = entry;
     }
+    this.found++;
+    // Counted whichever way it was found, so that a node whose order settles is looked up by order again.
+    if (entry === positioned) this.inOrder++;
     this.touch(entry);
     return entry.output;
   }
@@ -82,23 +130,19 @@ export class SharedLabels {
   /** Freezes `output`, keeps it for `key` as built from `input` and `from`, and returns it. */
   put(key: string, input: Labels, from: object, output: Record<string, string>): Labels {
     const frozen = Object.freeze(output);
-    const names: string[] = [];
-    const values: string[] = [];
-    for (const name in input) {
-      names.push(name);
-      values.push(input[name] as string);
-    }
+    const names = this.nameLists.of(input);
     let entry = this.byKey.get(key);
     if (entry === undefined) {
-      entry = { names, values, input, from, output: frozen, seen: -1 };
+      entry = { input, names, from, output: frozen, seen: -1 };
       this.byKey.set(key, entry);
     } else {
-      entry.names = names;
-      entry.values = values;
+      if (this.byInput.get(entry.input) === entry) this.byInput.delete(entry.input);
       entry.input = input;
+      entry.names = names;
       entry.from = from;
       entry.output = frozen;
     }
+    this.byInput.set(input, entry);
     this.touch(entry);
     // The position of the `get` that missed.
     this.byOrder[Math.max(0, this.next - 1)] = entry;
@@ -123,10 +167,10 @@ function builtFrom(entry: Entry, input: Labels, from: object): boolean {
 
 /** Whether `input` has the names and values the entry was built from, in the same order. */
 function sameLabels(entry: Entry, input: Labels): boolean {
-  const { names, values } = entry;
+  const { names, input: built } = entry;
   let i = 0;
   for (const name in input) {
-    if (names[i] !== name || values[i] !== input[name]) return false;
+    if (names[i] !== name || built[name] !== input[name]) return false;
     i++;
   }
   return i === names.length;
@@ -142,11 +186,12 @@ function sameLabels(entry: Entry, input: Labels): boolean {
  */
 export class SharedLabelsByNode {
   private readonly nodes: PerNodeState<SharedLabels>;
-  private readonly cluster = new SharedLabels();
+  private readonly nameLists = new NameLists();
+  private readonly cluster = new SharedLabels(this.nameLists);
 
   /** A node that misses a cycle or two (a timeout) keeps its labels; one gone for longer is forgotten. */
   constructor(evictAfterCycles = 3) {
-    this.nodes = perNodeState({ create: () => new SharedLabels(), evictAfterCycles });
+    this.nodes = perNodeState({ create: () => new SharedLabels(this.nameLists), evictAfterCycles });
   }
 
   /** The labels of the batch's node (or of cluster batches), with the batch begun. */
