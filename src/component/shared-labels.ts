@@ -79,6 +79,12 @@ export class SharedLabels {
   /** Of the current batch's `get`s, how many found an entry, and how many of those at their position. */
   private found = 0;
   private inOrder = 0;
+  /**
+   * Whether to try `byInput`: the last batch handed on some of the very objects the entries were built from. A
+   * decoder's labels are new objects every scrape, and a lookup of an object never seen costs its identity hash.
+   */
+  private sameObjects = true;
+  private sameObjectsFound = 0;
   private batches = 0;
   /** Entries the current batch asked for. */
   private touched = 0;
@@ -98,6 +104,8 @@ export class SharedLabels {
       }
     }
     this.ordered = this.inOrder * 2 >= this.found;
+    this.sameObjects = this.found === 0 || this.sameObjectsFound > 0;
+    this.sameObjectsFound = 0;
     this.byOrder.length = this.next;
     this.next = 0;
     this.found = 0;
@@ -114,7 +122,7 @@ export class SharedLabels {
     if (this.ordered && positioned !== undefined && builtFrom(positioned, input, from)) {
       entry = positioned;
     } else {
-      entry = this.byInput.get(input) ?? this.byKey.get(key);
+      entry = (this.sameObjects ? this.byInput.get(input) : undefined) ?? this.byKey.get(key);
       if (entry === undefined) return undefined;
       this.touch(entry);
       if (!builtFrom(entry, input, from)) return undefined;
@@ -123,6 +131,7 @@ export class SharedLabels {
     this.found++;
     // Counted whichever way it was found, so that a node whose order settles is looked up by order again.
     if (entry === positioned) this.inOrder++;
+    if (entry.input === input) this.sameObjectsFound++;
     this.touch(entry);
     return entry.output;
   }
