@@ -70,6 +70,31 @@ describe('SharedLabels', () => {
     expect(labels.get('b', { ...b }, from)).toBeUndefined();
     expect(labels.get('a', { ...a }, from)).toBe(outA);
   });
+  it('finds entries in a batch of another order each time, by the same input objects or by key', () => {
+    const labels = new SharedLabels();
+    const inputs = Array.from({ length: 6 }, (_, i) => ({ type: 'pod', pod_name: `p${i}` }));
+    const outputs = new Map<string, object>();
+    labels.beginBatch();
+    inputs.forEach((input, i) => {
+      expect(labels.get(`k${i}`, input, from)).toBeUndefined();
+      outputs.set(`k${i}`, labels.put(`k${i}`, input, from, { n: `${i}` }));
+    });
+    const orders = [
+      [5, 4, 3, 2, 1, 0],
+      [2, 0, 5, 1, 3, 4],
+      [0, 1, 2, 3, 4, 5],
+    ];
+    for (const order of orders) {
+      for (const fresh of [false, true]) {
+        labels.beginBatch();
+        for (const i of order) {
+          const input = inputs[i] as (typeof inputs)[number];
+          expect(labels.get(`k${i}`, fresh ? { ...input } : input, from)).toBe(outputs.get(`k${i}`));
+        }
+      }
+    }
+    expect(labels.size).toBe(6);
+  });
 });
 
 describe('NameLists', () => {
