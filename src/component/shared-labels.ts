@@ -7,11 +7,12 @@ import { perNodeState, type PerNodeState } from './operators.js';
 /** What one set's enriched labels were built from, and the frozen labels themselves. */
 interface Entry {
   /**
-   * The input labels object, compared by identity (a stage that hands the same object on again) and then by content
-   * (the decoder's labels are new objects each scrape): a later input with the same names, in the same order, and
-   * values gives the same output.
+   * What a later input is compared with: the input labels object itself (by identity, for a stage that hands the
+   * same object on again, then by content), or the output when it holds every input label unchanged. A decoder's
+   * labels are new objects every scrape, and keeping the first one alive only to compare with cost ~100 bytes per
+   * set. A later input with the same names, in the same order, and values gives the same output.
    */
-  input: Labels;
+  base: Labels;
   /** The input's names in order: one array per distinct list of names, shared by every entry that has it. */
   names: readonly string[];
   /** The metadata-derived object the output was built from (by identity: a new version is a new object). */
@@ -97,7 +98,7 @@ export class SharedLabels {
       for (const [key, entry] of this.byKey) {
         if (entry.seen === this.batches) continue;
         this.byKey.delete(key);
-        if (this.byInput.get(entry.input) === entry) this.byInput.delete(entry.input);
+        if (this.byInput.get(entry.base) === entry) this.byInput.delete(entry.base);
       }
       for (let i = 0; i < this.next; i++) {
         if (this.byOrder[i]?.seen !== this.batches) this.byOrder[i] = undefined;
@@ -131,7 +132,7 @@ export class SharedLabels {
     this.found++;
     // Counted whichever way it was found, so that a node whose order settles is looked up by order again.
     if (entry === positioned) this.inOrder++;
-    if (entry.input === input) this.sameObjectsFound++;
+    if (entry.base === input) this.sameObjectsFound++;
     this.touch(entry);
     return entry.output;
   }
@@ -140,18 +141,20 @@ export class SharedLabels {
   put(key: string, input: Labels, from: object, output: Record<string, string>): Labels {
     const frozen = Object.freeze(output);
     const names = this.nameLists.of(input);
+    // A frozen input is an upstream stage's shared labels, alive anyway and worth finding by identity.
+    const base = !Object.isFrozen(input) && holdsAll(frozen, input) ? frozen : input;
     let entry = this.byKey.get(key);
     if (entry === undefined) {
-      entry = { input, names, from, output: frozen, seen: -1 };
+      entry = { base, names, from, output: frozen, seen: -1 };
       this.byKey.set(key, entry);
     } else {
-      if (this.byInput.get(entry.input) === entry) this.byInput.delete(entry.input);
-      entry.input = input;
+      if (this.byInput.get(entry.base) === entry) this.byInput.delete(entry.base);
+      entry.base = base;
       entry.names = names;
       entry.from = from;
       entry.output = frozen;
     }
-    this.byInput.set(input, entry);
+    if (base === input) this.byInput.set(input, entry);
     this.touch(entry);
     // The position of the `get` that missed.
     this.byOrder[Math.max(0, this.next - 1)] = entry;
@@ -171,15 +174,21 @@ export class SharedLabels {
 }
 
 function builtFrom(entry: Entry, input: Labels, from: object): boolean {
-  return entry.from === from && (entry.input === input || sameLabels(entry, input));
+  return entry.from === from && (entry.base === input || sameLabels(entry, input));
+}
+
+/** Whether `output` has every label of `input` with the same value. */
+function holdsAll(output: Labels, input: Labels): boolean {
+  for (const name in input) if (output[name] !== input[name]) return false;
+  return true;
 }
 
 /** Whether `input` has the names and values the entry was built from, in the same order. */
 function sameLabels(entry: Entry, input: Labels): boolean {
-  const { names, input: built } = entry;
+  const { names, base } = entry;
   let i = 0;
   for (const name in input) {
-    if (names[i] !== name || built[name] !== input[name]) return false;
+    if (names[i] !== name || base[name] !== input[name]) return false;
     i++;
   }
   return i === names.length;
