@@ -24,7 +24,8 @@ interface Entry {
 
 /**
  * Name lists shared between entries: the sets of a node have a handful of distinct label name lists (one per set
- * type, more or less), so each entry refers to one rather than holding its own (that halved the memory kept per node).
+ * type, more or less), so each entry refers to one rather than holding its own (memory kept per node at 100 × 30:
+ * 137 KB with a list per entry, 91 KB shared).
  */
 export class NameLists {
   private readonly lists = new Map<string, readonly string[]>();
@@ -50,11 +51,17 @@ export class NameLists {
  * labels object for a series every cycle. The metadata is compared by identity alone, since the metadata cache
  * hands out a new object when a pod, namespace or node changes.
  *
- * Entries are found by set key, or first by the order of the calls within the batch while the node's batches keep
- * their order: on the bench's batches, a Map lookup by set key costs about 100 ns per set (each scrape's keys are
- * new strings, flattened and hashed), as much as the comparison it guards. Kubelets need not list pods in the same
- * order each scrape, so a node whose last batch mostly missed by order is looked up by key only. Either way the
- * output depends only on the input labels and `from`, so an entry that matches both is right.
+ * Entries are found by the order of the calls within the batch while the node's batches keep their order, else by
+ * input object while the batches hand on the same objects, else by set key: a Map lookup by set key costs about
+ * 100 ns per set (each scrape's keys are new strings, flattened and hashed), as much as the comparison it guards.
+ * Kubelets list pods from a Go map, in a new order each scrape, so for their batches the order rarely helps. The
+ * output depends only on the input labels and `from`, so an entry that matches both is right however it was found.
+ *
+ * Measured on Node 20 (bench/extras/enrichers.ts): after pod_enricher the namespace enricher finds each set's labels
+ * by identity, about 25 % less CPU than copying them in kubelet order and about 15 % more in a random order (the
+ * kept entries are memory last touched a cycle ago); pod_enricher compares a decoder's fresh labels by content,
+ * which costs about what the copy did. What it buys is less garbage (about 24 KB less per node batch at 30 pods)
+ * and one labels object per series across cycles, which a sink can cache what it derives from by identity.
  *
  * Call `beginBatch` once per batch: it also drops the entries the previous batch did not ask for (a pod deleted, a
  * container replaced), so memory follows the node's current sets rather than every set it ever had. Call `put`
