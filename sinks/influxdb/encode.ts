@@ -1,6 +1,7 @@
 import { RATE_OF_COUNTER, valueTypeOf } from '../../src/model/catalogue.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
-import { sameLabels, SeriesCache } from '../../src/model/series-cache.js';
+import { SeriesCache } from '../../src/model/series-cache.js';
+import { sameLabels } from '../../src/model/labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import {
   escapeMeasurement,

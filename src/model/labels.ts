@@ -23,3 +23,19 @@ export const LABEL = {
 } as const;
 
 export type Labels = Readonly<Record<string, string>>;
+
+/**
+ * Whether `labels` has exactly the names `names` of `known`, in that order, with the same values. Order
+ * counts: encoders write labels in their order (JSON) or sort them, and the same order is the common case.
+ *
+ * @example
+ * sameLabels(['a'], { a: 'x' }, { a: 'x' }) // true
+ */
+export function sameLabels(names: readonly string[], known: Labels, labels: Labels): boolean {
+  let i = 0;
+  for (const name in labels) {
+    if (name !== names[i] || labels[name] !== known[name]) return false;
+    i++;
+  }
+  return i === names.length;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sameLabels, SeriesCache } from './series-cache.js';
+import { SeriesCache } from './series-cache.js';
+import { sameLabels } from './labels.js';
 
 describe('SeriesCache', () => {
   it('hits on the same labels object and on an equal fresh one, which it keeps for the next lookup', () => {

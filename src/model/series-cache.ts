@@ -1,4 +1,4 @@
-import type { Labels } from './labels.js';
+import { sameLabels, type Labels } from './labels.js';
 
 /** Lookups before the first generation ends; later generations last twice the series seen in the one before. */
 const MIN_GENERATION = 4096;
@@ -60,20 +60,4 @@ export class SeriesCache<T> {
     this.lookups = 0;
     this.generationLength = Math.max(MIN_GENERATION, 2 * this.previous.size);
   }
-}
-
-/**
- * Whether `labels` has exactly the names `names` of `known`, in that order, with the same values. Order
- * counts: encoders write labels in their order (JSON) or sort them, and the same order is the common case.
- *
- * @example
- * sameLabels(['a'], { a: 'x' }, { a: 'x' }) // true
- */
-export function sameLabels(names: readonly string[], known: Labels, labels: Labels): boolean {
-  let i = 0;
-  for (const name in labels) {
-    if (name !== names[i] || labels[name] !== known[name]) return false;
-    i++;
-  }
-  return i === names.length;
 }

@@ -1,7 +1,8 @@
 import { IsoMillis } from './iso-time.js';
 import { jsonNumber, jsonString } from './json-text.js';
 import type { Labels } from './labels.js';
-import { sameLabels, SeriesCache } from './series-cache.js';
+import { SeriesCache } from './series-cache.js';
+import { sameLabels } from './labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
 /** Names remembered before the memory is cleared; metric and label names are a few hundred at most. */
