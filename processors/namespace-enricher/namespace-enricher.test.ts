@@ -1,8 +1,6 @@
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { staticMetadata } from '../../src/component/metadata.js';
-import { MetadataCache } from '../../src/kube/metadata-cache.js';
-import type { ClusterBatch, PipelineEvent } from '../../src/model/types.js';
+import type { ClusterBatch } from '../../src/model/types.js';
 import {
   batchesOf,
   containerSet,
@@ -94,39 +92,5 @@ describe('namespace_enricher', () => {
 
   it('rejects unknown keys', () => {
     expect(namespaceEnricherConfig.safeParse({ labels: ['team'] }).success).toBe(false);
-  });
-});
-
-describe('namespace_enricher keeps each set’s labels while the namespace is unchanged (metadata cache)', () => {
-  it('attaches the same frozen labels next cycle, and new ones with new values when the namespace changes', () => {
-    const cache = new MetadataCache();
-    const upsert = (uid: string, team: string) =>
-      cache.namespaceStore.upsert({ metadata: { name: 'ns1', uid, labels: { team } } });
-    upsert('uid-1', 'payments');
-    const op = namespaceEnricher.create(
-      namespaceEnricherConfig.parse({ store_labels: ['team'] }),
-      testContext({ metadata: cache }),
-    );
-    const input = new Subject<PipelineEvent>();
-    let out: PipelineEvent[] = [];
-    op(input).subscribe((e) => out.push(e));
-    // Upstream (pod_enricher) hands on the same labels object each cycle; a new object with equal content is
-    // recognised too.
-    const podLabels = podSet('ns1', 'web', 'n1').labels;
-    const cycle = (n: number, labels = podLabels) => {
-      out = [];
-      input.next(nodeBatch('n1', n, [{ ...podSet('ns1', 'web', 'n1'), labels }]));
-      input.next(cycleEnd(n, 1));
-      return setByKey(batchesOf(out)[0], 'namespace:ns1/pod:web').labels;
-    };
-    const first = cycle(1);
-    expect(cycle(2)).toBe(first);
-    expect(cycle(3, { ...podLabels })).toBe(first);
-    expect(Object.isFrozen(first)).toBe(true);
-    upsert('uid-2', 'billing');
-    const changed = cycle(4);
-    expect(changed).not.toBe(first);
-    expect(changed).toMatchObject({ namespace_id: 'uid-2', team: 'billing' });
-    expect(first).toMatchObject({ namespace_id: 'uid-1', team: 'payments' });
   });
 });

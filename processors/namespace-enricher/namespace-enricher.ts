@@ -6,7 +6,6 @@ import { copyRecord } from '../../src/model/copy.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
-import { SharedLabelsByNode } from '../../src/component/shared-labels.js';
 
 /** What a namespace adds to a set: its uid, and the allow-listed labels as [name, value] pairs. */
 interface NamespaceLabels {
@@ -18,7 +17,7 @@ interface NamespaceLabels {
  * The set's labels plus the namespace's, in one copy of the set's own (see copyRecord for why not a spread).
  * namespace_id always comes from the API server; stored labels never override the set's own.
  */
-function withNamespace(own: Labels, ns: NamespaceLabels): Record<string, string> {
+function withNamespace(own: Labels, ns: NamespaceLabels): Labels {
   const labels = copyRecord(own);
   for (const [name, value] of ns.stored) if (labels[name] === undefined) labels[name] = value;
   labels[LABEL.namespaceId] = ns.id;
@@ -46,9 +45,8 @@ export function namespaceEnricherOperator(
         joined: false,
       }),
       added: new WeakMap<NamespaceMeta, NamespaceLabels>(),
-      shared: new SharedLabelsByNode(),
     }),
-    ({ copier, added, shared }) => {
+    ({ copier, added }) => {
       function labelsOf(ns: NamespaceMeta): NamespaceLabels {
         let labels = added.get(ns);
         if (labels === undefined) {
@@ -59,9 +57,6 @@ export function namespaceEnricherOperator(
       }
 
       function enrich(batch: MetricBatch): MetricBatch {
-        // After pod_enricher a set's labels are the same object every cycle, so the kept labels are found by
-        // identity; the NamespaceLabels object is new when the namespace changes.
-        const kept = shared.forBatch(batch);
         let out: MetricSet[] | undefined;
         // Batches hold one or a few namespaces: remember the last lookup rather than hashing per set.
         let lastName: string | undefined;
@@ -80,12 +75,7 @@ export function namespaceEnricherOperator(
               const ns = ctx.metadata.namespace(name);
               lastLabels = ns === undefined ? undefined : labelsOf(ns);
             }
-            if (lastLabels !== undefined) {
-              const labels =
-                kept.get(set.key, set.labels, lastLabels) ??
-                kept.put(set.key, set.labels, lastLabels, withNamespace(set.labels, lastLabels));
-              result = { ...set, labels };
-            }
+            if (lastLabels !== undefined) result = { ...set, labels: withNamespace(set.labels, lastLabels) };
           }
           if (result !== set) out ??= sets.slice(0, i);
           out?.push(result);
@@ -93,7 +83,7 @@ export function namespaceEnricherOperator(
         return out === undefined ? batch : { ...batch, sets: out };
       }
 
-      return (source) => source.pipe(shared.forgetAbsentNodes(), mapBatches(enrich, onError));
+      return mapBatches(enrich, onError);
     },
   );
 }

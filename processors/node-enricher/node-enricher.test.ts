@@ -1,9 +1,7 @@
-import { pipe, Subject } from 'rxjs';
+import { pipe } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import { staticMetadata, type NodeMeta } from '../../src/component/metadata.js';
-import { MetadataCache } from '../../src/kube/metadata-cache.js';
-import type { PipelineEvent } from '../../src/model/types.js';
 import aggregate from '../aggregate/index.js';
 import { aggregateConfig } from '../aggregate/config.js';
 import podEnricher from '../pod-enricher/index.js';
@@ -134,40 +132,5 @@ describe('pod_enricher + aggregate + node_enricher on a real payload (nri-1.34) 
       expect([p.measurement, set.values[p.measurement]]).toEqual([p.measurement, p.value]);
       expect(set.labels.labels).toBe(p.tags.labels);
     }
-  });
-});
-
-describe('node_enricher keeps the node set’s labels while the node is unchanged (metadata cache)', () => {
-  it('attaches the same frozen labels next cycle, and new ones with new values when the node changes', () => {
-    const cache = new MetadataCache();
-    const upsert = (zone: string) =>
-      cache.nodeStore.upsert({
-        metadata: { name: 'n1', labels: { 'topology.kubernetes.io/zone': zone } },
-        status: { capacity: { cpu: '4' }, allocatable: { cpu: '2' } },
-      });
-    upsert('a');
-    const op = nodeEnricher.create(
-      nodeEnricherConfig.parse({ store_labels: ['zone=topology.kubernetes.io/zone'] }),
-      testContext({ metadata: cache }),
-    );
-    const input = new Subject<PipelineEvent>();
-    let out: PipelineEvent[] = [];
-    op(input).subscribe((e) => out.push(e));
-    const cycle = (n: number) => {
-      out = [];
-      input.next(nodeBatch('n1', n, [nodeSet('n1', { values: { 'cpu/usage_rate': 500 } })]));
-      input.next(cycleEnd(n, 1));
-      return setByKey(batchesOf(out)[0], 'node:n1');
-    };
-    const first = cycle(1);
-    const second = cycle(2);
-    expect(second.labels).toBe(first.labels);
-    expect(Object.isFrozen(first.labels)).toBe(true);
-    expect(second.values['cpu/node_utilization']).toBe(0.25);
-    upsert('b');
-    const changed = cycle(3);
-    expect(changed.labels).not.toBe(first.labels);
-    expect(changed.labels.zone).toBe('b');
-    expect(first.labels.zone).toBe('a');
   });
 });

@@ -6,7 +6,6 @@ import { LABEL } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
-import { SharedLabelsByNode, type SharedLabels } from '../../src/component/shared-labels.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -58,21 +57,14 @@ export function nodeEnricherOperator(
 ): OperatorFunction<PipelineEvent, PipelineEvent> {
   const onError = reportBatchErrors(ctx);
   return statefulOperator(
-    () => ({
-      copier: new LabelCopier({
+    () =>
+      new LabelCopier({
         separator: options.labelSeparator,
         storeLabels: options.storeLabels,
         ignoreLabels: options.ignoreLabels,
       }),
-      shared: new SharedLabelsByNode(),
-    }),
-    ({ copier, shared }) => {
-      function enrichNode(
-        set: MetricSet,
-        node: NodeMeta,
-        sets: readonly MetricSet[],
-        kept: SharedLabels,
-      ): MetricSet {
+    (copier) => {
+      function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): MetricSet {
         const values = copyRecord(set.values);
         for (const r of RESOURCES) {
           const capacity = node.capacity[r.resource];
@@ -88,19 +80,14 @@ export function nodeEnricherOperator(
           const requested = set.values[requestName] ?? containerRequests(sets, requestName);
           if (requested !== undefined) values[r.metric + '/node_reservation'] = requested / allocatable;
         }
-        // The copier hands out one object per version of the node's labels: the kept labels are built from it.
-        const added = copier.labelsFor(node.labels);
         return {
           ...set,
-          labels:
-            kept.get(set.key, set.labels, added) ??
-            kept.put(set.key, set.labels, added, copyRecordWith(set.labels, added)),
+          labels: copyRecordWith(set.labels, copier.labelsFor(node.labels)),
           values,
         };
       }
 
       function enrich(batch: MetricBatch): MetricBatch {
-        const kept = shared.forBatch(batch);
         let out: MetricSet[] | undefined;
         const sets = batch.sets;
         for (let i = 0; i < sets.length; i++) {
@@ -109,7 +96,7 @@ export function nodeEnricherOperator(
           if (set.type === 'node') {
             const name = set.labels[LABEL.nodename] ?? (batch.scope === 'node' ? batch.node : undefined);
             const node = name === undefined ? undefined : ctx.metadata.node(name);
-            if (node !== undefined) result = enrichNode(set, node, sets, kept);
+            if (node !== undefined) result = enrichNode(set, node, sets);
           }
           if (result !== set) out ??= sets.slice(0, i);
           out?.push(result);
@@ -117,7 +104,7 @@ export function nodeEnricherOperator(
         return out === undefined ? batch : { ...batch, sets: out };
       }
 
-      return (source) => source.pipe(shared.forgetAbsentNodes(), mapBatches(enrich, onError));
+      return mapBatches(enrich, onError);
     },
   );
 }

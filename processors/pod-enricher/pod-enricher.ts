@@ -7,7 +7,6 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord } from '../../src/model/copy.js';
-import { SharedLabelsByNode, type SharedLabels } from '../../src/component/shared-labels.js';
 
 export interface PodEnricherOptions {
   readonly labelSeparator: string;
@@ -25,13 +24,8 @@ const CORE_RESOURCES: readonly (readonly [string, string])[] = [
 ];
 const CORE_METRIC_PREFIX: ReadonlyMap<string, string> = new Map(CORE_RESOURCES);
 
-/** What one version of a pod adds to its sets, computed once per PodMeta object and owner. */
+/** What one version of a pod adds to its sets, computed once per PodMeta object. */
 interface PodInfo {
-  /**
-   * The owner this was built with: the metadata cache resolves a pod's owner again, in place, when a ReplicaSet
-   * or Job arrives or changes, so the pod object alone does not say that the workload labels are current.
-   */
-  readonly owner: PodMeta['owner'];
   readonly labels: Labels;
   /** The same labels as pairs, to add to a copy of a set's labels (see `plus`). */
   readonly labelPairs: readonly (readonly [string, string])[];
@@ -109,12 +103,11 @@ export function podEnricherOperator(
         ignoreLabels: options.ignoreLabels,
       }),
       infos: new WeakMap<PodMeta, PodInfo>(),
-      shared: new SharedLabelsByNode(),
     }),
-    ({ copier, infos, shared }) => {
+    ({ copier, infos }) => {
       function infoOf(pod: PodMeta): PodInfo {
         let info = infos.get(pod);
-        if (info !== undefined && info.owner === pod.owner) return info;
+        if (info !== undefined) return info;
         const labels: Record<string, string> = { [LABEL.podId]: pod.uid, ...copier.labelsFor(pod.labels) };
         if (options.workloadLabels && pod.owner !== undefined) {
           labels[LABEL.workloadKind] = pod.owner.kind;
@@ -132,7 +125,7 @@ export function podEnricherOperator(
             ),
           });
         }
-        info = { owner: pod.owner, labels, labelPairs: Object.entries(labels), containers };
+        info = { labels, labelPairs: Object.entries(labels), containers };
         infos.set(pod, info);
         return info;
       }
@@ -148,34 +141,15 @@ export function podEnricherOperator(
         return pod;
       }
 
-      // Labels are kept per set key while the set's labels and the pod info are unchanged (see SharedLabels): each
-      // enriched set below is built `from` the info, a stub pod from `info.labels` and a stub container from its
-      // ContainerInfo (objects made with the info), so that a stub never takes the labels of the set it replaces.
-
-      function enrichPod(set: MetricSet, group: PodGroup, labels: SharedLabels): MetricSet {
-        const { info } = group;
-        return {
-          ...set,
-          labels:
-            labels.get(set.key, set.labels, info) ??
-            labels.put(set.key, set.labels, info, plus(set.labels, info.labelPairs)),
-        };
-      }
-
-      function enrichContainer(set: MetricSet, group: PodGroup, shared: SharedLabels): MetricSet {
-        const { info } = group;
-        const container = info.containers.get(set.labels[LABEL.containerName] ?? '');
-        let labels = shared.get(set.key, set.labels, info);
-        if (labels === undefined) {
-          const built = plus(set.labels, info.labelPairs);
-          if (
-            container !== undefined &&
-            built[LABEL.containerBaseImage] === undefined &&
-            container.spec.image
-          ) {
-            built[LABEL.containerBaseImage] = container.spec.image;
-          }
-          labels = shared.put(set.key, set.labels, info, built);
+      function enrichContainer(set: MetricSet, group: PodGroup): MetricSet {
+        const container = group.info.containers.get(set.labels[LABEL.containerName] ?? '');
+        const labels = plus(set.labels, group.info.labelPairs);
+        if (
+          container !== undefined &&
+          labels[LABEL.containerBaseImage] === undefined &&
+          container.spec.image
+        ) {
+          labels[LABEL.containerBaseImage] = container.spec.image;
         }
         return {
           ...set,
@@ -184,22 +158,18 @@ export function podEnricherOperator(
         };
       }
 
-      function stubPod(group: PodGroup, shared: SharedLabels): MetricSet {
-        const { pod, info } = group;
-        const key = podKey(pod.namespace, pod.name);
-        const source = group.labelSource.labels;
+      function stubPod(group: PodGroup): MetricSet {
+        const { pod } = group;
         return {
           type: 'pod',
-          key,
-          labels:
-            shared.get(key, source, info.labels) ??
-            shared.put(key, source, info.labels, {
-              [LABEL.type]: 'pod',
-              [LABEL.namespaceName]: pod.namespace,
-              [LABEL.podName]: pod.name,
-              ...pickNodeLabels(source),
-              ...info.labels,
-            }),
+          key: podKey(pod.namespace, pod.name),
+          labels: {
+            [LABEL.type]: 'pod',
+            [LABEL.namespaceName]: pod.namespace,
+            [LABEL.podName]: pod.name,
+            ...pickNodeLabels(group.labelSource.labels),
+            ...group.info.labels,
+          },
           values: {},
           labeled: [],
           scrapeTime: 0,
@@ -207,26 +177,20 @@ export function podEnricherOperator(
         };
       }
 
-      function stubContainer(group: PodGroup, container: ContainerInfo, shared: SharedLabels): MetricSet {
+      function stubContainer(group: PodGroup, container: ContainerInfo): MetricSet {
         const { pod } = group;
-        const key = podContainerKey(pod.namespace, pod.name, container.spec.name);
-        const source = group.labelSource.labels;
-        let labels = shared.get(key, source, container);
-        if (labels === undefined) {
-          const built: Record<string, string> = {
-            [LABEL.type]: 'pod_container',
-            [LABEL.namespaceName]: pod.namespace,
-            [LABEL.podName]: pod.name,
-            [LABEL.containerName]: container.spec.name,
-            ...pickNodeLabels(source),
-            ...group.info.labels,
-          };
-          if (container.spec.image) built[LABEL.containerBaseImage] = container.spec.image;
-          labels = shared.put(key, source, container, built);
-        }
+        const labels: Record<string, string> = {
+          [LABEL.type]: 'pod_container',
+          [LABEL.namespaceName]: pod.namespace,
+          [LABEL.podName]: pod.name,
+          [LABEL.containerName]: container.spec.name,
+          ...pickNodeLabels(group.labelSource.labels),
+          ...group.info.labels,
+        };
+        if (container.spec.image) labels[LABEL.containerBaseImage] = container.spec.image;
         return {
           type: 'pod_container',
-          key,
+          key: podContainerKey(pod.namespace, pod.name, container.spec.name),
           labels,
           // A copy: `container.values` is kept across cycles, and the set's values are the next stage's to fill.
           values: copyRecord(container.values),
@@ -237,7 +201,6 @@ export function podEnricherOperator(
       }
 
       function enrich(batch: MetricBatch): MetricBatch {
-        const labels = shared.forBatch(batch);
         // One pass to find the batch's pods (one metadata lookup per pod), one to build the output.
         const groups = new Map<string, PodGroup | null>();
         const groupOf = new Array<PodGroup | null>(batch.sets.length).fill(null);
@@ -279,23 +242,23 @@ export function podEnricherOperator(
         batch.sets.forEach((set, i) => {
           const group = groupOf[i];
           if (group === null || group === undefined) sets.push(set);
-          else if (set.type === 'pod') sets.push(enrichPod(set, group, labels));
-          else sets.push(enrichContainer(set, group, labels));
+          else if (set.type === 'pod') sets.push({ ...set, labels: plus(set.labels, group.info.labelPairs) });
+          else sets.push(enrichContainer(set, group));
         });
         if (options.stubSets) {
           for (const group of groups.values()) {
             if (group === null) continue;
-            if (!group.hasPodSet) sets.push(stubPod(group, labels));
+            if (!group.hasPodSet) sets.push(stubPod(group));
             for (const container of group.info.containers.values()) {
               if (!group.containersPresent.has(container.spec.name))
-                sets.push(stubContainer(group, container, labels));
+                sets.push(stubContainer(group, container));
             }
           }
         }
         return { ...batch, sets };
       }
 
-      return (source) => source.pipe(shared.forgetAbsentNodes(), mapBatches(enrich, onError));
+      return mapBatches(enrich, onError);
     },
   );
 }
