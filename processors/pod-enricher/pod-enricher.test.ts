@@ -1,7 +1,10 @@
+import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import { staticMetadata, type PodMeta } from '../../src/component/metadata.js';
-import type { MetricBatch } from '../../src/model/types.js';
+import { MetadataCache } from '../../src/kube/metadata-cache.js';
+import type { KubeObject } from '../../src/kube/reflector.js';
+import type { MetricBatch, PipelineEvent } from '../../src/model/types.js';
 import {
   batchesOf,
   containerSet,
@@ -290,5 +293,64 @@ describe('pod_enricher on a real payload (nri-1.34) against Heapster’s output'
     const ours = out?.sets.filter((s) => s.type === 'pod_container') ?? [];
     const goldenContainers = new Set(golden.map((p) => `${p.tags.pod_name}/${p.tags.container_name}`));
     expect(ours.length).toBe(goldenContainers.size);
+  });
+});
+
+describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
+  const pods = (JSON.parse(fixtureText('kubelet/nri-1.24/pods.json')) as { items: KubeObject[] }).items;
+  const name = 'e2e-depl-7dfd7fb8f5-lg5vs';
+  const raw = pods.find((p) => (p.metadata as { name?: string }).name === name) as KubeObject;
+  const container = (raw.spec as { containers: { name: string }[] }).containers[0]?.name ?? '';
+
+  function setup() {
+    const cache = new MetadataCache('watch');
+    for (const pod of pods) cache.pods.upsert(pod);
+    const op = podEnricher.create(podEnricherConfig.parse({}), testContext({ metadata: cache }));
+    const input = new Subject<PipelineEvent>();
+    let out: PipelineEvent[] = [];
+    op(input).subscribe((e) => out.push(e));
+    // Each cycle's sets are new objects with the same content, as each scrape decodes them.
+    const cycle = (n: number) => {
+      out = [];
+      input.next(
+        nodeBatch('n1', n, [
+          podSet('scraper', name, 'n1', { labels: nodeLabels }),
+          containerSet('scraper', name, container, 'n1', { labels: nodeLabels }),
+        ]),
+      );
+      input.next(cycleEnd(n, 1));
+      const [batch] = batchesOf(out);
+      return {
+        pod: setByKey(batch, `namespace:scraper/pod:${name}`).labels,
+        container: setByKey(batch, `namespace:scraper/pod:${name}/container:${container}`).labels,
+      };
+    };
+    return { cache, cycle };
+  }
+
+  it('builds new labels when the pod’s labels change', () => {
+    const { cache, cycle } = setup();
+    const first = cycle(1);
+    const meta = raw.metadata as { labels?: Record<string, string> };
+    cache.pods.upsert({ ...raw, metadata: { ...meta, labels: { ...meta.labels, tier: 'gold' } } });
+    const second = cycle(2);
+    expect(second.pod.labels).toContain('tier:gold');
+    expect(second.container.labels).toContain('tier:gold');
+    expect(first.pod.labels).not.toContain('tier:gold');
+  });
+
+  it('follows an owner the metadata cache resolves again in place (a ReplicaSet that arrives later)', () => {
+    const { cache, cycle } = setup();
+    expect(cycle(1).container.workload_name).toBe('e2e-depl');
+    cache.replicaSetStore.upsert({
+      metadata: {
+        name: 'e2e-depl-7dfd7fb8f5',
+        namespace: 'scraper',
+        ownerReferences: [{ kind: 'Deployment', name: 'renamed-deployment', controller: true }],
+      },
+    });
+    const second = cycle(2);
+    expect(second.pod.workload_name).toBe('renamed-deployment');
+    expect(second.container.workload_name).toBe('renamed-deployment');
   });
 });

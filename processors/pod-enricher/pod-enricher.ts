@@ -24,8 +24,13 @@ const CORE_RESOURCES: readonly (readonly [string, string])[] = [
 ];
 const CORE_METRIC_PREFIX: ReadonlyMap<string, string> = new Map(CORE_RESOURCES);
 
-/** What one version of a pod adds to its sets, computed once per PodMeta object. */
+/** What one version of a pod adds to its sets, computed once per PodMeta object and owner. */
 interface PodInfo {
+  /**
+   * The owner this was built with: the metadata cache resolves a pod's owner again, in place, when a ReplicaSet
+   * or Job arrives or changes, so the pod object alone does not say that the workload labels are current.
+   */
+  readonly owner: PodMeta['owner'];
   readonly labels: Labels;
   /** The same labels as pairs, to add to a copy of a set's labels (see `plus`). */
   readonly labelPairs: readonly (readonly [string, string])[];
@@ -107,7 +112,7 @@ export function podEnricherOperator(
     ({ copier, infos }) => {
       function infoOf(pod: PodMeta): PodInfo {
         let info = infos.get(pod);
-        if (info !== undefined) return info;
+        if (info !== undefined && info.owner === pod.owner) return info;
         const labels: Record<string, string> = { [LABEL.podId]: pod.uid, ...copier.labelsFor(pod.labels) };
         if (options.workloadLabels && pod.owner !== undefined) {
           labels[LABEL.workloadKind] = pod.owner.kind;
@@ -125,7 +130,7 @@ export function podEnricherOperator(
             ),
           });
         }
-        info = { labels, labelPairs: Object.entries(labels), containers };
+        info = { owner: pod.owner, labels, labelPairs: Object.entries(labels), containers };
         infos.set(pod, info);
         return info;
       }

@@ -13,9 +13,10 @@ interface Entry<T> {
 
 /**
  * What an encoder built from a series' labels (its encoded prefix), found by the set's key and valid while the
- * labels are the same: the same labels object (labels interned across cycles) is a hit at once; a fresh object
- * with the same names in the same order and the same values (today's decoder builds new labels every scrape)
- * is a hit after one comparison per label, and is kept for the next lookup; anything else is a miss.
+ * labels are the same: the same labels object (a processor that keeps its labels across cycles) is a hit at
+ * once; a fresh object with the same names in the same order and the same values (the decoders build new labels
+ * every scrape) is a hit after one comparison per label, and is kept for the next lookup; anything else is a
+ * miss.
  *
  * Keyed by the set's key rather than by the labels object in a WeakMap: a fresh labels object each cycle then
  * costs a comparison instead of a rebuild, and a WeakMap that gained an entry per set each cycle made the miss
