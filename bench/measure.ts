@@ -19,9 +19,24 @@ export function processCpuSeconds(): number {
  * const before = childCpuSeconds(simulator.pid);
  */
 export function childCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
+  return pid === undefined ? NaN : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds this process's main thread has used (JavaScript, and the GC work V8 does on it), apart from its
+ * helper threads (V8's concurrent markers and sweepers, libuv's pool): what `process.cpuUsage()` adds on top
+ * shows work moved off the main thread, such as marking a bigger heap. NaN off Linux.
+ *
+ * @example
+ * const before = mainThreadCpuSeconds();
+ */
+export function mainThreadCpuSeconds(): number {
+  return statCpuSeconds(`/proc/self/task/${process.pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(path, 'latin1');
     // The command name (field 2) may hold spaces and parentheses: count fields after its closing one.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // After the name: state is field 3, so utime (14) and stime (15) sit at 11 and 12.

@@ -14,6 +14,7 @@ import {
   MemorySampler,
   percentile,
   processCpuSeconds,
+  mainThreadCpuSeconds,
 } from './measure.js';
 import { CpuProfiler, type HotFunction } from './profile.js';
 import { simulatedClusterMetadata } from './sim-metadata.js';
@@ -44,6 +45,8 @@ export interface SizeOptions {
 export interface CycleSample {
   readonly count: CycleCount;
   readonly cpuSeconds: number;
+  /** Of cpuSeconds, the main thread's (the rest is V8's and libuv's helper threads). */
+  readonly mainThreadCpuSeconds: number;
   readonly simulatorCpuSeconds: number;
   /** ms from the tick to the cycle end mark reaching the sink. */
   readonly endLatency: number;
@@ -68,6 +71,8 @@ export interface SizeResult {
   readonly nodeBatchP99Ms: number;
   readonly cpuPerCycle: number;
   readonly cpuPerCycleMax: number;
+  /** Of cpuPerCycle, the main thread's. */
+  readonly mainThreadCpuPerCycle: number;
   /** Over the measured cycles: CPU per node that answered, and values per CPU-second (right even if cycles overlap). */
   readonly cpuPerScrapeMs: number;
   readonly valuesPerCpuSecond: number;
@@ -117,20 +122,24 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
     const samples: CycleSample[] = [];
     let profiler: Promise<CpuProfiler> | undefined;
     let lastCpu = processCpuSeconds();
+    let lastMainCpu = mainThreadCpuSeconds();
     let lastSimCpu = childCpuSeconds(simulator.pid);
     const total = WARMUP_CYCLES + options.cycles;
     let seen = 0;
     const onCycle = (count: CycleCount): void => {
       const now = Date.now();
       const cpu = processCpuSeconds();
+      const mainCpu = mainThreadCpuSeconds();
       const simCpu = childCpuSeconds(simulator.pid);
       const sample: CycleSample = {
         count,
         cpuSeconds: cpu - lastCpu,
+        mainThreadCpuSeconds: mainCpu - lastMainCpu,
         simulatorCpuSeconds: simCpu - lastSimCpu,
         endLatency: now - count.tick,
       };
       lastCpu = cpu;
+      lastMainCpu = mainCpu;
       lastSimCpu = simCpu;
       seen++;
       const warm = seen <= WARMUP_CYCLES;
@@ -140,6 +149,7 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       if (seen === total - 1) {
         endHeapBytes = liveHeapBytes(gc);
         lastCpu = processCpuSeconds();
+        lastMainCpu = mainThreadCpuSeconds();
       }
       if (seen === WARMUP_CYCLES && options.cpuProfile !== undefined) profiler = CpuProfiler.start();
       options.progress(
@@ -226,7 +236,8 @@ function describeCycle(sample: CycleSample): string {
   return (
     `${c.nodesAnswered}/${c.nodesExpected} nodes${failures === '' ? '' : ` (${failures})`}, ` +
     `${c.values.toLocaleString('en-US')} values, tick→last node ${(last / 1000).toFixed(2)} s, ` +
-    `→cluster ${(c.clusterLatency / 1000).toFixed(2)} s, pipeline CPU ${sample.cpuSeconds.toFixed(2)} s, ` +
+    `→cluster ${(c.clusterLatency / 1000).toFixed(2)} s, pipeline CPU ${sample.cpuSeconds.toFixed(2)} s ` +
+    `(main thread ${sample.mainThreadCpuSeconds.toFixed(2)} s), ` +
     `simulator CPU ${sample.simulatorCpuSeconds.toFixed(2)} s`
   );
 }
@@ -268,6 +279,7 @@ function summarise(
     ),
     cpuPerCycle: sum(cpu) / Math.max(1, cpu.length),
     cpuPerCycleMax: Math.max(...cpu),
+    mainThreadCpuPerCycle: sum(samples.map((s) => s.mainThreadCpuSeconds)) / Math.max(1, samples.length),
     cpuPerScrapeMs: (1000 * sum(cpu)) / Math.max(1, sum(counts.map((c) => c.nodesAnswered))),
     valuesPerCpuSecond: sum(counts.map((c) => c.values)) / sum(cpu),
     simulatorCpuPerCycle: sum(samples.map((s) => s.simulatorCpuSeconds)) / Math.max(1, samples.length),

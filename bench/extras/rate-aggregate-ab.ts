@@ -4,8 +4,8 @@
  * (processors fill their batches in place) and its own pod and namespace enrichers, so aggregate sees what it sees in
  * the default pipeline; the two sides' outputs are compared every cycle, so a difference fails the run.
  *
- *   git archive <commit> src sources processors | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/
- *   npx tsx bench/extras/rate-aggregate-ab.ts --baseline /tmp/base --nodes 100 --pods-per-node 30 --cycles 16
+ *   git archive <commit> src sources processors | tar -x -C <dir> && ln -s "$PWD/node_modules" <dir>/
+ *   npx tsx bench/extras/rate-aggregate-ab.ts --baseline <dir> --nodes 100 --pods-per-node 30 --cycles 16
  *
  * Without `--baseline` both sides run this tree's code (a check of the harness's own noise).
  */
