@@ -153,8 +153,9 @@ async function componentBenches(): Promise<string> {
   return `## Encoders
 
 Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
-per-series caching, CPU time, median of 7 rounds. *warm*: labels objects interned across cycles (as the
-\`kubelet_summary\` source now keeps them); *cold*: fresh labels objects. Kafka rows include the grouping into
+per-series caching, CPU time, median of 7 rounds. *warm*: the same labels objects as in the previous cycle
+(as a processor that keeps its labels hands them on); *cold*: fresh labels objects with the same content (as the
+decoders make every scrape). Kafka rows include the grouping into
 requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
 
 ${encoders}
