@@ -12,9 +12,7 @@ import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import { decodeSummaryBytes } from '../sources/kubelet-summary/decode-bytes.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
 import type { ComponentContext } from '../src/component/component.js';
-import { buildLayout } from '../src/sim/layout.js';
-import { NodeState } from '../src/sim/node-state.js';
-import { loadTemplate, TEMPLATE_NAMES } from '../src/sim/template.js';
+import { simulatedNodeStates } from '../src/sim/cluster.js';
 import type { CycleEnd, NodeBatch, PipelineEvent } from '../src/model/types.js';
 import { testContext } from '../src/testing/context.js';
 import { simulatedClusterMetadata } from './sim-metadata.js';
@@ -41,18 +39,8 @@ const PROCESSORS: readonly [string, unknown][] = [
 ];
 
 const t0 = Date.now() - cycles * RESOLUTION_MS;
-const layouts = TEMPLATE_NAMES.map((name) => buildLayout(loadTemplate(name), podsPerNode, t0));
-const width = Math.max(3, String(nodes).length);
-const states = Array.from({ length: nodes }, (_, i) => {
-  const number = String(i + 1).padStart(width, '0');
-  return new NodeState(layouts[i % layouts.length]!, {
-    name: `sim-node-${number}`,
-    podSuffix: number,
-    seed: 1,
-    stream: i,
-    restartEvery: 0,
-  });
-});
+// The simulator's own nodes, built as the bench's simulator process builds them (same names, seed and layouts).
+const states = simulatedNodeStates({ nodes, podsPerNode, seed: 1, restartEvery: 0 }, t0);
 const ctx: ComponentContext = testContext({
   resolutionMs: RESOLUTION_MS,
   metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),

@@ -26,9 +26,7 @@ import { copyRecord } from '../../src/model/copy.js';
 import type { Labels } from '../../src/model/labels.js';
 import { SetJsonWriter } from '../../src/model/set-json.js';
 import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
-import { buildLayout } from '../../src/sim/layout.js';
-import { NodeState } from '../../src/sim/node-state.js';
-import { loadTemplate, TEMPLATE_NAMES } from '../../src/sim/template.js';
+import { simulatedNodeStates } from '../../src/sim/cluster.js';
 import { testContext } from '../../src/testing/context.js';
 import { LineProtocolEncoder, type EncoderOptions } from '../../sinks/influxdb/encode.js';
 import { chunkRecords } from '../../sinks/kafka/chunks.js';
@@ -260,18 +258,8 @@ function median(values: readonly number[]): number {
 /** The node and cluster batches of each cycle of a simulated cluster, after the default processors. */
 export function pipelineCycles(nodes: number, podsPerNode: number, cycles: number): MetricBatch[][] {
   const t0 = Date.now() - cycles * RESOLUTION_MS;
-  const layouts = TEMPLATE_NAMES.map((name) => buildLayout(loadTemplate(name), podsPerNode, t0));
-  const width = Math.max(3, String(nodes).length);
-  const states = Array.from({ length: nodes }, (_, i) => {
-    const number = String(i + 1).padStart(width, '0');
-    return new NodeState(layouts[i % layouts.length] as (typeof layouts)[number], {
-      name: `sim-node-${number}`,
-      podSuffix: number,
-      seed: 1,
-      stream: i,
-      restartEvery: 0,
-    });
-  });
+  // The simulator's own nodes, built as the bench's simulator process builds them (same names, seed and layouts).
+  const states = simulatedNodeStates({ nodes, podsPerNode, seed: 1, restartEvery: 0 }, t0);
   const ctx: ComponentContext = testContext({
     resolutionMs: RESOLUTION_MS,
     metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
@@ -291,7 +279,7 @@ export function pipelineCycles(nodes: number, podsPerNode: number, cycles: numbe
     const tick = t0 + (c + 1) * RESOLUTION_MS;
     events = [];
     states.forEach((state, i) => {
-      const name = (states[i] as NodeState).name;
+      const name = states[i]!.name;
       const payload: unknown = JSON.parse(state.render(tick));
       input.next({
         kind: 'batch',
