@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
+import { formatWorkerHandoff, measureWorkerHandoff } from './extras/worker-handoff.js';
 import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
 import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
@@ -150,6 +151,8 @@ async function componentBenches(): Promise<string> {
   const prometheus = formatPrometheusParse(measurePrometheusParse());
   progress('encoders: 100 nodes × 30 pods, 7 rounds');
   const encoders = formatEncoderResults(await measureEncoders({ nodes: 100, podsPerNode: 30, rounds: 7 }));
+  progress('worker hand-off: 200 nodes × 30 pods, 8 cycles');
+  const handoff = formatWorkerHandoff(measureWorkerHandoff({ nodes: 200, podsPerNode: 30, cycles: 8 }));
   return `## Encoders
 
 Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
@@ -159,6 +162,17 @@ decoders make every scrape). Kafka rows include the grouping into
 requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
 
 ${encoders}
+
+## Worker hand-off (an estimate for worker threads)
+
+What it would cost to run the per-node work (decode, rate, pod and namespace enrichment, pod and node sums) on a
+worker thread and hand each finished node batch to the main thread, in one thread on simulated cycles: *serialize*
+is the worker's extra cost and *deserialize* the main thread's, with the V8 serializer \`postMessage\` uses;
+*labels only* is what would still be cloned if values travelled in typed arrays by transfer; *JSON Lines text* is
+the encoding of the batch, for a design where workers also encode. Reproduce:
+\`npx tsx bench/extras/worker-handoff.ts --nodes 200 --pods-per-node 30\`.
+
+${handoff}
 
 ## File sink
 

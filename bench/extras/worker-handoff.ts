@@ -9,6 +9,8 @@
  *   its namespace and cluster sums stay on the main thread) — what a worker would take off the main thread;
  * - *serialize* (the worker's extra cost) and *deserialize* (the main thread's new cost) of each finished batch, with
  *   `v8.serialize`/`v8.deserialize`, the serializer `postMessage` uses;
+ * - *deserialize, labels only*: the sets' keys and labels alone, what would still be cloned if values were in typed
+ *   arrays handed over by transfer (the typed layout of the issue's first item);
  * - *JSON Lines text*: the main-thread cost if workers sent encoded text instead (a string crosses by one copy), as
  *   an upper bound of what a design that also encodes per node in the worker would leave on the main thread.
  *
@@ -17,6 +19,7 @@
  */
 import { deserialize, serialize } from 'node:v8';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
 import { decodeSummaryBytes } from '../../sources/kubelet-summary/decode-bytes.js';
 import { createBuiltinRegistry } from '../../src/builtins.js';
@@ -27,45 +30,17 @@ import { testContext } from '../../src/testing/context.js';
 import { simulatedClusterMetadata } from '../sim-metadata.js';
 import { SetJsonWriter } from '../../src/model/set-json.js';
 
-const { values: args } = parseArgs({
-  options: {
-    nodes: { type: 'string', default: '200' },
-    'pods-per-node': { type: 'string', default: '30' },
-    cycles: { type: 'string', default: '8' },
-  },
-});
-const nodes = Number(args.nodes);
-const podsPerNode = Number(args['pods-per-node']);
-const cycles = Number(args.cycles);
-const RESOLUTION_MS = 15_000;
-const t0 = Date.now() - cycles * RESOLUTION_MS;
-const states = simulatedNodeStates({ nodes, podsPerNode, seed: 1, restartEvery: 0 }, t0);
-const ctx: ComponentContext = testContext({
-  resolutionMs: RESOLUTION_MS,
-  metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
-});
-const registry = createBuiltinRegistry();
-
-function stage(type: string, config: unknown): (events: PipelineEvent[]) => PipelineEvent[] {
-  const def = registry.get('processor', type)!;
-  const operator = def.create(def.config.parse(config), { ...ctx, id: type });
-  const input = new Subject<PipelineEvent>();
-  let out: PipelineEvent[] = [];
-  operator(input).subscribe((e) => out.push(e));
-  return (events) => {
-    out = [];
-    for (const e of events) input.next(e);
-    return out;
-  };
+export interface WorkerHandoffResult {
+  readonly nodes: number;
+  readonly podsPerNode: number;
+  readonly measuredCycles: number;
+  readonly serializedKiB: number;
+  readonly jsonLinesKiB: number;
+  /** Stage → CPU ms per node batch, median of the measured cycles. */
+  readonly msPerBatch: Readonly<Record<string, number>>;
 }
 
-const perNode = [
-  stage('rate', {}),
-  stage('pod_enricher', {}),
-  stage('namespace_enricher', {}),
-  stage('aggregate', { levels: ['pod', 'node'] }),
-];
-const writer = new SetJsonWriter();
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const cpuMs = (work: () => void): number => {
   const before = process.cpuUsage();
@@ -74,66 +49,138 @@ const cpuMs = (work: () => void): number => {
   return (spent.user + spent.system) / 1000;
 };
 
-const rows: Record<string, number[]> = {
-  'per-node work': [],
-  serialize: [],
-  deserialize: [],
-  'JSON Lines text': [],
-};
-let bytesPerBatch = 0;
-let textPerBatch = 0;
-for (let c = 0; c < cycles; c++) {
-  const tick = t0 + (c + 1) * RESOLUTION_MS;
-  const bodies = states.map((s) => Buffer.from(s.renderBuffer(tick)));
-  let events: PipelineEvent[] = [];
-  const work = cpuMs(() => {
-    events = bodies.map((b, i): NodeBatch => ({
-      kind: 'batch',
-      scope: 'node',
-      node: states[i]!.name,
-      cycle: c,
-      timestamp: tick,
-      sets: decodeSummaryBytes(b, { name: states[i]!.name }),
-    }));
-    const mark: CycleEnd = {
-      kind: 'cycle_end',
-      cycle: c,
-      timestamp: tick,
-      nodesExpected: nodes,
-      nodesAnswered: nodes,
-      failures: [],
-      durationMs: 0,
+/** Runs `cycles` simulated cycles (two of them warm-up) and times each hand-off stage per node batch. */
+export function measureWorkerHandoff(options: {
+  readonly nodes: number;
+  readonly podsPerNode: number;
+  readonly cycles: number;
+}): WorkerHandoffResult {
+  const { nodes, podsPerNode, cycles } = options;
+  const RESOLUTION_MS = 15_000;
+  const t0 = Date.now() - cycles * RESOLUTION_MS;
+  const states = simulatedNodeStates({ nodes, podsPerNode, seed: 1, restartEvery: 0 }, t0);
+  const ctx: ComponentContext = testContext({
+    resolutionMs: RESOLUTION_MS,
+    metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
+  });
+  const registry = createBuiltinRegistry();
+  const stage = (type: string, config: unknown): ((events: PipelineEvent[]) => PipelineEvent[]) => {
+    const def = registry.get('processor', type)!;
+    const operator = def.create(def.config.parse(config), { ...ctx, id: type });
+    const input = new Subject<PipelineEvent>();
+    let out: PipelineEvent[] = [];
+    operator(input).subscribe((e) => out.push(e));
+    return (events) => {
+      out = [];
+      for (const e of events) input.next(e);
+      return out;
     };
-    events.push(mark);
-    for (const run of perNode) events = run(events);
-  });
-  const batches = events.filter((e): e is NodeBatch => e.kind === 'batch' && e.scope === 'node');
-  let wire: Buffer[] = [];
-  const ser = cpuMs(() => {
-    wire = batches.map((b) => serialize(b));
-  });
-  const de = cpuMs(() => {
-    for (const w of wire) deserialize(w);
-  });
-  let texts: string[] = [];
-  const text = cpuMs(() => {
-    texts = batches.map((b) => writer.lines(b));
-  });
-  if (c < 2) continue; // warm-up: rates start at the second cycle, JIT settles
-  rows['per-node work']!.push(work / nodes);
-  rows.serialize!.push(ser / nodes);
-  rows.deserialize!.push(de / nodes);
-  rows['JSON Lines text']!.push(text / nodes);
-  bytesPerBatch = wire.reduce((a, w) => a + w.length, 0) / wire.length;
-  textPerBatch = texts.reduce((a, t) => a + t.length, 0) / texts.length;
+  };
+  const perNode = [
+    stage('rate', {}),
+    stage('pod_enricher', {}),
+    stage('namespace_enricher', {}),
+    stage('aggregate', { levels: ['pod', 'node'] }),
+  ];
+  const writer = new SetJsonWriter();
+  const rows: Record<string, number[]> = {
+    'per-node work': [],
+    serialize: [],
+    deserialize: [],
+    'deserialize, labels only': [],
+    'JSON Lines text': [],
+  };
+  let serializedBytes = 0;
+  let textChars = 0;
+  for (let c = 0; c < cycles; c++) {
+    const tick = t0 + (c + 1) * RESOLUTION_MS;
+    const bodies = states.map((s) => Buffer.from(s.renderBuffer(tick)));
+    let events: PipelineEvent[] = [];
+    const work = cpuMs(() => {
+      events = bodies.map((b, i): NodeBatch => ({
+        kind: 'batch',
+        scope: 'node',
+        node: states[i]!.name,
+        cycle: c,
+        timestamp: tick,
+        sets: decodeSummaryBytes(b, { name: states[i]!.name }),
+      }));
+      const mark: CycleEnd = {
+        kind: 'cycle_end',
+        cycle: c,
+        timestamp: tick,
+        nodesExpected: nodes,
+        nodesAnswered: nodes,
+        failures: [],
+        durationMs: 0,
+      };
+      events.push(mark);
+      for (const run of perNode) events = run(events);
+    });
+    const batches = events.filter((e): e is NodeBatch => e.kind === 'batch' && e.scope === 'node');
+    let wire: Buffer[] = [];
+    const ser = cpuMs(() => {
+      wire = batches.map((b) => serialize(b));
+    });
+    const de = cpuMs(() => {
+      for (const w of wire) deserialize(w);
+    });
+    // With values in typed arrays (transferred, not copied) what would still be cloned is the sets' keys and labels.
+    const labelWire = batches.map((b) => serialize(b.sets.map((set) => [set.key, set.labels])));
+    const deLabels = cpuMs(() => {
+      for (const w of labelWire) deserialize(w);
+    });
+    let texts: string[] = [];
+    const text = cpuMs(() => {
+      texts = batches.map((b) => writer.lines(b));
+    });
+    if (c < 2) continue; // warm-up: rates start at the second cycle, JIT settles
+    rows['per-node work']!.push(work / nodes);
+    rows.serialize!.push(ser / nodes);
+    rows.deserialize!.push(de / nodes);
+    rows['deserialize, labels only']!.push(deLabels / nodes);
+    rows['JSON Lines text']!.push(text / nodes);
+    serializedBytes = wire.reduce((a, w) => a + w.length, 0) / wire.length;
+    textChars = texts.reduce((a, t) => a + t.length, 0) / texts.length;
+  }
+  return {
+    nodes,
+    podsPerNode,
+    measuredCycles: cycles - 2,
+    serializedKiB: Math.round(serializedBytes / 1024),
+    jsonLinesKiB: Math.round(textChars / 1024),
+    msPerBatch: Object.fromEntries(Object.entries(rows).map(([name, xs]) => [name, median(xs)])),
+  };
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-process.stdout.write(
-  `${nodes} nodes × ${podsPerNode} pods, ${cycles - 2} measured cycles; a node batch is ` +
-    `${Math.round(bytesPerBatch / 1024)} KiB serialized, ${Math.round(textPerBatch / 1024)} KiB as JSON Lines\n\n` +
-    '| stage | CPU ms per node batch (median) |\n| --- | --- |\n',
-);
-for (const [name, xs] of Object.entries(rows)) {
-  process.stdout.write(`| ${name} | ${median(xs).toFixed(3)} |\n`);
+/** The result as a Markdown table, with the share of the per-node work each stage is. */
+export function formatWorkerHandoff(r: WorkerHandoffResult): string {
+  const work = r.msPerBatch['per-node work'] ?? NaN;
+  const lines = [
+    `${r.nodes} nodes × ${r.podsPerNode} pods, median of ${r.measuredCycles} cycles; a node batch is ` +
+      `${r.serializedKiB} KiB serialized, ${r.jsonLinesKiB} KiB as JSON Lines.`,
+    '',
+    '| stage | CPU ms per node batch | ÷ per-node work |',
+    '| --- | --- | --- |',
+  ];
+  for (const [name, ms] of Object.entries(r.msPerBatch)) {
+    lines.push(`| ${name} | ${ms.toFixed(3)} | ${(ms / work).toFixed(2)} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { values: args } = parseArgs({
+    options: {
+      nodes: { type: 'string', default: '200' },
+      'pods-per-node': { type: 'string', default: '30' },
+      cycles: { type: 'string', default: '8' },
+    },
+  });
+  const result = measureWorkerHandoff({
+    nodes: Number(args.nodes),
+    podsPerNode: Number(args['pods-per-node']),
+    cycles: Number(args.cycles),
+  });
+  process.stdout.write(formatWorkerHandoff(result) + '\n');
 }
