@@ -280,6 +280,20 @@ describe('delegated guard: bearer tokens and authorization', () => {
     expect(api.served('subjectaccessreviews')).toBe(reviewsBefore + 1);
   });
 
+  it('sends one TokenReview and one SubjectAccessReview for concurrent requests asking the same', async () => {
+    const tokensBefore = api.served('tokenreviews');
+    const reviewsBefore = api.served('subjectaccessreviews');
+    const path = '/apis/metrics.k8s.io/v1beta1/namespaces/burst/pods/p';
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call(path, { token: JANE_TOKEN + '-burst' })),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 401));
+    expect(api.served('tokenreviews')).toBe(tokensBefore + 1);
+    const allowed = await Promise.all(Array.from({ length: 8 }, () => call(path, { token: JANE_TOKEN })));
+    expect(allowed.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 200));
+    expect(api.served('subjectaccessreviews')).toBe(reviewsBefore + 1);
+  });
+
   it('re-reads the ConfigMap on its refresh period', async () => {
     const kubeconfig = join(dir, 'kubeconfig');
     const refreshing = await startGuard(kubeconfig, { configRefreshMs: 20 });

@@ -9,6 +9,22 @@ export const ACCESS_REVIEW_PATH = '/apis/authorization.k8s.io/v1/subjectaccessre
 /** Cache bounds: enough for every caller of a busy metrics API (HPA controller, kubectl users, dashboards). */
 const MAX_CACHED = 4096;
 
+/**
+ * One review per key at a time: concurrent requests with the same token or question (an HPA sync, a dashboard
+ * refresh) share the call in flight instead of each sending their own, as the apiserver's token cache does.
+ */
+class InFlight<T> {
+  private readonly calls = new Map<string, Promise<T>>();
+
+  once(key: string, call: () => Promise<T>): Promise<T> {
+    const running = this.calls.get(key);
+    if (running !== undefined) return running;
+    const started = call().finally(() => this.calls.delete(key));
+    this.calls.set(key, started);
+    return started;
+  }
+}
+
 /** A TokenReview's answer: who the token is, or why it is not accepted. */
 export type TokenVerdict = { readonly user: RequestUser } | { readonly error: string };
 
@@ -19,6 +35,7 @@ export type TokenVerdict = { readonly user: RequestUser } | { readonly error: st
  */
 export class TokenReviewer {
   private readonly cache = new TtlCache<string, TokenVerdict>(MAX_CACHED);
+  private readonly inFlight = new InFlight<TokenVerdict>();
 
   constructor(
     private readonly api: ApiClient,
@@ -30,14 +47,16 @@ export class TokenReviewer {
     const key = createHash('sha256').update(token).digest('base64');
     const cached = this.cache.get(key, this.now());
     if (cached !== undefined) return cached;
-    const answer = await this.api.postJson(
-      TOKEN_REVIEW_PATH,
-      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-      signal,
-    );
-    const verdict = tokenVerdict(answer);
-    this.cache.set(key, verdict, this.ttlMs, this.now());
-    return verdict;
+    return this.inFlight.once(key, async () => {
+      const answer = await this.api.postJson(
+        TOKEN_REVIEW_PATH,
+        { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        signal,
+      );
+      const verdict = tokenVerdict(answer);
+      this.cache.set(key, verdict, this.ttlMs, this.now());
+      return verdict;
+    });
   }
 }
 
@@ -73,6 +92,7 @@ export interface AccessVerdict {
  */
 export class AccessReviewer {
   private readonly cache = new TtlCache<string, AccessVerdict>(MAX_CACHED);
+  private readonly inFlight = new InFlight<AccessVerdict>();
 
   constructor(
     private readonly api: ApiClient,
@@ -90,18 +110,24 @@ export class AccessReviewer {
     const key = createHash('sha256').update(JSON.stringify(spec)).digest('base64');
     const cached = this.cache.get(key, this.now());
     if (cached !== undefined) return cached;
-    const answer = await this.api.postJson(
-      ACCESS_REVIEW_PATH,
-      { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
-      signal,
-    );
-    const status = (answer.status ?? {}) as { allowed?: boolean; reason?: string; evaluationError?: string };
-    const verdict = {
-      allowed: status.allowed === true,
-      reason: status.reason ?? status.evaluationError ?? '',
-    };
-    this.cache.set(key, verdict, verdict.allowed ? this.allowTtlMs : this.denyTtlMs, this.now());
-    return verdict;
+    return this.inFlight.once(key, async () => {
+      const answer = await this.api.postJson(
+        ACCESS_REVIEW_PATH,
+        { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec },
+        signal,
+      );
+      const status = (answer.status ?? {}) as {
+        allowed?: boolean;
+        reason?: string;
+        evaluationError?: string;
+      };
+      const verdict = {
+        allowed: status.allowed === true,
+        reason: status.reason ?? status.evaluationError ?? '',
+      };
+      this.cache.set(key, verdict, verdict.allowed ? this.allowTtlMs : this.denyTtlMs, this.now());
+      return verdict;
+    });
   }
 }
 
