@@ -21,6 +21,20 @@ import { startFakeApiServer, type FakeApiServer } from './server.js';
 
 const JANE_TOKEN = 'jane-token';
 
+/** The discovery document metrics-server serves at /apis/metrics.k8s.io/v1beta1 (its APIResourceList). */
+const RESOURCE_LIST = {
+  kind: 'APIResourceList',
+  apiVersion: 'v1',
+  groupVersion: 'metrics.k8s.io/v1beta1',
+  resources: [
+    { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
+    { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+  ],
+};
+const AGGREGATED_ACCEPT =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,' +
+  'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+
 interface Seen {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
@@ -51,7 +65,8 @@ beforeAll(async () => {
         peerCn: peer?.subject.replace(/^CN=/, ''),
         peerSignedByFrontProxyCa: peer !== undefined && peer.verify(frontProxyCa.publicKey),
       });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"kind":"NodeMetricsList"}');
+      const body = req.url === '/apis/metrics.k8s.io/v1beta1' ? RESOURCE_LIST : { kind: 'NodeMetricsList' };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     },
   );
   await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
@@ -151,6 +166,62 @@ describe('fake API server: aggregation layer', () => {
     expect(seen).toHaveLength(before);
   });
 
+  it('serves aggregated discovery (v2) with the resources the extension server lists, stale when it is down', async () => {
+    await api.setAggregatedApis([{ ...metricsApi(), caBundle: pki.ca.cert }]);
+    const answer = await request(api.url + '/apis', {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${JANE_TOKEN}`, accept: AGGREGATED_ACCEPT },
+    });
+    expect(answer.headers['content-type']).toBe(
+      'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList',
+    );
+    const list = (await answer.body.json()) as { kind: string; items: { metadata: { name?: string } }[] };
+    expect(list.kind).toBe('APIGroupDiscoveryList');
+    expect(list.items.find((g) => g.metadata.name === 'metrics.k8s.io')).toEqual({
+      metadata: { name: 'metrics.k8s.io', creationTimestamp: null },
+      versions: [
+        {
+          version: 'v1beta1',
+          freshness: 'Current',
+          resources: [
+            {
+              resource: 'nodes',
+              responseKind: { group: '', version: '', kind: 'NodeMetrics' },
+              scope: 'Cluster',
+              singularResource: '',
+              verbs: ['get', 'list'],
+            },
+            {
+              resource: 'pods',
+              responseKind: { group: '', version: '', kind: 'PodMetrics' },
+              scope: 'Namespaced',
+              singularResource: '',
+              verbs: ['get', 'list'],
+            },
+          ],
+        },
+      ],
+    });
+    // The aggregator reads discovery as itself, not as the caller.
+    expect(seen.find((s) => s.path === '/apis/metrics.k8s.io/v1beta1')?.headers['x-remote-user']).toBe(
+      'system:kube-aggregator',
+    );
+
+    await api.setAggregatedApis([
+      { group: 'metrics.k8s.io', version: 'v1beta1', url: 'https://127.0.0.1:1' },
+    ]);
+    const stale = await request(api.url + '/apis', {
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${JANE_TOKEN}`, accept: AGGREGATED_ACCEPT },
+    });
+    const staleList = (await stale.body.json()) as {
+      items: { metadata: { name?: string }; versions: { freshness: string }[] }[];
+    };
+    expect(staleList.items.find((g) => g.metadata.name === 'metrics.k8s.io')?.versions[0]?.freshness).toBe(
+      'Stale',
+    );
+  });
+
   // kubectl's discovery and `get --raw` through the fake aggregation layer: what `kubectl top` relies on.
   it.skipIf(!existsSync('/usr/bin/kubectl'))('serves kubectl api-versions and get --raw', async () => {
     await api.setAggregatedApis([{ ...metricsApi(), caBundle: pki.ca.cert }]);
@@ -168,6 +239,13 @@ describe('fake API server: aggregation layer', () => {
         ]);
       const versions = await kubectl('api-versions');
       expect(versions.stdout.split('\n')).toContain('metrics.k8s.io/v1beta1');
+      // api-resources reads the aggregated (v2) discovery document, resources included.
+      const resources = await kubectl('api-resources', '--api-group=metrics.k8s.io', '-o', 'name');
+      expect(resources.stdout.split('\n').filter((l) => l !== '')).toEqual([
+        'nodes.metrics.k8s.io',
+        'pods.metrics.k8s.io',
+      ]);
+      expect(api.served('discovery-v2')).toBeGreaterThan(0);
       const raw = await kubectl('get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes');
       expect(JSON.parse(raw.stdout)).toEqual({ kind: 'NodeMetricsList' });
       expect(seen.at(-1)?.headers['x-remote-user']).toBe('jane');

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import type { SimUser } from './callers.js';
 import type { FrontProxyOptions } from './delegation.js';
+import type { DiscoveredGroup, LegacyResource } from './discovery-v2.js';
 import { sendStatus } from './http-json.js';
 
 /** One APIService the fake API server fronts, as `spec.group`, `spec.version` and the service it resolves to. */
@@ -103,6 +104,39 @@ export class Aggregator {
         `error trying to reach service ${service} at ${route.api.url}: ${(err as Error).message}`,
       );
     }
+  }
+
+  /**
+   * Every aggregated group version with the resources its server lists at /apis/<group>/<version>, read as
+   * kube-aggregator's discovery manager does (as system:kube-aggregator in system:masters); a version whose server
+   * cannot be read has `resources` undefined (stale).
+   */
+  async discover(): Promise<DiscoveredGroup[]> {
+    const found = await Promise.all(
+      this.routes.map(async ({ api, agent }) => {
+        try {
+          const answer = await request(new URL(`/apis/${api.group}/${api.version}`, api.url), {
+            dispatcher: agent,
+            headers: {
+              accept: 'application/json',
+              'x-remote-user': 'system:kube-aggregator',
+              'x-remote-group': 'system:masters',
+            },
+            headersTimeout: 5_000,
+            bodyTimeout: 5_000,
+          });
+          const body = (await answer.body.json()) as { resources?: LegacyResource[] };
+          return { api, resources: answer.statusCode === 200 ? (body.resources ?? []) : undefined };
+        } catch {
+          return { api, resources: undefined };
+        }
+      }),
+    );
+    const groups = new Map<string, DiscoveredGroup['versions'][number][]>();
+    for (const { api, resources } of found) {
+      groups.set(api.group, [...(groups.get(api.group) ?? []), { version: api.version, resources }]);
+    }
+    return [...groups].map(([group, versions]) => ({ group, versions }));
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,10 @@
 import type { AggregatedApi } from './aggregation.js';
+import { BUILT_IN_RESOURCES } from './discovery-v2.js';
 
-/** The API groups the fake server serves itself (besides the core group), with their one version. */
-const BUILT_IN_GROUPS: readonly { group: string; version: string }[] = [
-  { group: 'apps', version: 'v1' },
-  { group: 'batch', version: 'v1' },
-  { group: 'authentication.k8s.io', version: 'v1' },
-  { group: 'authorization.k8s.io', version: 'v1' },
-];
+/** The API groups the fake server serves itself (besides the core group), with their versions. */
+const BUILT_IN_GROUPS: readonly { group: string; version: string }[] = BUILT_IN_RESOURCES.filter(
+  (g) => g.group !== '',
+).flatMap((g) => g.versions.map((v) => ({ group: g.group, version: v.version })));
 
 function apiGroup(name: string, versions: readonly string[]): Record<string, unknown> {
   const list = versions.map((version) => ({ groupVersion: `${name}/${version}`, version }));
@@ -23,9 +21,8 @@ export function coreVersions(serverAddress: string): Record<string, unknown> {
 }
 
 /**
- * `GET /apis`: the legacy APIGroupList, the fake server's own groups and every aggregated group (kube-apiserver
- * lists an APIService's group once the APIService is Available). Served as `application/json`, which clients
- * asking for aggregated discovery (apidiscovery.k8s.io/v2) accept as the legacy answer, as client-go does.
+ * `GET /apis` for clients that do not ask for aggregated discovery: the legacy APIGroupList, the fake server's own
+ * groups and every aggregated group (kube-apiserver lists an APIService's group once the APIService is Available).
  */
 export function groupList(aggregated: readonly AggregatedApi[]): Record<string, unknown> {
   const versions = new Map<string, string[]>();

@@ -20,6 +20,12 @@ import {
   type FrontProxyOptions,
 } from './delegation.js';
 import { aggregatedGroup, coreVersions, groupList } from './discovery.js';
+import {
+  AGGREGATED_DISCOVERY_TYPE,
+  BUILT_IN_RESOURCES,
+  discoveryList,
+  wantsAggregatedDiscovery,
+} from './discovery-v2.js';
 import { sendJson, sendStatus } from './http-json.js';
 import { labelSelector } from './label-selector.js';
 import type { ApiObject } from './objects.js';
@@ -75,7 +81,8 @@ export interface FakeApiServer {
   stop(): Promise<void>;
 }
 
-export type ServedKind = 'configmap' | 'tokenreviews' | 'subjectaccessreviews' | 'aggregated';
+export type ServedKind =
+  'configmap' | 'tokenreviews' | 'subjectaccessreviews' | 'aggregated' | 'discovery-v2';
 
 const PATHS: Readonly<Record<string, Resource>> = {
   '/api/v1/nodes': 'nodes',
@@ -169,6 +176,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         200,
         authenticationConfigMap(options.tls?.clientCa, options.frontProxy, state.resourceVersion),
       );
+    } else if (
+      (pathname === '/api' || pathname === '/apis') &&
+      wantsAggregatedDiscovery(req.headers.accept)
+    ) {
+      count('discovery-v2');
+      void sendAggregatedDiscovery(pathname, res);
     } else if (pathname === '/api') {
       sendJson(res, 200, coreVersions(req.headers.host ?? ''));
     } else if (pathname === '/apis') {
@@ -180,6 +193,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       sendJson(res, 200, document);
     }
     return true;
+  };
+
+  /** `/api` (the core group) or `/apis` (every other group, aggregated ones read from their servers) as v2. */
+  const sendAggregatedDiscovery = async (pathname: string, res: ServerResponse) => {
+    const builtIn = BUILT_IN_RESOURCES.filter((g) => (pathname === '/api') === (g.group === ''));
+    const groups = pathname === '/api' ? builtIn : [...builtIn, ...(await aggregator.discover())];
+    sendJson(res, 200, discoveryList(groups), AGGREGATED_DISCOVERY_TYPE);
   };
 
   const sendList = (
