@@ -305,6 +305,7 @@ describe('delegated guard: bearer tokens and authorization', () => {
     } finally {
       await refreshing.close();
     }
+    await expect(refreshing.close()).resolves.toBeUndefined(); // idempotent
   });
 });
 

@@ -55,6 +55,14 @@ export const createDelegatedGuard: CreateDelegatedGuard = async (options, deps) 
   const tokens = new TokenReviewer(api, options.tokenCacheTtlMs, now);
   const accessReviews = new AccessReviewer(api, options.allowCacheTtlMs, options.denyCacheTtlMs, now);
   const failure = failureReporter(limiter, deps.logger, count, access.server);
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      config.stop();
+      closing.abort();
+      await api.close();
+    })());
+  deps.signal.addEventListener('abort', () => void close(), { once: true });
 
   const authenticate = async (
     req: IncomingMessage,
@@ -96,11 +104,7 @@ export const createDelegatedGuard: CreateDelegatedGuard = async (options, deps) 
       if ('allowed' in user) return user;
       return authorize(user, attributes);
     },
-    async close() {
-      config.stop();
-      closing.abort();
-      await api.close();
-    },
+    close,
   } satisfies RequestGuard;
 
   async function authorize(user: RequestUser, attributes: RequestAttributes): Promise<GuardDecision> {
