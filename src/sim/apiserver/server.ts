@@ -97,8 +97,10 @@ const PROXY_PATH = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
 /**
  * A fake Kubernetes API server on loopback: paged JSON lists and watches (with bookmarks, label selectors,
  * timeoutSeconds and 410 Gone after compaction) of nodes, pods, namespaces, ReplicaSets and Jobs; bearer-token
- * or client-certificate checks; and the node proxy path. Tests change `state` to make nodes and pods come and
- * go, and cut watches or inject errors to check recovery.
+ * or client-certificate checks; the node proxy path; discovery (legacy and aggregated v2); and what an extension
+ * API server needs from kube-apiserver: the extension-apiserver-authentication ConfigMap, TokenReview,
+ * SubjectAccessReview, and the aggregation layer proxying APIServices with front-proxy credentials. Tests change
+ * `state` to make nodes and pods come and go, and cut watches or inject errors to check recovery.
  *
  * @example
  * const api = await startFakeApiServer({ tls: { cert, key }, tokens: ['t0ken'] });
@@ -113,10 +115,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const accessReviews: Record<string, unknown>[] = [];
   const aggregator = new Aggregator(options.frontProxy);
   await aggregator.set(options.aggregatedApis ?? []);
-  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   const watches = new Set<ServerResponse>();
   const failures = new Map<Resource, { status: number; times: number }>();
   const counts = new Map<string, number>();
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   const kubeletAgent = new Agent({
     connect: {
       ...(options.kubeletClient?.ca === undefined ? {} : { ca: options.kubeletClient.ca }),
@@ -168,7 +170,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       void answerTokenReview(req, res, callers);
     } else if (req.method === 'POST' && pathname === ACCESS_REVIEW_PATH) {
       count('subjectaccessreviews');
-      void answerAccessReview(req, res, denied, (spec) => accessReviews.push(spec));
+      void answerAccessReview(req, res, denied, (spec) => {
+        // Kept for tests to read; bounded so a long `heapstream simulate` run does not grow it forever.
+        if (accessReviews.push(spec) > 1000) accessReviews.shift();
+      });
     } else if (pathname === AUTH_CONFIGMAP_PATH) {
       count('configmap');
       sendJson(
