@@ -1,9 +1,12 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -306,6 +309,36 @@ describe('delegated guard: bearer tokens and authorization', () => {
       await refreshing.close();
     }
     await expect(refreshing.close()).resolves.toBeUndefined(); // idempotent
+  });
+});
+
+// kubectl is a Go client, like kube-apiserver's aggregator: Go sends its client certificate only when the server's
+// list of acceptable CAs allows it, so this checks the server set-up guard.ts asks for works with Go's TLS.
+describe.skipIf(!existsSync('/usr/bin/kubectl'))('delegated guard: a Go client (kubectl)', () => {
+  const kubectlAs = async (user: Record<string, string>) => {
+    const kubeconfig = join(dir, `kubectl-${Object.keys(user).join('-')}`);
+    await writeSimKubeconfig(kubeconfig, { server: serverUrl, caFile: pki.ca.certFile, ...user });
+    const { stdout } = await promisify(execFile)('kubectl', [
+      '--kubeconfig',
+      kubeconfig,
+      '--cache-dir',
+      join(dir, 'kubectl-cache'),
+      'get',
+      '--raw',
+      NODES,
+    ]);
+    return JSON.parse(stdout) as { user: unknown };
+  };
+
+  it('authenticates kubectl’s client certificate and its bearer token', async () => {
+    expect(
+      (await kubectlAs({ certFile: pki.userClient.certFile, keyFile: pki.userClient.keyFile })).user,
+    ).toEqual({
+      name: 'jane',
+      groups: ['developers', 'system:authenticated'],
+      extra: {},
+    });
+    expect((await kubectlAs({ token: JANE_TOKEN })).user).toMatchObject({ name: 'jane' });
   });
 });
 

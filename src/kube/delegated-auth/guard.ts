@@ -48,6 +48,8 @@ export type GuardDecision =
  * The HTTPS server must ask for client certificates without rejecting them at the handshake
  * (`requestCert: true, rejectUnauthorized: false`): the guard verifies the peer certificate itself, against the
  * front-proxy (requestheader) CA or the client CA, so one server accepts certificates, tokens and front-proxy calls.
+ * Leave the server's `ca` option unset (or list both CAs in it): Go clients (kubectl; the aggregator when its
+ * certificate is static) send a certificate only if the server's advertised CA list is empty or names its issuer.
  */
 export interface RequestGuard {
   check(req: IncomingMessage, attributes: RequestAttributes): Promise<GuardDecision>;
