@@ -8,6 +8,8 @@ import { parsePipelineConfig } from '../src/config/load.js';
 import type { PipelineConfig } from '../src/config/types.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
 import { kubeletScheme } from '../src/kube/kubelet-access-config.js';
+import { AUTH_CONFIGMAP_PATH } from '../src/kube/delegated-auth/auth-config.js';
+import { ACCESS_REVIEW_PATH, TOKEN_REVIEW_PATH } from '../src/kube/delegated-auth/reviews.js';
 
 // The shipped RBAC is exactly what the shipped pipeline needs: the needs are derived from the pipeline config,
 // the grants read from deploy/rbac.yaml. An unneeded grant fails, and so does a feature without its grant.
@@ -162,5 +164,138 @@ describe('deploy/rbac.yaml', () => {
     };
     expect(kustomization.resources).toContain('rbac.yaml');
     expect(kustomization.resources).not.toContain('rbac-extras.yaml');
+  });
+});
+
+// The metrics API: the delegated guard's requests (src/kube/delegated-auth/) must be covered by the bindings in
+// deploy/metrics-api-rbac.yaml, and deploy/apiservice.yaml must reach the Service and container port that serve it.
+
+interface Binding {
+  readonly kind: 'RoleBinding' | 'ClusterRoleBinding';
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly roleRef: { readonly kind: string; readonly name: string };
+  readonly subjects: readonly { readonly kind: string; readonly name: string; readonly namespace?: string }[];
+}
+
+/**
+ * The grants of the bootstrap roles the bindings refer to, from kube-apiserver's bootstrap policy
+ * (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go and namespace_policy.go): `namespace` when the Role
+ * lives in one namespace.
+ */
+const BOOTSTRAP_ROLES: Readonly<Record<string, { namespace?: string; grants: readonly Grant[] }>> = {
+  'ClusterRole/system:auth-delegator': {
+    grants: [
+      grant('authentication.k8s.io', 'tokenreviews', 'create'),
+      grant('authorization.k8s.io', 'subjectaccessreviews', 'create'),
+    ],
+  },
+  'Role/extension-apiserver-authentication-reader': {
+    namespace: 'kube-system',
+    grants: [
+      grant('', 'configmaps', 'get'),
+      grant('', 'configmaps', 'list'),
+      grant('', 'configmaps', 'watch'),
+    ],
+  },
+};
+
+/** What one API request the guard sends asks of RBAC: `grant` in `namespace` (undefined: cluster scope). */
+function requestGrant(method: 'GET' | 'POST', path: string): { grant: Grant; namespace?: string } {
+  const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)\/[^/]+$/.exec(path);
+  if (namespaced?.[1] !== undefined && namespaced[2] !== undefined) {
+    return { grant: grant('', namespaced[2], method === 'GET' ? 'get' : 'create'), namespace: namespaced[1] };
+  }
+  const cluster = /^\/apis\/([^/]+)\/[^/]+\/([^/]+)$/.exec(path);
+  if (cluster?.[1] === undefined || cluster[2] === undefined) throw new Error(`no RBAC mapping for ${path}`);
+  return { grant: grant(cluster[1], cluster[2], method === 'GET' ? 'get' : 'create') };
+}
+
+function documents<T>(file: string): T[] {
+  return parseAllDocuments(readFileSync(new URL(file, DEPLOY), 'utf8')).map((d) => d.toJS() as T);
+}
+
+describe('deploy/ for the metrics API', () => {
+  const serviceAccount = documents<{ kind: string; metadata: { name: string; namespace: string } }>(
+    'rbac.yaml',
+  ).find((d) => d.kind === 'ServiceAccount');
+
+  it('binds heapstream’s service account to every grant the delegated guard’s requests need', () => {
+    const bindings = documents<Binding>('metrics-api-rbac.yaml').filter((d) => d.kind.endsWith('Binding'));
+    const ours = bindings.filter((b) =>
+      b.subjects.some(
+        (s) =>
+          s.kind === 'ServiceAccount' &&
+          s.name === serviceAccount?.metadata.name &&
+          s.namespace === serviceAccount.metadata.namespace,
+      ),
+    );
+    const requests = [
+      requestGrant('GET', AUTH_CONFIGMAP_PATH),
+      requestGrant('POST', TOKEN_REVIEW_PATH),
+      requestGrant('POST', ACCESS_REVIEW_PATH),
+    ];
+    const uncovered = requests.filter(
+      (need) =>
+        !ours.some((binding) => {
+          const role = BOOTSTRAP_ROLES[`${binding.roleRef.kind}/${binding.roleRef.name}`];
+          if (role === undefined || !role.grants.includes(need.grant)) return false;
+          // A RoleBinding grants only in its own namespace; a Role can only be bound where it lives.
+          const scope = binding.kind === 'RoleBinding' ? binding.metadata.namespace : undefined;
+          if (role.namespace !== undefined && scope !== role.namespace) return false;
+          return scope === undefined || scope === need.namespace;
+        }),
+    );
+    expect(uncovered).toEqual([]);
+    expect(ours).toHaveLength(bindings.length);
+  });
+
+  it('aggregates read access to node and pod metrics into view, edit and admin, as metrics-server does', () => {
+    const role = documents<{ kind: string; metadata: { name: string; labels: Record<string, string> } }>(
+      'metrics-api-rbac.yaml',
+    ).find((d) => d.kind === 'ClusterRole');
+    expect(role?.metadata.name).toBe('system:aggregated-metrics-reader');
+    for (const to of ['view', 'edit', 'admin']) {
+      expect(role?.metadata.labels[`rbac.authorization.k8s.io/aggregate-to-${to}`]).toBe('true');
+    }
+    const granted = grantedBy('metrics-api-rbac.yaml');
+    for (const resource of ['nodes', 'pods']) {
+      for (const verb of ['get', 'list']) expect(granted).toContain(grant('metrics.k8s.io', resource, verb));
+    }
+  });
+
+  it('registers v1beta1.metrics.k8s.io on the heapstream Service, whose port reaches a named container port', () => {
+    const [apiService] = documents<{
+      kind: string;
+      metadata: { name: string };
+      spec: { group: string; version: string; service: { name: string; namespace: string; port: number } };
+    }>('apiservice.yaml');
+    expect(apiService?.kind).toBe('APIService');
+    expect(apiService?.metadata.name).toBe(`${apiService?.spec.version}.${apiService?.spec.group}`);
+    expect(apiService?.spec).toMatchObject({ group: 'metrics.k8s.io', version: 'v1beta1' });
+    const [service] = documents<{
+      metadata: { name: string; namespace: string };
+      spec: { ports: { port: number; targetPort: string }[] };
+    }>('service.yaml');
+    expect(apiService?.spec.service).toMatchObject({
+      name: service?.metadata.name,
+      namespace: service?.metadata.namespace,
+    });
+    const port = service?.spec.ports.find((p) => p.port === apiService?.spec.service.port);
+    const [deployment] = documents<{
+      spec: { template: { spec: { containers: { ports: { name: string }[] }[] } } };
+    }>('deployment.yaml');
+    const containerPorts = deployment?.spec.template.spec.containers.flatMap((c) =>
+      c.ports.map((p) => p.name),
+    );
+    expect(containerPorts).toContain(port?.targetPort);
+  });
+
+  it('is part of the default kustomization', () => {
+    const kustomization = parseYaml(readFileSync(new URL('kustomization.yaml', DEPLOY), 'utf8')) as {
+      resources: string[];
+    };
+    expect(kustomization.resources).toEqual(
+      expect.arrayContaining(['apiservice.yaml', 'metrics-api-rbac.yaml']),
+    );
   });
 });

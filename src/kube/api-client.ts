@@ -22,7 +22,7 @@ export interface WatchEvent {
 }
 
 /**
- * A small JSON client for the Kubernetes API over undici: GET a list, stream a watch. Credentials come from a
+ * A small JSON client for the Kubernetes API over undici: GET a list, stream a watch, POST a review. Credentials come from a
  * ClusterAccess and are asked for at every request, so rotated tokens take effect. It holds no cache.
  *
  * @example
@@ -48,12 +48,16 @@ export class ApiClient {
   /** GETs a path (with query) and parses its JSON body; a non-200 answer becomes an ApiError naming the path. */
   async getJson(path: string, signal: AbortSignal): Promise<Record<string, unknown>> {
     const body = await this.open(path, signal, 60_000);
-    const text = await body.text();
-    try {
-      return JSON.parse(text) as Record<string, unknown>;
-    } catch (err) {
-      throw new ApiError(0, `GET ${this.access.server}${path}: response is not JSON`, { cause: err });
-    }
+    return parseJson(await body.text(), `GET ${this.access.server}${path}`);
+  }
+
+  /**
+   * POSTs a JSON object (a TokenReview, a SubjectAccessReview: create-only resources) and parses the answer;
+   * 200 and 201 are success, anything else an ApiError naming the path.
+   */
+  async postJson(path: string, object: unknown, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const body = await this.open(path, signal, 30_000, JSON.stringify(object));
+    return parseJson(await body.text(), `POST ${this.access.server}${path}`);
   }
 
   /** Streams the events of a watch request until the server ends it or `signal` aborts. */
@@ -77,36 +81,55 @@ export class ApiClient {
     await this.agent.close();
   }
 
-  private async open(path: string, signal: AbortSignal, headersTimeout: number) {
+  /** Sends a GET, or a POST of `body` (JSON); resolves to the body of a 200 (or 201 for a POST). */
+  private async open(path: string, signal: AbortSignal, headersTimeout: number, body?: string) {
     const url = this.access.server + path;
+    const method = body === undefined ? 'GET' : 'POST';
     const authorization = await this.access.authorization();
     let response;
     try {
       response = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: this.agent,
         signal,
         headersTimeout,
         headers: {
           accept: 'application/json',
           'user-agent': 'heapstream',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(authorization === undefined ? {} : { authorization }),
         },
+        ...(body === undefined ? {} : { body }),
       });
     } catch (err) {
-      throw new ApiError(0, `GET ${url} failed: ${causeChain(err)}`, { cause: err });
+      throw new ApiError(0, `${method} ${url} failed: ${causeChain(err)}`, { cause: err });
     }
-    if (response.statusCode !== 200) {
+    if (response.statusCode !== 200 && !(method === 'POST' && response.statusCode === 201)) {
       const body = await response.body.text().catch(() => '');
       const text = redact(body, [credentialsOf(authorization)])
         .slice(0, 300)
         .trim();
       throw new ApiError(
         response.statusCode,
-        `GET ${url} answered ${response.statusCode}${apiHint(response.statusCode, this.access)}: ${text}`,
+        `${method} ${url} answered ${response.statusCode}${apiHint(response.statusCode, this.access, path)}: ${text}`,
       );
     }
     return response.body;
+  }
+}
+
+/** Paths the delegated authenticator and authorizer call, whose 403s need other grants than the collector's. */
+const DELEGATION_PATHS = [
+  '/apis/authentication.k8s.io/',
+  '/apis/authorization.k8s.io/',
+  '/api/v1/namespaces/kube-system/configmaps/',
+];
+
+function parseJson(text: string, what: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ApiError(0, `${what}: response is not JSON`, { cause: err });
   }
 }
 
@@ -124,8 +147,11 @@ function parseEvent(line: string, path: string): WatchEvent {
   return { type: event.type as WatchEvent['type'], object: event.object as Record<string, unknown> };
 }
 
-function apiHint(status: number, access: ClusterAccess): string {
+function apiHint(status: number, access: ClusterAccess, path: string): string {
   if (status === 401) return ` (unauthorized: check the token or client certificate of ${access.origin})`;
+  if (status === 403 && DELEGATION_PATHS.some((p) => path.startsWith(p))) {
+    return ' (forbidden: the metrics API needs the system:auth-delegator ClusterRoleBinding and the extension-apiserver-authentication-reader RoleBinding; see deploy/metrics-api.yaml)';
+  }
   if (status === 403) {
     return ' (forbidden: the ClusterRole needs list/watch on nodes, pods, namespaces (replicasets, jobs with owners: watch); see deploy/README.md)';
   }

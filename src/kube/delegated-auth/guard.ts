@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClusterAccessOptions } from '../kubeconfig.js';
 import type { Logger } from '../../component/logger.js';
+import type { Telemetry } from '../../component/telemetry.js';
 
 /** Who made a request, as Kubernetes authenticators report it (TokenReview status.user, front-proxy headers). */
 export interface RequestUser {
@@ -32,6 +33,8 @@ export interface KubernetesStatus {
   readonly message: string;
   /** `Unauthorized`, `Forbidden`, `InternalError`, `ServiceUnavailable`. */
   readonly reason: string;
+  /** What a 403 refused, as kube-apiserver's `details` (`kind` is the resource, e.g. `pods`). */
+  readonly details?: { readonly name?: string; readonly group?: string; readonly kind?: string };
   readonly code: number;
 }
 
@@ -45,6 +48,8 @@ export type GuardDecision =
  * The HTTPS server must ask for client certificates without rejecting them at the handshake
  * (`requestCert: true, rejectUnauthorized: false`): the guard verifies the peer certificate itself, against the
  * front-proxy (requestheader) CA or the client CA, so one server accepts certificates, tokens and front-proxy calls.
+ * Leave the server's `ca` option unset (or list both CAs in it): Go clients (kubectl; the aggregator when its
+ * certificate is static) send a certificate only if the server's advertised CA list is empty or names its issuer.
  */
 export interface RequestGuard {
   check(req: IncomingMessage, attributes: RequestAttributes): Promise<GuardDecision>;
@@ -61,6 +66,8 @@ export interface DelegatedAuthOptions {
   /** How long allowed and denied SubjectAccessReview answers are kept (metrics-server: 10 s allowed, 10 s denied). */
   readonly allowCacheTtlMs: number;
   readonly denyCacheTtlMs: number;
+  /** How often the `extension-apiserver-authentication` ConfigMap is re-read (default 60 s). */
+  readonly configRefreshMs?: number;
 }
 
 /**
@@ -70,5 +77,10 @@ export interface DelegatedAuthOptions {
  */
 export type CreateDelegatedGuard = (
   options: DelegatedAuthOptions,
-  deps: { readonly logger: Logger; readonly signal: AbortSignal },
+  deps: {
+    readonly logger: Logger;
+    readonly signal: AbortSignal;
+    /** Where `heapstream_delegated_auth_errors_total{review}` is counted, when given. */
+    readonly telemetry?: Telemetry;
+  },
 ) => Promise<RequestGuard>;

@@ -72,6 +72,8 @@ export async function startSimulatedControlPlane(
         ? {}
         : {
             tls: { cert: pki.apiserver.cert, key: pki.apiserver.key, clientCa: pki.ca.cert },
+            // The aggregation layer, so an extension API server (heapstream's metrics API) can sit behind it.
+            frontProxy: { ca: pki.frontProxyCa.cert, client: pki.frontProxyClient },
             kubeletClient: {
               scheme: 'https' as const,
               ca: pki.ca.cert,

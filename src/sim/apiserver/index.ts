@@ -1,6 +1,7 @@
 /**
  * The fake Kubernetes API server of the simulator: list + watch of nodes, pods, namespaces, ReplicaSets and
- * Jobs, with churn, fault injection and the node proxy path.
+ * Jobs, with churn, fault injection and the node proxy path; TokenReview, SubjectAccessReview, the
+ * extension-apiserver-authentication ConfigMap and an aggregation layer proxying APIServices.
  *
  * @example
  * import { startFakeApiServer, nodeObject } from './sim/apiserver/index.js';
@@ -19,7 +20,15 @@ export {
   type NodeSpec,
   type PodSpec,
 } from './objects.js';
-export { startFakeApiServer, type FakeApiServer, type FakeApiServerOptions } from './server.js';
+export {
+  startFakeApiServer,
+  type FakeApiServer,
+  type FakeApiServerOptions,
+  type ServedKind,
+} from './server.js';
+export { type AggregatedApi } from './aggregation.js';
+export { DEFAULT_TOKEN_USER, type SimUser } from './callers.js';
+export { type FrontProxyOptions } from './delegation.js';
 export { writeSimKubeconfig, type SimKubeconfigOptions } from './kubeconfig.js';
 export {
   startSimulatedControlPlane,

@@ -6,17 +6,43 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { Agent, request } from 'undici';
+import { Aggregator, type AggregatedApi } from './aggregation.js';
 import { ApiState, RESOURCES, type Resource, type StoredEvent } from './api-state.js';
+import { SimCallers, type SimUser } from './callers.js';
+import {
+  ACCESS_REVIEW_PATH,
+  AUTH_CONFIGMAP_PATH,
+  TOKEN_REVIEW_PATH,
+  answerAccessReview,
+  answerTokenReview,
+  authenticationConfigMap,
+  type FrontProxyOptions,
+} from './delegation.js';
+import { aggregatedGroup, coreVersions, groupList } from './discovery.js';
+import {
+  AGGREGATED_DISCOVERY_TYPE,
+  BUILT_IN_RESOURCES,
+  discoveryList,
+  wantsAggregatedDiscovery,
+} from './discovery-v2.js';
+import { sendJson, sendStatus } from './http-json.js';
 import { labelSelector } from './label-selector.js';
 import type { ApiObject } from './objects.js';
 
 export interface FakeApiServerOptions {
   /** Serve HTTPS with this certificate; a client certificate signed by `clientCa` authenticates too. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
-  /** Accepted bearer tokens. Without tokens (and without a client CA) every request is allowed. */
+  /** Accepted bearer tokens (user `sim-admin`). Without tokens (and without a client CA) every request is allowed. */
   readonly tokens?: readonly string[];
+  /** More accepted tokens, each with the user TokenReview reports and the aggregation layer forwards. */
+  readonly users?: Readonly<Record<string, SimUser>>;
+  /** Users whose SubjectAccessReviews are denied; everyone else is allowed. `setDeniedUsers` changes it. */
+  readonly deniedUsers?: readonly string[];
+  /** The aggregation layer's request-header CA and client certificate (published in the auth ConfigMap). */
+  readonly frontProxy?: FrontProxyOptions;
+  /** APIServices to list in discovery and proxy to; `setAggregatedApis` changes them once a backend listens. */
+  readonly aggregatedApis?: readonly AggregatedApi[];
   /** Loopback address to listen on. Default 127.0.0.1. */
   readonly address?: string;
   readonly port?: number;
@@ -45,8 +71,18 @@ export interface FakeApiServer {
   /** List (or watch) requests received for a resource. */
   requests(resource: Resource, kind: 'list' | 'watch'): number;
   openWatches(): number;
+  /** Requests received for the delegation endpoints and for the aggregated APIs (proxied or refused). */
+  served(kind: ServedKind): number;
+  /** Replaces the APIServices (e.g. once the extension server's port is known); [] removes them. */
+  setAggregatedApis(apis: readonly AggregatedApi[]): Promise<void>;
+  setDeniedUsers(users: readonly string[]): void;
+  /** The SubjectAccessReview specs received, oldest first (for tests checking what a guard asked). */
+  readonly accessReviews: readonly Record<string, unknown>[];
   stop(): Promise<void>;
 }
+
+export type ServedKind =
+  'configmap' | 'tokenreviews' | 'subjectaccessreviews' | 'aggregated' | 'discovery-v2';
 
 const PATHS: Readonly<Record<string, Resource>> = {
   '/api/v1/nodes': 'nodes',
@@ -61,8 +97,10 @@ const PROXY_PATH = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
 /**
  * A fake Kubernetes API server on loopback: paged JSON lists and watches (with bookmarks, label selectors,
  * timeoutSeconds and 410 Gone after compaction) of nodes, pods, namespaces, ReplicaSets and Jobs; bearer-token
- * or client-certificate checks; and the node proxy path. Tests change `state` to make nodes and pods come and
- * go, and cut watches or inject errors to check recovery.
+ * or client-certificate checks; the node proxy path; discovery (legacy and aggregated v2); and what an extension
+ * API server needs from kube-apiserver: the extension-apiserver-authentication ConfigMap, TokenReview,
+ * SubjectAccessReview, and the aggregation layer proxying APIServices with front-proxy credentials. Tests change
+ * `state` to make nodes and pods come and go, and cut watches or inject errors to check recovery.
  *
  * @example
  * const api = await startFakeApiServer({ tls: { cert, key }, tokens: ['t0ken'] });
@@ -71,11 +109,16 @@ const PROXY_PATH = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
  */
 export async function startFakeApiServer(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
   const state = options.state ?? new ApiState();
-  const tokens = new Set(options.tokens ?? []);
-  const authRequired = tokens.size > 0 || options.tls?.clientCa !== undefined;
+  const callers = new SimCallers(options.tokens ?? [], options.users ?? {});
+  const authRequired = callers.size > 0 || options.tls?.clientCa !== undefined;
+  let denied = new Set(options.deniedUsers ?? []);
+  const accessReviews: Record<string, unknown>[] = [];
+  const aggregator = new Aggregator(options.frontProxy);
+  await aggregator.set(options.aggregatedApis ?? []);
   const watches = new Set<ServerResponse>();
   const failures = new Map<Resource, { status: number; times: number }>();
   const counts = new Map<string, number>();
+  const count = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
   const kubeletAgent = new Agent({
     connect: {
       ...(options.kubeletClient?.ca === undefined ? {} : { ca: options.kubeletClient.ca }),
@@ -86,9 +129,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fake');
-    if (authRequired && !authorized(req, tokens)) {
+    const caller = callers.identify(req, authRequired);
+    if (caller === undefined) {
       return sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
     }
+    if (serveDelegation(url.pathname, req, res, caller)) return;
     const proxy = PROXY_PATH.exec(url.pathname);
     if (proxy?.[1] !== undefined) {
       return void proxyToKubelet(decodeURIComponent(proxy[1]), (proxy[2] ?? '/') + url.search, res);
@@ -107,6 +152,59 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const matches = labelSelector(url.searchParams.get('labelSelector'));
     if (kind === 'list') return sendList(resource, url.searchParams, matches, res);
     return startWatch(resource, url.searchParams, matches, res);
+  };
+
+  /** Discovery, the auth ConfigMap, reviews and aggregated APIs; false when the path is none of those. */
+  const serveDelegation = (
+    pathname: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    caller: SimUser,
+  ): boolean => {
+    const route = aggregator.routeOf(pathname);
+    if (route !== undefined) {
+      count('aggregated');
+      void aggregator.proxy(route, req, res, caller);
+    } else if (req.method === 'POST' && pathname === TOKEN_REVIEW_PATH) {
+      count('tokenreviews');
+      void answerTokenReview(req, res, callers);
+    } else if (req.method === 'POST' && pathname === ACCESS_REVIEW_PATH) {
+      count('subjectaccessreviews');
+      void answerAccessReview(req, res, denied, (spec) => {
+        // Kept for tests to read; bounded so a long `heapstream simulate` run does not grow it forever.
+        if (accessReviews.push(spec) > 1000) accessReviews.shift();
+      });
+    } else if (pathname === AUTH_CONFIGMAP_PATH) {
+      count('configmap');
+      sendJson(
+        res,
+        200,
+        authenticationConfigMap(options.tls?.clientCa, options.frontProxy, state.resourceVersion),
+      );
+    } else if (
+      (pathname === '/api' || pathname === '/apis') &&
+      wantsAggregatedDiscovery(req.headers.accept)
+    ) {
+      count('discovery-v2');
+      void sendAggregatedDiscovery(pathname, res);
+    } else if (pathname === '/api') {
+      sendJson(res, 200, coreVersions(req.headers.host ?? ''));
+    } else if (pathname === '/apis') {
+      sendJson(res, 200, groupList(aggregator.apis()));
+    } else {
+      const group = /^\/apis\/([^/]+)$/.exec(pathname)?.[1];
+      const document = group === undefined ? undefined : aggregatedGroup(group, aggregator.apis());
+      if (document === undefined) return false;
+      sendJson(res, 200, document);
+    }
+    return true;
+  };
+
+  /** `/api` (the core group) or `/apis` (every other group, aggregated ones read from their servers) as v2. */
+  const sendAggregatedDiscovery = async (pathname: string, res: ServerResponse) => {
+    const builtIn = BUILT_IN_RESOURCES.filter((g) => (pathname === '/api') === (g.group === ''));
+    const groups = pathname === '/api' ? builtIn : [...builtIn, ...(await aggregator.discover())];
+    sendJson(res, 200, discoveryList(groups), AGGREGATED_DISCOVERY_TYPE);
   };
 
   const sendList = (
@@ -242,6 +340,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     },
     requests: (resource, kind) => counts.get(`${resource}/${kind}`) ?? 0,
     openWatches: () => watches.size,
+    served: (kind) => counts.get(kind) ?? 0,
+    setAggregatedApis: (apis) => aggregator.set(apis),
+    setDeniedUsers(users) {
+      denied = new Set(users);
+    },
+    accessReviews,
     stop() {
       stopped ??= (async () => {
         for (const res of watches) res.socket?.destroy();
@@ -250,6 +354,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
           server.closeAllConnections();
         });
         await kubeletAgent.close();
+        await aggregator.close();
       })();
       return stopped;
     },
@@ -275,20 +380,6 @@ function visibleType(
   if (before && now) return 'MODIFIED';
   if (now) return 'ADDED';
   return before ? 'DELETED' : undefined;
-}
-
-function authorized(req: IncomingMessage, tokens: ReadonlySet<string>): boolean {
-  const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ') === true && tokens.has(header.slice(7).trim())) return true;
-  return (req.socket as Partial<TLSSocket>).authorized === true;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function sendStatus(res: ServerResponse, code: number, reason: string, message: string): void {
-  sendJson(res, code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, code, message });
 }
 
 export { RESOURCES, type ApiObject };

@@ -29,6 +29,16 @@ export interface TestPki {
   readonly client: CertPair;
   /** A second CA that signed nothing here: configure it to provoke a CA mismatch. */
   readonly otherCa: CertPair;
+  /** Client certificate CN `jane`, O `developers`, signed by the CA: a user of the client-ca-file. */
+  readonly userClient: CertPair;
+  /** The aggregation layer's CA (`requestheader-client-ca-file`), apart from the cluster CA as kubeadm makes it. */
+  readonly frontProxyCa: CertPair;
+  /** The aggregation layer's client certificate (CN `front-proxy-client`), signed by the front-proxy CA. */
+  readonly frontProxyClient: CertPair;
+  /** Signed by the front-proxy CA but CN `rogue-proxy`, a name no `requestheader-allowed-names` lists. */
+  readonly frontProxyRogue: CertPair;
+  /** CN `front-proxy-client`, signed by the front-proxy CA, but expired (not after < not before). */
+  readonly frontProxyExpired: CertPair;
   readonly dnsName: string;
   /** Deletes the directory. */
   remove(): Promise<void>;
@@ -42,7 +52,7 @@ export interface TestPkiOptions {
 }
 
 /**
- * Generates a CA and kubelet, API server and client certificates with the `openssl` CLI (EC P-256, valid two
+ * Generates a CA and kubelet, API server and client certificates, and a front-proxy CA with its clients, with the `openssl` CLI (EC P-256, valid two
  * days) in a fresh temp directory. Test-time only: nothing is checked in.
  *
  * @example
@@ -68,10 +78,23 @@ export async function createTestPki(options: TestPkiOptions): Promise<TestPki> {
       'serverAuth',
     );
     const client = await signed(dir, 'client', 'heapstream', ca, [], 'clientAuth');
+    const userClient = await signed(dir, 'user', 'jane/O=developers', ca, [], 'clientAuth');
+    const frontProxyCa = await selfSigned(dir, 'front-proxy-ca', 'front-proxy-ca');
+    const proxy = (name: string, cn: string, days = 2) =>
+      signed(dir, name, cn, frontProxyCa, [], 'clientAuth', days);
+    const frontProxyClient = await proxy('front-proxy-client', 'front-proxy-client');
+    const frontProxyRogue = await proxy('front-proxy-rogue', 'rogue-proxy');
+    // openssl takes a negative -days and writes not after = a day before not before: expired from the start.
+    const frontProxyExpired = await proxy('front-proxy-expired', 'front-proxy-client', -1);
     return {
       dir,
       ca,
       otherCa,
+      userClient,
+      frontProxyCa,
+      frontProxyClient,
+      frontProxyRogue,
+      frontProxyExpired,
       kubelet,
       kubeletDnsOnly,
       apiserver,
@@ -108,13 +131,15 @@ async function selfSigned(dir: string, name: string, cn: string): Promise<CertPa
   return load(certFile, keyFile);
 }
 
+/** `subject` is the CN, optionally followed by more RDNs (`jane/O=developers`). */
 async function signed(
   dir: string,
   name: string,
-  cn: string,
+  subject: string,
   ca: CertPair,
   sans: readonly string[],
   usage: 'serverAuth' | 'clientAuth',
+  days = 2,
 ): Promise<CertPair> {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
@@ -123,7 +148,7 @@ async function signed(
   const ext = ['basicConstraints=CA:FALSE', `extendedKeyUsage=${usage}`];
   if (sans.length > 0) ext.push(`subjectAltName=${sans.join(',')}`);
   await writeFile(extFile, ext.join('\n') + '\n');
-  await run('openssl', ['req', ...KEY_ARGS, '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${cn}`]);
+  await run('openssl', ['req', ...KEY_ARGS, '-keyout', keyFile, '-out', csrFile, '-subj', `/CN=${subject}`]);
   await run('openssl', [
     'x509',
     '-req',
@@ -137,7 +162,7 @@ async function signed(
     '-out',
     certFile,
     '-days',
-    '2',
+    String(days),
     '-extfile',
     extFile,
   ]);
