@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +13,7 @@ import type { RequestAttributes, RequestGuard } from '../src/kube/delegated-auth
 import { startSimulatedControlPlane, type SimulatedControlPlane } from '../src/sim/apiserver/index.js';
 import { startSimulatedCluster, type SimulatedCluster } from '../src/sim/index.js';
 import { createTestPki, type TestPki } from '../src/sim/tls/pki.js';
+import { ensureDebianPackage } from './services/apt.js';
 
 // The delegated guard behind the simulator's aggregation layer, driven by a real kubectl: the control plane
 // `heapstream simulate` starts publishes its front-proxy CA, proxies metrics.k8s.io with the front-proxy client
@@ -28,6 +28,7 @@ let servingPki: TestPki;
 let dir: string;
 let guard: RequestGuard;
 let backend: Server;
+let kubectlPath: string;
 const closing = new AbortController();
 
 const NODE_METRICS = {
@@ -54,6 +55,8 @@ function attributesOf(path: string): RequestAttributes {
 }
 
 beforeAll(async () => {
+  // A real kubectl, as users run it: installed from Debian's package when absent.
+  kubectlPath = await ensureDebianPackage('kubectl', 'kubectl');
   sim = await startSimulatedCluster({ nodes: 2, seed: 11, firstAddress: '127.0.18.1' });
   dir = await mkdtemp(join(tmpdir(), 'heapstream-aggregation-'));
   plane = await startSimulatedControlPlane({ nodes: sim.nodes, metadata: sim.metadata(), dir });
@@ -98,42 +101,45 @@ afterAll(async () => {
 });
 
 const kubectl = (...args: string[]) =>
-  run('kubectl', ['--kubeconfig', plane.kubeconfigPath, '--cache-dir', join(dir, 'kubectl-cache'), ...args]);
+  run(kubectlPath, [
+    '--kubeconfig',
+    plane.kubeconfigPath,
+    '--cache-dir',
+    join(dir, 'kubectl-cache'),
+    ...args,
+  ]);
 
-describe.skipIf(!existsSync('/usr/bin/kubectl'))(
-  'the delegated guard behind the simulated aggregation layer',
-  () => {
-    it('serves kubectl get --raw and kubectl top nodes as the front-proxy’s authenticated caller', async () => {
-      const raw = await kubectl('get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes');
-      expect(JSON.parse(raw.stdout)).toEqual(NODE_METRICS);
-      // The guard asked the API server about the kubeconfig's user, named by the aggregation layer's headers.
-      expect(plane.api.accessReviews.at(-1)).toMatchObject({
-        user: 'sim-admin',
-        resourceAttributes: { verb: 'list', group: 'metrics.k8s.io', resource: 'nodes' },
-      });
-      const top = await kubectl('top', 'nodes', '--no-headers');
-      expect(top.stdout.trim().split(/\s+/).slice(0, 2)).toEqual(['sim-node-0', '250m']);
+describe('the delegated guard behind the simulated aggregation layer', () => {
+  it('serves kubectl get --raw and kubectl top nodes as the front-proxy’s authenticated caller', async () => {
+    const raw = await kubectl('get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes');
+    expect(JSON.parse(raw.stdout)).toEqual(NODE_METRICS);
+    // The guard asked the API server about the kubeconfig's user, named by the aggregation layer's headers.
+    expect(plane.api.accessReviews.at(-1)).toMatchObject({
+      user: 'sim-admin',
+      resourceAttributes: { verb: 'list', group: 'metrics.k8s.io', resource: 'nodes' },
     });
+    const top = await kubectl('top', 'nodes', '--no-headers');
+    expect(top.stdout.trim().split(/\s+/).slice(0, 2)).toEqual(['sim-node-0', '250m']);
+  });
 
-    it('passes on the guard’s 403 Status when the SubjectAccessReview denies the caller', async () => {
-      plane.api.setDeniedUsers(['sim-admin']);
-      try {
-        // Another question than the allowed (and cached) list of nodes, so a SubjectAccessReview is asked.
-        const failed = await kubectl(
-          'get',
-          '--raw',
-          '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods',
-        ).then(
-          () => undefined,
-          (err: { stderr: string }) => err,
-        );
-        expect(failed?.stderr).toContain(
-          'Error from server (Forbidden): pods.metrics.k8s.io is forbidden: User "sim-admin" cannot list resource ' +
-            '"pods" in API group "metrics.k8s.io" in the namespace "default"',
-        );
-      } finally {
-        plane.api.setDeniedUsers([]);
-      }
-    });
-  },
-);
+  it('passes on the guard’s 403 Status when the SubjectAccessReview denies the caller', async () => {
+    plane.api.setDeniedUsers(['sim-admin']);
+    try {
+      // Another question than the allowed (and cached) list of nodes, so a SubjectAccessReview is asked.
+      const failed = await kubectl(
+        'get',
+        '--raw',
+        '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods',
+      ).then(
+        () => undefined,
+        (err: { stderr: string }) => err,
+      );
+      expect(failed?.stderr).toContain(
+        'Error from server (Forbidden): pods.metrics.k8s.io is forbidden: User "sim-admin" cannot list resource ' +
+          '"pods" in API group "metrics.k8s.io" in the namespace "default"',
+      );
+    } finally {
+      plane.api.setDeniedUsers([]);
+    }
+  });
+});

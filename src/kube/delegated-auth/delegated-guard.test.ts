@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +15,7 @@ import { startFakeApiServer, writeSimKubeconfig, type FakeApiServer } from '../.
 import { createTestPki, type CertPair, type TestPki } from '../../sim/tls/pki.js';
 import { createDelegatedGuard, ERRORS_METRIC } from './delegated-guard.js';
 import type { DelegatedAuthOptions, RequestAttributes, RequestGuard } from './guard.js';
+import { ensureDebianPackage } from '../../../test/services/apt.js';
 
 // The delegated guard over real HTTPS with openssl-made certificates: a small extension server calls it for each
 // request, and the simulator's fake API server publishes the auth ConfigMap and answers the reviews. Expected
@@ -314,11 +314,13 @@ describe('delegated guard: bearer tokens and authorization', () => {
 
 // kubectl is a Go client, like kube-apiserver's aggregator: Go sends its client certificate only when the server's
 // list of acceptable CAs allows it, so this checks the server set-up guard.ts asks for works with Go's TLS.
-describe.skipIf(!existsSync('/usr/bin/kubectl'))('delegated guard: a Go client (kubectl)', () => {
+describe('delegated guard: a Go client (kubectl)', () => {
   const kubectlAs = async (user: Record<string, string>) => {
+    // A real kubectl, installed from Debian's package when absent.
+    const kubectlPath = await ensureDebianPackage('kubectl', 'kubectl');
     const kubeconfig = join(dir, `kubectl-${Object.keys(user).join('-')}`);
     await writeSimKubeconfig(kubeconfig, { server: serverUrl, caFile: pki.ca.certFile, ...user });
-    const { stdout } = await promisify(execFile)('kubectl', [
+    const { stdout } = await promisify(execFile)(kubectlPath, [
       '--kubeconfig',
       kubeconfig,
       '--cache-dir',

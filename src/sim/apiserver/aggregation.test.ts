@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -14,6 +13,7 @@ import { Agent, request } from 'undici';
 import { createTestPki, type TestPki } from '../tls/pki.js';
 import { writeSimKubeconfig } from './kubeconfig.js';
 import { startFakeApiServer, type FakeApiServer } from './server.js';
+import { ensureDebianPackage } from '../../../test/services/apt.js';
 
 // The fake API server as kube-apiserver's aggregation layer in front of an extension API server: discovery lists
 // the APIService's group, and its paths are proxied with the front-proxy client certificate and X-Remote-*
@@ -223,14 +223,16 @@ describe('fake API server: aggregation layer', () => {
   });
 
   // kubectl's discovery and `get --raw` through the fake aggregation layer: what `kubectl top` relies on.
-  it.skipIf(!existsSync('/usr/bin/kubectl'))('serves kubectl api-versions and get --raw', async () => {
+  it('serves kubectl api-versions and get --raw', async () => {
+    // A real kubectl, installed from Debian's package when absent.
+    const kubectlPath = await ensureDebianPackage('kubectl', 'kubectl');
     await api.setAggregatedApis([{ ...metricsApi(), caBundle: pki.ca.cert }]);
     const dir = await mkdtemp(join(tmpdir(), 'heapstream-kubectl-'));
     try {
       const kubeconfig = join(dir, 'kubeconfig');
       await writeSimKubeconfig(kubeconfig, { server: api.url, caFile: pki.ca.certFile, token: JANE_TOKEN });
       const kubectl = (...args: string[]) =>
-        promisify(execFile)('kubectl', [
+        promisify(execFile)(kubectlPath, [
           '--kubeconfig',
           kubeconfig,
           '--cache-dir',
