@@ -17,8 +17,7 @@ export const GROUP_VERSION = `${GROUP}/${VERSION}`;
 
 type Labels = Readonly<Record<string, string>> | undefined;
 
-function labelsJson(labels: Labels): string {
-  if (labels === undefined) return '';
+function labelsText(labels: Readonly<Record<string, string>>): string {
   const keys = Object.keys(labels);
   if (keys.length === 0) return '';
   keys.sort();
@@ -35,85 +34,101 @@ function usageJson(nanocores: number, memoryBytes: number): string {
   return '{"cpu":"' + cpuQuantity(nanocores) + '","memory":"' + memoryQuantity(memoryBytes) + '"}';
 }
 
-function timesJson(usage: Usage): string {
-  return (
-    '"timestamp":"' + isoSeconds(usage.timestamp) + '","window":"' + goDuration(usage.windowUs * 1000) + '"'
-  );
-}
-
 /** `"kind":…,"apiVersion":…,` for a top-level object; list items carry none, as the API server writes them. */
 export function typeMeta(kind: string): string {
   return '"kind":"' + kind + '","apiVersion":"' + GROUP_VERSION + '",';
 }
 
 /**
- * One NodeMetrics object (metrics-server pkg/storage/node.go `GetMetrics`: name, labels of the node,
- * creationTimestamp = now, the usage's timestamp and window).
+ * Writes the metrics objects of one response. What many objects share is written once: the creation time (one
+ * `now` per response), sample times by second and windows by length (a cycle's samples fall within a few
+ * seconds), and each labels object's text (kept while the metadata keeps the object).
  */
-export function nodeMetricsJson(
-  name: string,
-  labels: Labels,
-  usage: Usage,
-  nowMs: number,
-  kind = '',
-): string {
-  return (
-    '{' +
-    kind +
-    '"metadata":{"name":' +
-    jsonString(name) +
-    ',"creationTimestamp":"' +
-    isoSeconds(nowMs) +
-    '"' +
-    labelsJson(labels) +
-    '},' +
-    timesJson(usage) +
-    ',"usage":' +
-    usageJson(usage.nanocores, usage.memoryBytes) +
-    '}'
-  );
-}
+export class MetricsJsonWriter {
+  private readonly created: string;
+  private readonly seconds = new Map<number, string>();
+  private readonly windows = new Map<number, string>();
 
-/**
- * One PodMetrics object (metrics-server pkg/storage/pod.go `GetMetrics`: name, namespace and labels of the pod,
- * creationTimestamp = now, the earliest container's timestamp and window, one entry per container).
- */
-export function podMetricsJson(
-  entry: NodeEntry,
-  pod: number,
-  labels: Labels,
-  nowMs: number,
-  kind = '',
-): string {
-  let containers = '';
-  const end = entry.podEnd(pod);
-  for (let c = entry.podStart(pod); c < end; c++) {
-    const usage = entry.containerUsage(c);
-    if (containers !== '') containers += ',';
-    containers +=
-      '{"name":' +
-      jsonString(entry.containerNames[c] as string) +
+  constructor(
+    nowMs: number,
+    private readonly labelTexts: WeakMap<object, string>,
+  ) {
+    this.created = isoSeconds(nowMs);
+  }
+
+  private labels(labels: Labels): string {
+    if (labels === undefined) return '';
+    let text = this.labelTexts.get(labels);
+    if (text === undefined) this.labelTexts.set(labels, (text = labelsText(labels)));
+    return text;
+  }
+
+  private times(usage: Usage): string {
+    const second = Math.floor(usage.timestamp / 1000);
+    let time = this.seconds.get(second);
+    if (time === undefined) this.seconds.set(second, (time = isoSeconds(usage.timestamp)));
+    let window = this.windows.get(usage.windowUs);
+    if (window === undefined) this.windows.set(usage.windowUs, (window = goDuration(usage.windowUs * 1000)));
+    return '"timestamp":"' + time + '","window":"' + window + '"';
+  }
+
+  /**
+   * One NodeMetrics object (metrics-server pkg/storage/node.go `GetMetrics`: name, labels of the node,
+   * creationTimestamp = now, the usage's timestamp and window).
+   */
+  node(name: string, labels: Labels, usage: Usage, kind = ''): string {
+    return (
+      '{' +
+      kind +
+      '"metadata":{"name":' +
+      jsonString(name) +
+      ',"creationTimestamp":"' +
+      this.created +
+      '"' +
+      this.labels(labels) +
+      '},' +
+      this.times(usage) +
       ',"usage":' +
       usageJson(usage.nanocores, usage.memoryBytes) +
-      '}';
+      '}'
+    );
   }
-  return (
-    '{' +
-    kind +
-    '"metadata":{"name":' +
-    jsonString(entry.podNames[pod] as string) +
-    ',"namespace":' +
-    jsonString(entry.podNamespaces[pod] as string) +
-    ',"creationTimestamp":"' +
-    isoSeconds(nowMs) +
-    '"' +
-    labelsJson(labels) +
-    '},' +
-    timesJson(entry.containerUsage(entry.podTimeContainer(pod))) +
-    ',"containers":[' +
-    containers +
-    ']}'
-  );
+
+  /**
+   * One PodMetrics object (metrics-server pkg/storage/pod.go `GetMetrics`: name, namespace and labels of the pod,
+   * creationTimestamp = now, the earliest container's timestamp and window, one entry per container).
+   */
+  pod(entry: NodeEntry, pod: number, labels: Labels, kind = ''): string {
+    let containers = '';
+    const end = entry.podEnd(pod);
+    for (let c = entry.podStart(pod); c < end; c++) {
+      const usage = entry.containerUsage(c);
+      if (containers !== '') containers += ',';
+      containers +=
+        '{"name":' +
+        jsonString(entry.containerNames[c] as string) +
+        ',"usage":' +
+        usageJson(usage.nanocores, usage.memoryBytes) +
+        '}';
+    }
+    return (
+      '{' +
+      kind +
+      '"metadata":{"name":' +
+      jsonString(entry.podNames[pod] as string) +
+      ',"namespace":' +
+      jsonString(entry.podNamespaces[pod] as string) +
+      ',"creationTimestamp":"' +
+      this.created +
+      '"' +
+      this.labels(labels) +
+      '},' +
+      this.times(entry.containerUsage(entry.podTimeContainer(pod))) +
+      ',"containers":[' +
+      containers +
+      ']}'
+    );
+  }
 }
 
 /** The text before a list's items; `"metadata":{}` as ListMeta with nothing set marshals. */
