@@ -73,7 +73,11 @@ export function createMetricsApiSink(
   ctx: ComponentContext,
   deps: MetricsApiSinkDeps = {},
 ): MetricsApiSink {
-  const store = new LatestPointsStore({ resolutionMs: ctx.resolutionMs, now: () => ctx.clock.now() });
+  // Kept across a config reload that changes this sink, so the API stays ready instead of waiting two cycles.
+  const store = ctx.keep(
+    `metrics_api store ${ctx.id} resolution=${ctx.resolutionMs}`,
+    () => new LatestPointsStore({ resolutionMs: ctx.resolutionMs, now: () => ctx.clock.now() }),
+  );
   const api = new MetricsApi(store, ctx.metadata, () => ctx.clock.now(), deps.version ?? HEAPSTREAM_VERSION);
   let server: MetricsApiServer | undefined;
   let guard: RequestGuard | undefined;
