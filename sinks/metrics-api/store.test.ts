@@ -116,6 +116,33 @@ describe('LatestPointsStore', () => {
     expect(checked).toBeGreaterThan(5);
   });
 
+  it("reports a pod's window from its container with the earliest sample (pod.go earliestTimeInfo)", () => {
+    const withSidecar = (summary: Summary, shiftSeconds: number): Summary => {
+      const copy = structuredClone(summary);
+      const pod = copy.pods[0] as Pod;
+      const app = (pod.containers as Container[])[0] as Container;
+      const sidecar = structuredClone(app);
+      sidecar.name = 'sidecar';
+      sidecar.cpu.time = new Date(Date.parse(app.cpu.time as string) - shiftSeconds * 1000).toISOString();
+      (pod.containers as Container[]).push(sidecar);
+      return copy;
+    };
+    const store = storeAt({ t: 100_000 });
+    store.write(batch(withSidecar(FIRST, 0.5), 1, 85_000));
+    store.write(batch(withSidecar(SECOND, 1), 2, 100_000));
+    const entry = store.entry('minikube') as NodeEntry;
+    const pod = FIRST.pods[0] as Pod;
+    const p = podIndex(entry, pod.podRef.namespace, pod.podRef.name);
+    expect(entry.podEnd(p) - entry.podStart(p)).toBe(2);
+    const earliest = entry.containerUsage(entry.podTimeContainer(p));
+    expect(entry.containerNames[entry.podTimeContainer(p)]).toBe('sidecar');
+    // The sidecar's samples: 0.5 s and 1 s before the app's, so its window is 0.5 s shorter.
+    expect(entry.podServable(p)).toBe(true);
+    const app = entry.containerUsage(entry.podStart(p));
+    expect(earliest.timestamp).toBe(app.timestamp - 1000);
+    expect(earliest.windowUs).toBe(app.windowUs - 500_000);
+  });
+
   it('keeps the earlier point when the kubelet serves the same sample again (node.go / pod.go Store)', () => {
     const store = storeAt({ t: 100_000 });
     store.write(batch(FIRST, 1, 70_000));
