@@ -16,6 +16,7 @@ import {
   peerCertificate,
 } from '../../test/support/metrics-api.js';
 import { metricsApiSinkConfig } from './config.js';
+import metricsApi from './index.js';
 import { cpuQuantity, goDuration, memoryQuantity } from './go-text.js';
 import { createMetricsApiSink, type MetricsApiSink } from './metrics-api-sink.js';
 
@@ -395,6 +396,15 @@ describe('metrics_api sink without a delegated guard', () => {
     const error = await sink.connect?.().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).message).toMatch(/delegated authentication is not available/);
+    await sink.close();
+  });
+
+  it('is how the registered definition behaves until the delegated guard is merged', async () => {
+    const sink = metricsApi.create(
+      metricsApi.config.parse({ listen: '127.0.0.1:0' }),
+      testContext({ clock }),
+    );
+    await expect(sink.connect?.()).rejects.toBeInstanceOf(ConfigError);
     await sink.close();
   });
 

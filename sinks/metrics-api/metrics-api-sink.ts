@@ -17,7 +17,7 @@ import { LatestPointsStore } from './store.js';
 /** What the sink needs from outside its folder, injected so tests and the composition root choose. */
 export interface MetricsApiSinkDeps {
   /** Builds the delegated guard; absent, `authentication: delegated` fails at connect with a ConfigError. */
-  readonly createGuard?: CreateDelegatedGuard;
+  readonly createGuard?: CreateDelegatedGuard | undefined;
   /** The version `/version` reports. */
   readonly version?: string;
   /** How often the certificate files are checked for a change; default 10 s (the API server's reload is 1 min). */
