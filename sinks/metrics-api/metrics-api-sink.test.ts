@@ -140,6 +140,18 @@ describe('metrics_api sink over HTTPS', () => {
     expect(await get('/readyz', null)).toMatchObject({ status: 200, text: 'ok' });
   });
 
+  it('ignores cluster batches (namespace and cluster sums)', async () => {
+    const version = server.sink.store.version;
+    await server.sink.write({
+      kind: 'batch',
+      scope: 'cluster',
+      cycle: 2,
+      timestamp: TICK,
+      sets: batch(SECOND, 2).sets,
+    });
+    expect(server.sink.store.version).toBe(version);
+  });
+
   it('lists node metrics in the NodeMetricsList shape, byte for byte where clients read', async () => {
     const { status, text, body } = await json(`${API}/nodes`);
     expect(status).toBe(200);
