@@ -13,7 +13,7 @@ export const ALLOWED = {
   kube: ['component', 'model'],
   source: ['kube', 'component', 'model'],
   processor: ['kube', 'component', 'model'],
-  sink: ['component', 'model'],
+  sink: ['kube', 'component', 'model'],
   config: ['component', 'model'],
   engine: ['config', 'kube', 'component', 'model'],
   sim: ['component', 'model'],

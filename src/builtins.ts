@@ -7,6 +7,7 @@ import rate from '../processors/rate/index.js';
 import file from '../sinks/file/index.js';
 import influxdb from '../sinks/influxdb/index.js';
 import kafka from '../sinks/kafka/index.js';
+import metricsApi from '../sinks/metrics-api/index.js';
 import stdout from '../sinks/stdout/index.js';
 import kubeletCadvisor from '../sources/kubelet-cadvisor/index.js';
 import kubeletPrometheus from '../sources/kubelet-prometheus/index.js';
@@ -31,6 +32,7 @@ export function createBuiltinRegistry(): Registry {
       file,
       influxdb,
       kafka,
+      metricsApi,
     )
     .provideSimulator(startSimulatedCluster);
 }

@@ -2,6 +2,7 @@ import type { Observable, OperatorFunction } from 'rxjs';
 import type { z } from 'zod';
 import type { MetadataProvider } from './metadata.js';
 import type { SimulatedClusterStarter } from './node-target.js';
+import type { SetType } from '../model/catalogue.js';
 import type { CycleEnd, MetricBatch, PipelineEvent } from '../model/types.js';
 import type { Clock, Tick } from './clock.js';
 import type { Logger } from './logger.js';
@@ -100,9 +101,13 @@ export interface SinkDefinition<S extends ObjectSchema = ObjectSchema> {
   readonly description: string;
   /**
    * The sink runner's defaults that suit this sink better than the engine's: a Kafka sink merges the writes in
-   * flight into large produce requests, so it wants many at once. A user's own key always wins.
+   * flight into large produce requests, so it wants many at once; a sink that reads only some set types says so
+   * with `select`, and is then handed nothing else (no cluster batches to queue). A user's own key always wins.
    */
-  readonly runnerDefaults?: { readonly max_in_flight?: number };
+  readonly runnerDefaults?: {
+    readonly max_in_flight?: number;
+    readonly select?: { readonly types?: readonly SetType[] };
+  };
   create(config: z.output<S>, ctx: ComponentContext): Sink;
 }
 

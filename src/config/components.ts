@@ -86,9 +86,12 @@ export class ComponentResolver {
     const runnerShape = sinkRunnerOptionsSchema.shape;
     const checked = this.reportUnknownKeys(data, { ...def.config.shape, ...runnerShape }, path);
     const [runnerPart, ownPart] = split(rest, runnerShape);
-    const defaultInFlight = (def as SinkDefinition).runnerDefaults?.max_in_flight;
-    if (runnerPart.max_in_flight === undefined && defaultInFlight !== undefined) {
-      runnerPart.max_in_flight = defaultInFlight;
+    const defaults = (def as SinkDefinition).runnerDefaults;
+    if (runnerPart.max_in_flight === undefined && defaults?.max_in_flight !== undefined) {
+      runnerPart.max_in_flight = defaults.max_in_flight;
+    }
+    if (runnerPart.select === undefined && defaults?.select !== undefined) {
+      runnerPart.select = { ...defaults.select };
     }
     const options = this.parse(sinkRunnerOptionsSchema, runnerPart, path, checked) as
       SinkRunnerOptions | undefined;

@@ -8,12 +8,18 @@ import { pipelineFileSchema } from './schema.js';
 
 type Kind = ComponentDefinition['kind'];
 
-/** The runner's keys as this sink sees them: its own default for `max_in_flight`, if it has one. */
+/** The runner's keys as this sink sees them: its own defaults for `max_in_flight` and `select`, if it has them. */
 function runnerShapeFor(def: SinkDefinition) {
   const shape = sinkRunnerOptionsSchema.shape;
   const inFlight = def.runnerDefaults?.max_in_flight;
-  if (inFlight === undefined) return shape;
-  return { ...shape, max_in_flight: shape.max_in_flight.unwrap().default(inFlight) };
+  const select = def.runnerDefaults?.select;
+  return {
+    ...shape,
+    ...(inFlight === undefined ? {} : { max_in_flight: shape.max_in_flight.unwrap().default(inFlight) }),
+    ...(select === undefined
+      ? {}
+      : { select: shape.select.unwrap().default({ ...select, types: select.types && [...select.types] }) }),
+  };
 }
 
 /** The keys the engine adds to every entry of a kind: the sink runner's, the processors' `on_error`. */
