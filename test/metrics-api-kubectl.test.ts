@@ -7,17 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import { metricsApiSinkConfig } from '../sinks/metrics-api/config.js';
 import { createMetricsApiSink, type MetricsApiSink } from '../sinks/metrics-api/metrics-api-sink.js';
+import { createDelegatedGuard } from '../src/kube/delegated-auth/delegated-guard.js';
 import { testContext } from '../src/testing/context.js';
+import { ensureDebianPackage } from './services/apt.js';
 
 // The real kubectl reads the sink directly (authentication: none on loopback): `kubectl top pod` parses our
 // discovery and PodMetricsList and prints the same numbers the kubelet payloads give. (`kubectl top node` also
 // lists /api/v1/nodes, which only an API server answers: the end-to-end test through the aggregation layer has it.)
 
 const run = promisify(execFile);
-const kubectl = await run('kubectl', ['version', '--client']).then(
-  () => true,
-  () => false,
-);
 
 const FIXTURES = new URL('../../shared/fixtures/kubelet/otel-minikube/', import.meta.url);
 interface Stats {
@@ -35,13 +33,17 @@ const load = (name: string) => JSON.parse(readFileSync(new URL(name, FIXTURES), 
 const FIRST = load('stats-summary.json');
 const SECOND = load('stats-summary-second-scrape.json');
 
-describe.skipIf(!kubectl)('kubectl against the metrics_api sink', () => {
+describe('kubectl against the metrics_api sink', () => {
   let sink: MetricsApiSink;
   let dir: string;
+  let kubectl: string;
   beforeAll(async () => {
+    // A real kubectl, installed from Debian's package when absent.
+    kubectl = await ensureDebianPackage('kubectl', 'kubectl');
     sink = createMetricsApiSink(
       metricsApiSinkConfig.parse({ listen: '127.0.0.1:0', authentication: 'none' }),
       testContext(),
+      { createGuard: createDelegatedGuard }, // not asked: authentication none
     );
     await sink.connect?.();
     const now = Date.now();
@@ -82,7 +84,7 @@ describe.skipIf(!kubectl)('kubectl against the metrics_api sink', () => {
   const kubectlRun = async (args: string[]) =>
     (
       await run(
-        'kubectl',
+        kubectl,
         ['--kubeconfig', join(dir, 'kubeconfig'), '--cache-dir', join(dir, 'cache'), ...args],
         {
           timeout: 20_000,

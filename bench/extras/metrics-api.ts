@@ -17,6 +17,7 @@ import { simulatedNodeStates } from '../../src/sim/cluster.js';
 import { testContext } from '../../src/testing/context.js';
 import { decodeSummaryBytes } from '../../sources/kubelet-summary/decode-bytes.js';
 import { metricsApiSinkConfig } from '../../sinks/metrics-api/config.js';
+import { createDelegatedGuard } from '../../src/kube/delegated-auth/delegated-guard.js';
 import { createMetricsApiSink } from '../../sinks/metrics-api/metrics-api-sink.js';
 import { simulatedClusterMetadata } from '../sim-metadata.js';
 
@@ -62,6 +63,7 @@ const newSink = () =>
       resolutionMs: RESOLUTION_MS,
       clock: { now: () => pipelineNow, scheduler: asyncScheduler },
     }),
+    { createGuard: createDelegatedGuard }, // not asked: authentication none
   );
 
 /** One node batch per simulated node and cycle, decoded as the kubelet_summary source decodes them. */

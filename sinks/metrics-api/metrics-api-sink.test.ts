@@ -399,24 +399,18 @@ describe('metrics_api sink with certificate files', () => {
   });
 });
 
-describe('metrics_api sink without a delegated guard', () => {
-  it('fails at connect with a ConfigError rather than allowing everyone', async () => {
-    const sink = createMetricsApiSink(
-      metricsApiSinkConfig.parse({ listen: '127.0.0.1:0' }),
+describe('metrics_api sink as registered', () => {
+  it('authenticates through the delegated guard: a kubeconfig it cannot read fails connect, nobody is let in', async () => {
+    const sink = metricsApi.create(
+      metricsApi.config.parse({
+        listen: '127.0.0.1:0',
+        kubernetes: { kubeconfig: '/nonexistent/heapstream-kubeconfig' },
+      }),
       testContext({ clock }),
     );
     const error = await sink.connect?.().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toMatch(/delegated authentication is not available/);
-    await sink.close();
-  });
-
-  it('is how the registered definition behaves until the delegated guard is merged', async () => {
-    const sink = metricsApi.create(
-      metricsApi.config.parse({ listen: '127.0.0.1:0' }),
-      testContext({ clock }),
-    );
-    await expect(sink.connect?.()).rejects.toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain('/nonexistent/heapstream-kubeconfig');
     await sink.close();
   });
 
@@ -424,6 +418,8 @@ describe('metrics_api sink without a delegated guard', () => {
     const sink = createMetricsApiSink(
       metricsApiSinkConfig.parse({ listen: '127.0.0.1:0', authentication: 'none' }),
       testContext({ clock }),
+      // This guard refuses requests without its token: `none` must not ask it.
+      { createGuard: () => Promise.resolve(new TokenTestGuard()) },
     );
     await sink.connect?.();
     try {

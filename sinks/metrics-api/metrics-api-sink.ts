@@ -16,8 +16,8 @@ import { LatestPointsStore } from './store.js';
 
 /** What the sink needs from outside its folder, injected so tests and the composition root choose. */
 export interface MetricsApiSinkDeps {
-  /** Builds the delegated guard; absent, `authentication: delegated` fails at connect with a ConfigError. */
-  readonly createGuard?: CreateDelegatedGuard | undefined;
+  /** Builds the guard for `authentication: delegated` (the definition passes src/kube's createDelegatedGuard). */
+  readonly createGuard: CreateDelegatedGuard;
   /** The version `/version` reports. */
   readonly version?: string;
   /** How often the certificate files are checked for a change; default 10 s (the API server's reload is 1 min). */
@@ -71,7 +71,7 @@ export function delegatedAuthOptions(
 export function createMetricsApiSink(
   config: MetricsApiSinkConfig,
   ctx: ComponentContext,
-  deps: MetricsApiSinkDeps = {},
+  deps: MetricsApiSinkDeps,
 ): MetricsApiSink {
   // Kept across a config reload that changes this sink, so the API stays ready instead of waiting two cycles.
   const store = ctx.keep(
@@ -87,12 +87,6 @@ export function createMetricsApiSink(
 
   async function makeGuard(): Promise<RequestGuard> {
     if (config.authentication === 'none') return ALLOW_ALL;
-    if (deps.createGuard === undefined) {
-      throw new ConfigError([
-        'authentication: delegated authentication is not available in this build yet; use authentication: none ' +
-          'on a loopback listen address until it is',
-      ]);
-    }
     return deps.createGuard(delegatedAuthOptions(config, ctx), { logger: ctx.logger, signal: ctx.signal });
   }
 
