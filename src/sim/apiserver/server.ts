@@ -92,6 +92,22 @@ const PATHS: Readonly<Record<string, Resource>> = {
   '/apis/batch/v1/jobs': 'jobs',
 };
 
+const LIST_KINDS: Readonly<Record<Resource, string>> = {
+  nodes: 'NodeList',
+  pods: 'PodList',
+  namespaces: 'NamespaceList',
+  replicasets: 'ReplicaSetList',
+  jobs: 'JobList',
+};
+
+const LIST_API_VERSIONS: Readonly<Record<Resource, string>> = {
+  nodes: 'v1',
+  pods: 'v1',
+  namespaces: 'v1',
+  replicasets: 'apps/v1',
+  jobs: 'batch/v1',
+};
+
 const PROXY_PATH = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/;
 
 /**
@@ -218,9 +234,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const offset = Number(params.get('continue') ?? '0');
     const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);
     const next = limit > 0 && offset + limit < all.length ? String(offset + limit) : undefined;
+    // As kube-apiserver: `NodeList`, `PodList`… in the resource's group version (typed Go clients such as kubectl's
+    // refuse a plain `List`, and `kubectl top nodes` then has no allocatable to print percentages from).
     sendJson(res, 200, {
-      kind: 'List',
-      apiVersion: 'v1',
+      kind: LIST_KINDS[resource],
+      apiVersion: LIST_API_VERSIONS[resource],
       metadata: {
         resourceVersion: String(state.resourceVersion),
         ...(next === undefined ? {} : { continue: next }),
