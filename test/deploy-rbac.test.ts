@@ -290,6 +290,22 @@ describe('deploy/ for the metrics API', () => {
     expect(containerPorts).toContain(port?.targetPort);
   });
 
+  it('ships a pipeline whose metrics_api sink listens on the container port the Service targets', () => {
+    const configMap = parseYaml(readFileSync(new URL('configmap.yaml', DEPLOY), 'utf8')) as {
+      data: Record<string, string>;
+    };
+    const shipped = pipeline(configMap.data['pipeline.yaml'] ?? '');
+    const metrics = shipped.sinks.filter((s) => s.type === 'metrics_api').map((s) => s.config);
+    expect(metrics).toHaveLength(1);
+    const [deployment] = documents<{
+      spec: { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } };
+    }>('deployment.yaml');
+    const named = deployment?.spec.template.spec.containers
+      .flatMap((c) => c.ports)
+      .find((p) => p.name === 'metrics-api');
+    expect((metrics[0]?.['listen'] as { port: number } | undefined)?.port).toBe(named?.containerPort);
+  });
+
   it('is part of the default kustomization', () => {
     const kustomization = parseYaml(readFileSync(new URL('kustomization.yaml', DEPLOY), 'utf8')) as {
       resources: string[];
