@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
+import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js';
 import { formatWorkerHandoff, measureWorkerHandoff } from './extras/worker-handoff.js';
 import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
 import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
@@ -151,6 +152,8 @@ async function componentBenches(): Promise<string> {
   const prometheus = formatPrometheusParse(measurePrometheusParse());
   progress('encoders: 100 nodes × 30 pods, 7 rounds');
   const encoders = formatEncoderResults(await measureEncoders({ nodes: 100, podsPerNode: 30, rounds: 7 }));
+  progress('metrics API: 5,000 nodes × 30 pods (150,000 pods), in its own process');
+  const metricsApi = formatMetricsApi(await measureMetricsApi());
   progress('worker hand-off: 200 nodes × 30 pods, 8 cycles');
   const handoff = formatWorkerHandoff(measureWorkerHandoff({ nodes: 200, podsPerNode: 30, cycles: 8 }));
   return `## Encoders
@@ -162,6 +165,16 @@ decoders make every scrape). Kafka rows include the grouping into
 requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
 
 ${encoders}
+
+## Metrics API (\`metrics_api\` sink)
+
+The sink's latest-points store filled with two cycles of 5,000 simulated nodes × 30 pods (150,000 pods, decoded as
+the \`kubelet_summary\` source decodes them), then requests over real HTTPS on loopback, one at a time as kubectl
+and the HPA send them, from a worker thread (request sent → last byte read). *Store* is the heap after GC with the
+store filled minus before. Issue 17's target: \`GET /apis/metrics.k8s.io/v1beta1/pods\` p99 ≤ 1 s at 150,000 pods.
+Reproduce: \`node --expose-gc --import tsx bench/extras/metrics-api.ts\`.
+
+${metricsApi}
 
 ## Worker hand-off (an estimate for worker threads)
 

@@ -54,6 +54,14 @@ program
     '--control-plane',
     'also start a fake API server and HTTPS kubelets, and write a kubeconfig for them',
   )
+  .option(
+    '--dir <dir>',
+    'with --control-plane: write the kubeconfig, token and certificates here, and keep them',
+  )
+  .option(
+    '--metrics-api <url>',
+    'with --control-plane: serve metrics.k8s.io from this metrics_api sink, e.g. https://127.0.0.1:4443',
+  )
   .action(async (opts: Parameters<typeof simulateCommand>[0]) => {
     process.exitCode = await simulateCommand(opts);
   });
