@@ -217,6 +217,31 @@ describe('kubectl top against heapstream behind the aggregation layer', () => {
       }
     }
     expect(containers).toBeGreaterThan(pods.length - 1);
+
+    // One object by name, on each path kubectl and the HPA use: the same shape as the list's items.
+    const node = JSON.parse(await kubectl('get', '--raw', `${API}/nodes/${nodes[0]!.metadata.name}`)) as {
+      kind: string;
+      apiVersion: string;
+    } & NodeMetrics;
+    expect(node).toMatchObject({ kind: 'NodeMetrics', apiVersion: 'metrics.k8s.io/v1beta1' });
+    expect(Object.keys(node)).toEqual(['kind', 'apiVersion', 'metadata', 'timestamp', 'window', 'usage']);
+    const { namespace, name } = pods[0]!.metadata;
+    const pod = JSON.parse(await kubectl('get', '--raw', `${API}/namespaces/${namespace}/pods/${name}`)) as {
+      kind: string;
+    } & PodMetrics;
+    expect(pod).toMatchObject({ kind: 'PodMetrics', metadata: { name, namespace } });
+    expect(Object.keys(pod)).toEqual(['kind', 'apiVersion', 'metadata', 'timestamp', 'window', 'containers']);
+    const inNamespace = JSON.parse(await kubectl('get', '--raw', `${API}/namespaces/${namespace}/pods`)) as {
+      kind: string;
+      items: PodMetrics[];
+    };
+    expect(inNamespace.kind).toBe('PodMetricsList');
+    expect(inNamespace.items.map((p) => p.metadata.name).sort()).toEqual(
+      pods
+        .filter((p) => p.metadata.namespace === namespace)
+        .map((p) => p.metadata.name)
+        .sort(),
+    );
   }, 90_000);
 
   it('prints kubectl top nodes, top pods -A and top pods --containers from those numbers', async () => {
@@ -292,10 +317,11 @@ describe('kubectl top against heapstream behind the aggregation layer', () => {
     } finally {
       await insecure.close();
     }
-    // Through the aggregation layer: the front-proxy names the caller; SubjectAccessReview denies it.
+    // Through the aggregation layer: the front-proxy names the caller; SubjectAccessReview denies it. (A namespace
+    // not asked before: an allowed answer for another request is cached for allow_cache_ttl.)
     plane.api.setDeniedUsers(['sim-admin']);
     try {
-      const denied = await kubectl('get', '--raw', `${API}/namespaces/kube-system/pods`).then(
+      const denied = await kubectl('get', '--raw', `${API}/namespaces/denied-here/pods`).then(
         () => undefined,
         (err: { stderr: string }) => err.stderr,
       );
