@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { HEAPSTREAM_VERSION } from '../src/component/version.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
@@ -31,5 +33,12 @@ describe('the build', () => {
         file.startsWith(`bench${sep}`),
     );
     expect(testOnly).toEqual([]);
+  });
+
+  it('reports the version package.json gives (--version, the metrics API /version)', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(HEAPSTREAM_VERSION).toBe(pkg.version);
   });
 });

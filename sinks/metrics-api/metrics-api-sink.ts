@@ -13,6 +13,7 @@ import type { MetricsApiSinkConfig } from './config.js';
 import { selfSignedCertificate } from './self-signed.js';
 import { MetricsApiServer, type ServingCertificate } from './server.js';
 import { LatestPointsStore } from './store.js';
+import { HEAPSTREAM_VERSION } from '../../src/component/version.js';
 
 /** What the sink needs from outside its folder, injected so tests and the composition root choose. */
 export interface MetricsApiSinkDeps {
@@ -34,7 +35,6 @@ export interface MetricsApiSink extends Sink {
 }
 
 const DEFAULT_CERT_CHECK_MS = 10_000;
-export const HEAPSTREAM_VERSION = '0.1.0';
 
 /** `authentication: none`: every request allowed. The schema accepts it only on a loopback address. */
 const ALLOW_ALL: RequestGuard = {

@@ -5,6 +5,7 @@ import { runCommand, type RunOptions } from './run.js';
 import { validateCommand } from './validate.js';
 import { simulateCommand } from './simulate.js';
 import { schemaCommand } from './schema.js';
+import { HEAPSTREAM_VERSION } from '../component/version.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -16,7 +17,7 @@ const program = new Command('heapstream')
   .description(
     'Collects kubelet metrics from every node and streams them to Kafka, InfluxDB, files and stdout.',
   )
-  .version('0.1.0')
+  .version(HEAPSTREAM_VERSION)
   .showHelpAfterError();
 
 program
