@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
+import { clusterAccessKeys } from '../../src/kube/discovery-config.js';
 
 /** The address and port the API listens on. */
 export interface ListenAddress {
@@ -62,24 +63,7 @@ export const metricsApiSinkConfig = z
           'authorized by SubjectAccessReview (as metrics-server). none: no checks, only on a loopback `listen`.',
       ),
     kubernetes: z
-      .strictObject({
-        kubeconfig: z
-          .string()
-          .min(1)
-          .optional()
-          .describe(
-            'Kubeconfig file; if absent: KUBECONFIG, then ~/.kube/config, then the in-cluster service account.',
-          ),
-        context: z
-          .string()
-          .min(1)
-          .optional()
-          .describe("Kubeconfig context; the file's current-context if absent."),
-        in_cluster: z
-          .boolean()
-          .optional()
-          .describe('Use the pod service account (KUBERNETES_SERVICE_HOST) even if a kubeconfig exists.'),
-      })
+      .strictObject(clusterAccessKeys)
       .prefault({})
       .describe('The API server that delegated authentication and authorization ask.'),
     token_cache_ttl: duration()

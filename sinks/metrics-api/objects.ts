@@ -2,6 +2,8 @@ import { isoSeconds } from '../../src/model/iso-time.js';
 import { jsonString } from '../../src/model/json-text.js';
 import { cpuQuantity, goDuration, memoryQuantity } from './go-text.js';
 import type { NodeEntry, Usage } from './store.js';
+import type { KubernetesStatus } from '../../src/kube/delegated-auth/guard.js';
+import { failureStatus } from '../../src/kube/delegated-auth/statuses.js';
 
 /**
  * The JSON of the `k8s.io/metrics` v1beta1 types (NodeMetrics, PodMetrics and their lists) with the field order,
@@ -138,35 +140,11 @@ export function listHead(kind: string): string {
 
 export const LIST_TAIL = ']}\n';
 
-/** A Kubernetes `Status` failure body, with `details` as the API server's errors package fills it. */
-export interface StatusBody {
-  readonly kind: 'Status';
-  readonly apiVersion: 'v1';
-  readonly metadata: Readonly<Record<string, never>>;
-  readonly status: 'Failure';
-  readonly message: string;
-  readonly reason: string;
-  readonly details?: { readonly name?: string; readonly group?: string; readonly kind?: string };
-  readonly code: number;
-}
+/** A Kubernetes `Status` failure body (the type the delegated guard's refusals carry too). */
+export type StatusBody = KubernetesStatus;
 
-export function failure(
-  code: number,
-  reason: string,
-  message: string,
-  details?: StatusBody['details'],
-): StatusBody {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason,
-    ...(details === undefined ? {} : { details }),
-    code,
-  };
-}
+/** The metrics API's failures are built as the guard's are. */
+export const failure = failureStatus;
 
 /**
  * metrics-server's NotFound for a node or pod it has no metrics for: apimachinery `errors.NewNotFound` with the

@@ -43,7 +43,8 @@ export const simulatedDiscoverySchema = z.strictObject({
   seed: z.number().int().default(1),
 });
 
-export const kubernetesDiscoverySchema = z.strictObject({
+/** How a component reaches the API server: the keys `discovery.kubernetes` and the metrics API's `kubernetes` share. */
+export const clusterAccessKeys = {
   kubeconfig: z
     .string()
     .min(1)
@@ -56,6 +57,10 @@ export const kubernetesDiscoverySchema = z.strictObject({
     .boolean()
     .optional()
     .describe('Use the pod service account (KUBERNETES_SERVICE_HOST) even if a kubeconfig exists.'),
+};
+
+export const kubernetesDiscoverySchema = z.strictObject({
+  ...clusterAccessKeys,
   label_selector: z
     .string()
     .min(1)

@@ -2,26 +2,38 @@ import type { GuardDecision, KubernetesStatus, RequestAttributes } from './guard
 
 type Refusal = Extract<GuardDecision, { allowed: false }>;
 
+/**
+ * A Kubernetes `Status` failure body, as apimachinery's errors package fills it; the metrics API's own errors
+ * (NotFound, BadRequest…) use it too.
+ *
+ * @example
+ * failureStatus(404, 'NotFound', 'nodemetrics.metrics.k8s.io "n1" not found', { name: 'n1', kind: 'nodemetrics' })
+ */
+export function failureStatus(
+  code: number,
+  reason: string,
+  message: string,
+  details?: KubernetesStatus['details'],
+): KubernetesStatus {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details === undefined ? {} : { details }),
+    code,
+  };
+}
+
 function refusal(
   code: Refusal['code'],
   reason: string,
   message: string,
   details?: KubernetesStatus['details'],
 ): Refusal {
-  return {
-    allowed: false,
-    code,
-    status: {
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message,
-      reason,
-      ...(details === undefined ? {} : { details }),
-      code,
-    },
-  };
+  return { allowed: false, code, status: failureStatus(code, reason, message, details) };
 }
 
 /** What kube-apiserver answers an unauthenticated request (endpoints/handlers/responsewriters: Unauthorized). */
