@@ -7,15 +7,15 @@
  * stage instead of JSON.parse and decode of the text.
  */
 import { parseArgs } from 'node:util';
-import { Subject } from 'rxjs';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import { decodeSummaryBytes } from '../sources/kubelet-summary/decode-bytes.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
 import type { ComponentContext } from '../src/component/component.js';
 import { simulatedNodeStates } from '../src/sim/cluster.js';
-import type { CycleEnd, NodeBatch, PipelineEvent } from '../src/model/types.js';
+import type { NodeBatch, PipelineEvent } from '../src/model/types.js';
 import { testContext } from '../src/testing/context.js';
 import { simulatedClusterMetadata } from './sim-metadata.js';
+import { cycleEnd, processorStage } from './sim-cycle.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,21 +47,10 @@ const ctx: ComponentContext = testContext({
 });
 const registry = createBuiltinRegistry();
 
-/** A stage fed by hand: push a cycle's events, collect what comes out synchronously. */
-function stage(type: string, config: unknown): (events: PipelineEvent[]) => PipelineEvent[] {
-  const def = registry.get('processor', type)!;
-  const operator = def.create(def.config.parse(config), { ...ctx, id: type });
-  const input = new Subject<PipelineEvent>();
-  let out: PipelineEvent[] = [];
-  operator(input).subscribe((e) => out.push(e));
-  return (events) => {
-    out = [];
-    for (const e of events) input.next(e);
-    return out;
-  };
-}
-
-const stages = PROCESSORS.map(([type, config]) => ({ type, run: stage(type, config) }));
+const stages = PROCESSORS.map(([type, config]) => ({
+  type,
+  run: processorStage(registry, ctx, type, config),
+}));
 const cpu: Record<string, number> = fromBytes ? { 'decode bytes': 0 } : { 'JSON.parse': 0, decode: 0 };
 for (const s of stages) cpu[s.type] = 0;
 let values = 0;
@@ -103,15 +92,7 @@ for (let c = 0; c < cycles; c++) {
       measured,
     );
   }
-  const mark: CycleEnd = {
-    kind: 'cycle_end',
-    cycle: c,
-    timestamp: tick,
-    nodesExpected: nodes,
-    nodesAnswered: nodes,
-    failures: [],
-    durationMs: 0,
-  };
+  const mark = cycleEnd(c, tick, nodes);
   events.push(mark);
   for (const s of stages) events = time(s.type, () => s.run(events), measured);
   if (measured) {

@@ -25,7 +25,8 @@ import type { ComponentContext } from '../../src/component/component.js';
 import { copyRecord } from '../../src/model/copy.js';
 import type { Labels } from '../../src/model/labels.js';
 import { SetJsonWriter } from '../../src/model/set-json.js';
-import type { CycleEnd, MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
+import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
+import { cycleEnd } from '../sim-cycle.js';
 import { simulatedNodeStates } from '../../src/sim/cluster.js';
 import { testContext } from '../../src/testing/context.js';
 import { LineProtocolEncoder, type EncoderOptions } from '../../sinks/influxdb/encode.js';
@@ -290,15 +291,7 @@ export function pipelineCycles(nodes: number, podsPerNode: number, cycles: numbe
         sets: decodeSummary(payload, { name }),
       });
     });
-    const mark: CycleEnd = {
-      kind: 'cycle_end',
-      cycle: c,
-      timestamp: tick,
-      nodesExpected: nodes,
-      nodesAnswered: nodes,
-      failures: [],
-      durationMs: 0,
-    };
+    const mark = cycleEnd(c, tick, nodes);
     input.next(mark);
     out.push(events.filter((e): e is MetricBatch => e.kind === 'batch'));
   }

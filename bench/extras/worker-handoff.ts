@@ -20,14 +20,14 @@
 import { deserialize, serialize } from 'node:v8';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Subject } from 'rxjs';
 import { decodeSummaryBytes } from '../../sources/kubelet-summary/decode-bytes.js';
 import { createBuiltinRegistry } from '../../src/builtins.js';
 import type { ComponentContext } from '../../src/component/component.js';
 import { simulatedNodeStates } from '../../src/sim/cluster.js';
-import type { CycleEnd, NodeBatch, PipelineEvent } from '../../src/model/types.js';
+import type { NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import { testContext } from '../../src/testing/context.js';
 import { simulatedClusterMetadata } from '../sim-metadata.js';
+import { cycleEnd, processorStage } from '../sim-cycle.js';
 import { SetJsonWriter } from '../../src/model/set-json.js';
 
 export interface WorkerHandoffResult {
@@ -64,23 +64,11 @@ export function measureWorkerHandoff(options: {
     metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
   });
   const registry = createBuiltinRegistry();
-  const stage = (type: string, config: unknown): ((events: PipelineEvent[]) => PipelineEvent[]) => {
-    const def = registry.get('processor', type)!;
-    const operator = def.create(def.config.parse(config), { ...ctx, id: type });
-    const input = new Subject<PipelineEvent>();
-    let out: PipelineEvent[] = [];
-    operator(input).subscribe((e) => out.push(e));
-    return (events) => {
-      out = [];
-      for (const e of events) input.next(e);
-      return out;
-    };
-  };
   const perNode = [
-    stage('rate', {}),
-    stage('pod_enricher', {}),
-    stage('namespace_enricher', {}),
-    stage('aggregate', { levels: ['pod', 'node'] }),
+    processorStage(registry, ctx, 'rate', {}),
+    processorStage(registry, ctx, 'pod_enricher', {}),
+    processorStage(registry, ctx, 'namespace_enricher', {}),
+    processorStage(registry, ctx, 'aggregate', { levels: ['pod', 'node'] }),
   ];
   const writer = new SetJsonWriter();
   const rows: Record<string, number[]> = {
@@ -105,15 +93,8 @@ export function measureWorkerHandoff(options: {
         timestamp: tick,
         sets: decodeSummaryBytes(b, { name: states[i]!.name }),
       }));
-      const mark: CycleEnd = {
-        kind: 'cycle_end',
-        cycle: c,
-        timestamp: tick,
-        nodesExpected: nodes,
-        nodesAnswered: nodes,
-        failures: [],
-        durationMs: 0,
-      };
+      const mark = cycleEnd(c, tick, nodes);
+
       events.push(mark);
       for (const run of perNode) events = run(events);
     });
