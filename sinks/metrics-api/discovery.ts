@@ -183,12 +183,7 @@ export function openApiV2(version: string): Schema {
           '200': { description: 'OK', schema: { $ref: `#/definitions/${PREFIX}${op.kind}` } },
           '401': { description: 'Unauthorized' },
         },
-        'x-kubernetes-action': op.action,
-        'x-kubernetes-group-version-kind': {
-          group: GROUP,
-          version: VERSION,
-          kind: op.kind.replace(/List$/, ''),
-        },
+        ...kubernetesExtensions(op),
       },
     };
   }
@@ -197,6 +192,14 @@ export function openApiV2(version: string): Schema {
     info: { title: 'heapstream metrics API', version },
     paths,
     definitions: schemas('#/definitions/'),
+  };
+}
+
+/** The `x-kubernetes-*` fields kubectl reads from an operation, the same in OpenAPI v2 and v3. */
+function kubernetesExtensions(op: (typeof OPERATIONS)[number]): Schema {
+  return {
+    'x-kubernetes-action': op.action,
+    'x-kubernetes-group-version-kind': { group: GROUP, version: VERSION, kind: op.kind.replace(/List$/, '') },
   };
 }
 
@@ -227,12 +230,7 @@ export function openApiV3GroupVersion(version: string): Schema {
           },
           '401': { description: 'Unauthorized' },
         },
-        'x-kubernetes-action': op.action,
-        'x-kubernetes-group-version-kind': {
-          group: GROUP,
-          version: VERSION,
-          kind: op.kind.replace(/List$/, ''),
-        },
+        ...kubernetesExtensions(op),
       },
     };
   }
