@@ -196,7 +196,7 @@ export function openApiV2(version: string): Schema {
 }
 
 /** The `x-kubernetes-*` fields kubectl reads from an operation, the same in OpenAPI v2 and v3. */
-function kubernetesExtensions(op: (typeof OPERATIONS)[number]): Schema {
+function kubernetesExtensions(op: Operation): Schema {
   return {
     'x-kubernetes-action': op.action,
     'x-kubernetes-group-version-kind': { group: GROUP, version: VERSION, kind: op.kind.replace(/List$/, '') },
