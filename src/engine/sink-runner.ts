@@ -180,6 +180,14 @@ export class SinkRunner implements CycleBackPressure {
   }
 
   /**
+   * Resolves once every batch accepted so far is in the sink's disk buffer (flushed to the disk with `sync:
+   * every_batch`); at once for a memory buffer.
+   */
+  buffered(): Promise<void> {
+    return this.disk?.flushed() ?? Promise.resolve();
+  }
+
+  /**
    * Removes and returns what is queued and not yet being written, as the events it came from: a reload hands it to
    * the sink's changed successor rather than let this runner drop it at its shutdown_timeout.
    */
@@ -299,11 +307,15 @@ export class SinkRunner implements CycleBackPressure {
     const disk = this.disk;
     if (disk === undefined || this.diskPumping) return;
     this.diskPumping = true;
+    let drained = false;
     try {
       while (!this.gaveUp && this.inFlight < this.options.max_in_flight) {
         const record = this.heldMark ?? (await disk.read());
         this.heldMark = undefined;
-        if (record === undefined) break;
+        if (record === undefined) {
+          drained = true;
+          break;
+        }
         if (record.event.kind === 'cycle_end' && this.inFlight > 0) {
           this.heldMark = record;
           break;
@@ -318,7 +330,8 @@ export class SinkRunner implements CycleBackPressure {
       this.diskPumping = false;
       this.updateGauges();
       if (this.inFlight === 0 && disk.empty) this.notifyIdle();
-      if (!this.waitingForDisk && !this.gaveUp && this.heldMark === undefined) {
+      // Woken by the next write only when it stopped for want of records; a delivery finishing wakes it otherwise.
+      if (drained && !this.waitingForDisk && !this.gaveUp) {
         this.waitingForDisk = true;
         void disk.whenReadable().then(() => {
           this.waitingForDisk = false;

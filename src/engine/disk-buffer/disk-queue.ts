@@ -252,8 +252,12 @@ export class DiskQueue {
     this.timer?.unsubscribe();
     this.wake();
     await this.enqueueIo(async () => {
-      await this.store?.sync();
-      await this.store?.close();
+      const store = this.store;
+      if (store === undefined) return;
+      // Delivered to the last batch: the buffer leaves no file behind but its state.
+      await this.retireIfAcknowledged(store);
+      await store.sync();
+      await store.close();
     });
     await this.persistState(true);
   }

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HEADER_BYTES, recordAt, scanRecords, type DamagedRange, type RecordInfo } from './record.js';
 
@@ -76,12 +76,20 @@ export class SegmentStore {
       }
       const scan = scanRecords(data);
       for (const range of scan.damaged) damaged.push(describeRange(path, range));
+      let bytes = data.length;
+      const tail = scan.damaged.at(-1);
+      if (tail !== undefined && tail.offset + tail.bytes === data.length && scan.records.length > 0) {
+        // A torn tail (the write a crash cut short) is cut off, so that the next start does not count it again.
+        // Damage inside a file stays until the file is deleted, and is counted at each start until then.
+        await truncate(path, tail.offset).catch(() => undefined);
+        bytes = tail.offset;
+      }
       if (scan.records.length === 0) {
         // Nothing in it to deliver: a file left empty by a crash right after its creation, or wholly damaged.
         await unlink(path).catch(() => undefined);
         continue;
       }
-      store.segments.push({ name, path, bytes: data.length, records: scan.records, writable: false });
+      store.segments.push({ name, path, bytes, records: scan.records, writable: false });
     }
     return { store, damaged };
   }
