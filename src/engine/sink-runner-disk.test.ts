@@ -115,6 +115,33 @@ describe('a sink runner with buffer.type: disk', () => {
     ).toBe(0);
   });
 
+  it('on a reload, hands its buffer to the changed sink’s new runner, which opens it once the old one closed', async () => {
+    const dir = tempDir();
+    const old: string[] = [];
+    const slow: Sink = {
+      write: async (b) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        old.push(b.scope === 'node' ? `${b.node}@${b.cycle}` : 'cluster');
+      },
+      close: () => Promise.resolve(),
+    };
+    const first = new SinkRunner('lake', slow, options(dir), testContext());
+    for (let i = 1; i <= 6; i++) first.accept(batch(`n${i}`, 1));
+    await first.buffered();
+    // The new runner of the same buffer directory starts while the old one still writes.
+    const sink = recordingSink('at_once');
+    const second = new SinkRunner('lake', sink, options(dir), testContext());
+    second.accept(batch('n7', 2));
+    expect(first.takeQueued()).toEqual([]);
+    await first.close();
+    await second.close();
+    expect(old.length).toBeLessThan(6);
+    expect([...old, ...sink.written]).toEqual([
+      ...Array.from({ length: 6 }, (_, i) => `n${i + 1}@1`),
+      'n7@2',
+    ]);
+  });
+
   it('delivers a cycle mark after the batches before it, from the buffer', async () => {
     const dir = tempDir();
     const seen: string[] = [];

@@ -86,6 +86,8 @@ export class SinkRunner implements CycleBackPressure {
   /** A cycle mark read from the disk buffer, waiting for the batches before it to finish. */
   private heldMark: BufferedEvent | undefined;
   private diskPumping = false;
+  /** A reload took this runner's disk buffer for its successor: it finishes what it writes and reads no more. */
+  private handingOver = false;
   private waitingForDisk = false;
   private readonly counters: {
     sentBatches: Counter;
@@ -192,8 +194,12 @@ export class SinkRunner implements CycleBackPressure {
    * the sink's changed successor rather than let this runner drop it at its shutdown_timeout.
    */
   takeQueued(): PipelineEvent[] {
-    // A disk buffer keeps its batches for whoever opens its directory next.
-    if (this.disk !== undefined) return [];
+    // A disk buffer keeps its batches for whoever opens its directory next: the successor, once this one closed.
+    if (this.disk !== undefined) {
+      this.handingOver = true;
+      if (this.inFlight === 0) this.notifyIdle();
+      return [];
+    }
     const items = this.queue.splice(0);
     this.queuedBytes = 0;
     this.updateGauges();
@@ -309,7 +315,7 @@ export class SinkRunner implements CycleBackPressure {
     this.diskPumping = true;
     let drained = false;
     try {
-      while (!this.gaveUp && this.inFlight < this.options.max_in_flight) {
+      while (!this.gaveUp && !this.handingOver && this.inFlight < this.options.max_in_flight) {
         const record = this.heldMark ?? (await disk.read());
         this.heldMark = undefined;
         if (record === undefined) {
@@ -329,7 +335,7 @@ export class SinkRunner implements CycleBackPressure {
     } finally {
       this.diskPumping = false;
       this.updateGauges();
-      if (this.inFlight === 0 && disk.empty) this.notifyIdle();
+      if (this.inFlight === 0 && (disk.empty || this.handingOver)) this.notifyIdle();
       // Woken by the next write only when it stopped for want of records; a delivery finishing wakes it otherwise.
       if (drained && !this.waitingForDisk && !this.gaveUp) {
         this.waitingForDisk = true;
@@ -672,8 +678,8 @@ export class SinkRunner implements CycleBackPressure {
   }
 
   private idle(): Promise<void> {
-    if (this.queue.length === 0 && this.inFlight === 0 && (this.disk?.empty ?? true))
-      return Promise.resolve();
+    const diskDone = this.disk === undefined || this.disk.empty || this.handingOver;
+    if (this.queue.length === 0 && this.inFlight === 0 && diskDone) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -1,9 +1,11 @@
+import { mkdir } from 'node:fs/promises';
 import type { Clock } from '../../component/clock.js';
 import { LogLimiter } from '../../component/log-limiter.js';
 import type { Logger } from '../../component/logger.js';
 import type { Counter, Gauge, Telemetry } from '../../component/telemetry.js';
 import type { PipelineEvent } from '../../model/types.js';
 import { AckTracker } from './ack-tracker.js';
+import { lockDirectory } from './dir-lock.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
 import { encodeRecord, stampRecord } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
@@ -61,6 +63,7 @@ const DAMAGE_LINES = 20;
  */
 export class DiskQueue {
   private store: SegmentStore | undefined;
+  private unlock: (() => Promise<void>) | undefined;
   private broken: Error | undefined;
   private readonly opened: Promise<void>;
   private acks = new AckTracker(0);
@@ -260,11 +263,19 @@ export class DiskQueue {
       await store.close();
     });
     await this.persistState(true);
+    await this.unlock?.();
   }
 
   private async open(): Promise<void> {
     const { dir, logger } = this.options;
     try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.unlock = await lockDirectory(dir, (holder) =>
+        logger.warn(
+          { dir, holder },
+          `sink ${this.options.sink}: took over the disk buffer ${dir} from process ${holder} (ended, or another heapstream given the same directory: give each its own data_dir)`,
+        ),
+      );
       const { store, damaged } = await SegmentStore.open(dir, this.segmentBytes);
       this.reportDamage(damaged);
       let positions: { acked: number; read: number } | undefined;
