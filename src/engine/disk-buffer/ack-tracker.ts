@@ -11,6 +11,8 @@ export class AckTracker {
   private pending: number[] = [];
   private head = 0;
   private readonly finished = new Set<number>();
+  /** Stored and not yet done, for isOpen in constant time. */
+  private readonly opened = new Set<number>();
   private position: number;
 
   constructor(acked: number) {
@@ -24,7 +26,7 @@ export class AckTracker {
 
   /** Records stored and not yet done. */
   get open(): number {
-    return this.pending.length - this.head - this.finished.size;
+    return this.opened.size;
   }
 
   /** The oldest stored record not yet done, if any. */
@@ -37,7 +39,7 @@ export class AckTracker {
   }
 
   isOpen(seq: number): boolean {
-    return seq > this.position && !this.finished.has(seq) && this.pending.includes(seq);
+    return this.opened.has(seq);
   }
 
   /** A record is on disk (sequence numbers increase from call to call). */
@@ -49,11 +51,12 @@ export class AckTracker {
       this.position = Math.max(this.position, seq - 1);
     }
     this.pending.push(seq);
+    this.opened.add(seq);
   }
 
   /** A record is done with; returns whether the acknowledged position moved. */
   done(seq: number): boolean {
-    if (seq <= this.position) return false;
+    if (seq <= this.position || !this.opened.delete(seq)) return false;
     this.finished.add(seq);
     const before = this.position;
     while (this.head < this.pending.length && this.finished.has(this.pending[this.head] as number)) {

@@ -130,21 +130,6 @@ export class DiskQueue {
     return (this.store?.bytes ?? 0) + this.pendingBytes;
   }
 
-  /** Records on disk not yet handed to the sink. */
-  get unread(): number {
-    let count = 0;
-    for (const segment of this.store?.segments ?? []) {
-      for (
-        let i = segment.records.length - 1;
-        i >= 0 && (segment.records[i]?.seq ?? 0) > this.readThrough;
-        i--
-      ) {
-        count++;
-      }
-    }
-    return count;
-  }
-
   /** Whether anything is stored, being written or not yet acknowledged. */
   get empty(): boolean {
     return this.acks.open === 0 && this.pending.length === 0 && this.writing === undefined;
@@ -451,9 +436,9 @@ export class DiskQueue {
 
   private nextUnread(): { segment: Segment; record: Segment['records'][number] } | undefined {
     for (const segment of this.store?.segments ?? []) {
-      const last = segment.records.at(-1);
-      if (last === undefined || last.seq <= this.readThrough) continue;
-      for (const record of segment.records) if (record.seq > this.readThrough) return { segment, record };
+      const index = firstAfter(segment, this.readThrough);
+      const record = segment.records[index];
+      if (record !== undefined) return { segment, record };
     }
     return undefined;
   }
@@ -555,9 +540,8 @@ export class DiskQueue {
 
   private writtenAtOf(seq: number): number | undefined {
     for (const segment of this.store?.segments ?? []) {
-      const last = segment.records.at(-1);
-      if (last === undefined || last.seq < seq) continue;
-      return segment.records.find((r) => r.seq >= seq)?.writtenAt;
+      const record = segment.records[firstAfter(segment, seq - 1)];
+      if (record !== undefined) return record.writtenAt;
     }
     return undefined;
   }
@@ -567,6 +551,19 @@ export class DiskQueue {
     this.waiting.clear();
     for (const resolve of waiting) resolve();
   }
+}
+
+/** The index of a segment's first record with a sequence number above `seq` (binary search: records are in order). */
+function firstAfter(segment: Segment, seq: number): number {
+  const records = segment.records;
+  let low = 0;
+  let high = records.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((records[mid] as Segment['records'][number]).seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
