@@ -88,6 +88,7 @@ export class SinkRunner implements CycleBackPressure {
   private diskPumping = false;
   /** A reload took this runner's disk buffer for its successor: it finishes what it writes and reads no more. */
   private handingOver = false;
+  private started = false;
   private waitingForDisk = false;
   private readonly counters: {
     sentBatches: Counter;
@@ -139,7 +140,6 @@ export class SinkRunner implements CycleBackPressure {
             (records, reason) =>
               t.counter('heapstream_sink_dropped_batches_total', { sink: name, reason }).inc(records),
           );
-    if (this.disk !== undefined) void this.disk.ready.then(() => this.pumpDisk());
     t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
     t.describe('heapstream_sink_sets_sent_total', 'Metric sets a sink delivered.');
     t.describe('heapstream_sink_values_sent_total', 'Metric values a sink delivered.');
@@ -179,6 +179,16 @@ export class SinkRunner implements CycleBackPressure {
   /** Batches (and cycle marks) waiting to be written. */
   get queuedBatches(): number {
     return this.disk?.records ?? this.queue.length;
+  }
+
+  /**
+   * Starts delivering: a disk buffer is opened and replays what it holds from before. Called by the pipeline when
+   * it runs, and by the first accept() or close(); a runner never started holds no file and no timer.
+   */
+  start(): void {
+    if (this.disk === undefined || this.started) return;
+    this.started = true;
+    void this.disk.ready.then(() => this.pumpDisk());
   }
 
   /**
@@ -277,6 +287,7 @@ export class SinkRunner implements CycleBackPressure {
 
   /** Like close(), for a disk buffer: what is not delivered within shutdown_timeout stays on disk for next time. */
   private async closeDisk(disk: DiskQueue): Promise<void> {
+    this.start();
     await disk.flushed();
     const deadline = new Promise<'timeout'>((resolve) => {
       const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
@@ -300,6 +311,7 @@ export class SinkRunner implements CycleBackPressure {
   }
 
   private storeOnDisk(event: PipelineEvent): void {
+    this.start();
     (this.disk as DiskQueue).offer(event);
     this.updateGauges();
   }

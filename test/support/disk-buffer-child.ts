@@ -60,6 +60,7 @@ function batch(id: number): MetricBatch {
   };
 }
 
+runner.start();
 await runner.buffered();
 const counter = (name: string): number => ctx.telemetry.value(name, { sink: 'crash' });
 appendLine(

@@ -65,7 +65,7 @@ export class DiskQueue {
   private store: SegmentStore | undefined;
   private unlock: (() => Promise<void>) | undefined;
   private broken: Error | undefined;
-  private readonly opened: Promise<void>;
+  private opening: Promise<void> | undefined;
   private acks = new AckTracker(0);
   /** The highest sequence number handed to the sink. */
   private readThrough = 0;
@@ -106,13 +106,21 @@ export class DiskQueue {
     this.limitedLog = new LogLimiter(options.logger, options.clock);
     this.metrics = describeMetrics(options.telemetry, options.sink);
     this.metrics.maxBytes.set(options.maxBytes);
-    this.opened = this.open();
-    if (options.sync === 'interval' || options.syncIntervalMs > 0) this.scheduleTick();
   }
 
-  /** Resolves once the directory is indexed (start-up replay known); never rejects. */
+  /**
+   * Opens the directory (at the first call of anything that needs it): resolves once it is indexed and the replay
+   * known; never rejects. Nothing is opened, locked or timed before, so a queue built for a pipeline that never
+   * runs (one that failed to start) holds nothing.
+   */
   get ready(): Promise<void> {
-    return this.opened;
+    return (this.opening ??= this.open().then(() => {
+      if (!this.closing) this.scheduleTick();
+    }));
+  }
+
+  private get opened(): Promise<void> {
+    return this.ready;
   }
 
   /** Whether close() was called: it takes nothing more. */
