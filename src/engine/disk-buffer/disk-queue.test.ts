@@ -224,6 +224,28 @@ describe('DiskQueue', () => {
     await queue.close();
   });
 
+  it('with sync: interval, keeps what it wrote and its positions across a close, and reports the oldest age', async () => {
+    const dir = tempDir();
+    let now = 1_000_000;
+    const clock = { now: () => now, scheduler: systemClock().scheduler };
+    const { queue: first, telemetry } = open(dir, { sync: 'interval', syncIntervalMs: 50, clock });
+    for (let i = 1; i <= 4; i++) first.offer(batch(i));
+    await first.flushed();
+    const r = await first.read();
+    await first.done((r as { seq: number }).seq);
+    now += 5000;
+    first.offer(batch(5));
+    await first.flushed();
+    // The oldest record not acknowledged (node-2) was written 5 s ago.
+    expect(value(telemetry, 'heapstream_buffer_oldest_age_seconds')).toBe(5);
+    await first.close();
+
+    const second = open(dir, { sync: 'interval', syncIntervalMs: 50 }).queue;
+    await second.ready;
+    expect(await drain(second)).toEqual(['node-2', 'node-3', 'node-4', 'node-5']);
+    await second.close();
+  });
+
   describe('max_size', () => {
     const fill = (queue: DiskQueue, from: number, to: number, cycle?: number): boolean[] => {
       const taken: boolean[] = [];
