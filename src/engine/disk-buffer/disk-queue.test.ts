@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -328,6 +328,24 @@ describe('DiskQueue', () => {
       expect(queue.offer(batch(2, 2, 2))).toBe(true);
       await queue.close();
     });
+  });
+
+  it('drops (counted) what it cannot write when its directory goes, and stores again once it is back', async () => {
+    const dir = tempDir();
+    const buffer = join(dir, 'buffer');
+    const { queue, telemetry } = open(buffer);
+    queue.offer(batch(1));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-1']);
+    rmSync(buffer, { recursive: true, force: true });
+    queue.offer(batch(2));
+    await queue.flushed();
+    expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'disk_error' })).toBe(1);
+    mkdirSync(buffer);
+    queue.offer(batch(3));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-3']);
+    await queue.close();
   });
 
   it('never fails to open: a directory it cannot create drops batches, counted', async () => {

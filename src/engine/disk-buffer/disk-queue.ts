@@ -40,7 +40,8 @@ export interface BufferedEvent {
 }
 
 /** Why a batch left the buffer without being delivered (the `reason` label). */
-export type BufferDropReason = 'drop_newest' | 'drop_oldest' | 'blocked' | 'too_large' | 'disk_error';
+export type BufferDropReason =
+  'drop_newest' | 'drop_oldest' | 'blocked' | 'too_large' | 'disk_full' | 'disk_error';
 
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** Damaged ranges logged one by one at start-up; past this, one line sums up the rest. */
@@ -385,10 +386,12 @@ export class DiskQueue {
         for (const record of group) this.acks.stored(record.seq);
         this.metrics.written.inc(group.length);
       } catch (err) {
-        this.countDropped(group.length, 'disk_error');
+        const code = errorCode(err);
+        this.countDropped(group.length, code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'disk_error');
+        this.deleteAcknowledged();
         this.limitedLog.log(
           'error',
-          `buffer:disk_error:${errorCode(err)}`,
+          `buffer:disk_error:${code}`,
           { dir: this.options.dir, dropped: group.length, err: describeError(err) },
           `sink ${this.options.sink}: cannot write the disk buffer; dropped ${group.length} batches (retried with the next ones)`,
         );
@@ -418,7 +421,8 @@ export class DiskQueue {
     for (;;) {
       const oldest = store.segments[0];
       const lastSeq = oldest?.records.at(-1)?.seq;
-      if (oldest === undefined || oldest.writable || lastSeq === undefined || lastSeq > this.acks.acked)
+      // A segment left empty by a failed write goes too, or it would keep every segment after it.
+      if (oldest === undefined || oldest.writable || (lastSeq !== undefined && lastSeq > this.acks.acked))
         return;
       store.segments.shift();
       void this.removeSegment(oldest, false);
