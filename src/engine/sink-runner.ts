@@ -334,6 +334,8 @@ export class SinkRunner implements CycleBackPressure {
           drained = true;
           break;
         }
+        // Read while a reload took the buffer or shutdown gave up: it stays on disk for whoever opens it next.
+        if (this.handingOver || this.gaveUp) break;
         if (record.event.kind === 'cycle_end' && this.inFlight > 0) {
           this.heldMark = record;
           break;

@@ -224,6 +224,8 @@ export class DiskQueue {
    * the acknowledged position is persisted, so a restart repeats at most the records in flight.
    */
   async done(seq: number): Promise<void> {
+    // Closed, the directory may be a successor's already: a write that ends now is replayed there (counted).
+    if (this.closing) return;
     if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
     this.metrics.acknowledged.inc();
     this.updateGauges();
