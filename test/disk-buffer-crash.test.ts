@@ -123,14 +123,16 @@ async function killAndRestart(
     expect(end.signal, `run ${run} (seed ${seed}): ${end.stderr}`).toBe('SIGKILL');
     const stats = lines(files.stats);
     expect(stats).toHaveLength(run + 1);
-    if (tornBefore) expect((JSON.parse(stats[run] as string) as Stats).corrupt, `run ${run}`).toBe(1);
+    if (tornBefore)
+      expect((JSON.parse(stats[run] as string) as Stats).corrupt, `run ${run}`).toBeGreaterThan(0);
     tornBefore = run % 3 === 2 && tearNewestSegment(files, next);
     if (tornBefore) torn++;
   }
   const last = await runChild(files, runs * 1_000_000, 5);
   expect(last.code, last.stderr).toBe(0);
   expect(last.stdout).toContain('done');
-  if (tornBefore) expect((JSON.parse(lines(files.stats).at(-1) as string) as Stats).corrupt).toBe(1);
+  if (tornBefore)
+    expect((JSON.parse(lines(files.stats).at(-1) as string) as Stats).corrupt).toBeGreaterThan(0);
   return { files, runs, torn };
 }
 
@@ -168,8 +170,10 @@ describe('a disk buffer killed with SIGKILL at random moments', () => {
       // every_batch and max_in_flight 1, at most one batch per kill.
       expect(duplicates).toBeLessThanOrEqual(redelivered);
       expect(redelivered).toBeLessThanOrEqual(runs);
-      // Each torn tail is counted once: it is cut off when found.
-      expect(corrupt).toBe(torn);
+      // Each torn tail is counted once (it is cut off when found); a kill may also tear the record being written
+      // (a write the kernel had only partly done), at most one per kill.
+      expect(corrupt).toBeGreaterThanOrEqual(torn);
+      expect(corrupt).toBeLessThanOrEqual(torn + runs);
       // Nothing delivered was never made, but a run's last batch, stored when the kill came before it was noted.
       const ids = new Set(made);
       const lastOfRun = new Map<number, number>();
