@@ -92,7 +92,10 @@ export class ProgressLine {
     const pipeline = this.pipeline();
     const backlog =
       pipeline?.sinkNames
-        .map((s) => `${s} ${pipeline.telemetry.value('heapstream_sink_queue_batches', { sink: s })}`)
+        .map(
+          (s) =>
+            `${s} ${pipeline.telemetry.value('heapstream_sink_queue_batches', { sink: s })}${onDisk(pipeline, s)}`,
+        )
         .join(', ') ?? '';
     const failed = mark.nodesExpected - mark.nodesAnswered;
     const slowest =
@@ -107,4 +110,11 @@ export class ProgressLine {
     this.sets = 0;
     this.values = 0;
   }
+}
+
+/** ` (disk 12.5 MB)` for a sink buffered on disk: the bytes its buffer holds; nothing for a memory queue. */
+function onDisk(pipeline: Pipeline, sink: string): string {
+  if (pipeline.telemetry.value('heapstream_buffer_max_bytes', { sink }) === 0) return '';
+  const bytes = pipeline.telemetry.value('heapstream_buffer_bytes', { sink });
+  return ` (disk ${(bytes / 1e6).toFixed(1)} MB)`;
 }

@@ -101,11 +101,13 @@ describe('pipelineJsonSchema', () => {
     expect(Object.keys(at(member, 'properties') as object)).toEqual(
       expect.arrayContaining(['database', 'select', 'buffer', 'retry', 'max_in_flight', 'write_timeout']),
     );
-    expect(at(member, 'properties', 'buffer', 'properties', 'when_full', 'enum')).toEqual([
-      'block',
-      'drop_oldest',
-      'drop_newest',
-    ]);
+    // buffer is one of its types: memory (the default, `type` optional) or disk, both with when_full.
+    const buffers = at(member, 'properties', 'buffer', 'oneOf') as unknown[];
+    expect(buffers.map((b) => at(b, 'properties', 'type', 'const'))).toEqual(['memory', 'disk']);
+    expect(at(buffers, 1, 'required')).toEqual(['type']);
+    for (const buffer of buffers) {
+      expect(at(buffer, 'properties', 'when_full', 'enum')).toEqual(['block', 'drop_oldest', 'drop_newest']);
+    }
     expect(at(member, 'required')).toEqual(['type', 'database']);
   });
 

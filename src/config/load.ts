@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { Registry } from '../component/registry.js';
 import { ConfigError } from '../component/errors.js';
@@ -18,6 +18,7 @@ import {
   type PluginImporter,
 } from './plugins.js';
 import { pipelineFileStructure } from './schema.js';
+import { diskBufferPath } from './sink-options.js';
 import type { PipelineConfig, ProcessorEntry, SinkEntry } from './types.js';
 import { pathKey, reportUnknownKeys, unknownKeyReporter } from './unknown-keys.js';
 import { yamlToData } from './yaml-data.js';
@@ -168,6 +169,38 @@ function parseChecked(text: string, file: string, env: Env): ParsedText {
   return parsed;
 }
 
+/**
+ * Two sinks whose disk buffers share a directory, or one inside the other's, would read and delete each other's
+ * segments: refused here, so that `validate` rejects it as `run` would.
+ */
+function sharedBufferPaths(sinks: readonly SinkEntry[], dataDir: string, locator: YamlLocator): Problem[] {
+  const problems: Problem[] = [];
+  const claimed: { sink: string; dir: string }[] = [];
+  for (const entry of sinks) {
+    const buffer = entry.options.buffer;
+    if (buffer.type !== 'disk') continue;
+    const dir = diskBufferPath(entry.name, buffer, dataDir);
+    const other = claimed.find((c) => c.dir === dir || isInside(c.dir, dir) || isInside(dir, c.dir));
+    if (other !== undefined) {
+      const where = ['sinks', entry.name, 'buffer', buffer.path === undefined ? 'type' : 'path'];
+      const how = other.dir === dir ? `the same directory as` : `a directory overlapping that of`;
+      problems.push(
+        locator.problemAtValue(
+          where,
+          `the disk buffer ${dir} is ${how} sink ${other.sink}'s (${other.dir}); give each sink its own buffer.path`,
+        ),
+      );
+    }
+    claimed.push({ sink: entry.name, dir });
+  }
+  return problems;
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
 /** Validates parsed data against the registry and the file's plugins, collecting every problem. */
 function validate(parsed: ParsedText, registry: Registry, plugins: PreloadedPlugins): PipelineConfig {
   const { data, locator, problems, meantKeys, file } = parsed;
@@ -201,6 +234,9 @@ function validate(parsed: ParsedText, registry: Registry, plugins: PreloadedPlug
       if (resolved !== undefined) sinks.push(resolved);
     }
   }
+
+  const dataDir = top.success ? top.data.data_dir : undefined;
+  if (dataDir !== undefined) problems.push(...sharedBufferPaths(sinks, dataDir, locator));
 
   if (problems.length > 0 || !top.success || source === undefined) return fail(parsed);
   const {

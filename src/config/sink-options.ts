@@ -1,3 +1,4 @@
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { duration } from '../component/duration.js';
 import { setTypeSchema } from '../component/set-type-schema.js';
@@ -12,6 +13,75 @@ import { setTypeSchema } from '../component/set-type-schema.js';
  */
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 
+const whenFull = z
+  .enum(['block', 'drop_oldest', 'drop_newest'])
+  .default('block')
+  .describe('What a full buffer does: see the README table (block, drop_oldest, drop_newest).');
+
+/** `buffer` of `type: memory` (the default): today's bounded queue in the heap. */
+const memoryBufferSchema = z.strictObject({
+  type: z.literal('memory').optional().describe('memory (default) or disk.'),
+  max_batches: z.number().int().positive().default(1000).describe('Most batches queued.'),
+  max_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_BUFFER_MAX_BYTES)
+    .describe('Most bytes queued, estimated (64 MiB by default).'),
+  when_full: whenFull,
+});
+
+/** The default `buffer.max_size` of a disk buffer: 256 MiB, about 2,700 node batches of 30 pods as JSON. */
+export const DEFAULT_DISK_BUFFER_MAX_SIZE = 256 * 1024 * 1024;
+/** The smallest `buffer.max_size`: below this a disk buffer would hold hardly a node batch. */
+export const MIN_DISK_BUFFER_MAX_SIZE = 1024 * 1024;
+
+/** `buffer` of `type: disk`: segment files that survive a crash or a restart (src/engine/disk-buffer/). */
+const diskBufferSchema = z.strictObject({
+  type: z.literal('disk'),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Directory of this buffer, relative to the working directory; <data_dir>/buffer/<sink> if absent.',
+    ),
+  max_size: z
+    .number()
+    .int()
+    .min(MIN_DISK_BUFFER_MAX_SIZE)
+    .default(DEFAULT_DISK_BUFFER_MAX_SIZE)
+    .describe('Most bytes of buffer files on disk (256 MiB by default).'),
+  when_full: whenFull,
+  sync: z
+    .enum(['every_batch', 'interval'])
+    .default('every_batch')
+    .describe(
+      'every_batch: each batch is flushed to the disk (fsync) before it counts as stored; interval: every sync_interval.',
+    ),
+  sync_interval: duration({ min: 10 })
+    .prefault('1s')
+    .describe('How often `sync: interval` flushes to the disk.'),
+});
+
+export type MemoryBufferOptions = z.output<typeof memoryBufferSchema>;
+export type DiskBufferOptions = z.output<typeof diskBufferSchema>;
+
+/**
+ * The directory of a sink's disk buffer: its `buffer.path`, else `<data_dir>/buffer/<sink>`, resolved against
+ * the working directory (as `data_dir` is). Validation uses it to refuse two sinks sharing one.
+ *
+ * @example
+ * diskBufferPath('lake', { path: undefined, … }, './heapstream-data'); // /cwd/heapstream-data/buffer/lake
+ */
+export function diskBufferPath(
+  sink: string,
+  buffer: Pick<DiskBufferOptions, 'path'>,
+  dataDir: string,
+): string {
+  return resolve(buffer.path ?? join(dataDir, 'buffer', sink));
+}
+
 /**
  * The keys every sink has, owned by the engine's sink runner rather than by each sink, so that every sink
  * behaves the same under failure.
@@ -25,20 +95,9 @@ export const sinkRunnerOptionsSchema = z.strictObject({
     })
     .optional(),
   buffer: z
-    .strictObject({
-      max_batches: z.number().int().positive().default(1000).describe('Most batches queued.'),
-      max_bytes: z
-        .number()
-        .int()
-        .positive()
-        .default(DEFAULT_BUFFER_MAX_BYTES)
-        .describe('Most bytes queued, estimated (64 MiB by default).'),
-      when_full: z
-        .enum(['block', 'drop_oldest', 'drop_newest'])
-        .default('block')
-        .describe('What a full queue does: skip the next cycle, or drop a batch.'),
-    })
-    .prefault({}),
+    .discriminatedUnion('type', [memoryBufferSchema, diskBufferSchema])
+    .prefault({})
+    .describe('Where batches wait for the sink: in memory (the default) or on disk, surviving restarts.'),
   retry: z
     .strictObject({
       initial_backoff: duration().prefault('1s'),

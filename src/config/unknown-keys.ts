@@ -45,7 +45,8 @@ function likeliestMember(def: Def, data: Record<string, unknown>): AnySchema | u
     const shape = inner.shape as Record<string, AnySchema>;
     if (discriminator !== undefined) {
       const tag = shape[discriminator];
-      const values = tag === undefined ? undefined : unwrap(tag)._zod.values;
+      // The tag's own values first: an optional tag (`type` that defaults to one member) includes undefined.
+      const values = tag === undefined ? undefined : (tag._zod.values ?? unwrap(tag)._zod.values);
       if (values?.has(data[discriminator] as never) === true) return option;
       continue;
     }

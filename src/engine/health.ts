@@ -75,6 +75,15 @@ export class HealthChecker {
         `${answered === 0 && expected > 0 ? ', and at least one' : ''})`,
     };
     for (const sink of this.sinks()) {
+      // A disk buffer nearly full is about to apply its when_full policy: worth a look before it does.
+      const bufferMax = t.value('heapstream_buffer_max_bytes', { sink });
+      if (bufferMax > 0) {
+        const used = t.value('heapstream_buffer_bytes', { sink }) / bufferMax;
+        checks[`buffer_${sink}`] = {
+          ok: used <= BUFFER_READY_SHARE,
+          detail: `disk buffer ${Math.round(used * 100)}% full (not ready above ${BUFFER_READY_SHARE * 100}%)`,
+        };
+      }
       const lastOk = t.value('heapstream_sink_last_success_timestamp_seconds', { sink }) * 1000;
       const queued = t.value('heapstream_sink_queue_batches', { sink });
       const failing =
@@ -105,6 +114,9 @@ export class HealthChecker {
     return last === 0 ? undefined : now - last;
   }
 }
+
+/** A sink's disk buffer fuller than this share of buffer.max_size makes /readyz fail. */
+const BUFFER_READY_SHARE = 0.9;
 
 function report(checks: Record<string, { ok: boolean; detail: string }>): HealthReport {
   return { ok: Object.values(checks).every((c) => c.ok), checks };

@@ -79,6 +79,21 @@ describe('self-metrics and health', () => {
       ok: false,
       detail: 'last delivery 110000 ms ago, 12 batches queued',
     });
+
+    // A disk buffer above 90 % of its max_size: not ready either, and the body says how full.
+    t.gauge('heapstream_sink_queue_batches', { sink: 'lake' }).set(0);
+    t.gauge('heapstream_buffer_max_bytes', { sink: 'lake' }).set(1000);
+    t.gauge('heapstream_buffer_bytes', { sink: 'lake' }).set(900);
+    res = await fetch(`${server.url}/readyz`);
+    expect(res.status).toBe(200);
+    t.gauge('heapstream_buffer_bytes', { sink: 'lake' }).set(950);
+    res = await fetch(`${server.url}/readyz`);
+    body = (await res.json()) as typeof body;
+    expect(res.status).toBe(503);
+    expect(body.checks.buffer_lake).toEqual({
+      ok: false,
+      detail: 'disk buffer 95% full (not ready above 90%)',
+    });
   });
 
   it('/livez fails when the event loop stops beating, /metrics includes process metrics', async () => {

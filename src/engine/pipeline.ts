@@ -209,6 +209,8 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
             reject,
           );
         };
+        // Disk buffers open now, not when built: a pipeline that fails to start leaves no directory locked.
+        for (const runner of runners) runner.start();
         events$.subscribe({
           next: (event) => {
             observe(event);

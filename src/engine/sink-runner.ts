@@ -1,5 +1,5 @@
 import type { Sink, ComponentContext } from '../component/component.js';
-import type { SinkRunnerOptions } from '../config/sink-options.js';
+import { diskBufferPath, type SinkRunnerOptions } from '../config/sink-options.js';
 import type { Counter, Gauge, Histogram } from '../component/telemetry.js';
 import { compileSelect } from './select.js';
 import { LogLimiter } from '../component/log-limiter.js';
@@ -12,6 +12,7 @@ import { classifySinkError, isRetryableClass, type SinkErrorClass } from './erro
 import { DeadLetterFile, type DeadLetterEntry, type DeadLetterOutcome } from './dead-letter.js';
 import { PieceSender, type PieceProgress } from './piece-sender.js';
 import type { CycleBackPressure } from './cycle-gate.js';
+import { DiskQueue, type BufferedEvent } from './disk-buffer/disk-queue.js';
 
 type QueueItem =
   | { readonly kind: 'batch'; readonly batch: MetricBatch; readonly bytes: number }
@@ -80,6 +81,15 @@ export class SinkRunner implements CycleBackPressure {
   /** For a piecewise sink (Kafka, InfluxDB): each batch's progress and, when it merges, the shared requests. */
   private readonly pieceSender: PieceSender<unknown> | undefined;
   private pendingDeadLetters = 0;
+  /** With `buffer.type: disk`, where batches wait instead of `queue` (see deliverFromDisk). */
+  private readonly disk: DiskQueue | undefined;
+  /** A cycle mark read from the disk buffer, waiting for the batches before it to finish. */
+  private heldMark: BufferedEvent | undefined;
+  private diskPumping = false;
+  /** A reload took this runner's disk buffer for its successor: it finishes what it writes and reads no more. */
+  private handingOver = false;
+  private started = false;
+  private waitingForDisk = false;
   private readonly counters: {
     sentBatches: Counter;
     sentSets: Counter;
@@ -111,6 +121,25 @@ export class SinkRunner implements CycleBackPressure {
         : new DeadLetterFile(deadLetter.dataDir, name, deadLetter.maxBytes);
     const t = ctx.telemetry;
     const labels = { sink: name };
+    const buffer = options.buffer;
+    this.disk =
+      buffer.type !== 'disk'
+        ? undefined
+        : new DiskQueue(
+            {
+              dir: diskBufferPath(name, buffer, deadLetter?.dataDir ?? 'heapstream-data'),
+              maxBytes: buffer.max_size,
+              sync: buffer.sync,
+              syncIntervalMs: buffer.sync_interval,
+              whenFull: buffer.when_full,
+              sink: name,
+              logger: this.logger,
+              clock: ctx.clock,
+              telemetry: t,
+            },
+            (records, reason) =>
+              t.counter('heapstream_sink_dropped_batches_total', { sink: name, reason }).inc(records),
+          );
     t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
     t.describe('heapstream_sink_sets_sent_total', 'Metric sets a sink delivered.');
     t.describe('heapstream_sink_values_sent_total', 'Metric values a sink delivered.');
@@ -149,7 +178,25 @@ export class SinkRunner implements CycleBackPressure {
 
   /** Batches (and cycle marks) waiting to be written. */
   get queuedBatches(): number {
-    return this.queue.length;
+    return this.disk?.records ?? this.queue.length;
+  }
+
+  /**
+   * Starts delivering: a disk buffer is opened and replays what it holds from before. Called by the pipeline when
+   * it runs, and by the first accept() or close(); a runner never started holds no file and no timer.
+   */
+  start(): void {
+    if (this.disk === undefined || this.started) return;
+    this.started = true;
+    void this.disk.ready.then(() => this.pumpDisk());
+  }
+
+  /**
+   * Resolves once every batch accepted so far is in the sink's disk buffer (flushed to the disk with `sync:
+   * every_batch`); at once for a memory buffer.
+   */
+  buffered(): Promise<void> {
+    return this.disk?.flushed() ?? Promise.resolve();
   }
 
   /**
@@ -157,6 +204,12 @@ export class SinkRunner implements CycleBackPressure {
    * the sink's changed successor rather than let this runner drop it at its shutdown_timeout.
    */
   takeQueued(): PipelineEvent[] {
+    // A disk buffer keeps its batches for whoever opens its directory next: the successor, once this one closed.
+    if (this.disk !== undefined) {
+      this.handingOver = true;
+      if (this.inFlight === 0) this.notifyIdle();
+      return [];
+    }
     const items = this.queue.splice(0);
     this.queuedBytes = 0;
     this.updateGauges();
@@ -169,17 +222,25 @@ export class SinkRunner implements CycleBackPressure {
    * so that the next cycle is skipped rather than queued.
    */
   isBlocking(): boolean {
+    // A disk buffer's `block` holds back this sink only (see DiskQueue), never the clock.
+    if (this.disk !== undefined) return false;
     return this.options.buffer.when_full === 'block' && this.isFull();
   }
 
   accept(event: PipelineEvent): void {
     if (this.closing) return;
     if (event.kind === 'cycle_end') {
-      if (this.sink.cycleEnd !== undefined) this.enqueue({ kind: 'mark', mark: event });
+      if (this.sink.cycleEnd === undefined) return;
+      if (this.disk !== undefined) this.storeOnDisk(event);
+      else this.enqueue({ kind: 'mark', mark: event });
       return;
     }
     const batch = this.select === undefined ? event : this.select(event);
     if (batch === undefined) return;
+    if (this.disk !== undefined) {
+      this.storeOnDisk(batch);
+      return;
+    }
     const item: QueueItem = { kind: 'batch', batch, bytes: estimateBytes(batch) };
     if (this.isFull()) {
       const policy = this.options.buffer.when_full;
@@ -199,6 +260,7 @@ export class SinkRunner implements CycleBackPressure {
   /** Stops accepting, delivers what is queued within `shutdown_timeout`, then closes the sink. */
   async close(): Promise<void> {
     this.closing = true;
+    if (this.disk !== undefined) return this.closeDisk(this.disk);
     const deadline = new Promise<'timeout'>((resolve) => {
       const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
       void this.idle().then(() => sub.unsubscribe());
@@ -223,8 +285,94 @@ export class SinkRunner implements CycleBackPressure {
     await this.sink.close();
   }
 
+  /** Like close(), for a disk buffer: what is not delivered within shutdown_timeout stays on disk for next time. */
+  private async closeDisk(disk: DiskQueue): Promise<void> {
+    this.start();
+    await disk.flushed();
+    const deadline = new Promise<'timeout'>((resolve) => {
+      const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
+      void this.idle().then(() => sub.unsubscribe());
+    });
+    const drained = this.idle().then(async () => {
+      await this.deadLetter?.settled();
+      return 'drained' as const;
+    });
+    if ((await Promise.race([drained, deadline])) === 'timeout') {
+      this.gaveUp = true;
+      for (const wake of [...this.sleepers]) wake();
+      this.logger.warn(
+        { kept: disk.records, retrying: this.inFlight },
+        `sink ${this.name}: shutdown_timeout passed; ${disk.records} batches stay in the disk buffer for the next start`,
+      );
+    }
+    await disk.close();
+    this.updateGauges();
+    await this.sink.close();
+  }
+
+  private storeOnDisk(event: PipelineEvent): void {
+    this.start();
+    (this.disk as DiskQueue).offer(event);
+    this.updateGauges();
+  }
+
+  /**
+   * Hands records from the disk buffer to the sink, up to max_in_flight at once, in order; a cycle mark waits for
+   * the batches before it. A record is acknowledged once the sink is done with it; with `sync: every_batch` the
+   * acknowledgement is on disk before the next record is read, so a kill repeats at most max_in_flight batches.
+   */
+  private async pumpDisk(): Promise<void> {
+    const disk = this.disk;
+    if (disk === undefined || this.diskPumping) return;
+    this.diskPumping = true;
+    let drained = false;
+    try {
+      while (!this.gaveUp && !this.handingOver && this.inFlight < this.options.max_in_flight) {
+        const record = this.heldMark ?? (await disk.read());
+        this.heldMark = undefined;
+        if (record === undefined) {
+          drained = true;
+          break;
+        }
+        // Read while a reload took the buffer or shutdown gave up: it stays on disk for whoever opens it next.
+        if (this.handingOver || this.gaveUp) break;
+        if (record.event.kind === 'cycle_end' && this.inFlight > 0) {
+          this.heldMark = record;
+          break;
+        }
+        this.inFlight++;
+        void this.deliverFromDisk(disk, record).finally(() => {
+          this.inFlight--;
+          void this.pumpDisk();
+        });
+      }
+    } finally {
+      this.diskPumping = false;
+      this.updateGauges();
+      if (this.inFlight === 0 && (disk.empty || this.handingOver)) this.notifyIdle();
+      // Woken by the next write only when it stopped for want of records; a delivery finishing wakes it otherwise.
+      if (drained && !this.waitingForDisk && !this.gaveUp) {
+        this.waitingForDisk = true;
+        void disk.whenReadable().then(() => {
+          this.waitingForDisk = false;
+          if (!disk.closed) void this.pumpDisk();
+        });
+      }
+    }
+  }
+
+  private async deliverFromDisk(disk: DiskQueue, record: BufferedEvent): Promise<void> {
+    const event = record.event;
+    const item: QueueItem =
+      event.kind === 'batch' ? { kind: 'batch', batch: event, bytes: 0 } : { kind: 'mark', mark: event };
+    // Given up at shutdown: it stays unacknowledged, so the next start delivers it.
+    if ((await this.deliver(item)) === 'shutdown') return;
+    await disk.done(record.seq);
+  }
+
   private isFull(): boolean {
     const max = this.options.buffer;
+    if (max.type === 'disk') return false;
     return (
       this.queue.length >= max.max_batches ||
       (max.max_bytes !== undefined && this.queuedBytes >= max.max_bytes)
@@ -247,6 +395,8 @@ export class SinkRunner implements CycleBackPressure {
 
   private drop(item: QueueItem, reason: string): void {
     if (item.kind !== 'batch') return;
+    // Given up at shutdown, a disk buffer's batch is not dropped: it is delivered at the next start.
+    if (reason === 'shutdown' && this.disk !== undefined) return;
     this.ctx.telemetry.counter('heapstream_sink_dropped_batches_total', { sink: this.name, reason }).inc();
     this.ctx.telemetry
       .counter('heapstream_sink_dropped_sets_total', { sink: this.name, reason })
@@ -277,7 +427,7 @@ export class SinkRunner implements CycleBackPressure {
     if (this.queue.length === 0 && this.inFlight === 0) this.notifyIdle();
   }
 
-  private async deliver(item: QueueItem): Promise<void> {
+  private async deliver(item: QueueItem): Promise<'done' | 'shutdown'> {
     if (item.kind === 'mark') {
       const outcome = await this.attempt(() => this.sink.cycleEnd?.(item.mark), 'cycle end');
       if (outcome.kind === 'refused' || outcome.kind === 'exhausted') {
@@ -288,7 +438,7 @@ export class SinkRunner implements CycleBackPressure {
           `sink ${this.name}: cycle end failed`,
         );
       }
-      return;
+      return outcome.kind === 'shutdown' ? 'shutdown' : 'done';
     }
     const batch = item.batch;
     const outcome = await this.attempt(this.writerOf(batch), 'write');
@@ -300,6 +450,7 @@ export class SinkRunner implements CycleBackPressure {
       this.counters.failed.inc();
       this.logFailed(batch, outcome.error, `after ${outcome.attempts} attempts`);
     } else await this.isolate(batch, outcome);
+    return outcome.kind === 'shutdown' ? 'shutdown' : 'done';
   }
 
   /**
@@ -541,7 +692,8 @@ export class SinkRunner implements CycleBackPressure {
   }
 
   private idle(): Promise<void> {
-    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    const diskDone = this.disk === undefined || this.disk.empty || this.handingOver;
+    if (this.queue.length === 0 && this.inFlight === 0 && diskDone) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -552,8 +704,8 @@ export class SinkRunner implements CycleBackPressure {
   }
 
   private updateGauges(): void {
-    this.counters.queueBatches.set(this.queue.length);
-    this.counters.queueBytes.set(this.queuedBytes);
+    this.counters.queueBatches.set(this.disk?.records ?? this.queue.length);
+    this.counters.queueBytes.set(this.disk?.bytes ?? this.queuedBytes);
   }
 }
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { AckTracker } from './ack-tracker.js';
+
+describe('AckTracker', () => {
+  it('moves the acknowledged position only past records whose predecessors are all done', () => {
+    const acks = new AckTracker(10);
+    for (const seq of [11, 12, 13]) acks.stored(seq);
+    expect(acks.done(12)).toBe(false);
+    expect(acks.acked).toBe(10);
+    expect(acks.open).toBe(2);
+    expect(acks.oldestOpen).toBe(11);
+    expect(acks.done(11)).toBe(true);
+    expect(acks.acked).toBe(12);
+    expect(acks.done(13)).toBe(true);
+    expect(acks.acked).toBe(13);
+    expect(acks.open).toBe(0);
+  });
+
+  it('skips the gaps of records never stored (a failed write)', () => {
+    const acks = new AckTracker(0);
+    acks.stored(1);
+    acks.stored(4);
+    acks.done(1);
+    expect(acks.acked).toBe(1);
+    acks.done(4);
+    expect(acks.acked).toBe(4);
+    acks.stored(9);
+    expect(acks.acked).toBe(8);
+  });
+
+  it('ignores a record done twice or never stored', () => {
+    const acks = new AckTracker(0);
+    acks.stored(1);
+    acks.stored(2);
+    expect(acks.done(2)).toBe(false);
+    expect(acks.done(2)).toBe(false);
+    expect(acks.done(7)).toBe(false);
+    expect(acks.isOpen(1)).toBe(true);
+    expect(acks.isOpen(2)).toBe(false);
+    expect(acks.done(1)).toBe(true);
+    expect(acks.acked).toBe(2);
+  });
+});

@@ -1,0 +1,363 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../component/clock.js';
+import { silentLogger } from '../../component/logger.js';
+import { Telemetry } from '../../component/telemetry.js';
+import type { MetricBatch, PipelineEvent } from '../../model/types.js';
+import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
+import { STATE_FILE } from './state-file.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'heapstream-buffer-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A node batch of `pods` pod sets, told apart by its node name. */
+function batch(id: number, cycle = id, pods = 3): MetricBatch {
+  return {
+    kind: 'batch',
+    scope: 'node',
+    node: `node-${id}`,
+    cycle,
+    timestamp: cycle * 15_000,
+    sets: Array.from({ length: pods }, (_, i) => ({
+      type: 'pod' as const,
+      key: `namespace:default/pod:p${i}`,
+      labels: { type: 'pod', pod_name: `p${i}`, nodename: `node-${id}` },
+      values: { 'cpu/usage': 1000 + i, 'memory/working_set': 0.5 },
+      labeled: [],
+      scrapeTime: cycle * 15_000 + 3,
+      startTime: 7,
+    })),
+  };
+}
+
+function open(
+  dir: string,
+  options: Partial<DiskQueueOptions> = {},
+): { queue: DiskQueue; telemetry: Telemetry } {
+  const telemetry = new Telemetry();
+  const queue = new DiskQueue({
+    dir,
+    maxBytes: 64 * 1024 * 1024,
+    sync: 'every_batch',
+    syncIntervalMs: 1000,
+    whenFull: 'drop_newest',
+    sink: 'test',
+    logger: silentLogger(),
+    clock: systemClock(),
+    telemetry,
+    ...options,
+  });
+  return { queue, telemetry };
+}
+
+/** Reads everything readable now, acknowledging each; returns the node names (or `mark`) in order. */
+async function drain(queue: DiskQueue, acknowledge = true): Promise<string[]> {
+  const seen: string[] = [];
+  for (let next = await queue.read(); next !== undefined; next = await queue.read()) {
+    seen.push(nameOf(next.event));
+    if (acknowledge) await queue.done(next.seq);
+  }
+  return seen;
+}
+
+function nameOf(event: PipelineEvent): string {
+  return event.kind === 'batch' && event.scope === 'node' ? event.node : 'mark';
+}
+
+function segments(dir: string): string[] {
+  return readdirSync(dir).filter((name) => name.endsWith('.hsb'));
+}
+
+const value = (t: Telemetry, name: string, labels: Record<string, string> = {}): number =>
+  t.value(name, { sink: 'test', ...labels });
+
+describe('DiskQueue', () => {
+  it('gives back what it was offered, in order, whole', async () => {
+    const { queue } = open(tempDir());
+    const offered = [batch(1), batch(2), batch(3, 3, 40)];
+    for (const b of offered) expect(queue.offer(b)).toBe(true);
+    await queue.flushed();
+    const events: PipelineEvent[] = [];
+    for (let next = await queue.read(); next !== undefined; next = await queue.read()) {
+      events.push(next.event);
+      await queue.done(next.seq);
+    }
+    expect(events).toEqual(offered);
+    await queue.close();
+  });
+
+  it('replays after a restart what was not acknowledged, in order, before new data, counting what was read as redelivered', async () => {
+    const dir = tempDir();
+    const first = open(dir).queue;
+    for (let i = 1; i <= 5; i++) first.offer(batch(i));
+    await first.flushed();
+    const a = await first.read();
+    const b = await first.read();
+    await first.done((a as { seq: number }).seq);
+    expect(b).toBeDefined();
+    // b was handed to the sink and not acknowledged: it may have reached the sink.
+    await first.close();
+
+    const { queue: second, telemetry } = open(dir);
+    await second.ready;
+    second.offer(batch(6));
+    await second.flushed();
+    expect(await drain(second)).toEqual(['node-2', 'node-3', 'node-4', 'node-5', 'node-6']);
+    expect(value(telemetry, 'heapstream_buffer_records_redelivered_total')).toBe(1);
+    await second.close();
+
+    const third = open(dir).queue;
+    await third.ready;
+    expect(await drain(third)).toEqual([]);
+    await third.close();
+  });
+
+  it('acknowledges in order: a record done out of order does not let the records before it be skipped on restart', async () => {
+    const dir = tempDir();
+    const first = open(dir).queue;
+    for (let i = 1; i <= 3; i++) first.offer(batch(i));
+    await first.flushed();
+    const r1 = await first.read();
+    const r2 = await first.read();
+    await first.done((r2 as { seq: number }).seq);
+    expect(r1).toBeDefined();
+    await first.close();
+    const second = open(dir).queue;
+    await second.ready;
+    expect(await drain(second)).toEqual(['node-1', 'node-2', 'node-3']);
+    await second.close();
+  });
+
+  it('deletes segments once every record in them is acknowledged, and shrinks to nothing', async () => {
+    const dir = tempDir();
+    const { queue, telemetry } = open(dir, { segmentBytes: 4096 });
+    for (let i = 1; i <= 40; i++) queue.offer(batch(i));
+    await queue.flushed();
+    expect(segments(dir).length).toBeGreaterThan(5);
+    const bytesBefore = value(telemetry, 'heapstream_buffer_bytes');
+    expect(bytesBefore).toBe(segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0));
+    expect(await drain(queue)).toHaveLength(40);
+    // The segment last written to goes with the next append (or the close).
+    expect(segments(dir).length).toBe(1);
+    queue.offer(batch(41));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-41']);
+    queue.offer(batch(42));
+    await queue.flushed();
+    expect(segments(dir).length).toBe(1);
+    expect(value(telemetry, 'heapstream_buffer_records')).toBe(1);
+    expect(value(telemetry, 'heapstream_buffer_records_written_total')).toBe(42);
+    expect(value(telemetry, 'heapstream_buffer_records_acknowledged_total')).toBe(41);
+    await queue.close();
+  });
+
+  it('skips and counts a damaged record at start-up, naming file and offset, and delivers the rest', async () => {
+    const dir = tempDir();
+    const first = open(dir).queue;
+    for (let i = 1; i <= 5; i++) first.offer(batch(i));
+    await first.flushed();
+    await first.close();
+    const [name] = segments(dir);
+    const path = join(dir, name as string);
+    const data = readFileSync(path);
+    // Flip bytes in the middle of the file: inside the third record of five records of equal size.
+    const middle = Math.floor(data.length / 2);
+    for (let i = 0; i < 4; i++) data[middle + i] = (data[middle + i] as number) ^ 0xff;
+    writeFileSync(path, data);
+
+    const warnings: unknown[] = [];
+    const logger = silentLogger();
+    logger.warn = (fields: unknown) => warnings.push(fields);
+    const { queue, telemetry } = open(dir, { logger });
+    await queue.ready;
+    expect(await drain(queue)).toEqual(['node-1', 'node-2', 'node-4', 'node-5']);
+    expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
+    const recordBytes = data.length / 5;
+    expect(warnings).toContainEqual(expect.objectContaining({ file: path, offset: 2 * recordBytes }));
+    await queue.close();
+  });
+
+  it('skips and counts a torn tail, and appends after it in a new segment', async () => {
+    const dir = tempDir();
+    const first = open(dir).queue;
+    for (let i = 1; i <= 3; i++) first.offer(batch(i));
+    await first.flushed();
+    await first.close();
+    const path = join(dir, segments(dir)[0] as string);
+    const data = readFileSync(path);
+    writeFileSync(path, data.subarray(0, data.length - 10));
+
+    const { queue, telemetry } = open(dir);
+    queue.offer(batch(4));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-1', 'node-2', 'node-4']);
+    expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
+    await queue.close();
+  });
+
+  it('replays everything from the oldest segment when the state file is unreadable, counted as redelivered', async () => {
+    const dir = tempDir();
+    const first = open(dir, { segmentBytes: 2048 }).queue;
+    for (let i = 1; i <= 6; i++) first.offer(batch(i));
+    await first.flushed();
+    const r = await first.read();
+    await first.done((r as { seq: number }).seq);
+    await first.close();
+    writeFileSync(join(dir, STATE_FILE), 'garbage');
+
+    const { queue, telemetry } = open(dir);
+    await queue.ready;
+    const replayed = await drain(queue);
+    // node-1 is in a segment not yet deleted when its neighbours are not all acknowledged: it comes again.
+    expect(replayed.slice(-5)).toEqual(['node-2', 'node-3', 'node-4', 'node-5', 'node-6']);
+    expect(value(telemetry, 'heapstream_buffer_records_redelivered_total')).toBe(replayed.length);
+    await queue.close();
+  });
+
+  it('with sync: interval, keeps what it wrote and its positions across a close, and reports the oldest age', async () => {
+    const dir = tempDir();
+    let now = 1_000_000;
+    const clock = { now: () => now, scheduler: systemClock().scheduler };
+    const { queue: first, telemetry } = open(dir, { sync: 'interval', syncIntervalMs: 50, clock });
+    for (let i = 1; i <= 4; i++) first.offer(batch(i));
+    await first.flushed();
+    const r = await first.read();
+    await first.done((r as { seq: number }).seq);
+    now += 5000;
+    first.offer(batch(5));
+    await first.flushed();
+    // The oldest record not acknowledged (node-2) was written 5 s ago.
+    expect(value(telemetry, 'heapstream_buffer_oldest_age_seconds')).toBe(5);
+    await first.close();
+
+    const second = open(dir, { sync: 'interval', syncIntervalMs: 50 }).queue;
+    await second.ready;
+    expect(await drain(second)).toEqual(['node-2', 'node-3', 'node-4', 'node-5']);
+    await second.close();
+  });
+
+  describe('max_size', () => {
+    const fill = (queue: DiskQueue, from: number, to: number, cycle?: number): boolean[] => {
+      const taken: boolean[] = [];
+      for (let i = from; i <= to; i++) taken.push(queue.offer(batch(i, cycle ?? i, 20)));
+      return taken;
+    };
+
+    it('drop_newest refuses what does not fit, counted, and never passes max_size on disk', async () => {
+      const dir = tempDir();
+      const { queue, telemetry } = open(dir, { maxBytes: 64 * 1024, segmentBytes: 8 * 1024 });
+      const taken = fill(queue, 1, 100);
+      await queue.flushed();
+      const kept = taken.filter(Boolean).length;
+      expect(kept).toBeGreaterThan(5);
+      expect(kept).toBeLessThan(100);
+      expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'drop_newest' })).toBe(
+        100 - kept,
+      );
+      const onDisk = segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+      expect(onDisk).toBeLessThanOrEqual(64 * 1024);
+      expect(await drain(queue)).toEqual(Array.from({ length: kept }, (_, i) => `node-${i + 1}`));
+      await queue.close();
+    });
+
+    it('drop_oldest deletes the oldest segment to make room, counted, and keeps the newest', async () => {
+      const dir = tempDir();
+      const { queue, telemetry } = open(dir, {
+        maxBytes: 64 * 1024,
+        segmentBytes: 8 * 1024,
+        whenFull: 'drop_oldest',
+      });
+      for (let i = 1; i <= 100; i++) {
+        expect(queue.offer(batch(i, i, 20))).toBe(true);
+        // Appends are written in the background; waiting now and then lets segments close behind them.
+        if (i % 5 === 0) await queue.flushed();
+      }
+      await queue.flushed();
+      const dropped = value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'drop_oldest' });
+      expect(dropped).toBeGreaterThan(0);
+      const onDisk = segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+      expect(onDisk).toBeLessThanOrEqual(64 * 1024);
+      const delivered = await drain(queue);
+      expect(delivered).toHaveLength(100 - dropped);
+      expect(delivered).toEqual(
+        Array.from({ length: delivered.length }, (_, i) => `node-${i + 1 + dropped}`),
+      );
+      await queue.close();
+    });
+
+    it('block refuses batches from the first that does not fit until a later cycle finds room', async () => {
+      const dir = tempDir();
+      const { queue, telemetry } = open(dir, {
+        maxBytes: 64 * 1024,
+        segmentBytes: 8 * 1024,
+        whenFull: 'block',
+      });
+      // Cycle 1 of 100 nodes: it fills the buffer part way through.
+      const taken = fill(queue, 1, 100, 1);
+      await queue.flushed();
+      const kept = taken.filter(Boolean).length;
+      expect(taken.slice(0, kept).every(Boolean)).toBe(true);
+      expect(taken.slice(kept).some(Boolean)).toBe(false);
+      // Room comes back while cycle 1 is still being offered: still refused, so the sink skips the cycle's rest.
+      expect(await drain(queue)).toHaveLength(kept);
+      expect(queue.offer(batch(101, 1, 20))).toBe(false);
+      expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'blocked' })).toBe(
+        101 - kept,
+      );
+      // The next cycle starts with room: taken again.
+      expect(queue.offer(batch(102, 2, 20))).toBe(true);
+      await queue.flushed();
+      expect(await drain(queue)).toEqual(['node-102']);
+      await queue.close();
+    });
+
+    it('counts and refuses a batch larger than the whole buffer', async () => {
+      const { queue, telemetry } = open(tempDir(), { maxBytes: 16 * 1024 });
+      expect(queue.offer(batch(1, 1, 200))).toBe(false);
+      expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'too_large' })).toBe(1);
+      expect(queue.offer(batch(2, 2, 2))).toBe(true);
+      await queue.close();
+    });
+  });
+
+  it('drops (counted) what it cannot write when its directory goes, and stores again once it is back', async () => {
+    const dir = tempDir();
+    const buffer = join(dir, 'buffer');
+    const { queue, telemetry } = open(buffer);
+    queue.offer(batch(1));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-1']);
+    rmSync(buffer, { recursive: true, force: true });
+    queue.offer(batch(2));
+    await queue.flushed();
+    expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'disk_error' })).toBe(1);
+    mkdirSync(buffer);
+    queue.offer(batch(3));
+    await queue.flushed();
+    expect(await drain(queue)).toEqual(['node-3']);
+    await queue.close();
+  });
+
+  it('never fails to open: a directory it cannot create drops batches, counted', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, '');
+    const { queue, telemetry } = open(join(file, 'buffer'));
+    await queue.ready;
+    queue.offer(batch(1));
+    await queue.flushed();
+    expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'disk_error' })).toBe(1);
+    expect(await queue.read()).toBeUndefined();
+    await queue.close();
+  });
+});

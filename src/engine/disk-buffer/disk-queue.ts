@@ -1,0 +1,632 @@
+import { mkdir } from 'node:fs/promises';
+import type { Clock } from '../../component/clock.js';
+import { LogLimiter } from '../../component/log-limiter.js';
+import type { Logger } from '../../component/logger.js';
+import type { Counter, Gauge, Telemetry } from '../../component/telemetry.js';
+import type { PipelineEvent } from '../../model/types.js';
+import { AckTracker } from './ack-tracker.js';
+import { lockDirectory } from './dir-lock.js';
+import { decodeEvent, encodeEvent } from './event-codec.js';
+import { encodeRecord, stampRecord } from './record.js';
+import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
+import { readPositions, writePositions } from './state-file.js';
+
+export type WhenFull = 'block' | 'drop_oldest' | 'drop_newest';
+
+export interface DiskQueueOptions {
+  /** The buffer's directory; nothing else may use it. */
+  readonly dir: string;
+  /** Most bytes of segment files. */
+  readonly maxBytes: number;
+  /** `every_batch`: a batch counts as stored once flushed to the disk; `interval`: flushed every syncIntervalMs. */
+  readonly sync: 'every_batch' | 'interval';
+  readonly syncIntervalMs: number;
+  readonly whenFull: WhenFull;
+  /** The sink's name, for metric labels and log lines. */
+  readonly sink: string;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly telemetry: Telemetry;
+  /** Size of one segment file; an eighth of maxBytes within 64 KiB–16 MiB unless a test wants another. */
+  readonly segmentBytes?: number;
+  /** Bytes waiting in memory to be written past which batches count as not fitting (a disk that hangs). */
+  readonly maxPendingBytes?: number;
+}
+
+/** A record handed to the sink: acknowledge it with `done(seq)` once the sink is done with it. */
+export interface BufferedEvent {
+  readonly seq: number;
+  readonly event: PipelineEvent;
+}
+
+/** Why a batch left the buffer without being delivered (the `reason` label). */
+export type BufferDropReason =
+  'drop_newest' | 'drop_oldest' | 'blocked' | 'too_large' | 'disk_full' | 'disk_error';
+
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+/** Damaged ranges logged one by one at start-up; past this, one line sums up the rest. */
+const DAMAGE_LINES = 20;
+
+/**
+ * One sink's disk buffer: events are appended to segment files as they come (the caller never waits for the
+ * disk), read back in order for the sink, and acknowledged once the sink is done with them; segments whose every
+ * record is acknowledged are deleted. Its positions (acknowledged, read) live in a state file, so a restart
+ * replays what was not acknowledged, in order, before anything new.
+ *
+ * A full buffer applies `when_full` to this sink alone: `drop_newest` refuses the batch, `drop_oldest` deletes the
+ * oldest segment to make room, `block` refuses batches from then until a cycle starts with room, so the sink
+ * skips whole cycles and no other sink waits. See the README's table.
+ *
+ * @example
+ * const queue = new DiskQueue({ dir, maxBytes: 256 << 20, sync: 'every_batch', syncIntervalMs: 1000, … });
+ * queue.offer(batch);
+ * const next = await queue.read(); …; await queue.done(next.seq);
+ */
+export class DiskQueue {
+  private store: SegmentStore | undefined;
+  private unlock: (() => Promise<void>) | undefined;
+  private broken: Error | undefined;
+  private opening: Promise<void> | undefined;
+  private acks = new AckTracker(0);
+  /** The highest sequence number handed to the sink. */
+  private readThrough = 0;
+  private nextSeq = 1;
+  private pending: PendingRecord[] = [];
+  private pendingBytes = 0;
+  private writing: Promise<void> | undefined;
+  /** Everything that touches the segment files, one at a time. */
+  private io: Promise<unknown> = Promise.resolve();
+  private stateChain: Promise<void> = Promise.resolve();
+  private stateQueued: Promise<void> | undefined;
+  /** The cycle whose batches `block` refuses; undefined when not blocking. */
+  private blockedCycle: number | undefined;
+  private closing = false;
+  private timer: { unsubscribe(): void } | undefined;
+  private readonly waiting = new Set<() => void>();
+  private readonly segmentBytes: number;
+  private readonly limitedLog: LogLimiter;
+  private readonly metrics: {
+    bytes: Gauge;
+    records: Gauge;
+    oldestAge: Gauge;
+    maxBytes: Gauge;
+    written: Counter;
+    acknowledged: Counter;
+    corrupt: Counter;
+    redelivered: Counter;
+  };
+
+  constructor(
+    private readonly options: DiskQueueOptions,
+    /** Told of every batch that leaves the buffer undelivered, so the sink's own drop counters see it too. */
+    private readonly onDropped: (records: number, reason: BufferDropReason) => void = () => undefined,
+  ) {
+    this.segmentBytes =
+      options.segmentBytes ??
+      Math.min(16 * 1024 * 1024, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
+    this.limitedLog = new LogLimiter(options.logger, options.clock);
+    this.metrics = describeMetrics(options.telemetry, options.sink);
+    this.metrics.maxBytes.set(options.maxBytes);
+  }
+
+  /**
+   * Opens the directory (at the first call of anything that needs it): resolves once it is indexed and the replay
+   * known; never rejects. Nothing is opened, locked or timed before, so a queue built for a pipeline that never
+   * runs (one that failed to start) holds nothing.
+   */
+  get ready(): Promise<void> {
+    return (this.opening ??= this.open().then(() => {
+      if (!this.closing) this.scheduleTick();
+    }));
+  }
+
+  private get opened(): Promise<void> {
+    return this.ready;
+  }
+
+  /** Whether close() was called: it takes nothing more. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  /** Records stored and not yet acknowledged. */
+  get records(): number {
+    return this.acks.open;
+  }
+
+  /** Bytes of segment files plus those waiting to be written. */
+  get bytes(): number {
+    return (this.store?.bytes ?? 0) + this.pendingBytes;
+  }
+
+  /** Whether anything is stored, being written or not yet acknowledged. */
+  get empty(): boolean {
+    return this.acks.open === 0 && this.pending.length === 0 && this.writing === undefined;
+  }
+
+  /**
+   * Takes an event to store, without waiting for the disk; false when `when_full` (or a record too large for
+   * the whole buffer) refused it, counted and logged.
+   */
+  offer(event: PipelineEvent): boolean {
+    if (this.closing) return false;
+    if (this.blockedCycle !== undefined && event.cycle <= this.blockedCycle)
+      return this.refuse('blocked', event);
+    const writtenAt = this.options.clock.now();
+    // Its sequence number is stamped when it is written: until the directory is read, the next one is unknown.
+    const bytes = encodeRecord(0, writtenAt, encodeEvent(event));
+    if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
+    if (!this.fits(bytes.length)) {
+      const policy = this.options.whenFull;
+      if (policy === 'drop_newest') return this.refuse('drop_newest', event);
+      if (policy === 'block') {
+        this.blockedCycle = event.cycle;
+        return this.refuse('blocked', event);
+      }
+      while (!this.fits(bytes.length) && this.dropOldestSegment());
+      if (!this.fits(bytes.length)) return this.refuse('drop_newest', event);
+    }
+    this.blockedCycle = undefined;
+    this.pending.push({ seq: 0, writtenAt, bytes });
+    this.pendingBytes += bytes.length;
+    this.writing ??= this.writePending();
+    return true;
+  }
+
+  /**
+   * The next stored record not yet handed out, in order; undefined when there is none now. Damaged records are
+   * skipped (counted). With `sync: every_batch` the read position is persisted before the record is returned, so
+   * that a restart knows it may have reached the sink. Call one at a time.
+   */
+  async read(): Promise<BufferedEvent | undefined> {
+    await this.opened;
+    for (;;) {
+      const next = this.nextUnread();
+      if (next === undefined) return undefined;
+      const { segment, record } = next;
+      this.readThrough = record.seq;
+      let payload: Buffer | undefined;
+      let error: unknown;
+      try {
+        payload = await this.store?.readPayload(segment, record);
+      } catch (err) {
+        error = err;
+      }
+      // drop_oldest may have deleted the segment meanwhile: the record is gone and counted already.
+      if (!this.acks.isOpen(record.seq)) continue;
+      let event: PipelineEvent | undefined;
+      if (payload !== undefined) {
+        try {
+          event = decodeEvent(payload);
+        } catch (err) {
+          error = err;
+        }
+      }
+      if (event === undefined) {
+        this.countCorrupt(segment.path, record.offset, error ?? new Error('checksum mismatch on read'));
+        await this.done(record.seq);
+        continue;
+      }
+      const persisted = this.persistState(false);
+      if (this.options.sync === 'every_batch') await persisted;
+      return { seq: record.seq, event };
+    }
+  }
+
+  /** Resolves when a record may be read, or at once if one may; also when the queue closes. */
+  whenReadable(): Promise<void> {
+    if (this.closing || this.nextUnread() !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.add(resolve));
+  }
+
+  /**
+   * The sink is done with a record (delivered, set aside or given up on). With `sync: every_batch` resolves once
+   * the acknowledged position is persisted, so a restart repeats at most the records in flight.
+   */
+  async done(seq: number): Promise<void> {
+    // Closed, the directory may be a successor's already: a write that ends now is replayed there (counted).
+    if (this.closing) return;
+    if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
+    this.metrics.acknowledged.inc();
+    this.updateGauges();
+    this.deleteAcknowledged();
+    const persisted = this.persistState(false);
+    if (this.options.sync === 'every_batch') await persisted;
+  }
+
+  /** Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk). */
+  async flushed(): Promise<void> {
+    await this.opened;
+    while (this.writing !== undefined) await this.writing;
+  }
+
+  /**
+   * Writes what is pending, flushes segments and state to the disk and closes the files. What is not
+   * acknowledged stays for the next start.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    await this.flushed();
+    this.closing = true;
+    this.timer?.unsubscribe();
+    this.wake();
+    await this.enqueueIo(async () => {
+      const store = this.store;
+      if (store === undefined) return;
+      // Delivered to the last batch: the buffer leaves no file behind but its state.
+      await this.retireIfAcknowledged(store);
+      await store.sync();
+      await store.close();
+    });
+    await this.persistState(true);
+    await this.unlock?.();
+  }
+
+  private async open(): Promise<void> {
+    const { dir, logger } = this.options;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      this.unlock = await lockDirectory(dir, (holder) =>
+        logger.warn(
+          { dir, holder },
+          `sink ${this.options.sink}: took over the disk buffer ${dir} from process ${holder} (ended, or another heapstream given the same directory: give each its own data_dir)`,
+        ),
+      );
+      const { store, damaged } = await SegmentStore.open(dir, this.segmentBytes);
+      this.reportDamage(damaged);
+      let positions: { acked: number; read: number } | undefined;
+      try {
+        positions = await readPositions(dir);
+      } catch (err) {
+        logger.warn(
+          { dir, err: describeError(err) },
+          `sink ${this.options.sink}: the disk buffer's state file cannot be read; replaying every segment (redelivered batches counted)`,
+        );
+        positions = { acked: 0, read: Number.MAX_SAFE_INTEGER };
+      }
+      const acked = positions?.acked ?? 0;
+      const read = positions?.read ?? 0;
+      this.acks = new AckTracker(acked);
+      let replayed = 0;
+      let redelivered = 0;
+      for (const segment of store.segments) {
+        for (const record of segment.records) {
+          if (record.seq <= acked) continue;
+          this.acks.stored(record.seq);
+          replayed++;
+          if (record.seq <= read) redelivered++;
+        }
+      }
+      this.store = store;
+      this.readThrough = this.acks.acked;
+      this.nextSeq = Math.max(store.lastSeq, acked, read === Number.MAX_SAFE_INTEGER ? 0 : read) + 1;
+      this.metrics.redelivered.inc(redelivered);
+      if (replayed > 0) {
+        logger.info(
+          { dir, replayed, redelivered, bytes: store.bytes },
+          `sink ${this.options.sink}: the disk buffer holds ${replayed} batches from before; delivering them first`,
+        );
+      }
+      this.deleteAcknowledged();
+      this.updateGauges();
+      this.wake();
+    } catch (err) {
+      this.broken = err instanceof Error ? err : new Error(String(err));
+      logger.error(
+        { dir, err: describeError(err) },
+        `sink ${this.options.sink}: cannot open the disk buffer ${dir}; batches for this sink are dropped (counted) until it is fixed and heapstream restarted`,
+      );
+    }
+  }
+
+  private fits(bytes: number): boolean {
+    const maxPending = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    return this.bytes + bytes <= this.options.maxBytes && this.pendingBytes + bytes <= maxPending;
+  }
+
+  private refuse(reason: BufferDropReason, event: PipelineEvent, bytes?: number): false {
+    this.countDropped(1, reason);
+    const sets = event.kind === 'batch' ? event.sets.length : 0;
+    const why =
+      reason === 'too_large'
+        ? `a batch of ${bytes} bytes is larger than buffer.max_size (${this.options.maxBytes}); it was dropped`
+        : reason === 'blocked'
+          ? `the disk buffer is full (when_full: block): this sink takes no batches until a cycle starts with room`
+          : `the disk buffer is full (when_full: ${reason}); dropped a batch of ${sets} sets`;
+    this.limitedLog.log(
+      reason === 'too_large' ? 'error' : 'warn',
+      `buffer:${reason}`,
+      { reason, cycle: event.cycle, bytes: this.bytes, maxSize: this.options.maxBytes },
+      `sink ${this.options.sink}: ${why}`,
+    );
+    return false;
+  }
+
+  /** Drops the oldest segment that takes no appends; false when there is none. */
+  private dropOldestSegment(): boolean {
+    const store = this.store;
+    const oldest = store?.segments[0];
+    if (store === undefined || oldest === undefined || oldest.writable) return false;
+    let dropped = 0;
+    for (const record of oldest.records) {
+      // Records already handed to the sink are finished by it; the others go with the file.
+      if (record.seq > this.readThrough && this.acks.isOpen(record.seq)) {
+        this.acks.done(record.seq);
+        dropped++;
+      }
+    }
+    store.segments.shift();
+    this.countDropped(dropped, 'drop_oldest');
+    this.limitedLog.log(
+      'warn',
+      'buffer:drop_oldest',
+      { file: oldest.path, dropped },
+      `sink ${this.options.sink}: the disk buffer is full (when_full: drop_oldest); deleted its oldest segment with ${dropped} batches`,
+    );
+    void this.removeSegment(oldest, true);
+    this.updateGauges();
+    return true;
+  }
+
+  private async writePending(): Promise<void> {
+    await this.opened;
+    while (this.pending.length > 0) {
+      const group = this.pending.map((record) => {
+        const seq = this.nextSeq++;
+        stampRecord(record.bytes, seq);
+        return { ...record, seq };
+      });
+      this.pending = [];
+      const groupBytes = group.reduce((sum, r) => sum + r.bytes.length, 0);
+      try {
+        if (this.broken !== undefined) throw this.broken;
+        const store = this.store as SegmentStore;
+        await this.enqueueIo(async () => {
+          await this.retireIfAcknowledged(store);
+          await store.append(group, this.options.sync === 'every_batch');
+        });
+        for (const record of group) this.acks.stored(record.seq);
+        this.metrics.written.inc(group.length);
+      } catch (err) {
+        const code = errorCode(err);
+        this.countDropped(group.length, code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'disk_error');
+        this.deleteAcknowledged();
+        this.limitedLog.log(
+          'error',
+          `buffer:disk_error:${code}`,
+          { dir: this.options.dir, dropped: group.length, err: describeError(err) },
+          `sink ${this.options.sink}: cannot write the disk buffer; dropped ${group.length} batches (retried with the next ones)`,
+        );
+      } finally {
+        this.pendingBytes -= groupBytes;
+      }
+      this.updateGauges();
+      this.wake();
+    }
+    this.writing = undefined;
+  }
+
+  /** The writable segment, once every record in it is acknowledged, is closed so that it can be deleted. */
+  private async retireIfAcknowledged(store: SegmentStore): Promise<void> {
+    const last = store.segments.at(-1);
+    if (last === undefined || !last.writable) return;
+    const lastSeq = last.records.at(-1)?.seq;
+    if (lastSeq !== undefined && lastSeq <= this.acks.acked) {
+      store.segments.pop();
+      await this.removeSegment(last, false);
+    }
+  }
+
+  private deleteAcknowledged(): void {
+    const store = this.store;
+    if (store === undefined) return;
+    for (;;) {
+      const oldest = store.segments[0];
+      const lastSeq = oldest?.records.at(-1)?.seq;
+      // A segment left empty by a failed write goes too, or it would keep every segment after it.
+      if (oldest === undefined || oldest.writable || (lastSeq !== undefined && lastSeq > this.acks.acked))
+        return;
+      store.segments.shift();
+      void this.removeSegment(oldest, false);
+    }
+  }
+
+  /** Deletes a segment already taken out of the index; inside the I/O chain when not already in it. */
+  private removeSegment(segment: Segment, chained: boolean): Promise<void> {
+    const remove = async (): Promise<void> => {
+      try {
+        await (this.store as SegmentStore).remove(segment);
+      } catch (err) {
+        this.limitedLog.log(
+          'error',
+          'buffer:delete',
+          { file: segment.path, err: describeError(err) },
+          `sink ${this.options.sink}: cannot delete the buffer segment ${segment.path}`,
+        );
+      }
+    };
+    return chained ? this.enqueueIo(remove) : remove();
+  }
+
+  private nextUnread(): { segment: Segment; record: Segment['records'][number] } | undefined {
+    for (const segment of this.store?.segments ?? []) {
+      const index = firstAfter(segment, this.readThrough);
+      const record = segment.records[index];
+      if (record !== undefined) return { segment, record };
+    }
+    return undefined;
+  }
+
+  private enqueueIo<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.io.then(work);
+    this.io = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Writes the positions, coalescing requests: a request made while a write is running is served by the next
+   * write, which reads the positions when it starts.
+   */
+  private persistState(durable: boolean): Promise<void> {
+    if (this.store === undefined) return Promise.resolve();
+    if (this.stateQueued !== undefined && !durable) return this.stateQueued;
+    const run = this.stateChain.then(async () => {
+      if (this.stateQueued === run) this.stateQueued = undefined;
+      try {
+        await writePositions(this.options.dir, { acked: this.acks.acked, read: this.readThrough }, durable);
+      } catch (err) {
+        this.limitedLog.log(
+          'error',
+          'buffer:state',
+          { dir: this.options.dir, err: describeError(err) },
+          `sink ${this.options.sink}: cannot write the disk buffer's state file; a restart may deliver batches again`,
+        );
+      }
+    });
+    this.stateQueued = run;
+    this.stateChain = run;
+    return run;
+  }
+
+  private scheduleTick(): void {
+    const { clock, syncIntervalMs } = this.options;
+    this.timer = clock.scheduler.schedule(() => {
+      if (this.closing) return;
+      this.updateGauges();
+      if (this.store !== undefined && this.broken === undefined) {
+        void this.enqueueIo(() => (this.store as SegmentStore).sync()).catch((err: unknown) =>
+          this.limitedLog.log(
+            'error',
+            'buffer:sync',
+            { dir: this.options.dir, err: describeError(err) },
+            `sink ${this.options.sink}: cannot flush the disk buffer to the disk`,
+          ),
+        );
+        void this.persistState(true);
+      }
+      this.scheduleTick();
+    }, syncIntervalMs);
+  }
+
+  private countCorrupt(file: string, offset: number, err: unknown): void {
+    this.metrics.corrupt.inc();
+    this.options.logger.warn(
+      { file, offset, err: describeError(err) },
+      `sink ${this.options.sink}: skipped a damaged record in the disk buffer (${file} at byte ${offset})`,
+    );
+  }
+
+  private reportDamage(damaged: readonly DamageReport[]): void {
+    damaged.forEach((range, index) => {
+      this.metrics.corrupt.inc();
+      if (index < DAMAGE_LINES) {
+        this.options.logger.warn(
+          { file: range.file, offset: range.offset, bytes: range.bytes, err: describeError(range.error) },
+          `sink ${this.options.sink}: skipped a damaged record in the disk buffer (${range.file} at byte ${range.offset}, ${range.bytes} bytes)`,
+        );
+      }
+    });
+    if (damaged.length > DAMAGE_LINES) {
+      this.options.logger.warn(
+        { damaged: damaged.length },
+        `sink ${this.options.sink}: ${damaged.length - DAMAGE_LINES} more damaged records skipped in the disk buffer`,
+      );
+    }
+  }
+
+  private countDropped(records: number, reason: BufferDropReason): void {
+    if (records === 0) return;
+    this.options.telemetry
+      .counter('heapstream_buffer_records_dropped_total', { sink: this.options.sink, reason })
+      .inc(records);
+    this.onDropped(records, reason);
+  }
+
+  private updateGauges(): void {
+    this.metrics.bytes.set(this.bytes);
+    this.metrics.records.set(this.acks.open);
+    const oldest = this.acks.oldestOpen;
+    const writtenAt = oldest === undefined ? undefined : this.writtenAtOf(oldest);
+    this.metrics.oldestAge.set(
+      writtenAt === undefined ? 0 : Math.max(0, (this.options.clock.now() - writtenAt) / 1000),
+    );
+  }
+
+  private writtenAtOf(seq: number): number | undefined {
+    for (const segment of this.store?.segments ?? []) {
+      const record = segment.records[firstAfter(segment, seq - 1)];
+      if (record !== undefined) return record.writtenAt;
+    }
+    return undefined;
+  }
+
+  private wake(): void {
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const resolve of waiting) resolve();
+  }
+}
+
+/** The index of a segment's first record with a sequence number above `seq` (binary search: records are in order). */
+function firstAfter(segment: Segment, seq: number): number {
+  const records = segment.records;
+  let low = 0;
+  let high = records.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((records[mid] as Segment['records'][number]).seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
+  t.describe(
+    'heapstream_buffer_bytes',
+    "Bytes of a sink's disk buffer files, with those waiting to be written.",
+  );
+  t.describe(
+    'heapstream_buffer_records',
+    "Records (batches, cycle marks) in a sink's disk buffer not yet acknowledged.",
+  );
+  t.describe(
+    'heapstream_buffer_oldest_age_seconds',
+    "Age of the oldest record not yet acknowledged in a sink's disk buffer.",
+  );
+  t.describe('heapstream_buffer_max_bytes', "A sink's disk buffer size bound (buffer.max_size).");
+  t.describe('heapstream_buffer_records_written_total', "Records written to a sink's disk buffer.");
+  t.describe(
+    'heapstream_buffer_records_acknowledged_total',
+    'Records the sink was done with, removed from its disk buffer.',
+  );
+  t.describe(
+    'heapstream_buffer_records_dropped_total',
+    "Records a sink's disk buffer did not keep, by reason.",
+  );
+  t.describe('heapstream_buffer_corrupt_records_total', "Damaged records skipped in a sink's disk buffer.");
+  t.describe(
+    'heapstream_buffer_records_redelivered_total',
+    'Records replayed at start-up that may have reached the sink before (duplicates, at most).',
+  );
+  const labels = { sink };
+  return {
+    bytes: t.gauge('heapstream_buffer_bytes', labels),
+    records: t.gauge('heapstream_buffer_records', labels),
+    oldestAge: t.gauge('heapstream_buffer_oldest_age_seconds', labels),
+    maxBytes: t.gauge('heapstream_buffer_max_bytes', labels),
+    written: t.counter('heapstream_buffer_records_written_total', labels),
+    acknowledged: t.counter('heapstream_buffer_records_acknowledged_total', labels),
+    corrupt: t.counter('heapstream_buffer_corrupt_records_total', labels),
+    redelivered: t.counter('heapstream_buffer_records_redelivered_total', labels),
+  };
+}
+
+function describeError(err: unknown): string | undefined {
+  if (err === undefined) return undefined;
+  return err instanceof Error ? `${err.name}: ${err.message}` : JSON.stringify(err);
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : 'other';
+}
