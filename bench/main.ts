@@ -8,7 +8,8 @@
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
  * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
- * Parquet files), --jsonl (also write every batch as JSON Lines through the stdout sink to /dev/null), --json FILE
+ * Parquet files), --jsonl (also write every batch as JSON Lines through the stdout sink to /dev/null),
+ * --disk-buffer DIR (the counting sink buffered on disk there, buffer.type: disk), --json FILE
  * (the result as JSON, used by the all-sizes run).
  *
  * Soak options: --soak DURATION (e.g. 60m; with --nodes, --pods-per-node, --resolution, --timeout, --seed,
@@ -69,6 +70,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'file-sink': { type: 'string' },
     jsonl: { type: 'boolean', default: false },
+    'disk-buffer': { type: 'string' },
     json: { type: 'string' },
     extras: { type: 'boolean', default: false },
     soak: { type: 'string' },
@@ -111,6 +113,7 @@ async function runOne(): Promise<void> {
     ...(args['file-sink'] === undefined ? {} : { fileSink: args['file-sink'] }),
     ...(args['cpu-prof'] === undefined ? {} : { cpuProfile: args['cpu-prof'] }),
     jsonl: args.jsonl,
+    ...(args['disk-buffer'] === undefined ? {} : { diskBuffer: args['disk-buffer'] }),
   });
   if (args.json !== undefined) await writeFile(args.json, JSON.stringify(result));
   process.stdout.write(`\n${formatResults([result])}\n${formatTargets([result])}\n\n`);

@@ -35,6 +35,8 @@ export interface SizeOptions {
   readonly fileSink?: string;
   /** Also encode every batch as JSON Lines through the stdout sink, written to /dev/null. */
   readonly jsonl?: boolean;
+  /** Buffer the counting sink on disk in this directory (`buffer.type: disk`) instead of in memory. */
+  readonly diskBuffer?: string;
   /** Write a CPU profile of the measured cycles here. */
   readonly cpuProfile?: string;
   /** Progress lines (one per cycle). */
@@ -56,6 +58,8 @@ export interface SizeResult {
   readonly nodes: number;
   /** Whether every batch was also written as JSON Lines (to /dev/null). */
   readonly jsonl: boolean;
+  /** Whether the counting sink was buffered on disk. */
+  readonly diskBuffer: boolean;
   readonly podsPerNode: number;
   readonly resolutionMs: number;
   readonly cycles: readonly CycleSample[];
@@ -103,7 +107,9 @@ const WATCHDOG_MS = 9 * 60_000;
  * const result = await runSize({ nodes: 100, podsPerNode: 30, resolutionMs: 5000, cycles: 4, seed: 1, timeoutMs: 10_000, progress: console.error });
  */
 export async function runSize(options: SizeOptions): Promise<SizeResult> {
-  const label = `${options.nodes}×${options.podsPerNode}${options.jsonl === true ? ' jsonl' : ''}`;
+  const label =
+    `${options.nodes}×${options.podsPerNode}${options.jsonl === true ? ' jsonl' : ''}` +
+    `${options.diskBuffer === undefined ? '' : ' disk buffer'}`;
   const started = Date.now();
   options.progress(
     `[${label}] starting the simulator (${options.nodes} nodes, ${options.podsPerNode} pods each)`,
@@ -205,6 +211,11 @@ export function pipelineYaml(
       : `  lake:\n    type: file\n    path: ${JSON.stringify(options.fileSink)}\n    buffer: { max_batches: 100000 }\n`;
   const jsonl =
     options.jsonl === true ? `  jsonl:\n    type: bench_jsonl\n    buffer: { max_batches: 100000 }\n` : '';
+  // The disk buffer is big enough never to fill: what is measured is its cost in the path, not a policy.
+  const countBuffer =
+    options.diskBuffer === undefined
+      ? '    buffer: { max_batches: 100000 }'
+      : `    buffer: { type: disk, path: ${JSON.stringify(options.diskBuffer)}, max_size: 8589934592 }`;
   return `resolution: ${options.resolutionMs}ms
 source:
   type: kubelet_summary
@@ -223,7 +234,7 @@ processors:
 sinks:
   count:
     type: bench_count
-    buffer: { max_batches: 100000 }
+${countBuffer}
 ${file}${jsonl}log:
   level: warn
 `;
@@ -260,6 +271,7 @@ function summarise(
   return {
     nodes: options.nodes,
     jsonl: options.jsonl === true,
+    diskBuffer: options.diskBuffer !== undefined,
     podsPerNode: options.podsPerNode,
     resolutionMs: options.resolutionMs,
     cycles: samples,
