@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sink } from '../src/component/component.js';
+import { createLogger } from '../src/component/logger.js';
 import { sinkRunnerOptionsSchema } from '../src/config/sink-options.js';
 import { SinkRunner } from '../src/engine/sink-runner.js';
 import type { MetricBatch } from '../src/model/types.js';
@@ -98,6 +100,26 @@ async function until(done: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** A logger whose lines' messages are kept, to see what the disk buffer said. */
+function capture(): { logger: ReturnType<typeof createLogger>; messages: string[] } {
+  const messages: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      messages.push(String((JSON.parse(chunk.toString()) as { msg?: unknown }).msg));
+      callback();
+    },
+  });
+  return { logger: createLogger({ level: 'info', destination }), messages };
+}
+
+/** What the disk buffer logs when the disk is full, per policy. */
+const LOGGED = {
+  drop_oldest: /the disk is full \(when_full: drop_oldest\); deleted its oldest segment with \d+ batches/,
+  drop_newest: /the disk is full \(when_full: drop_newest\); dropped \d+ batches/,
+  block:
+    /the disk is full \(when_full: block\); dropped \d+ batches; taking no batches until a write succeeds/,
+} as const;
+
 const NODES = ['n0', 'n1', 'n2'];
 const REASON = { drop_oldest: 'drop_oldest', drop_newest: 'drop_newest', block: 'blocked' } as const;
 
@@ -111,7 +133,8 @@ describe('a disk buffer on a disk that fills up (a 4 MiB tmpfs)', () => {
       const { bavail, bsize } = statfsSync(mountPoint);
       writeFileSync(filler, Buffer.alloc(Math.max(0, bavail * bsize - LEFT_FREE)));
 
-      const ctx = testContext();
+      const { logger, messages } = capture();
+      const ctx = testContext({ logger });
       const value = (name: string, labels: Record<string, string>): number =>
         ctx.telemetry.value(name, labels) ?? 0;
       const downSink = switchableSink(false);
@@ -154,6 +177,7 @@ describe('a disk buffer on a disk that fills up (a 4 MiB tmpfs)', () => {
       expect(
         value('heapstream_sink_dropped_batches_total', { sink: 'buffered', reason: REASON[policy] }),
       ).toBe(dropped());
+      await until(() => messages.some((m) => LOGGED[policy].test(m)), `the ${policy} log line`);
       if (policy === 'drop_oldest') {
         // It deleted old segments and wrote the new batches: each of the last cycles is stored.
         expect(
@@ -187,6 +211,7 @@ describe('a disk buffer on a disk that fills up (a 4 MiB tmpfs)', () => {
       );
       // `block` lets the first batch of a cycle probe the disk; the rest of that cycle may still be refused.
       if (policy !== 'block') expect(dropped()).toBe(droppedBefore);
+      else expect(messages.some((m) => /can be written again; taking batches again/.test(m))).toBe(true);
 
       await Promise.all([buffered.close(), working.close()]);
       open.delete(buffered);
