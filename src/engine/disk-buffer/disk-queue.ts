@@ -55,7 +55,9 @@ const DAMAGE_LINES = 20;
  *
  * A full buffer applies `when_full` to this sink alone: `drop_newest` refuses the batch, `drop_oldest` deletes the
  * oldest segment to make room, `block` refuses batches from then until a cycle starts with room, so the sink
- * skips whole cycles and no other sink waits. See the README's table.
+ * skips whole cycles and no other sink waits. A full disk (ENOSPC, EDQUOT) applies it too, to the write that failed:
+ * `drop_oldest` deletes old segments and writes once more, `block` refuses batches until a write succeeds (the
+ * first of each cycle tries). See the README's table.
  *
  * @example
  * const queue = new DiskQueue({ dir, maxBytes: 256 << 20, sync: 'every_batch', syncIntervalMs: 1000, … });
@@ -80,6 +82,10 @@ export class DiskQueue {
   private stateQueued: Promise<void> | undefined;
   /** The cycle whose batches `block` refuses; undefined when not blocking. */
   private blockedCycle: number | undefined;
+  /** `block` on a full disk (ENOSPC, EDQUOT): set until a write succeeds again. */
+  private diskFull = false;
+  /** The cycle of the latest event offered: a full disk under `block` refuses the rest of it. */
+  private lastOfferedCycle = 0;
   private closing = false;
   private timer: { unsubscribe(): void } | undefined;
   private readonly waiting = new Set<() => void>();
@@ -150,8 +156,9 @@ export class DiskQueue {
    */
   offer(event: PipelineEvent): boolean {
     if (this.closing) return false;
+    this.lastOfferedCycle = Math.max(this.lastOfferedCycle, event.cycle);
     if (this.blockedCycle !== undefined && event.cycle <= this.blockedCycle)
-      return this.refuse('blocked', event);
+      return this.refuse(this.diskFull ? 'disk_full_blocked' : 'blocked', event);
     const writtenAt = this.options.clock.now();
     // Its sequence number is stamped when it is written: until the directory is read, the next one is unknown.
     const bytes = encodeRecord(0, writtenAt, encodeEvent(event));
@@ -163,10 +170,12 @@ export class DiskQueue {
         this.blockedCycle = event.cycle;
         return this.refuse('blocked', event);
       }
-      while (!this.fits(bytes.length) && this.dropOldestSegment());
+      while (!this.fits(bytes.length) && this.dropOldestSegment('buffer') !== undefined);
       if (!this.fits(bytes.length)) return this.refuse('drop_newest', event);
     }
-    this.blockedCycle = undefined;
+    // On a full disk, `block` lets the first batch of each cycle through to try the disk; the rest of that cycle
+    // waits for its write to succeed, so a disk that stays full costs one failed write per cycle.
+    this.blockedCycle = this.diskFull ? event.cycle : undefined;
     this.pending.push({ seq: 0, writtenAt, bytes });
     this.pendingBytes += bytes.length;
     this.writing ??= this.writePending();
@@ -324,15 +333,21 @@ export class DiskQueue {
     return this.bytes + bytes <= this.options.maxBytes && this.pendingBytes + bytes <= maxPending;
   }
 
-  private refuse(reason: BufferDropReason, event: PipelineEvent, bytes?: number): false {
-    this.countDropped(1, reason);
+  private refuse(
+    reason: BufferDropReason | 'disk_full_blocked',
+    event: PipelineEvent,
+    bytes?: number,
+  ): false {
+    this.countDropped(1, reason === 'disk_full_blocked' ? 'blocked' : reason);
     const sets = event.kind === 'batch' ? event.sets.length : 0;
     const why =
       reason === 'too_large'
         ? `a batch of ${bytes} bytes is larger than buffer.max_size (${this.options.maxBytes}); it was dropped`
         : reason === 'blocked'
           ? `the disk buffer is full (when_full: block): this sink takes no batches until a cycle starts with room`
-          : `the disk buffer is full (when_full: ${reason}); dropped a batch of ${sets} sets`;
+          : reason === 'disk_full_blocked'
+            ? `the disk is full (when_full: block): this sink takes no batches until a write to its buffer succeeds (one tried per cycle)`
+            : `the disk buffer is full (when_full: ${reason}); dropped a batch of ${sets} sets`;
     this.limitedLog.log(
       reason === 'too_large' ? 'error' : 'warn',
       `buffer:${reason}`,
@@ -342,11 +357,14 @@ export class DiskQueue {
     return false;
   }
 
-  /** Drops the oldest segment that takes no appends; false when there is none. */
-  private dropOldestSegment(): boolean {
+  /**
+   * Drops the oldest segment that takes no appends, because the buffer (`max_size`) or the disk is full; resolves
+   * once its file is deleted; undefined when there is none.
+   */
+  private dropOldestSegment(full: 'buffer' | 'disk'): Promise<void> | undefined {
     const store = this.store;
     const oldest = store?.segments[0];
-    if (store === undefined || oldest === undefined || oldest.writable) return false;
+    if (store === undefined || oldest === undefined || oldest.writable) return undefined;
     let dropped = 0;
     for (const record of oldest.records) {
       // Records already handed to the sink are finished by it; the others go with the file.
@@ -361,42 +379,21 @@ export class DiskQueue {
       'warn',
       'buffer:drop_oldest',
       { file: oldest.path, dropped },
-      `sink ${this.options.sink}: the disk buffer is full (when_full: drop_oldest); deleted its oldest segment with ${dropped} batches`,
+      `sink ${this.options.sink}: the ${full === 'disk' ? 'disk' : 'disk buffer'} is full (when_full: drop_oldest); deleted its oldest segment with ${dropped} batches`,
     );
-    void this.removeSegment(oldest, true);
+    const removed = this.removeSegment(oldest, true);
     this.updateGauges();
-    return true;
+    return removed;
   }
 
   private async writePending(): Promise<void> {
     await this.opened;
     while (this.pending.length > 0) {
-      const group = this.pending.map((record) => {
-        const seq = this.nextSeq++;
-        stampRecord(record.bytes, seq);
-        return { ...record, seq };
-      });
+      const group = this.pending;
       this.pending = [];
       const groupBytes = group.reduce((sum, r) => sum + r.bytes.length, 0);
       try {
-        if (this.broken !== undefined) throw this.broken;
-        const store = this.store as SegmentStore;
-        await this.enqueueIo(async () => {
-          await this.retireIfAcknowledged(store);
-          await store.append(group, this.options.sync === 'every_batch');
-        });
-        for (const record of group) this.acks.stored(record.seq);
-        this.metrics.written.inc(group.length);
-      } catch (err) {
-        const code = errorCode(err);
-        this.countDropped(group.length, code === 'ENOSPC' || code === 'EDQUOT' ? 'disk_full' : 'disk_error');
-        this.deleteAcknowledged();
-        this.limitedLog.log(
-          'error',
-          `buffer:disk_error:${code}`,
-          { dir: this.options.dir, dropped: group.length, err: describeError(err) },
-          `sink ${this.options.sink}: cannot write the disk buffer; dropped ${group.length} batches (retried with the next ones)`,
-        );
+        await this.writeGroup(group);
       } finally {
         this.pendingBytes -= groupBytes;
       }
@@ -404,6 +401,111 @@ export class DiskQueue {
       this.wake();
     }
     this.writing = undefined;
+  }
+
+  /**
+   * Writes a group of records, applying `when_full` when the disk is full: `drop_oldest` deletes the oldest
+   * segments and tries once more, `drop_newest` drops the group, `block` drops it and refuses batches until a
+   * write succeeds. Any other failure drops the group (`disk_error`); the next group tries again.
+   */
+  private async writeGroup(records: readonly PendingRecord[], retried = false): Promise<void> {
+    // Stamped here, not when offered: until the directory is read the next sequence number is unknown, and a
+    // retry takes new ones (the failed write may have left a file named after the first).
+    const group = records.map((record) => {
+      const seq = this.nextSeq++;
+      stampRecord(record.bytes, seq);
+      return { ...record, seq };
+    });
+    try {
+      if (this.broken !== undefined) throw this.broken;
+      const store = this.store as SegmentStore;
+      await this.enqueueIo(async () => {
+        await this.retireIfAcknowledged(store);
+        await store.append(group, this.options.sync === 'every_batch');
+      });
+      for (const record of group) this.acks.stored(record.seq);
+      this.metrics.written.inc(group.length);
+      if (this.diskFull) {
+        this.diskFull = false;
+        this.blockedCycle = undefined;
+        this.options.logger.info(
+          { dir: this.options.dir },
+          `sink ${this.options.sink}: the disk buffer can be written again; taking batches again`,
+        );
+      }
+      return;
+    } catch (err) {
+      // Records written whole before the failure are indexed: they are kept; the rest of the group is not.
+      const written = this.indexedFrom(group[0]?.seq ?? 0);
+      for (const record of group.slice(0, written)) this.acks.stored(record.seq);
+      this.metrics.written.inc(written);
+      const lost = group.slice(written);
+      await this.enqueueIo(() => this.removeEmptySegments());
+      const code = errorCode(err);
+      const diskFull = code === 'ENOSPC' || code === 'EDQUOT';
+      const policy = this.options.whenFull;
+      if (diskFull && policy === 'drop_oldest' && !retried && this.broken === undefined) {
+        const freed = await this.freeOldest(lost.reduce((sum, r) => sum + r.bytes.length, 0));
+        if (freed) return this.writeGroup(lost, true);
+      }
+      const reason: BufferDropReason = !diskFull
+        ? 'disk_error'
+        : policy === 'drop_newest'
+          ? 'drop_newest'
+          : policy === 'block'
+            ? 'blocked'
+            : 'disk_full';
+      if (diskFull && policy === 'block') {
+        this.diskFull = true;
+        this.blockedCycle = Math.max(this.blockedCycle ?? 0, this.lastOfferedCycle);
+      }
+      this.countDropped(lost.length, reason);
+      this.deleteAcknowledged();
+      this.limitedLog.log(
+        'error',
+        `buffer:disk_error:${code}`,
+        { dir: this.options.dir, dropped: lost.length, reason, err: describeError(err) },
+        diskFull
+          ? `sink ${this.options.sink}: the disk is full (when_full: ${policy}); dropped ${lost.length} batches${policy === 'block' ? '; taking no batches until a write succeeds (one tried per cycle)' : policy === 'drop_oldest' ? ' (no older segment to delete, or still no room after deleting)' : ''}`
+          : `sink ${this.options.sink}: cannot write the disk buffer; dropped ${lost.length} batches (retried with the next ones)`,
+      );
+    }
+  }
+
+  /**
+   * Deletes the oldest segments, at least one and enough to free `bytes` if there are that many; false when there
+   * was none to delete.
+   */
+  private async freeOldest(bytes: number): Promise<boolean> {
+    let freed = 0;
+    let any = false;
+    while (freed < bytes) {
+      const size = this.store?.segments[0]?.bytes ?? 0;
+      const removed = this.dropOldestSegment('disk');
+      if (removed === undefined) break;
+      await removed;
+      any = true;
+      freed += size;
+    }
+    return any;
+  }
+
+  /** How many records with a sequence number from `first` on are in the index (written whole). */
+  private indexedFrom(first: number): number {
+    let count = 0;
+    for (const segment of this.store?.segments ?? []) {
+      count += segment.records.length - firstAfter(segment, first - 1);
+    }
+    return count;
+  }
+
+  /** Segments a failed write left without a record take disk space and keep nothing: they go. */
+  private async removeEmptySegments(): Promise<void> {
+    const store = this.store;
+    if (store === undefined) return;
+    for (const segment of store.segments.filter((s) => !s.writable && s.records.length === 0)) {
+      await this.removeSegment(segment, false);
+    }
   }
 
   /** The writable segment, once every record in it is acknowledged, is closed so that it can be deleted. */

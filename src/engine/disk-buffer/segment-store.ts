@@ -220,7 +220,15 @@ export class SegmentStore {
         offset,
       );
       const expected = group.reduce((sum, r) => sum + r.bytes.length, 0);
-      if (bytesWritten !== expected) throw new Error(`short write: ${bytesWritten} of ${expected} bytes`);
+      // A short write is what a disk filling up returns first: writing the rest gets its error (ENOSPC), which
+      // the queue's `when_full` answers, or finishes the write.
+      let done = bytesWritten;
+      while (done < expected) {
+        const rest = Buffer.concat(group.map((r) => r.bytes)).subarray(done);
+        const more = await writer.write(rest, 0, rest.length, offset + done);
+        if (more.bytesWritten === 0) throw new Error(`short write: ${done} of ${expected} bytes`);
+        done += more.bytesWritten;
+      }
       this.dirty = true;
       for (const record of group) {
         segment.records.push({
