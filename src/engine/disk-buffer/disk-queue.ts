@@ -72,6 +72,12 @@ export class DiskQueue {
   private acks = new AckTracker(0);
   /** The highest sequence number handed to the sink. */
   private readThrough = 0;
+  /**
+   * The last record stored (written and, with `every_batch`, flushed). A segment indexes a record as soon as it is
+   * written, before the flush: a reader that took it then would move past it, find it not yet open, and skip it
+   * for good. Readers see records up to here only.
+   */
+  private storedThrough = 0;
   private nextSeq = 1;
   private pending: PendingRecord[] = [];
   private pendingBytes = 0;
@@ -301,7 +307,7 @@ export class DiskQueue {
       for (const segment of store.segments) {
         for (const record of segment.records) {
           if (record.seq <= acked) continue;
-          this.acks.stored(record.seq);
+          this.markStored(record.seq);
           replayed++;
           if (record.seq <= read) redelivered++;
         }
@@ -423,7 +429,7 @@ export class DiskQueue {
         await this.retireIfAcknowledged(store);
         await store.append(group, this.options.sync === 'every_batch');
       });
-      for (const record of group) this.acks.stored(record.seq);
+      for (const record of group) this.markStored(record.seq);
       this.metrics.written.inc(group.length);
       if (this.diskFull) {
         this.diskFull = false;
@@ -437,7 +443,7 @@ export class DiskQueue {
     } catch (err) {
       // Records written whole before the failure are indexed: they are kept; the rest of the group is not.
       const written = this.indexedFrom(group[0]?.seq ?? 0);
-      for (const record of group.slice(0, written)) this.acks.stored(record.seq);
+      for (const record of group.slice(0, written)) this.markStored(record.seq);
       this.metrics.written.inc(written);
       const lost = group.slice(written);
       await this.enqueueIo(() => this.removeEmptySegments());
@@ -550,11 +556,18 @@ export class DiskQueue {
     return chained ? this.enqueueIo(remove) : remove();
   }
 
+  private markStored(seq: number): void {
+    this.acks.stored(seq);
+    this.storedThrough = Math.max(this.storedThrough, seq);
+  }
+
   private nextUnread(): { segment: Segment; record: Segment['records'][number] } | undefined {
     for (const segment of this.store?.segments ?? []) {
       const index = firstAfter(segment, this.readThrough);
       const record = segment.records[index];
-      if (record !== undefined) return { segment, record };
+      if (record === undefined) continue;
+      // Later segments hold later records: nothing readable until this one is stored.
+      return record.seq <= this.storedThrough ? { segment, record } : undefined;
     }
     return undefined;
   }
