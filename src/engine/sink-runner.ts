@@ -261,15 +261,7 @@ export class SinkRunner implements CycleBackPressure {
   async close(): Promise<void> {
     this.closing = true;
     if (this.disk !== undefined) return this.closeDisk(this.disk);
-    const deadline = new Promise<'timeout'>((resolve) => {
-      const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
-      void this.idle().then(() => sub.unsubscribe());
-    });
-    const drained = this.idle().then(async () => {
-      await this.deadLetter?.settled();
-      return 'drained' as const;
-    });
-    const outcome = await Promise.race([drained, deadline]);
+    const outcome = await this.drainedWithinShutdownTimeout();
     if (outcome === 'timeout') {
       const retrying = this.inFlight;
       this.gaveUp = true;
@@ -285,10 +277,8 @@ export class SinkRunner implements CycleBackPressure {
     await this.sink.close();
   }
 
-  /** Like close(), for a disk buffer: what is not delivered within shutdown_timeout stays on disk for next time. */
-  private async closeDisk(disk: DiskQueue): Promise<void> {
-    this.start();
-    await disk.flushed();
+  /** Waits until nothing is in flight and dead letters are written, or `shutdown_timeout` passes. */
+  private drainedWithinShutdownTimeout(): Promise<'drained' | 'timeout'> {
     const deadline = new Promise<'timeout'>((resolve) => {
       const sub = this.ctx.clock.scheduler.schedule(() => resolve('timeout'), this.options.shutdown_timeout);
       void this.idle().then(() => sub.unsubscribe());
@@ -297,7 +287,14 @@ export class SinkRunner implements CycleBackPressure {
       await this.deadLetter?.settled();
       return 'drained' as const;
     });
-    if ((await Promise.race([drained, deadline])) === 'timeout') {
+    return Promise.race([drained, deadline]);
+  }
+
+  /** Like close(), for a disk buffer: what is not delivered within shutdown_timeout stays on disk for next time. */
+  private async closeDisk(disk: DiskQueue): Promise<void> {
+    this.start();
+    await disk.flushed();
+    if ((await this.drainedWithinShutdownTimeout()) === 'timeout') {
       this.gaveUp = true;
       for (const wake of [...this.sleepers]) wake();
       this.logger.warn(
