@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../component/clock.js';
-import { silentLogger } from '../../component/logger.js';
+import { createLogger, silentLogger } from '../../component/logger.js';
 import { Telemetry } from '../../component/telemetry.js';
 import type { MetricBatch, PipelineEvent } from '../../model/types.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
@@ -122,6 +123,29 @@ describe('DiskQueue', () => {
     await Promise.race([reader, new Promise((resolve) => setTimeout(resolve, 20_000))]);
     expect(seen).toEqual(Array.from({ length: total }, (_, i) => `node-${i + 1}`));
     expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'disk_error' })).toBe(0);
+    await queue.close();
+  });
+
+  it('says when batches come faster than the disk takes them, rather than that max_size is reached', async () => {
+    const messages: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        messages.push(String((JSON.parse(chunk.toString()) as { msg?: unknown }).msg));
+        callback();
+      },
+    });
+    // Offered in one go, before any write ends: the in-memory backlog (not the 64 MiB of files) is what fills.
+    const { queue, telemetry } = open(tempDir(), {
+      whenFull: 'block',
+      maxPendingBytes: 8 * 1024,
+      logger: createLogger({ level: 'info', destination }),
+    });
+    let refused = 0;
+    for (let i = 1; i <= 20; i++) if (!queue.offer(batch(i, 1, 20))) refused++;
+    expect(refused).toBeGreaterThan(0);
+    expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'blocked' })).toBe(refused);
+    expect(messages.some((m) => m.includes("the disk buffer's writes are behind"))).toBe(true);
+    expect(messages.some((m) => m.includes('buffer.max_size'))).toBe(false);
     await queue.close();
   });
 

@@ -334,6 +334,19 @@ export class DiskQueue {
     }
   }
 
+  /**
+   * Which bound a batch did not fit: the buffer's files (`max_size`), or the batches still in memory waiting to be
+   * written, when they come faster than the disk takes them (a burst of scrapes, a slow or hung disk).
+   */
+  private whichBound(): string {
+    const maxPending = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    if (this.bytes >= this.options.maxBytes * 0.9 || this.pendingBytes < maxPending / 2) {
+      return 'the disk buffer is full (buffer.max_size)';
+    }
+    const mib = (n: number) => (n / 2 ** 20).toFixed(0);
+    return `the disk buffer's writes are behind (${mib(this.pendingBytes)} MiB waiting to be written, at most ${mib(maxPending)})`;
+  }
+
   private fits(bytes: number): boolean {
     const maxPending = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
     return this.bytes + bytes <= this.options.maxBytes && this.pendingBytes + bytes <= maxPending;
@@ -346,18 +359,25 @@ export class DiskQueue {
   ): false {
     this.countDropped(1, reason === 'disk_full_blocked' ? 'blocked' : reason);
     const sets = event.kind === 'batch' ? event.sets.length : 0;
+    const full = this.whichBound();
     const why =
       reason === 'too_large'
         ? `a batch of ${bytes} bytes is larger than buffer.max_size (${this.options.maxBytes}); it was dropped`
         : reason === 'blocked'
-          ? `the disk buffer is full (when_full: block): this sink takes no batches until a cycle starts with room`
+          ? `${full} (when_full: block): this sink takes no batches until a cycle starts with room`
           : reason === 'disk_full_blocked'
             ? `the disk is full (when_full: block): this sink takes no batches until a write to its buffer succeeds (one tried per cycle)`
-            : `the disk buffer is full (when_full: ${reason}); dropped a batch of ${sets} sets`;
+            : `${full} (when_full: ${reason}); dropped a batch of ${sets} sets`;
     this.limitedLog.log(
       reason === 'too_large' ? 'error' : 'warn',
       `buffer:${reason}`,
-      { reason, cycle: event.cycle, bytes: this.bytes, maxSize: this.options.maxBytes },
+      {
+        reason,
+        cycle: event.cycle,
+        bytes: this.bytes,
+        maxSize: this.options.maxBytes,
+        waitingToBeWritten: this.pendingBytes,
+      },
       `sink ${this.options.sink}: ${why}`,
     );
     return false;
