@@ -12,15 +12,16 @@
 import { join } from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { Subject, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
 import { decodeSummary } from '../../sources/kubelet-summary/decode.js';
 import { createBuiltinRegistry } from '../../src/builtins.js';
 import type { ComponentContext } from '../../src/component/component.js';
 import type { AggregateLevel } from '../../processors/aggregate/config.js';
 import { simulatedNodeStates } from '../../src/sim/cluster.js';
-import type { CycleEnd, NodeBatch, PipelineEvent } from '../../src/model/types.js';
+import type { NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import { testContext } from '../../src/testing/context.js';
 import { simulatedClusterMetadata } from '../sim-metadata.js';
+import { cycleEnd, operatorFeeder } from '../sim-cycle.js';
 
 type Operator = OperatorFunction<PipelineEvent, PipelineEvent>;
 interface Implementation {
@@ -69,18 +70,6 @@ const ctx: ComponentContext = testContext({
 });
 const registry = createBuiltinRegistry();
 
-/** An operator fed by hand: push events, collect what comes out synchronously. */
-function feeder(operator: Operator): (events: readonly PipelineEvent[]) => PipelineEvent[] {
-  const input = new Subject<PipelineEvent>();
-  let out: PipelineEvent[] = [];
-  operator(input).subscribe((e) => out.push(e));
-  return (events) => {
-    out = [];
-    for (const e of events) input.next(e);
-    return out;
-  };
-}
-
 function builtin(type: string): Operator {
   const def = registry.get('processor', type)!;
   return def.create(def.config.parse({}), { ...ctx, id: type });
@@ -88,10 +77,10 @@ function builtin(type: string): Operator {
 
 function side(impl: Implementation) {
   return {
-    rate: feeder(impl.rateOperator({ maxGapMs: 3 * RESOLUTION_MS }, { ...ctx, id: 'rate' })),
-    pod: feeder(builtin('pod_enricher')),
-    namespace: feeder(builtin('namespace_enricher')),
-    aggregate: feeder(impl.aggregateOperator(LEVELS, { ...ctx, id: 'aggregate' })),
+    rate: operatorFeeder(impl.rateOperator({ maxGapMs: 3 * RESOLUTION_MS }, { ...ctx, id: 'rate' })),
+    pod: operatorFeeder(builtin('pod_enricher')),
+    namespace: operatorFeeder(builtin('namespace_enricher')),
+    aggregate: operatorFeeder(impl.aggregateOperator(LEVELS, { ...ctx, id: 'aggregate' })),
     us: { rate: [] as number[], aggregate: [] as number[] },
   };
 }
@@ -119,15 +108,7 @@ function run(name: 'A' | 'B', parsed: readonly unknown[], cycle: number, tick: n
     timestamp: tick,
     sets: decodeSummary(p, { name: states[i]!.name }),
   }));
-  const mark: CycleEnd = {
-    kind: 'cycle_end',
-    cycle,
-    timestamp: tick,
-    nodesExpected: nodes,
-    nodesAnswered: nodes,
-    failures: [],
-    durationMs: 0,
-  };
+  const mark = cycleEnd(cycle, tick, nodes);
   events.push(mark);
   const [rated, rateUs] = cpuUs(() => s.rate(events));
   const enriched = s.namespace(s.pod(rated));
