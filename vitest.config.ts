@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 // and the simulator over real HTTP). `npm test` runs both; CI also runs `unit` on the current LTS.
 export default defineConfig({
   test: {
+    setupFiles: ['./vitest.setup.ts'],
     projects: [
       {
         extends: true,

@@ -108,7 +108,7 @@ function tally(count: CycleCount, batch: MetricBatch): void {
     if (set.type === 'pod') count.podSets++;
     else if (set.type === 'pod_container') {
       count.containerSets++;
-      if (set.values['cpu/request'] === undefined) count.unenrichedContainers++;
+      if (set.values.get('cpu/request') === undefined) count.unenrichedContainers++;
     }
   }
 }

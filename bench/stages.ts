@@ -99,8 +99,7 @@ for (let c = 0; c < cycles; c++) {
     for (const e of events) {
       if (e.kind !== 'batch') continue;
       for (const set of e.sets) {
-        values += set.labeled.length;
-        for (const _ in set.values) values++;
+        values += set.labeled.length + set.values.size;
       }
     }
   }

@@ -10,6 +10,7 @@ import { sinkRunnerOptionsSchema } from '../src/config/sink-options.js';
 import { SinkRunner } from '../src/engine/sink-runner.js';
 import type { MetricBatch } from '../src/model/types.js';
 import { testContext } from '../src/testing/context.js';
+import { SetValues } from '../src/model/set-values.js';
 
 // A real full disk: a 4 MiB tmpfs holds one sink's disk buffer, its sink is down, and a filler file leaves it
 // about 1 MiB, less than the buffer's max_size, so the disk fills before the buffer does.
@@ -53,7 +54,7 @@ function batch(node: string, cycle: number): MetricBatch {
       type: 'pod' as const,
       key: `namespace:default/pod:p${i}`,
       labels: { type: 'pod', pod_name: `p${i}`, cycle: String(cycle) },
-      values: { 'cpu/usage': cycle * 1000 + i },
+      values: SetValues.from({ 'cpu/usage': cycle * 1000 + i }),
       labeled: [],
       scrapeTime: cycle * 15_000,
       startTime: 0,

@@ -65,8 +65,10 @@ describe('every kubelet endpoint against the simulator', () => {
     for (const set of summary.filter((s) => s.type === 'pod_container')) {
       const fromCadvisor = cadvisor.find((s) => s.key === set.key);
       // Scraped a moment apart, so counters only grow; memory moves a little between scrapes.
-      expect(fromCadvisor?.values['cpu/usage']).toBeGreaterThanOrEqual(set.values['cpu/usage'] ?? Infinity);
-      expect(fromCadvisor?.values['memory/working_set']).toBeGreaterThan(0);
+      expect(fromCadvisor?.values.get('cpu/usage')).toBeGreaterThanOrEqual(
+        set.values.get('cpu/usage') ?? Infinity,
+      );
+      expect(fromCadvisor?.values.get('memory/working_set')).toBeGreaterThan(0);
     }
   });
 
@@ -75,8 +77,8 @@ describe('every kubelet endpoint against the simulator', () => {
     const resource = await collect(['  type: kubelet_prometheus', '  endpoint: resource']);
     expect(keysOf(resource, ['pod_container'])).toEqual(keysOf(summary, ['pod_container']));
     for (const set of resource.filter((s) => s.type === 'pod_container')) {
-      expect(set.values['cpu/usage']).toBeGreaterThan(0);
-      expect(set.values['memory/working_set']).toBeGreaterThan(0);
+      expect(set.values.get('cpu/usage')).toBeGreaterThan(0);
+      expect(set.values.get('memory/working_set')).toBeGreaterThan(0);
     }
   });
 });

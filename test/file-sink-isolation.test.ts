@@ -12,6 +12,7 @@ import { silentLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import type { MetricSet, NodeBatch } from '../src/model/types.js';
 import { cycleEnd } from '../src/testing/fixtures.js';
+import { SetValues } from '../src/model/set-values.js';
 
 const BAD_SET = 37;
 
@@ -21,7 +22,7 @@ function hundredSets(cycle: number): NodeBatch {
     type: 'pod',
     key: `namespace:ns/pod:p${i}`,
     labels: { type: 'pod', namespace_name: 'ns', pod_name: i === BAD_SET ? 37 : `p${i}` },
-    values: { 'cpu/usage': cycle * 1000 + i },
+    values: SetValues.from({ 'cpu/usage': cycle * 1000 + i }),
     labeled: [],
     scrapeTime: 0,
     startTime: 0,

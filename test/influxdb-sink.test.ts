@@ -20,6 +20,7 @@ import { startInfluxDB1, startVictoriaMetrics } from './services/influxdb.js';
 import { makeServiceTempDir } from './services/paths.js';
 import { freeLoopbackPort } from './services/ports.js';
 import { ManagedProcess } from './services/process.js';
+import { SetValues } from '../src/model/set-values.js';
 
 // The InfluxDB sink against real servers: InfluxDB 1.6 (api v1, read back with InfluxQL) and VictoriaMetrics
 // (api v2 through @influxdata/influxdb-client, read back with /api/v1/export), on real kubelet payloads.
@@ -40,7 +41,11 @@ const awkward: MetricSet = {
     pod_id: 'never-written',
     container_base_image: '',
   },
-  values: { 'cpu/usage_rate': 319, 'network/rx_rate': 0.000000125, 'memory/usage': 125829120 },
+  values: SetValues.from({
+    'cpu/usage_rate': 319,
+    'network/rx_rate': 0.000000125,
+    'memory/usage': 125829120,
+  }),
   labeled: [{ name: 'filesystem/usage', labels: { resource_id: 'Volume:data dir' }, value: 1048576 }],
   scrapeTime: T0,
   startTime: T0 - 1000,
@@ -81,7 +86,7 @@ function expectedPoints(batches: readonly MetricBatch[], clusterName: string): M
   };
   for (const b of batches) {
     for (const s of b.sets) {
-      for (const [name, value] of Object.entries(s.values)) {
+      for (const [name, value] of s.values) {
         points.set(pointKey(name, 'value', tagsOf(s.labels)) + `@${b.timestamp}`, {
           value,
           time: b.timestamp,
@@ -222,7 +227,7 @@ describe('InfluxDB 1.x (api v1, InfluxQL read-back)', () => {
       body: `memory/usage,x=y value=1.5 ${T0}`,
     });
     const [batch] = cycleBatches(2) as [NodeBatch];
-    const conflicting = batch.sets.filter((s) => s.values['memory/usage'] !== undefined).length;
+    const conflicting = batch.sets.filter((s) => s.values.get('memory/usage') !== undefined).length;
     const error = await sink.write(batch).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).name).toBe('PermanentError');

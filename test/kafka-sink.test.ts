@@ -178,7 +178,7 @@ describe('kafka sink against a real broker', () => {
           const found = got.get(JSON.stringify([name, sorted(tags)]));
           expect(found, `${set.key} ${name}`).toEqual({ value, key, time });
         };
-        for (const [name, value] of Object.entries(set.values)) check(name, set.labels, value);
+        for (const [name, value] of set.values) check(name, set.labels, value);
         for (const lv of set.labeled) check(lv.name, { ...set.labels, ...lv.labels }, lv.value);
       }
     }

@@ -139,8 +139,8 @@ describe('metrics_api in a pipeline against the simulated cluster', { timeout: 6
     expect(answers.nodes?.map((n) => n.metadata.name)).toEqual(cluster.nodes.map((n) => n.name));
     for (const node of answers.nodes ?? []) {
       const set = nodeSets.get(node.metadata.name) as MetricSet;
-      expectSameCpu(node.usage?.cpu as string, set.values['cpu/usage_rate']);
-      expect(bytes(node.usage?.memory as string)).toBe(set.values['memory/working_set']);
+      expectSameCpu(node.usage?.cpu as string, set.values.get('cpu/usage_rate'));
+      expect(bytes(node.usage?.memory as string)).toBe(set.values.get('memory/working_set'));
     }
 
     const servedContainers = (answers.pods ?? []).flatMap((p) =>
@@ -151,14 +151,14 @@ describe('metrics_api in a pipeline against the simulated cluster', { timeout: 6
     );
     // Every container the pipeline rated is served, and nothing else.
     const rated = [...containerSets]
-      .filter(([, s]) => s.values['cpu/usage_rate'] !== undefined)
+      .filter(([, s]) => s.values.get('cpu/usage_rate') !== undefined)
       .map(([k]) => k);
     expect(servedContainers.map((c) => c.key).sort()).toEqual(rated.sort());
     expect(servedContainers.length).toBeGreaterThan(10);
     for (const { key, usage } of servedContainers) {
       const set = containerSets.get(key) as MetricSet;
-      expectSameCpu(usage.cpu, set.values['cpu/usage_rate']);
-      expect(bytes(usage.memory)).toBe(set.values['memory/working_set']);
+      expectSameCpu(usage.cpu, set.values.get('cpu/usage_rate'));
+      expect(bytes(usage.memory)).toBe(set.values.get('memory/working_set'));
     }
   });
 });

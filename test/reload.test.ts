@@ -13,6 +13,7 @@ import { createBuiltinRegistry } from '../src/builtins.js';
 import { startSimulatedCluster } from '../src/sim/index.js';
 import aggregate from '../processors/aggregate/index.js';
 import rate from '../processors/rate/index.js';
+import { SetValues } from '../src/model/set-values.js';
 
 // A source that emits one node batch and one cycle end per tick, named by its `label`, so a test can tell which
 // pipeline produced what. Its CPU counter grows by one core-second per second of the clock, so its rate is
@@ -44,7 +45,7 @@ const labelled = defineSource({
                 type: 'node',
                 key: 'node:n1',
                 labels: { type: 'node', origin: config.label },
-                values: { 'cpu/usage': (now - COUNTER_ORIGIN) * 1e6 },
+                values: SetValues.from({ 'cpu/usage': (now - COUNTER_ORIGIN) * 1e6 }),
                 labeled: [],
                 scrapeTime: now,
                 startTime: 0,
@@ -84,7 +85,7 @@ const twoNodes = defineSource({
           type: 'pod',
           key: `pod:ns1/${node}-pod`,
           labels: { type: 'pod', namespace_name: 'ns1', pod_name: `${node}-pod`, origin: config.label },
-          values: { 'memory/usage': 100 },
+          values: SetValues.from({ 'memory/usage': 100 }),
           labeled: [],
           scrapeTime: time,
           startTime: 0,
@@ -250,7 +251,7 @@ describe('reload', () => {
     const rateOf = (origin: string) =>
       collected.batches
         .filter((b) => b.sets[0]?.labels.origin === origin)
-        .map((b) => b.sets[0]?.values['cpu/usage_rate']);
+        .map((b) => b.sets[0]?.values.get('cpu/usage_rate'));
     // The first pipeline's first batch has no earlier sample; the second pipeline starts with one.
     expect(rateOf('first')[0]).toBeUndefined();
     expect(rateOf('first').slice(1)).toContain(1000);
@@ -464,7 +465,7 @@ describe('reload of a kubelet source on the simulated cluster', () => {
     const nodeRates = collected.batches
       .filter((b) => b.cycle > (collected.marks[0]?.cycle ?? 0))
       .flatMap((b) => b.sets.filter((s) => s.type === 'node'))
-      .map((s) => s.values['cpu/usage_rate']);
+      .map((s) => s.values.get('cpu/usage_rate'));
     expect(nodeRates.length).toBeGreaterThanOrEqual(9);
     expect(nodeRates.every((r) => typeof r === 'number' && r > 0)).toBe(true);
   });

@@ -12,6 +12,7 @@ import { createPipeline } from '../src/engine/pipeline.js';
 import type { MetricSet, NodeBatch } from '../src/model/types.js';
 import { collectingSink } from '../src/testing/collecting-sink.js';
 import { cycleEnd } from '../src/testing/fixtures.js';
+import { SetValues } from '../src/model/set-values.js';
 
 const BAD_SET = 37;
 
@@ -21,7 +22,7 @@ function hundredSets(cycle: number): NodeBatch {
     type: 'pod',
     key: `namespace:ns/pod:${i === BAD_SET ? 'bad' : `p${i}`}`,
     labels: { type: 'pod', namespace_name: 'ns', pod_name: `p${i}` },
-    values: { 'cpu/usage': cycle * 1000 + i },
+    values: SetValues.from({ 'cpu/usage': cycle * 1000 + i }),
     labeled: [],
     scrapeTime: cycle * 1000,
     startTime: 0,

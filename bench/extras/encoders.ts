@@ -175,7 +175,7 @@ export async function measureEncoders(options: EncoderBenchOptions = {}): Promis
   let valuesPerCycle = 0;
   for (const batch of first) {
     setsPerCycle += batch.sets.length;
-    for (const set of batch.sets) valuesPerCycle += Object.keys(set.values).length + set.labeled.length;
+    for (const set of batch.sets) valuesPerCycle += set.values.size + set.labeled.length;
   }
 
   const results: EncoderResult[] = [];

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { valueTypeOf } from '../../src/model/catalogue.js';
 import type { MetricSet, NodeBatch } from '../../src/model/types.js';
+import { SetValues } from '../../src/model/set-values.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { testContext } from '../../src/testing/context.js';
 import fileSink from '../../sinks/file/index.js';
@@ -69,7 +70,7 @@ export async function measureFileSink(options: { seconds?: number } = {}): Promi
         sinkMs += performance.now() - started;
         for (const batch of batches) {
           rows += batch.sets.length;
-          for (const set of batch.sets) values += Object.keys(set.values).length + set.labeled.length;
+          for (const set of batch.sets) values += set.values.size + set.labeled.length;
         }
       }
       const closing = performance.now();
@@ -97,8 +98,8 @@ export async function measureFileSink(options: { seconds?: number } = {}): Promi
  */
 function nextCycle(batch: NodeBatch, cycle: number, random: () => number): NodeBatch {
   const sets = batch.sets.map((set): MetricSet => {
-    const values: Record<string, number> = {};
-    for (const name in set.values) values[name] = moved(name, set.values[name] as number, random);
+    const values = new SetValues();
+    set.values.forEach((value, name) => values.set(name, moved(name, value, random)));
     return {
       ...set,
       values,

@@ -15,6 +15,7 @@ import {
 } from '../../src/testing/index.js';
 import costAllocationPlugin from './index.js';
 import { labelFromJoined } from './cost-allocation.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const fixtureUrl = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const pipelineFile = fileURLToPath(new URL('./pipeline.yaml', import.meta.url));
@@ -39,7 +40,10 @@ function withKubeletCpuRate(batch: NodeBatch): NodeBatch {
     const nanoCores = set.type === 'pod' ? rates.get(set.key) : undefined;
     return nanoCores === undefined
       ? set
-      : { ...set, values: { ...set.values, 'cpu/usage_rate': Math.trunc(nanoCores / 1e6) } };
+      : {
+          ...set,
+          values: SetValues.from({ ...set.values.toJSON(), 'cpu/usage_rate': Math.trunc(nanoCores / 1e6) }),
+        };
   });
   return { ...batch, sets };
 }
@@ -123,29 +127,29 @@ describe('cost_allocation example, loaded through pipeline.yaml', () => {
     ]);
     const deployment = byTeam.get('deployment') as MetricSet;
     // e2e-deployment-…-7fsxc: 79902760 nanocores → 79 m, 10661888 B; …-mrr5s: 80579638 → 80 m, 10665984 B.
-    expect(deployment.values['cpu/usage_rate']).toBe(159);
-    expect(deployment.values['memory/working_set']).toBe(21_327_872);
-    expect(deployment.values.pods).toBe(2);
+    expect(deployment.values.get('cpu/usage_rate')).toBe(159);
+    expect(deployment.values.get('memory/working_set')).toBe(21_327_872);
+    expect(deployment.values.get('pods')).toBe(2);
     // 0.159 cores × 1 h × 0.04 = 0.00636; 21327872 B = 0.019863 GiB × 1 h × 0.005 = 0.000099316.
-    expect(deployment.values['cost/cpu']).toBeCloseTo(0.00636, 12);
-    expect(deployment.values['cost/memory']).toBeCloseTo((21_327_872 / 2 ** 30) * 0.005, 15);
-    expect(deployment.values['cost/memory']).toBeCloseTo(0.000099316, 9);
-    expect(deployment.values['cost/total']).toBeCloseTo(0.00636 + (21_327_872 / 2 ** 30) * 0.005, 15);
+    expect(deployment.values.get('cost/cpu')).toBeCloseTo(0.00636, 12);
+    expect(deployment.values.get('cost/memory')).toBeCloseTo((21_327_872 / 2 ** 30) * 0.005, 15);
+    expect(deployment.values.get('cost/memory')).toBeCloseTo(0.000099316, 9);
+    expect(deployment.values.get('cost/total')).toBeCloseTo(0.00636 + (21_327_872 / 2 ** 30) * 0.005, 15);
     expect(deployment.labels).toEqual({ type: 'cluster', team: 'deployment', currency: 'EUR' });
     expect(deployment.key).toBe('cluster/team:deployment');
 
     const unallocated = byTeam.get('unallocated') as MetricSet;
-    expect(unallocated.values.pods).toBe(9);
+    expect(unallocated.values.get('pods')).toBe(9);
     // kube-apiserver 27 + scheduler 3 + storage-provisioner 0 + kube-state-metrics 0 + etcd 13 + coredns 0
     // + metrics-server 2 + kube-proxy 0 + controller-manager 10 millicores.
-    expect(unallocated.values['cpu/usage_rate']).toBe(55);
+    expect(unallocated.values.get('cpu/usage_rate')).toBe(55);
 
     // Every pod is counted once, in exactly one team.
     const pods = cycle1.sets.filter((s) => s.type === 'pod');
-    const sum = (name: string) => [...byTeam.values()].reduce((acc, s) => acc + (s.values[name] ?? 0), 0);
+    const sum = (name: string) => [...byTeam.values()].reduce((acc, s) => acc + (s.values.get(name) ?? 0), 0);
     expect(sum('pods')).toBe(pods.length);
     expect(sum('memory/working_set')).toBe(
-      pods.reduce((acc, s) => acc + (s.values['memory/working_set'] ?? 0), 0),
+      pods.reduce((acc, s) => acc + (s.values.get('memory/working_set') ?? 0), 0),
     );
     // Both cycles saw the same scrape, so they cost the same.
     expect(teams(out, 2).get('deployment')?.values).toEqual(deployment.values);

@@ -1,5 +1,11 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { ClusterBatch, CycleEnd, MetricSet, PipelineEvent } from '../../src/index.js';
+import {
+  SetValues,
+  type ClusterBatch,
+  type CycleEnd,
+  type MetricSet,
+  type PipelineEvent,
+} from '../../src/index.js';
 import type { CostAllocationConfig } from './config.js';
 
 const MS_PER_HOUR = 3_600_000;
@@ -52,14 +58,14 @@ function teamSets(usage: Map<string, TeamUsage>, config: CostAllocationConfig, h
       type: 'cluster',
       key: `cluster/team:${team}`,
       labels: { type: 'cluster', team, currency: config.currency },
-      values: {
+      values: SetValues.from({
         'cost/cpu': cpu,
         'cost/memory': memory,
         'cost/total': cpu + memory,
         'cpu/usage_rate': used.millicores,
         'memory/working_set': used.workingSetBytes,
         pods: used.pods,
-      },
+      }),
       labeled: [],
       scrapeTime: 0,
       startTime: 0,
@@ -99,8 +105,8 @@ export function costAllocation(
             used = { millicores: 0, workingSetBytes: 0, pods: 0 };
             usage.set(team, used);
           }
-          used.millicores += set.values['cpu/usage_rate'] ?? 0;
-          used.workingSetBytes += set.values['memory/working_set'] ?? 0;
+          used.millicores += set.values.get('cpu/usage_rate') ?? 0;
+          used.workingSetBytes += set.values.get('memory/working_set') ?? 0;
           used.pods++;
         }
       };

@@ -19,7 +19,7 @@ function podsToKeep(batches: readonly NodeBatch[], config: TopPodsConfig): Set<s
         pods = [];
         byNamespace.set(namespace, pods);
       }
-      pods.push({ key: set.key, value: set.values[config.metric] ?? -Infinity });
+      pods.push({ key: set.key, value: set.values.get(config.metric) ?? -Infinity });
     }
   }
   const keep = new Set<string>();

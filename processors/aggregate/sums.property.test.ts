@@ -4,6 +4,7 @@ import { nodeKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet, NodeBatch } from '../../src/model/types.js';
 import {
+  cloneEvent,
   batchesOf,
   containerSet,
   nodeBatch,
@@ -14,6 +15,7 @@ import {
 } from '../../src/testing/index.js';
 import { aggregateOperator } from './aggregate.js';
 import { NODE_SUMS, POD_SKIPPED, podLabelsFrom } from './sums.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 // The pod and node sums, kept by slot in typed arrays and written into the batch's own sets, against the simplest
 // statement of what they must give: records summed per pod, copied onto new sets (the implementation they replaced).
@@ -40,9 +42,9 @@ function referencePods(sets: readonly MetricSet[]): MetricSet[] {
       pods.set(key, acc);
     }
     const existing = acc.index >= 0 ? (sets[acc.index] as MetricSet).values : undefined;
-    for (const name in set.values) {
-      if (POD_SKIPPED.has(name) || (existing !== undefined && name in existing)) continue;
-      acc.sums[name] = (acc.sums[name] ?? 0) + (set.values[name] as number);
+    for (const [name, value] of set.values) {
+      if (POD_SKIPPED.has(name) || (existing !== undefined && existing.has(name))) continue;
+      acc.sums[name] = (acc.sums[name] ?? 0) + value;
       acc.any = true;
     }
     if (set.scrapeTime > acc.scrapeTime) acc.scrapeTime = set.scrapeTime;
@@ -52,14 +54,14 @@ function referencePods(sets: readonly MetricSet[]): MetricSet[] {
     if (acc.index >= 0) {
       if (!acc.any) continue;
       const pod = sets[acc.index] as MetricSet;
-      out[acc.index] = { ...pod, values: { ...pod.values, ...acc.sums } };
+      out[acc.index] = { ...pod, values: SetValues.from({ ...pod.values.toJSON(), ...acc.sums }) };
     } else {
       const labels = podLabelsFrom(acc.first);
       out.push({
         type: 'pod',
         key,
         labels,
-        values: acc.sums,
+        values: SetValues.from(acc.sums),
         labeled: [],
         scrapeTime: acc.scrapeTime,
         startTime: 0,
@@ -75,14 +77,14 @@ function referenceNode(sets: MetricSet[], node: string): MetricSet[] {
   const sums: Record<string, number> = {};
   for (const name of NODE_SUMS) {
     for (const set of sets) {
-      const v = set.type === 'pod' ? set.values[name] : undefined;
+      const v = set.type === 'pod' ? set.values.get(name) : undefined;
       if (v !== undefined) sums[name] = (sums[name] ?? 0) + v;
     }
   }
   if (Object.keys(sums).length === 0) return sets;
   const nodeSet = sets[index] as MetricSet;
   const out = sets.slice();
-  out[index] = { ...nodeSet, values: { ...nodeSet.values, ...sums } };
+  out[index] = { ...nodeSet, values: SetValues.from({ ...nodeSet.values.toJSON(), ...sums }) };
   return out;
 }
 
@@ -148,7 +150,7 @@ describe('pod and node sums by slot, against records summed and copied', () => {
     await fc.assert(
       fc.asyncProperty(batches, async (all) => {
         const input = all.map((sets, i) => nodeBatch('n1', i + 1, sets));
-        const expected = input.map((b) => referenceNode(referencePods(structuredClone(b.sets)), b.node));
+        const expected = input.map((b) => referenceNode(referencePods(cloneEvent(b).sets.slice()), b.node));
         const op = aggregateOperator(['pod', 'node'], testContext());
         const out = batchesOf(await runProcessor(op, {}, input)) as NodeBatch[];
         expect(out.map((b) => exactly(b.sets))).toEqual(expected.map(exactly));

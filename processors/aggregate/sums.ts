@@ -4,7 +4,13 @@
 import { nodeKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet } from '../../src/model/types.js';
-import { CATALOGUE } from '../../src/model/catalogue.js';
+import {
+  SLOT_COUNT,
+  SetValues,
+  VALUE_SLOTS,
+  slotOf,
+  type ReadonlySetValues,
+} from '../../src/model/set-values.js';
 import { owned } from '../../src/model/owned.js';
 
 /** Cumulative counters a pod never gets from its containers: a sum of counters that reset separately is no counter. */
@@ -39,6 +45,9 @@ export const CLUSTER_SUMS: readonly string[] = [
   'memory/limit',
 ];
 
+const NODE_SUM_SLOTS: readonly number[] = NODE_SUMS.map(slotOf);
+const CLUSTER_SUM_SLOTS: readonly number[] = CLUSTER_SUMS.map(slotOf);
+
 /** Values on namespace and cluster sets saying how complete the cycle's sums are. */
 export const NODES_REPORTING = 'nodes_reporting';
 export const NODES_EXPECTED = 'nodes_expected';
@@ -67,8 +76,9 @@ export function podLabelsFrom(container: MetricSet): Record<string, string> {
 }
 
 /**
- * Metric name ↔ slot, for the pod sums: the catalogue's names first, then any other name (custom metrics, extended
- * resources) as it is first seen. One per subscription; it only grows, up to MAX_SLOTS, then starts again.
+ * Metric name ↔ slot, for the pod sums: the values' own slots first (set-values.ts: the same numbers, so a
+ * catalogue metric needs no lookup), then any other name (custom metrics, extended resources) as it is first seen.
+ * One per subscription; it only grows, up to MAX_SLOTS, then starts again.
  */
 export class SlotTable {
   readonly names: string[] = [];
@@ -99,7 +109,7 @@ export class SlotTable {
     this.names.length = 0;
     this.slots.clear();
     this.skipped.fill(0);
-    for (const m of CATALOGUE) if (!m.labeled) this.add(m.name);
+    for (const name of VALUE_SLOTS) this.add(name);
   }
 
   private add(name: string): number {
@@ -141,47 +151,66 @@ class PodSums {
   first: MetricSet | undefined;
   scrapeTime = 0;
 
-  start(key: string, index: number, first: MetricSet, table: SlotTable, podValues: Values | undefined): void {
+  start(
+    key: string,
+    index: number,
+    first: MetricSet,
+    table: SlotTable,
+    podValues: ReadonlySetValues | undefined,
+  ): void {
     this.key = key;
     this.index = index;
     this.first = first;
     this.scrapeTime = 0;
     if (podValues === undefined) return;
-    for (const name in podValues) {
-      const slot = table.slotOf(name);
-      this.fit(slot);
-      if (this.state[slot] !== OWN) {
-        this.state[slot] = OWN;
-        this.own.push(slot);
-      }
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      if (podValues.getAt(slot) !== undefined) this.markOwn(slot);
+    }
+    const others = podValues.others();
+    if (others !== undefined) for (const name of others.keys()) this.markOwn(table.slotOf(name));
+  }
+
+  private markOwn(slot: number): void {
+    this.fit(slot);
+    if (this.state[slot] !== OWN) {
+      this.state[slot] = OWN;
+      this.own.push(slot);
     }
   }
 
   /** Adds a container's values: each value by slot, no record built. */
-  add(values: Values, table: SlotTable): void {
-    for (const name in values) {
-      const slot = table.slotOf(name);
-      if (table.skipped[slot] === 1) continue;
-      this.fit(slot);
-      const state = this.state[slot];
-      if (state === OWN) continue;
-      // `0 + v`, then `+ v`: the same additions, in the same order, as summing into a record from 0.
-      if (state === ABSENT) {
-        this.state[slot] = SUMMED;
-        this.order.push(slot);
-        this.sums[slot] = 0 + (values[name] as number);
-      } else {
-        this.sums[slot] = (this.sums[slot] as number) + (values[name] as number);
-      }
+  add(values: ReadonlySetValues, table: SlotTable): void {
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const value = values.getAt(slot);
+      if (value !== undefined) this.addAt(slot, value, table);
+    }
+    const others = values.others();
+    if (others !== undefined)
+      for (const [name, value] of others) this.addAt(table.slotOf(name), value, table);
+  }
+
+  private addAt(slot: number, value: number, table: SlotTable): void {
+    if (table.skipped[slot] === 1) return;
+    this.fit(slot);
+    const state = this.state[slot];
+    if (state === OWN) return;
+    // `0 + v`, then `+ v`: the same additions, in the same order, as summing into a record from 0.
+    if (state === ABSENT) {
+      this.state[slot] = SUMMED;
+      this.order.push(slot);
+      this.sums[slot] = 0 + value;
+    } else {
+      this.sums[slot] = (this.sums[slot] as number) + value;
     }
   }
 
-  /** Writes the sums into `into`, in first-seen order. */
-  writeInto(into: Record<string, number>, table: SlotTable): void {
+  /** Writes the sums into `into` (the pod's own values, or a new pod set's). */
+  writeInto(into: SetValues, table: SlotTable): void {
     const { order, sums } = this;
     for (let i = 0; i < order.length; i++) {
       const slot = order[i] as number;
-      into[table.names[slot] as string] = sums[slot] as number;
+      if (slot < SLOT_COUNT) into.setAt(slot, sums[slot] as number);
+      else into.set(table.names[slot] as string, sums[slot] as number);
     }
   }
 
@@ -202,70 +231,6 @@ class PodSums {
   }
 }
 
-type Values = Readonly<Record<string, number>>;
-
-/** A pod's values record once its sums are added: one per sequence of keys, as a trie over slots. */
-class Shape {
-  readonly next = new Map<number, Shape>();
-  template: Record<string, number> | undefined;
-
-  child(slot: number): Shape {
-    let shape = this.next.get(slot);
-    if (shape === undefined) {
-      shape = new Shape();
-      this.next.set(slot, shape);
-    }
-    return shape;
-  }
-}
-
-/** Beyond this many key sequences the shapes are forgotten (memory stays bounded). */
-const MAX_SHAPES = 4096;
-
-/**
- * Records with a pod's own keys followed by its sums, made by cloning a template of that exact key sequence and
- * storing into existing properties. Adding ~10 keys to a pod's record one by one cost about 6 µs a pod: each add
- * is a keyed store that changes the object's hidden class, and past a dozen such adds V8 turns the record into a
- * dictionary. A clone of a template has every key from the start and stays a fast object for the readers after.
- */
-class Shapes {
-  private root = new Shape();
-  private count = 0;
-
-  /** `own`'s values then the sums, in that key order, in a new record. */
-  merged(own: Values, sums: PodSums, table: SlotTable): Record<string, number> {
-    let shape = this.root;
-    for (const name in own) shape = shape.child(table.slotOf(name));
-    const order = sums.order;
-    for (let i = 0; i < order.length; i++) shape = shape.child(order[i] as number);
-    const template = (shape.template ??= this.template(own, order, table));
-    const out = { ...template };
-    for (const name in own) out[name] = own[name] as number;
-    for (let i = 0; i < order.length; i++) {
-      const slot = order[i] as number;
-      out[table.names[slot] as string] = sums.sums[slot] as number;
-    }
-    return out;
-  }
-
-  /** Forgets every shape: slots are renumbered when the table starts again, or there are too many. */
-  trim(tableReset: boolean): void {
-    if (!tableReset && this.count <= MAX_SHAPES) return;
-    this.root = new Shape();
-    this.count = 0;
-  }
-
-  private template(own: Values, order: readonly number[], table: SlotTable): Record<string, number> {
-    this.count++;
-    // Built once per key sequence through JSON.parse, which makes a fast object with the keys in this order.
-    // 0.5: the fields start as doubles, so storing a fraction later does not change the hidden class.
-    const text: string[] = [];
-    for (const name in own) text.push(JSON.stringify(name) + ':0.5');
-    for (const slot of order) text.push(JSON.stringify(table.names[slot]) + ':0.5');
-    return JSON.parse('{' + text.join(',') + '}') as Record<string, number>;
-  }
-}
-
 /**
  * What the pod sums of one subscription reuse from batch to batch: the slot table and one PodSums per pod, so a
  * steady cluster allocates nothing per container for its sums.
@@ -273,13 +238,12 @@ class Shapes {
 export class PodAggregator {
   private readonly table = new SlotTable();
   private readonly pool: PodSums[] = [];
-  private readonly shapes = new Shapes();
 
   /**
    * Pod sets from their containers (Heapster's pod aggregator): every container value is summed into its pod,
    * except the cumulative counters of `POD_SKIPPED` and labeled values; a value the pod already has is kept, not
-   * summed. The batch's pod sets are its own (docs/plugins.md): each gets, in place, a values record with its sums
-   * added (see Shapes); pods without a set get one, appended to a copy of `sets`. Returns `sets` itself when no set
+   * summed. The batch's pod sets are its own (docs/plugins.md): each gets its sums added to its values in place;
+   * pods without a set get one, appended to a copy of `sets`. Returns `sets` itself when no set
    * is added.
    *
    * Sums are kept by slot in typed arrays, not in a record per pod: summing a node's containers costs about 7 µs
@@ -328,11 +292,10 @@ export class PodAggregator {
         const sums = this.pool[p] as PodSums;
         if (sums.index >= 0) {
           if (sums.order.length === 0) continue;
-          const target = owned(sets[sums.index] as MetricSet);
-          target.values = this.shapes.merged(target.values, sums, table);
+          sums.writeInto(owned(sets[sums.index] as MetricSet).values, table);
           continue;
         }
-        const values: Record<string, number> = {};
+        const values = new SetValues();
         sums.writeInto(values, table);
         (out ??= sets.slice()).push({
           type: 'pod',
@@ -344,7 +307,7 @@ export class PodAggregator {
           startTime: 0,
         });
       }
-      this.shapes.trim(table.trim());
+      table.trim();
       return out ?? sets;
     } finally {
       // Also after a failure, so that the next batch starts from clean sums.
@@ -374,7 +337,7 @@ export function aggregateNode(sets: readonly MetricSet[], node: string): readonl
   for (const set of sets) {
     if (set.type !== 'pod') continue;
     for (let m = 0; m < NODE_SUMS.length; m++) {
-      const v = set.values[NODE_SUMS[m] as string];
+      const v = set.values.getAt(NODE_SUM_SLOTS[m] as number);
       if (v === undefined) continue;
       sums[m] = (sums[m] as number) + v;
       present[m] = 1;
@@ -384,7 +347,7 @@ export function aggregateNode(sets: readonly MetricSet[], node: string): readonl
   if (!any) return sets;
   const values = owned(nodeSet).values;
   for (let m = 0; m < NODE_SUMS.length; m++)
-    if (present[m] === 1) values[NODE_SUMS[m] as string] = sums[m] as number;
+    if (present[m] === 1) values.setAt(NODE_SUM_SLOTS[m] as number, sums[m] as number);
   return sets;
 }
 
@@ -416,9 +379,9 @@ export function namespacePartials(sets: readonly MetricSet[]): Map<string, Names
   return partials;
 }
 
-function addValues(p: NamespacePartial, values: Readonly<Record<string, number>>): void {
+function addValues(p: NamespacePartial, values: ReadonlySetValues): void {
   for (let m = 0; m < CLUSTER_SUMS.length; m++) {
-    const v = values[CLUSTER_SUMS[m] as string];
+    const v = values.getAt(CLUSTER_SUM_SLOTS[m] as number);
     if (v === undefined) continue;
     p.sums[m] = (p.sums[m] as number) + v;
     p.present[m] = 1;
@@ -444,16 +407,12 @@ export function emptyPartial(): NamespacePartial {
 }
 
 /** The values of a partial, plus how many nodes reported of how many were expected. */
-export function partialValues(
-  p: NamespacePartial,
-  reporting: number,
-  expected: number,
-): Record<string, number> {
-  const values: Record<string, number> = {};
+export function partialValues(p: NamespacePartial, reporting: number, expected: number): SetValues {
+  const values = new SetValues();
   for (let m = 0; m < CLUSTER_SUMS.length; m++) {
-    if (p.present[m] === 1) values[CLUSTER_SUMS[m] as string] = p.sums[m] as number;
+    if (p.present[m] === 1) values.setAt(CLUSTER_SUM_SLOTS[m] as number, p.sums[m] as number);
   }
-  values[NODES_REPORTING] = reporting;
-  values[NODES_EXPECTED] = expected;
+  values.set(NODES_REPORTING, reporting);
+  values.set(NODES_EXPECTED, expected);
   return values;
 }

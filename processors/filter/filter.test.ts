@@ -19,7 +19,8 @@ function filterOf(config: unknown) {
 }
 
 const fs = { name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1 };
-const sets = [
+/** Sets of their own for each run: the filter owns what it is given and filters it in place. */
+const freshSets = () => [
   nodeSet('n1', { values: { 'cpu/usage': 1, 'memory/usage': 2 } }),
   podSet('kube-system', 'dns', 'n1', { values: { 'cpu/usage_rate': 3 }, labels: { app: 'dns' } }),
   podSet('prod', 'web', 'n1', { values: { 'cpu/usage_rate': 4, 'memory/usage': 5 }, labels: { app: 'web' } }),
@@ -27,7 +28,7 @@ const sets = [
 ];
 
 async function keysAfter(config: unknown) {
-  const [out] = batchesOf(await runProcessor(filterOf(config), {}, [nodeBatch('n1', 1, sets)]));
+  const [out] = batchesOf(await runProcessor(filterOf(config), {}, [nodeBatch('n1', 1, freshSets())]));
   return out?.sets.map((s) => s.key) ?? [];
 }
 
@@ -52,35 +53,38 @@ describe('filter', () => {
   it('keeps only included metrics, exact or by prefix, dropping sets left empty', async () => {
     const [out] = batchesOf(
       await runProcessor(filterOf({ include: { metrics: ['cpu/*', 'filesystem/usage'] } }), {}, [
-        nodeBatch('n1', 1, sets),
+        nodeBatch('n1', 1, freshSets()),
       ]),
     );
-    expect(out?.sets.map((s) => [s.key, Object.keys(s.values), s.labeled.length])).toEqual([
+    expect(out?.sets.map((s) => [s.key, s.values.names(), s.labeled.length])).toEqual([
       ['node:n1', ['cpu/usage'], 0],
       ['namespace:kube-system/pod:dns', ['cpu/usage_rate'], 0],
       ['namespace:prod/pod:web', ['cpu/usage_rate'], 0],
       ['namespace:prod/pod:web/container:app', ['cpu/usage'], 1],
     ]);
     const [onlyRss] = batchesOf(
-      await runProcessor(filterOf({ include: { metrics: ['memory/rss'] } }), {}, [nodeBatch('n1', 1, sets)]),
+      await runProcessor(filterOf({ include: { metrics: ['memory/rss'] } }), {}, [
+        nodeBatch('n1', 1, freshSets()),
+      ]),
     );
     expect(onlyRss?.sets.map((s) => s.key)).toEqual(['namespace:prod/pod:web/container:app']);
   });
 
   it('excludes metrics and labeled metrics by prefix, keeping untouched sets as the same objects', async () => {
+    const sets = freshSets();
     const [out] = batchesOf(
       await runProcessor(filterOf({ exclude: { metrics: ['filesystem/*', 'memory/rss'] } }), {}, [
         nodeBatch('n1', 1, sets),
       ]),
     );
-    expect(out?.sets.slice(0, 3)).toEqual(sets.slice(0, 3));
+    expect(out?.sets.slice(0, 3)).toEqual(freshSets().slice(0, 3));
     expect(out?.sets[0]).toBe(sets[0]);
     expect(out?.sets[3]?.values).toEqual({ 'cpu/usage': 6 });
     expect(out?.sets[3]?.labeled).toEqual([]);
   });
 
   it('passes a batch where nothing is filtered on as the same object, and marks untouched', async () => {
-    const batch = nodeBatch('n1', 1, sets);
+    const batch = nodeBatch('n1', 1, freshSets());
     const mark = cycleEnd(1, 1);
     const out = await runProcessor(filterOf({ exclude: { types: ['cluster'] } }), {}, [batch, mark]);
     expect(out[0]).toBe(batch);
@@ -104,7 +108,7 @@ describe('filter', () => {
     expect(left.some((s) => s.labels.namespace_name === 'kube-system')).toBe(false);
     expect(left.some((s) => s.labels.namespace_name === 'scraper')).toBe(true);
     expect(left.flatMap((s) => s.labeled).filter((l) => l.name.startsWith('filesystem/'))).toEqual([]);
-    expect(left.find((s) => s.type === 'node')?.values['cpu/usage']).toBeGreaterThan(0);
+    expect(left.find((s) => s.type === 'node')?.values.get('cpu/usage')).toBeGreaterThan(0);
   });
 
   it('rejects unknown keys, unknown types, bad labels and an empty filter', () => {

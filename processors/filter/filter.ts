@@ -3,6 +3,7 @@ import type { ComponentContext } from '../../src/component/component.js';
 import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/component/operators.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
+import { owned } from '../../src/model/owned.js';
 import type { FilterConfig, FilterCriteria } from './config.js';
 
 /** Metric names, compiled: a set lookup for exact names, a short list of prefixes for `name*`. */
@@ -113,30 +114,21 @@ export function filterOperator(
       }
 
       /** The set with only the kept metrics; the same set when all are kept; undefined when none is left. */
+      /**
+       * The set with only the kept metrics, filtered in place (the set is this processor's: docs/plugins.md);
+       * undefined when none is left.
+       */
       function filterMetrics(set: MetricSet): MetricSet | undefined {
-        let values: Record<string, number> | undefined;
-        let dropped = false;
-        for (const name in set.values) {
-          if (keepMetric(name)) {
-            if (values !== undefined) values[name] = set.values[name] as number;
-          } else if (!dropped) {
-            dropped = true;
-            values = {};
-            for (const before in set.values) {
-              if (before === name) break;
-              values[before] = set.values[before] as number;
-            }
-          }
-        }
+        const target = owned(set);
+        for (const name of set.values.names()) if (!keepMetric(name)) target.values.delete(name);
         let labeled: LabeledValue[] | undefined;
         for (let i = 0; i < set.labeled.length; i++) {
           const lv = set.labeled[i] as LabeledValue;
           if (keepMetric(lv.name)) labeled?.push(lv);
           else labeled ??= set.labeled.slice(0, i);
         }
-        if (values === undefined && labeled === undefined) return set;
-        const out = { ...set, values: values ?? set.values, labeled: labeled ?? set.labeled };
-        return Object.keys(out.values).length === 0 && out.labeled.length === 0 ? undefined : out;
+        if (labeled !== undefined) target.labeled = labeled;
+        return target.values.size === 0 && target.labeled.length === 0 ? undefined : set;
       }
 
       function filterBatch(batch: MetricBatch): MetricBatch {

@@ -14,6 +14,7 @@ import {
 } from '../../src/testing/index.js';
 import { namespaceEnricherConfig } from './config.js';
 import namespaceEnricher from './index.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const metadata = staticMetadata({
   namespaces: [
@@ -75,7 +76,7 @@ describe('namespace_enricher', () => {
           type: 'ns',
           key: 'namespace:ns1',
           labels: { type: 'ns', namespace_name: 'ns1' },
-          values: {},
+          values: new SetValues(),
           labeled: [],
           scrapeTime: 0,
           startTime: 0,

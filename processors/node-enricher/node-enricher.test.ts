@@ -52,7 +52,7 @@ describe('node_enricher (Heapster B3)', () => {
     );
     const set = setByKey(out, 'node:n1');
     expect(set.values).toEqual({
-      ...node.values,
+      ...node.values.toJSON(),
       'cpu/node_capacity': 4000,
       'cpu/node_allocatable': 2000,
       'cpu/node_utilization': 0.75,
@@ -88,8 +88,8 @@ describe('node_enricher (Heapster B3)', () => {
       containerSet('ns', 'q', 'b', 'n1', { values: { 'cpu/request': 300 } }),
     ];
     const [out] = batchesOf(await runProcessor(enricher([N1]), {}, [nodeBatch('n1', 1, sets)]));
-    expect(setByKey(out, 'node:n1').values['cpu/node_reservation']).toBe(0.2);
-    expect(setByKey(out, 'node:n1').values['memory/node_reservation']).toBeUndefined();
+    expect(setByKey(out, 'node:n1').values.get('cpu/node_reservation')).toBe(0.2);
+    expect(setByKey(out, 'node:n1').values.get('memory/node_reservation')).toBeUndefined();
   });
 
   it('passes unknown nodes, other sets and marks on untouched', async () => {
@@ -126,10 +126,10 @@ describe('pod_enricher + aggregate + node_enricher on a real payload (nri-1.34) 
     for (const p of golden) {
       if (p.measurement === 'cpu/node_utilization') {
         // Heapster reported 0.0 for a node without a usage rate; heapstream reports nothing.
-        expect(set.values[p.measurement]).toBeUndefined();
+        expect(set.values.get(p.measurement)).toBeUndefined();
         continue;
       }
-      expect([p.measurement, set.values[p.measurement]]).toEqual([p.measurement, p.value]);
+      expect([p.measurement, set.values.get(p.measurement)]).toEqual([p.measurement, p.value]);
       expect(set.labels.labels).toBe(p.tags.labels);
     }
   });

@@ -5,7 +5,8 @@ import type { NodeMeta } from '../../src/component/metadata.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
-import { copyRecord, copyRecordWith } from '../../src/model/copy.js';
+import { copyRecordWith } from '../../src/model/copy.js';
+import { owned } from '../../src/model/owned.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -34,7 +35,7 @@ function containerRequests(sets: readonly MetricSet[], name: string): number | u
   let sum: number | undefined;
   for (const set of sets) {
     if (set.type !== 'pod_container') continue;
-    const v = set.values[name];
+    const v = set.values.get(name);
     if (v !== undefined) sum = (sum ?? 0) + v;
   }
   return sum;
@@ -65,26 +66,25 @@ export function nodeEnricherOperator(
       }),
     (copier) => {
       function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): MetricSet {
-        const values = copyRecord(set.values);
+        // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
+        const target = owned(set);
+        const values = target.values;
         for (const r of RESOURCES) {
           const capacity = node.capacity[r.resource];
           const allocatable = node.allocatable[r.resource];
           if (!r.alwaysReported && (capacity === undefined || allocatable === undefined)) continue;
-          values[r.metric + '/node_capacity'] = capacity ?? 0;
-          values[r.metric + '/node_allocatable'] = allocatable ?? 0;
+          values.set(r.metric + '/node_capacity', capacity ?? 0);
+          values.set(r.metric + '/node_allocatable', allocatable ?? 0);
           if (allocatable === undefined || allocatable === 0) continue;
           // An unknown usage (no rate yet) gives no utilization rather than a misleading 0.
-          const usage = set.values[r.usage];
-          if (usage !== undefined) values[r.metric + '/node_utilization'] = usage / allocatable;
+          const usage = values.get(r.usage);
+          if (usage !== undefined) values.set(r.metric + '/node_utilization', usage / allocatable);
           const requestName = r.metric + '/request';
-          const requested = set.values[requestName] ?? containerRequests(sets, requestName);
-          if (requested !== undefined) values[r.metric + '/node_reservation'] = requested / allocatable;
+          const requested = values.get(requestName) ?? containerRequests(sets, requestName);
+          if (requested !== undefined) values.set(r.metric + '/node_reservation', requested / allocatable);
         }
-        return {
-          ...set,
-          labels: copyRecordWith(set.labels, copier.labelsFor(node.labels)),
-          values,
-        };
+        target.labels = copyRecordWith(set.labels, copier.labelsFor(node.labels));
+        return set;
       }
 
       function enrich(batch: MetricBatch): MetricBatch {

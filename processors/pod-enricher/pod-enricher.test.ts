@@ -137,9 +137,9 @@ describe('pod_enricher (Heapster A7)', () => {
 
   it('pod only: creates stub sets for both spec containers', async () => {
     const [out] = batchesOf(await runProcessor(enricher([A7_POD]), {}, [nodeBatch('n1', 1, [pod])]));
-    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values['cpu/request']).toBe(100);
-    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values.restart_count).toBeUndefined();
-    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:nginx').values['cpu/limit']).toBe(2222);
+    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values.get('cpu/request')).toBe(100);
+    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:c1').values.get('restart_count')).toBeUndefined();
+    expect(setByKey(out, 'namespace:ns1/pod:pod1/container:nginx').values.get('cpu/limit')).toBe(2222);
   });
 
   it('gives each stub its own values object, which the next stage may fill in place', async () => {
@@ -161,7 +161,7 @@ describe('pod_enricher (Heapster A7)', () => {
       await runProcessor(enricher([A7_POD], { stub_sets: false }), {}, [nodeBatch('n1', 1, [c1])]),
     );
     expect(out?.sets).toHaveLength(1);
-    expect(out?.sets[0]?.values['cpu/request']).toBe(100);
+    expect(out?.sets[0]?.values.get('cpu/request')).toBe(100);
   });
 });
 
@@ -283,7 +283,7 @@ describe('pod_enricher on a real payload (nri-1.34) against Heapster’s output'
     for (const p of golden) {
       const key = `namespace:${p.tags.namespace_name}/pod:${p.tags.pod_name}/container:${p.tags.container_name}`;
       const set = setByKey(out, key);
-      expect([key, p.measurement, set.values[p.measurement]]).toEqual([key, p.measurement, p.value]);
+      expect([key, p.measurement, set.values.get(p.measurement)]).toEqual([key, p.measurement, p.value]);
       expect([key, set.labels.labels, set.labels.container_base_image]).toEqual([
         key,
         p.tags.labels,

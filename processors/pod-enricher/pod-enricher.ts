@@ -7,6 +7,8 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord } from '../../src/model/copy.js';
+import { owned } from '../../src/model/owned.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 export interface PodEnricherOptions {
   readonly labelSeparator: string;
@@ -156,11 +158,13 @@ export function podEnricherOperator(
         ) {
           labels[LABEL.containerBaseImage] = container.spec.image;
         }
-        return {
-          ...set,
-          labels,
-          values: container === undefined ? set.values : plus(set.values, container.withRestarts),
-        };
+        // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
+        const target = owned(set);
+        target.labels = labels;
+        if (container !== undefined) {
+          for (const [name, value] of container.withRestarts) target.values.set(name, value);
+        }
+        return set;
       }
 
       function stubPod(group: PodGroup): MetricSet {
@@ -175,7 +179,7 @@ export function podEnricherOperator(
             ...pickNodeLabels(group.labelSource.labels),
             ...group.info.labels,
           },
-          values: {},
+          values: new SetValues(),
           labeled: [],
           scrapeTime: 0,
           startTime: pod.startTime ?? 0,
@@ -198,7 +202,7 @@ export function podEnricherOperator(
           key: podContainerKey(pod.namespace, pod.name, container.spec.name),
           labels,
           // A copy: `container.values` is kept across cycles, and the set's values are the next stage's to fill.
-          values: copyRecord(container.values),
+          values: SetValues.from(container.values),
           labeled: [],
           scrapeTime: 0,
           startTime: 0,

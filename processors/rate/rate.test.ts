@@ -49,10 +49,10 @@ describe('rate (Heapster A2, B2)', () => {
       c({ 'cpu/usage': 947130377781, 'network/tx_errors': 0 }, T0 - 60_000),
       c({ 'cpu/usage': 948071062732, 'network/tx_errors': 120 }, T0),
     );
-    expect(first.values['cpu/usage_rate']).toBeUndefined();
-    expect(set.values['cpu/usage_rate']).toBe(15);
-    expect(set.values['network/tx_errors_rate']).toBe(2);
-    expect(set.values['cpu/usage']).toBe(948071062732);
+    expect(first.values.get('cpu/usage_rate')).toBeUndefined();
+    expect(set.values.get('cpu/usage_rate')).toBe(15);
+    expect(set.values.get('network/tx_errors_rate')).toBe(2);
+    expect(set.values.get('cpu/usage')).toBe(948071062732);
   });
 
   it('B2 case B: every counter, labeled disk io matched by resource_id, gauges untouched', async () => {
@@ -79,7 +79,7 @@ describe('rate (Heapster A2, B2)', () => {
       );
     const { set } = await pair(f(10), f(40));
     expect(set.values).toEqual({
-      ...f(40).values,
+      ...f(40).values.toJSON(),
       'cpu/usage_rate': 1000,
       'memory/page_faults_rate': 100,
       'memory/major_page_faults_rate': 3,
@@ -99,7 +99,7 @@ describe('rate (Heapster A2, B2)', () => {
       c({ 'cpu/usage': 5e9 }, T0),
       c({ 'cpu/usage': 1e9 }, T0 + 60_000, START + 1000),
     );
-    expect(set.values['cpu/usage_rate']).toBeUndefined();
+    expect(set.values.get('cpu/usage_rate')).toBeUndefined();
     expect(skipped(ctx, 'restarted')).toBe(1);
   });
 
@@ -108,15 +108,15 @@ describe('rate (Heapster A2, B2)', () => {
       c({ 'cpu/usage': 5e9, 'network/rx': 1000, 'network/tx': 10 }, T0),
       c({ 'cpu/usage': 2e9, 'network/rx': 400, 'network/tx': 70 }, T0 + 60_000),
     );
-    expect(set.values['cpu/usage_rate']).toBeUndefined();
-    expect(set.values['network/rx_rate']).toBeUndefined();
-    expect(set.values['network/tx_rate']).toBe(1);
+    expect(set.values.get('cpu/usage_rate')).toBeUndefined();
+    expect(set.values.get('network/rx_rate')).toBeUndefined();
+    expect(set.values.get('network/tx_rate')).toBe(1);
     expect(skipped(ctx, 'counter_decreased')).toBe(2);
   });
 
   it('B2 case E: a scrape time that did not advance gives no rate', async () => {
     const { set, ctx } = await pair(c({ 'cpu/usage': 6e9 }, T0), c({ 'cpu/usage': 9e9 }, T0));
-    expect(set.values['cpu/usage_rate']).toBeUndefined();
+    expect(set.values.get('cpu/usage_rate')).toBeUndefined();
     expect(skipped(ctx, 'not_later')).toBe(1);
   });
 
@@ -124,9 +124,9 @@ describe('rate (Heapster A2, B2)', () => {
     // Fresh sets for each run: a processor owns what it is given and fills it in place.
     const first = () => c({ 'cpu/usage': 0 }, T0);
     const second = () => c({ 'cpu/usage': 3599999999999 }, T0 + 3_600_000);
-    expect((await pair(first(), second(), { max_gap: '2h' })).set.values['cpu/usage_rate']).toBe(999);
+    expect((await pair(first(), second(), { max_gap: '2h' })).set.values.get('cpu/usage_rate')).toBe(999);
     const byDefault = await pair(first(), second());
-    expect(byDefault.set.values['cpu/usage_rate']).toBeUndefined();
+    expect(byDefault.set.values.get('cpu/usage_rate')).toBeUndefined();
     expect(skipped(byDefault.ctx, 'gap_too_long')).toBe(1);
   });
 
@@ -137,7 +137,7 @@ describe('rate (Heapster A2, B2)', () => {
       nodeBatch('n1', 2, [c({ 'cpu/usage': 1e9 }, T0 + 60_000, START + 5)]),
       nodeBatch('n1', 3, [c({ 'cpu/usage': 31e9 }, T0 + 120_000, START + 5)]),
     ]);
-    const rates = batchesOf(out).map((b) => setByKey(b, KEY).values['cpu/usage_rate']);
+    const rates = batchesOf(out).map((b) => setByKey(b, KEY).values.get('cpu/usage_rate'));
     expect(rates).toEqual([undefined, undefined, 500]);
     expect(skipped(ctx, 'restarted')).toBe(1);
   });
@@ -150,7 +150,7 @@ describe('rate (Heapster A2, B2)', () => {
       nodeBatch('a', 2, [c({ 'cpu/usage': 60e9 }, T0 + 60_000)]),
       nodeBatch('b', 2, [c({ 'cpu/usage': 130e9 }, T0 + 60_000)]),
     ]);
-    const rates = batchesOf(out).map((b) => setByKey(b, KEY).values['cpu/usage_rate']);
+    const rates = batchesOf(out).map((b) => setByKey(b, KEY).values.get('cpu/usage_rate'));
     expect(rates).toEqual([undefined, undefined, 1000, 500]);
   });
 
@@ -162,7 +162,7 @@ describe('rate (Heapster A2, B2)', () => {
       nodeBatch('n1', 2, [other]),
       nodeBatch('n1', 3, [c({ 'cpu/usage': 60e9 }, T0 + 40_000)]),
     ]);
-    expect(setByKey(batchesOf(out)[2], KEY).values['cpu/usage_rate']).toBeUndefined();
+    expect(setByKey(batchesOf(out)[2], KEY).values.get('cpu/usage_rate')).toBeUndefined();
   });
 
   it('forgets a node absent longer than max_gap, and passes cycle marks and cluster batches on', async () => {
@@ -178,7 +178,7 @@ describe('rate (Heapster A2, B2)', () => {
     ]);
     expect(out[1]).toBe(cluster);
     expect(out[2]).toBe(mark);
-    expect(setByKey(out[4] as NodeBatch, KEY).values['cpu/usage_rate']).toBeUndefined();
+    expect(setByKey(out[4] as NodeBatch, KEY).values.get('cpu/usage_rate')).toBeUndefined();
   });
 
   it('passes a batch without counters on as the same object', async () => {
@@ -204,7 +204,7 @@ describe('rate (Heapster A2, B2)', () => {
     expect(out[1]).toBe(second);
     expect(setByKey(second, KEY)).toBe(set);
     expect(set.values).toBe(values);
-    expect(values['cpu/usage_rate']).toBe(1000);
+    expect(values.get('cpu/usage_rate')).toBe(1000);
     expect(set.labeled).toBe(labeled);
     expect(labeledValue(set, 'disk/io_read_bytes_rate', 'sda')).toBe(100);
   });
@@ -236,16 +236,16 @@ describe('rate on real payloads (otel-minikube, two scrapes 2 s apart)', () => {
     const withCpu = sets.filter(
       (s) =>
         (s.type === 'pod_container' || s.type === 'sys_container' || s.type === 'node') &&
-        'cpu/usage' in s.values,
+        s.values.has('cpu/usage'),
     );
     expect(withCpu.length).toBeGreaterThan(5);
-    for (const s of withCpu) expect([s.key, s.values['cpu/usage_rate']]).toEqual([s.key, 1000]);
+    for (const s of withCpu) expect([s.key, s.values.get('cpu/usage_rate')]).toEqual([s.key, 1000]);
     const node = setByKey(out[1], 'node:minikube');
-    expect(node.values['network/rx_rate']).toBe(0);
-    expect(node.values['memory/page_faults_rate']).toBe(0);
+    expect(node.values.get('network/rx_rate')).toBe(0);
+    expect(node.values.get('memory/page_faults_rate')).toBe(0);
     // Nothing negative or absurd anywhere.
     for (const s of sets) {
-      for (const [name, v] of Object.entries(s.values)) {
+      for (const [name, v] of s.values) {
         if (name.endsWith('_rate')) expect(v).toBeGreaterThanOrEqual(0);
       }
     }

@@ -6,6 +6,7 @@ import { RATE_OF_COUNTER, metricByName } from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { LabeledValue, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import { owned } from '../../src/model/owned.js';
+import { slotOf } from '../../src/model/set-values.js';
 
 /** Why a rate was not emitted; the `reason` label of `heapstream_rate_skipped_total`. */
 export type RateSkipReason =
@@ -22,6 +23,9 @@ const SKIP_REASONS: readonly RateSkipReason[] = [
 interface CounterSpec {
   readonly counter: string;
   readonly rate: string;
+  /** Slots of the counter and its rate in a set's values (-1 for labeled counters, which have none). */
+  readonly counterSlot: number;
+  readonly rateSlot: number;
   /** Multiplier turning (counter delta ÷ µs) into the rate's unit: ns → millicores is 1, per second is 1e6. */
   readonly perMicrosecond: number;
   /** Integer rates are truncated toward zero, like Heapster's int64 division. */
@@ -35,6 +39,8 @@ function specOf(counter: string, rate: string): CounterSpec {
   return {
     counter,
     rate,
+    counterSlot: slotOf(counter),
+    rateSlot: slotOf(rate),
     perMicrosecond: millicoresFromNs ? 1 : 1e6,
     truncate: rateDesc?.valueType === 'int',
   };
@@ -138,7 +144,7 @@ class CurrentSample {
   read(set: MetricSet): boolean {
     let count = 0;
     for (let i = 0; i < PLAIN.length; i++) {
-      const v = set.values[(PLAIN[i] as CounterSpec).counter];
+      const v = set.values.getAt((PLAIN[i] as CounterSpec).counterSlot);
       if (v === undefined) {
         this.plain[i] = NaN;
       } else {
@@ -241,7 +247,7 @@ export function rateOperator(
         continue;
       }
       const spec = PLAIN[i] as CounterSpec;
-      values[spec.rate] = rateValue(spec, delta, elapsedUs);
+      values.setAt(spec.rateSlot, rateValue(spec, delta, elapsedUs));
     }
 
     const before = node.labeled[row];

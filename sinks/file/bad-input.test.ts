@@ -20,6 +20,7 @@ import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { testContext } from '../../src/testing/context.js';
 import type { FileSink } from './file-sink.js';
 import fileSinkDefinition from './index.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const fixture = (name: string) =>
   new URL(`../../../shared/fixtures/kubelet/${name}/stats-summary.json`, import.meta.url);
@@ -182,18 +183,22 @@ describe('file sink, values that do not fit their column', () => {
       if (set.type !== 'node') return set;
       return {
         ...set,
-        values: {
-          ...set.values,
+        values: SetValues.from({
+          ...set.values.toJSON(),
           'memory/usage': 1.2e32,
           'memory/working_set': 2 ** 63,
           'memory/rss': 2 ** 63 - 1024, // the largest double an INT64 holds: kept, exactly
-          'cpu/usage_rate': '250' as unknown as number,
-          'network/rx_rate': null as unknown as number,
-          'custom/queue': 'deep' as unknown as number,
           'custom/huge': 1.2e32, // other_values is DOUBLE: fits
-        },
+        }),
+        // SetValues refuses a value that is not a number; a labeled value from a plugin in JavaScript can be one.
         labeled: set.labeled.map((lv) =>
-          lv.name === 'filesystem/limit' ? { ...lv, value: UINT64_MAX } : lv,
+          lv.name === 'filesystem/limit'
+            ? { ...lv, value: UINT64_MAX }
+            : lv.name === 'filesystem/available'
+              ? { ...lv, value: null as unknown as number }
+              : lv.name === 'filesystem/inodes'
+                ? { ...lv, value: 'many' as unknown as number }
+                : lv,
         ),
         startTime: 1e20,
       };
@@ -217,12 +222,12 @@ describe('file sink, values that do not fit their column', () => {
       ).toBe(4);
       expect(
         counter(telemetry, 'heapstream_file_sink_values_omitted_total', { ...labels, reason: 'wrong_type' }),
-      ).toBe(3);
+      ).toBe(2);
       // Logged once per reason (rate-limited), naming the set and the value.
       const warnings = logLines.filter((l) => String(l.msg).includes('does not fit its column'));
       expect(warnings.map((w) => [w.reason, w.set, w.value])).toEqual([
         ['out_of_range', 'node:datagen-1-34', 'memory/usage'],
-        ['wrong_type', 'node:datagen-1-34', 'cpu/usage_rate'],
+        ['wrong_type', 'node:datagen-1-34', 'filesystem/available'],
       ]);
       await sink.write(other);
       await sink.close();
@@ -240,7 +245,7 @@ describe('file sink, values that do not fit their column', () => {
       if (format === 'parquet') expect(row?.memory_rss).toBe(2n ** 63n - 1024n);
       else expect(Number(row?.memory_rss)).toBe(2 ** 63 - 1024);
       expect(row?.cpu_usage_rate ?? null).toBeNull();
-      expect(BigInt(row?.cpu_usage as bigint)).toBe(BigInt(node.values['cpu/usage'] as number));
+      expect(BigInt(row?.cpu_usage as bigint)).toBe(BigInt(node.values.get('cpu/usage') as number));
       expect(row?.start_time ?? null).toBeNull();
       const otherValues = row?.other_values;
       const otherKeys = Array.isArray(otherValues)
@@ -251,6 +256,8 @@ describe('file sink, values that do not fit their column', () => {
       expect(otherKeys).toEqual(['custom/huge']);
       const [fs] = row?.filesystems as Record<string, unknown>[];
       expect(fs?.limit ?? null).toBeNull();
+      expect(fs?.available ?? null).toBeNull();
+      expect(fs?.inodes ?? null).toBeNull();
       expect(BigInt(fs?.usage as bigint)).toBe(13767729152n);
       if (format === 'parquet') {
         const meta = await query(

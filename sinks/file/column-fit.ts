@@ -1,5 +1,6 @@
 import { PermanentError } from '../../src/component/errors.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
+import { SetValues, type ReadonlySetValues } from '../../src/model/set-values.js';
 import { hasExactlyKeyLabels } from './rows.js';
 import { SET_TYPES } from '../../src/model/catalogue.js';
 import { isPlainObject } from '../../src/model/plain-object.js';
@@ -83,7 +84,9 @@ export function checkSet(set: MetricSet, sink: string): void {
   }
   if (!isPlainObject(set.labels)) throw new PermanentError(`${where}: labels are ${describe(set.labels)}`);
   checkLabels(set.labels, where, '');
-  if (!isPlainObject(set.values)) throw new PermanentError(`${where}: values are ${describe(set.values)}`);
+  if (!(set.values instanceof SetValues)) {
+    throw new PermanentError(`${where}: values are ${describe(set.values)}, not SetValues`);
+  }
   if (!Array.isArray(set.labeled)) {
     throw new PermanentError(`${where}: labeled values are ${describe(set.labeled)}, not a list`);
   }
@@ -105,24 +108,16 @@ function checkLabels(labels: Record<string, unknown>, where: string, of: string)
 }
 
 /** The values that fit, or `set.values` itself when all do. */
-function fitValues(
-  set: MetricSet,
-  layout: TableLayout,
-  omitted: OnOmitted,
-): Readonly<Record<string, number>> {
-  let kept: Record<string, number> | undefined;
-  for (const name in set.values) {
-    const value = set.values[name];
+function fitValues(set: MetricSet, layout: TableLayout, omitted: OnOmitted): ReadonlySetValues {
+  let kept: SetValues | undefined;
+  set.values.forEach((value, name) => {
     const at = layout.metricIndex.get(name);
     // A value without a column goes to other_values, which is DOUBLE.
     const reason = misfit(value, at !== undefined && layout.metrics[at]?.valueType === 'int');
-    if (reason === undefined) {
-      if (kept !== undefined) kept[name] = value as number;
-      continue;
-    }
-    kept ??= copyBefore(set.values, name);
+    if (reason === undefined) return;
+    (kept ??= set.values.clone()).delete(name);
     omitted(reason, set, name, value);
-  }
+  });
   return kept ?? set.values;
 }
 
@@ -168,15 +163,6 @@ function fitTime(set: MetricSet, name: string, time: unknown, omitted: OnOmitted
     return 0;
   }
   return time;
-}
-
-function copyBefore(values: Readonly<Record<string, number>>, stop: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name in values) {
-    if (name === stop) break;
-    out[name] = values[name] as number;
-  }
-  return out;
 }
 
 /** A short description of what came instead of a string, for the error message. */

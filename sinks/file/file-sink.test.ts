@@ -17,6 +17,7 @@ import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { testContext } from '../../src/testing/context.js';
 import fileSinkDefinition from './index.js';
 import type { FileSink } from './file-sink.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const fixture = (name: string) =>
   new URL(`../../../shared/fixtures/kubelet/${name}/stats-summary.json`, import.meta.url);
@@ -61,12 +62,12 @@ function clusterBatch(timestamp: number): ClusterBatch {
     type: 'ns',
     key: `namespace:${name}`,
     labels: { type: 'ns', namespace_name: name, namespace_id: `uid-${name}` },
-    values: {
+    values: SetValues.from({
       'cpu/usage_rate': cpu,
       'memory/usage': 123_456_789,
       'cpu/request': 100,
       'custom/queue_depth': 2.5,
-    },
+    }),
     labeled: [{ name: 'custom/shard_lag', labels: { shard: '7' }, value: 0.25 }],
     scrapeTime: 0,
     startTime: 0,
@@ -83,7 +84,11 @@ function clusterBatch(timestamp: number): ClusterBatch {
         type: 'cluster',
         key: 'cluster',
         labels: { type: 'cluster' },
-        values: { 'cpu/usage_rate': 2000, 'memory/usage': 246_913_578, 'nvidia.com/gpu/request': 1 },
+        values: SetValues.from({
+          'cpu/usage_rate': 2000,
+          'memory/usage': 246_913_578,
+          'nvidia.com/gpu/request': 1,
+        }),
         labeled: [],
         scrapeTime: 0,
         startTime: 0,
@@ -195,7 +200,7 @@ function expectRowMatches(row: Record<string, unknown>, set: MetricSet, batch: M
 
   const otherValues = asRecord(row.other_values);
   let columnsUsed = 0;
-  for (const [metric, value] of Object.entries(set.values)) {
+  for (const [metric, value] of set.values) {
     const column = metric.replaceAll('/', '_');
     if (column in row && !(metric in otherValues)) {
       sameNumber(row[column], value, `${where} ${metric}`);
@@ -208,7 +213,7 @@ function expectRowMatches(row: Record<string, unknown>, set: MetricSet, batch: M
     (c) => !FIXED_COLUMNS.has(c) && row[c] !== null && row[c] !== undefined,
   );
   expect(nonNullMetricColumns.length, `${where}: metric columns with a value`).toBe(columnsUsed);
-  expect(Object.keys(otherValues).length).toBe(Object.keys(set.values).length - columnsUsed);
+  expect(Object.keys(otherValues).length).toBe(set.values.size - columnsUsed);
 
   let inFamilies = 0;
   const otherLabeled = (row.other_labeled ?? []) as { name: string; labels: unknown; value: number }[];
@@ -373,7 +378,7 @@ describe('file sink, parquet', () => {
       type: 'pod',
       key: `namespace:${ns}/pod:${name}`,
       labels: { type: 'pod', namespace_name: ns, pod_name: name, nodename: 'n1' },
-      values: { 'cpu/usage_rate': cpu },
+      values: SetValues.from({ 'cpu/usage_rate': cpu }),
       labeled: [],
       scrapeTime: t,
       startTime: 0,

@@ -40,9 +40,9 @@ export function splitSet(set: MetricSet, layout: TableLayout): SetParts {
     if (!PROMOTED_LABELS.has(key)) labels.push({ key, value: set.labels[key] as string });
   }
   const otherValues: Entry<number>[] = [];
-  for (const name in set.values) {
-    if (!layout.metricIndex.has(name)) otherValues.push({ key: name, value: set.values[name] as number });
-  }
+  set.values.forEach((value, name) => {
+    if (!layout.metricIndex.has(name)) otherValues.push({ key: name, value });
+  });
   const families: FamilyEntry[][] = layout.families.map(() => []);
   const otherLabeled: LabeledValue[] = [];
   for (const lv of set.labeled) {

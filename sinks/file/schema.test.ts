@@ -5,6 +5,7 @@ import { parquetSchema } from './parquet-columns.js';
 import { splitSet } from './rows.js';
 import { SET_TYPES } from '../../src/model/catalogue.js';
 import { columnName, layoutFor } from './schema.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 describe('file sink schema', () => {
   it('gives every unlabeled catalogue metric a distinct column with the catalogue value type', () => {
@@ -70,7 +71,7 @@ describe('file sink schema', () => {
         container_name: 'c',
         container_base_image: 'img',
       },
-      values: { 'cpu/usage': 5, 'custom/q': 1.5 },
+      values: SetValues.from({ 'cpu/usage': 5, 'custom/q': 1.5 }),
       labeled: [
         { name: 'filesystem/usage', labels: rootFs, value: 10 },
         { name: 'filesystem/limit', labels: { resource_id: '/' }, value: 100 },

@@ -3,6 +3,7 @@ import { summaryBatch } from '../../src/testing/fixtures.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { LineProtocolEncoder, type EncoderOptions } from './encode.js';
 import { linesOf, parseLine } from '../../test/support/influx-lines.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const NRI = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const T = 1_795_829_090_000;
@@ -43,7 +44,12 @@ const podSet: MetricSet = {
     container_base_image: '',
     cluster_name: 'from-a-label',
   },
-  values: { 'cpu/usage_rate': 319, 'network/rx_rate': 499.7, 'cpu/usage': 1005597157211, uptime: 3618003 },
+  values: SetValues.from({
+    'cpu/usage_rate': 319,
+    'network/rx_rate': 499.7,
+    'cpu/usage': 1005597157211,
+    uptime: 3618003,
+  }),
   labeled: [
     { name: 'filesystem/usage', labels: { resource_id: 'Volume:data' }, value: 1048576 },
     { name: 'filesystem/limit', labels: { resource_id: 'Volume:data' }, value: 2097152 },
@@ -57,10 +63,11 @@ describe('schema heapster', () => {
   it("writes Heapster's lines: sorted tags, left-out labels, cluster_name, ints with i", () => {
     const out = lines(encoder(), batchOf(podSet));
     expect(out).toEqual([
+      // Plain values in catalogue order (uptime, cpu/usage, cpu/usage_rate, …), then the labeled ones.
+      'uptime,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=3618003i 1795829090000',
+      'cpu/usage,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=1005597157211i 1795829090000',
       'cpu/usage_rate,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=319i 1795829090000',
       'network/rx_rate,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=499.7 1795829090000',
-      'cpu/usage,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=1005597157211i 1795829090000',
-      'uptime,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=3618003i 1795829090000',
       'filesystem/usage,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,resource_id=Volume:data,type=pod value=1048576i 1795829090000',
       'filesystem/limit,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1,resource_id=Volume:data,type=pod value=2097152i 1795829090000',
       // A labeled value's own label wins over the set's label of the same name.
@@ -69,13 +76,14 @@ describe('schema heapster', () => {
   });
 
   it('leaves out NaN and infinite values and counts them', () => {
+    // A set's values cannot hold NaN (SetValues refuses it); a labeled value can.
     const set: MetricSet = {
       ...podSet,
-      values: { 'network/rx_rate': Number.NaN, 'cpu/usage_rate': Infinity, uptime: 1 },
-      labeled: [],
+      values: SetValues.from({ 'network/rx_rate': -Infinity, 'cpu/usage_rate': Infinity, uptime: 1 }),
+      labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: Number.NaN }],
     };
     const encoded = encoder().encode(batchOf(set));
-    expect(encoded.skipped).toBe(2);
+    expect(encoded.skipped).toBe(3);
     expect(encoded.lines).toBe(1);
   });
 
@@ -87,7 +95,7 @@ describe('schema heapster', () => {
 
   it('leaves out the labels named in exclude_tags', () => {
     const out = lines(encoder({ excludeTags: ['labels', 'resource_id'] }), batchOf(podSet));
-    expect(out[0]).toBe(
+    expect(out[2]).toBe(
       'cpu/usage_rate,cluster_name=c1,namespace_name=default,nodename=node-1,pod_name=web-1,type=pod value=319i 1795829090000',
     );
     expect(out[4]).not.toContain('resource_id');
@@ -96,7 +104,7 @@ describe('schema heapster', () => {
   it('writes every value of a real payload once, with the catalogue’s int/float types', () => {
     const batch = summaryBatch(NRI, { node: 'datagen-1-34', timestamp: T });
     let values = 0;
-    for (const s of batch.sets) values += Object.keys(s.values).length + s.labeled.length;
+    for (const s of batch.sets) values += s.values.size + s.labeled.length;
     const out = lines(encoder(), batch);
     expect(out).toHaveLength(values);
     for (const line of out) {
@@ -116,9 +124,9 @@ describe('schema fields', () => {
     const tags =
       'cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=web-1';
     expect(out).toEqual([
-      `cpu,${tags},type=pod usage_rate=319i,usage=1005597157211i 1795829090000`,
-      `network,${tags},type=pod rx_rate=499.7 1795829090000`,
       `uptime,${tags},type=pod value=3618003i 1795829090000`,
+      `cpu,${tags},type=pod usage=1005597157211i,usage_rate=319i 1795829090000`,
+      `network,${tags},type=pod rx_rate=499.7 1795829090000`,
       `filesystem,${tags},resource_id=Volume:data,type=pod usage=1048576i,limit=2097152i 1795829090000`,
       `filesystem,cluster_name=c1,labels=app:web\\,tier:fe,namespace_name=default,nodename=node-1,pod_name=override,resource_id=logs,type=pod usage=7i 1795829090000`,
     ]);
@@ -127,7 +135,7 @@ describe('schema fields', () => {
   it('carries every value of a real payload', () => {
     const batch = summaryBatch(NRI, { node: 'datagen-1-34', timestamp: T });
     let values = 0;
-    for (const s of batch.sets) values += Object.keys(s.values).length + s.labeled.length;
+    for (const s of batch.sets) values += s.values.size + s.labeled.length;
     const fields = lines(encoder({ schema: 'fields' }), batch).reduce(
       (n, l) => n + parseLine(l).fields.size,
       0,

@@ -3,6 +3,7 @@ import { LABEL, type Labels } from '../../src/model/labels.js';
 import { SeriesCache } from '../../src/model/series-cache.js';
 import { sameLabels } from '../../src/model/labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
+import { SLOT_COUNT, VALUE_SLOTS } from '../../src/model/set-values.js';
 import {
   escapeMeasurement,
   escapeTag,
@@ -174,6 +175,7 @@ interface FieldLine {
  */
 export class LineProtocolEncoder {
   private readonly names = new Map<string, NameInfo>();
+  private readonly bySlot: (NameInfo | undefined)[] = [];
   private readonly tagsBySeries = new SeriesCache<SetTags>();
   private readonly clusterPart: string;
   private readonly excluded: ReadonlySet<string>;
@@ -202,23 +204,15 @@ export class LineProtocolEncoder {
     const tags = this.setTags(set);
     const tail = suffix.length;
     const values = set.values;
-    for (const name in values) {
-      const info = this.nameInfo(name);
-      if (info.skip) continue;
-      const value = values[name] as number;
-      if (!Number.isFinite(value)) {
-        skipped++;
-        continue;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const value = values.getAt(slot);
+      if (value !== undefined) skipped += heapsterLine(this.slotInfo(slot), value, tags, suffix, tail, out);
+    }
+    const others = values.others();
+    if (others !== undefined) {
+      for (const [name, value] of others) {
+        skipped += heapsterLine(this.nameInfo(name), value, tags, suffix, tail, out);
       }
-      const text = info.isInt ? formatInteger(value) : formatFloat(value);
-      out.addPieces(
-        info.measurement,
-        tags.text,
-        info.fieldPart,
-        text,
-        suffix,
-        info.fixedBytes + tags.bytes + text.length + tail,
-      );
     }
     const labeled = set.labeled;
     for (let l = 0; l < labeled.length; l++) {
@@ -250,15 +244,13 @@ export class LineProtocolEncoder {
     // strings by identity, where a Map keyed by the line's head hashed a few hundred characters per value.
     const lines: FieldLine[] = [];
     const values = set.values;
-    for (const name in values) {
-      const info = this.nameInfo(name);
-      if (info.skip) continue;
-      const value = values[name] as number;
-      if (!Number.isFinite(value)) {
-        skipped++;
-        continue;
-      }
-      addField(lines, info, tags.text, info.isInt ? formatInteger(value) : formatFloat(value));
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const value = values.getAt(slot);
+      if (value !== undefined) skipped += valueField(lines, this.slotInfo(slot), tags.text, value);
+    }
+    const others = values.others();
+    if (others !== undefined) {
+      for (const [name, value] of others) skipped += valueField(lines, this.nameInfo(name), tags.text, value);
     }
     const labeled = set.labeled;
     for (let l = 0; l < labeled.length; l++) {
@@ -278,6 +270,11 @@ export class LineProtocolEncoder {
       out.add(text, utf8Length(text));
     }
     return skipped;
+  }
+
+  /** nameInfo of a value slot's metric, kept by slot: no lookup by name for catalogue metrics. */
+  private slotInfo(slot: number): NameInfo {
+    return (this.bySlot[slot] ??= this.nameInfo(VALUE_SLOTS[slot] as string));
   }
 
   private nameInfo(name: string): NameInfo {
@@ -415,4 +412,35 @@ function mergeTags(
     }
   }
   return text.join('');
+}
+
+/** One value's line in Heapster's schema; 1 when the value is skipped (not finite), else 0. */
+function heapsterLine(
+  info: NameInfo,
+  value: number,
+  tags: { readonly text: string; readonly bytes: number },
+  suffix: string,
+  tail: number,
+  out: ChunkBuilder,
+): number {
+  if (info.skip) return 0;
+  if (!Number.isFinite(value)) return 1;
+  const text = info.isInt ? formatInteger(value) : formatFloat(value);
+  out.addPieces(
+    info.measurement,
+    tags.text,
+    info.fieldPart,
+    text,
+    suffix,
+    info.fixedBytes + tags.bytes + text.length + tail,
+  );
+  return 0;
+}
+
+/** One plain value as a field of its line (addField); 1 when the value is skipped (not finite), else 0. */
+function valueField(lines: FieldLine[], info: NameInfo, tags: string, value: number): number {
+  if (info.skip) return 0;
+  if (!Number.isFinite(value)) return 1;
+  addField(lines, info, tags, info.isInt ? formatInteger(value) : formatFloat(value));
+  return 0;
 }

@@ -13,6 +13,7 @@ import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import { LineProtocolEncoder } from './encode.js';
 import { linesOf, parseLine } from '../../test/support/influx-lines.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const REFERENCE = new URL('../../../shared/reference/', import.meta.url);
 const FIXTURES = new URL('../../../shared/fixtures/kubelet/', import.meta.url);
@@ -52,7 +53,7 @@ describe("schema heapster against Heapster's own POST /write body (heapster-gold
   function setsFromSample(): MetricSet[] {
     const sets = new Map<
       string,
-      { labels: Record<string, string>; values: Record<string, number>; labeled: LabeledValue[] }
+      { labels: Record<string, string>; values: SetValues; labeled: LabeledValue[] }
     >();
     for (const line of sample) {
       const p = parseLine(line);
@@ -74,12 +75,12 @@ describe("schema heapster against Heapster's own POST /write body (heapster-gold
           // Heapster left empty labels out; so must we.
           ...(labels.labels === undefined ? { labels: '' } : {}),
         };
-        set = { labels: withHidden, values: {}, labeled: [] };
+        set = { labels: withHidden, values: new SetValues(), labeled: [] };
         sets.set(key, set);
       }
       const text = p.fields.get('value') as string;
       const value = Number(text.endsWith('i') ? text.slice(0, -1) : text);
-      if (resourceId === undefined) set.values[p.measurement] = value;
+      if (resourceId === undefined) set.values.set(p.measurement, value);
       else set.labeled.push({ name: p.measurement, labels: { resource_id: resourceId }, value });
     }
     return [...sets.values()].map((s, i) => ({

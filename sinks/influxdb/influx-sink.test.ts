@@ -84,7 +84,7 @@ function sinkWith(config: Record<string, unknown>) {
 
 const totalLines = (() => {
   let n = 0;
-  for (const s of batch.sets) n += Object.keys(s.values).length + s.labeled.length;
+  for (const s of batch.sets) n += s.values.size + s.labeled.length;
   return n;
 })();
 

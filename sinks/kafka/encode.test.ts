@@ -4,6 +4,7 @@ import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { summaryBatch } from '../../src/testing/fixtures.js';
 import { kafkaSinkConfig } from './config.js';
 import { encodeBatch, messageKey, type EncodeOptions } from './encode.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 const goldenFile = new URL(
@@ -45,7 +46,11 @@ function goldenBatch(): MetricBatch {
       labels: 'app:web,tier:fe',
     },
     // Not in name order: the encoder orders Heapster's messages by metric name.
-    values: { 'network/rx_rate': 498.9, 'cpu/usage_rate': 300, 'memory/node_utilization': 2.0 },
+    values: SetValues.from({
+      'network/rx_rate': 498.9,
+      'cpu/usage_rate': 300,
+      'memory/node_utilization': 2.0,
+    }),
     labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 1048576 }],
     scrapeTime: Date.UTC(2017, 11, 31, 23, 59, 59),
     startTime: 0,
@@ -68,7 +73,7 @@ describe('heapster format', () => {
     const batch = summaryBatch(fixture, { node: 'n1', cycle: 3, timestamp: Date.UTC(2026, 2, 1, 12, 0, 15) });
     const { records } = encodeBatch(batch, options({ format: 'heapster' }));
     let expected = 0;
-    for (const set of batch.sets) expected += Object.keys(set.values).length + set.labeled.length;
+    for (const set of batch.sets) expected += set.values.size + set.labeled.length;
     expect(records).toHaveLength(expected);
     const seen = new Map<string, number>();
     for (const record of records) {
@@ -83,7 +88,7 @@ describe('heapster format', () => {
       seen.set(id, m.MetricsValue.value);
     }
     for (const set of batch.sets) {
-      for (const [name, value] of Object.entries(set.values)) {
+      for (const [name, value] of set.values) {
         expect(seen.get(JSON.stringify([name, sortKeys(set.labels)]))).toBe(value);
       }
       for (const lv of set.labeled) {
@@ -101,8 +106,9 @@ describe('heapster format', () => {
         {
           ...set,
           labels: { labels: 'a<b>&c\u2028"q"\\\n\b' },
-          values: { 'cpu/usage_rate': Number.NaN, 'memory/usage': 7 },
-          labeled: [],
+          // A set's values cannot hold NaN (SetValues refuses it); a labeled value can.
+          values: SetValues.from({ 'cpu/usage_rate': Infinity, 'memory/usage': 7 }),
+          labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: Number.NaN }],
         },
       ],
     };
@@ -136,9 +142,10 @@ describe('set format', () => {
     expect(first.values).toEqual((batch.sets[0] as MetricSet).values);
   });
 
-  it('writes NaN as null and escapes labels', () => {
+  it('writes values JSON cannot hold as null and escapes labels', () => {
     const set = batch.sets[0] as MetricSet;
-    const odd = { ...batch, sets: [{ ...set, labels: { x: 'é"\n' }, values: { a: Number.NaN, b: 1.5 } }] };
+    const values = SetValues.from({ a: Infinity, b: 1.5 });
+    const odd = { ...batch, sets: [{ ...set, labels: { x: 'é"\n' }, values }] };
     const msg = parse((encodeBatch(odd, options()).records[0] as { value: string }).value);
     expect(msg.labels).toEqual({ x: 'é"\n' });
     expect(msg.values).toEqual({ a: null, b: 1.5 });

@@ -179,7 +179,7 @@ function heapsterMessages(
   const setTags = sortedTagsJson(set.labels, undefined);
   const keyBytes = key === null ? 0 : Buffer.byteLength(key);
   const tail = '},"MetricsTimestamp":"' + timestamp + '","MetricsTags":';
-  const names = Object.keys(set.values).sort();
+  const names = set.values.names().sort();
   const labeled = set.labeled.length > 1 ? set.labeled.slice().sort(byName) : set.labeled;
   let n = 0;
   let l = 0;
@@ -191,7 +191,7 @@ function heapsterMessages(
     let tags: string;
     if (lv === undefined || (name !== undefined && name <= lv.name)) {
       metric = name as string;
-      value = set.values[metric] as number;
+      value = set.values.get(metric) as number;
       tags = setTags;
       n++;
     } else {

@@ -168,8 +168,8 @@ function fillRow(
  * (pkg/scraper/client/resource/decode.go drops a node, or a whole pod, whose point has a zero).
  */
 function complete(set: MetricSet): boolean {
-  const cpu = set.values[CPU];
-  const memory = set.values[WORKING_SET];
+  const cpu = set.values.get(CPU);
+  const memory = set.values.get(WORKING_SET);
   return set.scrapeTime > 0 && cpu !== undefined && cpu > 0 && memory !== undefined && memory > 0;
 }
 
@@ -262,10 +262,10 @@ export class LatestPointsStore {
       fillRow(
         nodeRow,
         0,
-        nodeSet.values[CPU] as number,
+        nodeSet.values.get(CPU) as number,
         nodeSet.scrapeTime,
         nodeSet.startTime,
-        nodeSet.values[WORKING_SET] as number,
+        nodeSet.values.get(WORKING_SET) as number,
         previous?.nodeRow,
         0,
         0,
@@ -300,10 +300,10 @@ export class LatestPointsStore {
         fillRow(
           rows,
           c * ROW,
-          set.values[CPU] as number,
+          set.values.get(CPU) as number,
           set.scrapeTime,
           set.startTime,
-          set.values[WORKING_SET] as number,
+          set.values.get(WORKING_SET) as number,
           before < 0 ? undefined : previous?.rows,
           before * ROW,
           this.resolutionMs,

@@ -4,12 +4,13 @@ import type { CycleEnd, MetricBatch, MetricSet } from '../../src/model/types.js'
 import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { stdoutSinkConfig } from './config.js';
 import { stdoutSink } from './stdout-sink.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const node: MetricSet = {
   type: 'node',
   key: 'node:n1',
   labels: { type: 'node', nodename: 'n1' },
-  values: { 'cpu/usage_rate': 812, 'memory/working_set': 2 * 1024 ** 3 },
+  values: SetValues.from({ 'cpu/usage_rate': 812, 'memory/working_set': 2 * 1024 ** 3 }),
   labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 4096 }],
   scrapeTime: Date.UTC(2026, 10, 28, 10, 0, 5, 123),
   startTime: 0,
@@ -19,7 +20,7 @@ const pod: MetricSet = {
   type: 'pod',
   key: 'namespace:ns/pod:p',
   labeled: [],
-  values: { 'cpu/usage': 3e9 },
+  values: SetValues.from({ 'cpu/usage': 3e9 }),
 };
 const batch: MetricBatch = {
   kind: 'batch',
@@ -62,7 +63,7 @@ describe('stdout sink', () => {
       type: 'node',
       key: 'node:n1',
       labels: { type: 'node', nodename: 'n1' },
-      values: { 'cpu/usage_rate': 812, 'memory/working_set': 2147483648 },
+      values: SetValues.from({ 'cpu/usage_rate': 812, 'memory/working_set': 2147483648 }),
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 4096 }],
     });
   });

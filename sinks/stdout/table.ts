@@ -13,7 +13,7 @@ export function formatCycleTable(mark: CycleEnd, sets: readonly MetricSet[], max
   let values = 0;
   for (const set of sets) {
     byType.set(set.type, (byType.get(set.type) ?? 0) + 1);
-    values += Object.keys(set.values).length + set.labeled.length;
+    values += set.values.size + set.labeled.length;
   }
   const typeCounts = TYPE_ORDER.filter((t) => byType.has(t))
     .map((t) => `${t} ${byType.get(t)}`)
@@ -48,24 +48,23 @@ function compareSets(a: MetricSet, b: MetricSet): number {
 }
 
 function cpuOf(set: MetricSet): number {
-  return set.values['cpu/usage_rate'] ?? 0;
+  return set.values.get('cpu/usage_rate') ?? 0;
 }
 
 function row(set: MetricSet): string[] {
   const v = set.values;
-  const cpu = v['cpu/usage_rate'];
-  const memory = v['memory/working_set'] ?? v['memory/usage'];
+  const cpu = v.get('cpu/usage_rate');
+  const cpuTotal = v.get('cpu/usage');
+  const memory = v.get('memory/working_set') ?? v.get('memory/usage');
+  const rx = v.get('network/rx_rate');
+  const tx = v.get('network/tx_rate');
   return [
     set.type,
     set.key,
-    cpu !== undefined
-      ? `${cpu}m`
-      : v['cpu/usage'] !== undefined
-        ? `${(v['cpu/usage'] / 1e9).toFixed(1)}s total`
-        : '-',
+    cpu !== undefined ? `${cpu}m` : cpuTotal !== undefined ? `${(cpuTotal / 1e9).toFixed(1)}s total` : '-',
     memory !== undefined ? bytes(memory) : '-',
-    v['network/rx_rate'] !== undefined ? bytes(v['network/rx_rate']) : '-',
-    v['network/tx_rate'] !== undefined ? bytes(v['network/tx_rate']) : '-',
+    rx !== undefined ? bytes(rx) : '-',
+    tx !== undefined ? bytes(tx) : '-',
   ];
 }
 

@@ -93,7 +93,7 @@ describe('kubelet_cadvisor over HTTP on loopback', () => {
     expect(batch.node).toBe('seed-node');
     expect(batch.cycle).toBe(1);
     expect(batch.sets[0]?.key).toBe('node:seed-node');
-    expect(batch.sets[0]?.values['cpu/usage']).toBe(916888682985895);
+    expect(batch.sets[0]?.values.get('cpu/usage')).toBe(916888682985895);
     const end = events[1] as CycleEnd;
     expect(end).toMatchObject({ nodesExpected: 1, nodesAnswered: 1, failures: [] });
   });

@@ -28,7 +28,7 @@ interface GoldenPoint {
 
 /** The value of `name` in a set: plain, or labeled by resource_id. */
 function valueOf(set: MetricSet, name: string, resourceId?: string): number | undefined {
-  if (resourceId === undefined) return set.values[name];
+  if (resourceId === undefined) return set.values.get(name);
   return set.labeled.find((v) => v.name === name && v.labels['resource_id'] === resourceId)?.value;
 }
 
@@ -44,15 +44,15 @@ describe('kubelet POST /stats/container/ (seed-stats-container.json)', () => {
     // Last sample: 2017-11-10T14:29:36.487311961+08:00; creation 2017-10-14T17:16:59.086488213+08:00.
     expect(node.scrapeTime).toBeCloseTo(Date.UTC(2017, 10, 10, 6, 29, 36, 487) + 0.311961, 6);
     expect(node.startTime).toBeCloseTo(Date.UTC(2017, 9, 14, 9, 16, 59, 86) + 0.488213, 6);
-    expect(node.values['uptime']).toBe(Math.trunc(node.scrapeTime - node.startTime));
-    expect(node.values['memory/usage']).toBe(12189343744);
-    expect(node.values['memory/cache']).toBe(288108544);
-    expect(node.values['cpu/load']).toBe(0);
+    expect(node.values.get('uptime')).toBe(Math.trunc(node.scrapeTime - node.startTime));
+    expect(node.values.get('memory/usage')).toBe(12189343744);
+    expect(node.values.get('memory/cache')).toBe(288108544);
+    expect(node.values.get('cpu/load')).toBe(0);
   });
 
   it('sums network interfaces as Heapster did (cbr0 + ens3)', () => {
-    expect(node.values['network/rx']).toBe(1885783888 + 25108971486);
-    expect(node.values['network/tx']).toBe(1854698778 + 93160391886);
+    expect(node.values.get('network/rx')).toBe(1885783888 + 25108971486);
+    expect(node.values.get('network/tx')).toBe(1854698778 + 93160391886);
   });
 
   it('agrees with Heapster on every metric both produce', () => {
@@ -99,7 +99,7 @@ describe('single ContainerInfo (splunk-eks-root-container.json, 12 samples)', ()
       }
     ).stats;
     const last = stats[stats.length - 1]!;
-    expect(node.values['cpu/usage']).toBe(last.cpu.usage.total);
+    expect(node.values.get('cpu/usage')).toBe(last.cpu.usage.total);
     expect(Math.floor(node.scrapeTime)).toBe(Date.parse(last.timestamp));
     const reads = node.labeled.filter((v) => v.name === 'disk/io_read_bytes');
     expect(reads.map((v) => [v.labels['resource_id'], v.value])).toEqual(
@@ -113,7 +113,7 @@ describe('single ContainerInfo (splunk-eks-root-container.json, 12 samples)', ()
     expect(sets).toHaveLength(12);
     for (let i = 1; i < sets.length; i++) {
       expect(sets[i]!.scrapeTime).toBeGreaterThan(sets[i - 1]!.scrapeTime);
-      expect(sets[i]!.values['cpu/usage']).toBeGreaterThanOrEqual(sets[i - 1]!.values['cpu/usage']!);
+      expect(sets[i]!.values.get('cpu/usage')).toBeGreaterThanOrEqual(sets[i - 1]!.values.get('cpu/usage')!);
     }
   });
 });
@@ -164,13 +164,13 @@ describe('Kubernetes mapping (hand-made subcontainers array)', () => {
     const pod = byKey.get('namespace:shop/pod:web-1')!;
     expect(pod.type).toBe('pod');
     expect(pod.labels).toMatchObject({ pod_id: '11111111-2222-3333-4444-555555555555', pod_name: 'web-1' });
-    expect(pod.values['cpu/usage']).toBe(900);
-    expect(pod.values['memory/working_set']).toBe(40);
-    expect(pod.values['network/rx']).toBe(15);
-    expect(pod.values['network/tx_errors']).toBe(2);
-    expect(pod.values['uptime']).toBe(50 * 60_000 + 1000);
+    expect(pod.values.get('cpu/usage')).toBe(900);
+    expect(pod.values.get('memory/working_set')).toBe(40);
+    expect(pod.values.get('network/rx')).toBe(15);
+    expect(pod.values.get('network/tx_errors')).toBe(2);
+    expect(pod.values.get('uptime')).toBe(50 * 60_000 + 1000);
     // An unlimited cgroup limit (2^64 − 1, rounded by JSON.parse) is never a number of bytes.
-    expect(pod.values['memory/limit']).toBeUndefined();
+    expect(pod.values.get('memory/limit')).toBeUndefined();
   });
 
   it('labels the container by its Kubernetes name and image; keeps a real limit', () => {
@@ -186,13 +186,13 @@ describe('Kubernetes mapping (hand-made subcontainers array)', () => {
       'memory/page_faults': 7,
       'memory/major_page_faults': 1,
     });
-    expect(app.values['memory/limit']).toBe(268435456);
+    expect(app.values.get('memory/limit')).toBe(268435456);
   });
 
   it('names a system container by its first alias without the leading slash', () => {
     const docker = byKey.get('node:n1/container:docker-daemon')!;
     expect(docker.labels['container_name']).toBe('docker-daemon');
-    expect(docker.values['cpu/usage']).toBe(300);
+    expect(docker.values.get('cpu/usage')).toBe(300);
   });
 
   it("with system_containers: summary, keeps only the kubelet's cgroups under the Summary API names", () => {
@@ -230,8 +230,8 @@ describe('Kubernetes mapping (hand-made subcontainers array)', () => {
       (c) => c.name !== '/kubepods/burstable/pod11111111-2222-3333-4444-555555555555',
     );
     const pod = decodeContainerInfos(payload, { name: 'n1' }).find((s) => s.type === 'pod')!;
-    expect(pod.values['cpu/usage']).toBe(1);
-    expect(pod.values['network/rx']).toBe(15);
+    expect(pod.values.get('cpu/usage')).toBe(1);
+    expect(pod.values.get('network/rx')).toBe(15);
   });
 });
 
@@ -295,7 +295,7 @@ describe('values a metric cannot hold', () => {
       const report = new DecodeReport();
       const sets = decodeContainerInfos(container(limit), { name: 'n' }, 'last', 'cgroup', { report });
       const set = sets.find((s) => s.type === 'pod_container');
-      expect(set?.values['memory/limit']).toBe(kept);
+      expect(set?.values.get('memory/limit')).toBe(kept);
       expect(report.valuesOmitted).toBe(omitted);
     }
   });

@@ -38,6 +38,7 @@ import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/mod
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
+import { SetValues } from '../../src/model/set-values.js';
 import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import {
   DEFAULT_MAX_SETS_PER_NODE,
@@ -325,12 +326,12 @@ class CadvisorDecoder {
       const statPath = `${entry.path}.stats[${i}]`;
       const stat = elementObject(entry.stats, i, entry.path, 'stats');
       const scrapeTime = this.time(stat, 'timestamp', statPath, '');
-      const values: Record<string, number> = {};
+      const values = new SetValues();
       const labeled: LabeledValue[] = [];
       addUptime(values, entry.startTime, scrapeTime);
       addSample(values, labeled, entry.spec, stat, statPath, this.report);
       if (type === 'pod_container') addMemoryLimit(values, entry.spec, entry.path, this.report);
-      if (network !== undefined && values['network/rx'] === undefined) {
+      if (network !== undefined && values.get('network/rx') === undefined) {
         // The sandbox's sample that lines up with this one, counted from the newest.
         const j = network.stats.length - (entry.stats.length - i);
         if (j >= 0) {
@@ -384,13 +385,13 @@ function hasFlag(spec: JsonObject | undefined, flag: string): boolean {
   return spec === undefined || spec[flag] !== false;
 }
 
-function addUptime(values: Record<string, number>, startTime: number, scrapeTime: number): void {
+function addUptime(values: SetValues, startTime: number, scrapeTime: number): void {
   if (startTime === 0 || scrapeTime === 0) return;
-  values['uptime'] = scrapeTime > startTime ? Math.trunc(scrapeTime - startTime) : 0;
+  values.set('uptime', scrapeTime > startTime ? Math.trunc(scrapeTime - startTime) : 0);
 }
 
 function addSample(
-  values: Record<string, number>,
+  values: SetValues,
   labeled: LabeledValue[],
   spec: JsonObject | undefined,
   stat: JsonObject,
@@ -413,40 +414,35 @@ function addSample(
   if (diskio !== undefined && hasFlag(spec, 'has_diskio')) addDiskIo(labeled, diskio, path, report);
 }
 
-function addCpu(values: Record<string, number>, cpu: JsonObject, path: string, report: DecodeReport): void {
+function addCpu(values: SetValues, cpu: JsonObject, path: string, report: DecodeReport): void {
   const usage = optionalObject(cpu, 'usage', path, 'cpu');
   const total =
     usage === undefined ? undefined : metricValue(usage, 'total', path, 'cpu.usage', CPU_USAGE, report);
-  if (total !== undefined) values['cpu/usage'] = total;
+  if (total !== undefined) values.set('cpu/usage', total);
   // cAdvisor's load average is an int32 (load × 1000); Heapster passed it through as an int64.
   const load = optionalNumber(cpu, 'load_average', path, 'cpu');
   if (load === undefined) return;
   const whole = Math.trunc(load);
-  if (fitsMetric(CPU_LOAD, whole)) values['cpu/load'] = whole;
+  if (fitsMetric(CPU_LOAD, whole)) values.set('cpu/load', whole);
   else report.valueOutOfRange(pathOf(path, 'cpu', 'load_average'), CPU_LOAD.name, CPU_LOAD, load);
 }
 
-function addMemory(
-  values: Record<string, number>,
-  memory: JsonObject,
-  path: string,
-  report: DecodeReport,
-): void {
+function addMemory(values: SetValues, memory: JsonObject, path: string, report: DecodeReport): void {
   const usage = metricValue(memory, 'usage', path, 'memory', MEMORY_USAGE, report);
-  if (usage !== undefined) values['memory/usage'] = usage;
+  if (usage !== undefined) values.set('memory/usage', usage);
   const workingSet = metricValue(memory, 'working_set', path, 'memory', MEMORY_WORKING_SET, report);
-  if (workingSet !== undefined) values['memory/working_set'] = workingSet;
+  if (workingSet !== undefined) values.set('memory/working_set', workingSet);
   const rss = metricValue(memory, 'rss', path, 'memory', MEMORY_RSS, report);
-  if (rss !== undefined) values['memory/rss'] = rss;
+  if (rss !== undefined) values.set('memory/rss', rss);
   const cache = metricValue(memory, 'cache', path, 'memory', MEMORY_CACHE, report);
-  if (cache !== undefined) values['memory/cache'] = cache;
+  if (cache !== undefined) values.set('memory/cache', cache);
   const data = optionalObject(memory, 'container_data', path, 'memory');
   if (data !== undefined) {
     const section = 'memory.container_data';
     const faults = metricValue(data, 'pgfault', path, section, MEMORY_PAGE_FAULTS, report);
-    if (faults !== undefined) values['memory/page_faults'] = faults;
+    if (faults !== undefined) values.set('memory/page_faults', faults);
     const major = metricValue(data, 'pgmajfault', path, section, MEMORY_MAJOR_PAGE_FAULTS, report);
-    if (major !== undefined) values['memory/major_page_faults'] = major;
+    if (major !== undefined) values.set('memory/major_page_faults', major);
   }
 }
 
@@ -456,7 +452,7 @@ function addMemory(
  * value out of range leaves its total out (NaN marks it while summing).
  */
 function addNetwork(
-  values: Record<string, number>,
+  values: SetValues,
   network: JsonObject,
   path: string,
   section: string,
@@ -465,13 +461,13 @@ function addNetwork(
   const interfaces = optionalArray(network, 'interfaces', path, section);
   if (interfaces === undefined) {
     const rx = metricValue(network, 'rx_bytes', path, section, NETWORK_RX, report);
-    if (rx !== undefined) values['network/rx'] = rx;
+    if (rx !== undefined) values.set('network/rx', rx);
     const rxErrors = metricValue(network, 'rx_errors', path, section, NETWORK_RX_ERRORS, report);
-    if (rxErrors !== undefined) values['network/rx_errors'] = rxErrors;
+    if (rxErrors !== undefined) values.set('network/rx_errors', rxErrors);
     const tx = metricValue(network, 'tx_bytes', path, section, NETWORK_TX, report);
-    if (tx !== undefined) values['network/tx'] = tx;
+    if (tx !== undefined) values.set('network/tx', tx);
     const txErrors = metricValue(network, 'tx_errors', path, section, NETWORK_TX_ERRORS, report);
-    if (txErrors !== undefined) values['network/tx_errors'] = txErrors;
+    if (txErrors !== undefined) values.set('network/tx_errors', txErrors);
     return;
   }
   let rx = 0;
@@ -509,13 +505,13 @@ function summand(
 
 /** Stores a total unless a part was out of range (NaN) or the total itself is (recorded then). */
 function putSum(
-  values: Record<string, number>,
+  values: SetValues,
   sum: number,
   metric: MetricDescriptor,
   where: string,
   report: DecodeReport,
 ): void {
-  if (fitsMetric(metric, sum)) values[metric.name] = sum;
+  if (fitsMetric(metric, sum)) values.set(metric.name, sum);
   else if (sum === sum) report.valueOutOfRange(where, metric.name, metric, sum);
 }
 
@@ -574,7 +570,7 @@ function addDiskIo(labeled: LabeledValue[], diskio: JsonObject, path: string, re
  * (cAdvisor's spelling of none, not a broken value, so not recorded). A negative limit is out of range.
  */
 function addMemoryLimit(
-  values: Record<string, number>,
+  values: SetValues,
   spec: JsonObject | undefined,
   path: string,
   report: DecodeReport,
@@ -585,6 +581,6 @@ function addMemoryLimit(
   const limit = optionalNumber(memory, 'limit', path, 'spec.memory');
   if (limit === undefined || limit === 0 || limit >= UNLIMITED_AT) return;
   const whole = Math.trunc(limit);
-  if (fitsMetric(MEMORY_LIMIT, whole)) values['memory/limit'] = whole;
+  if (fitsMetric(MEMORY_LIMIT, whole)) values.set('memory/limit', whole);
   else report.valueOutOfRange(pathOf(path, 'spec.memory', 'limit'), MEMORY_LIMIT.name, MEMORY_LIMIT, limit);
 }

@@ -45,7 +45,7 @@ describe('/metrics/cadvisor (nri-1.27)', () => {
     });
     expect(node?.scrapeTime).toBe(1694017530589);
     expect(node?.startTime).toBe(1694017406000);
-    expect(node?.values['uptime']).toBe(1694017530589 - 1694017406000);
+    expect(node?.values.get('uptime')).toBe(1694017530589 - 1694017406000);
     expect(labeledValue(node, 'filesystem/usage', '/dev/vda1')).toBe(8_993_058_816);
   });
 
@@ -56,7 +56,7 @@ describe('/metrics/cadvisor (nri-1.27)', () => {
         .map((s) => s.key)
         .sort(),
     ).toEqual(['node:datagen-1-27/container:kubelet', 'node:datagen-1-27/container:pods']);
-    expect(sets2.get('node:datagen-1-27/container:pods')?.values['cpu/usage']).toBe(31_475_231_000);
+    expect(sets2.get('node:datagen-1-27/container:pods')?.values.get('cpu/usage')).toBe(31_475_231_000);
     const all = decodePrometheusMetrics(CADVISOR_TEXT, { name: 'n' }, 0, 'metrics', 'cgroup');
     expect(
       all
@@ -73,12 +73,12 @@ describe('/metrics/cadvisor (nri-1.27)', () => {
       pod_name: 'e2e-scraper-694b5768ff-hjsbr',
       namespace_name: 'scraper',
     });
-    expect(scraperPod?.values['cpu/usage']).toBe(452_477_000);
+    expect(scraperPod?.values.get('cpu/usage')).toBe(452_477_000);
     expect(scraperPod?.scrapeTime).toBe(1694017534940);
-    expect(scraperPod?.values['network/rx']).toBe(
+    expect(scraperPod?.values.get('network/rx')).toBe(
       sumLines(CADVISOR_TEXT, 'container_network_receive_bytes_total', 'pod="e2e-scraper-694b5768ff-hjsbr"'),
     );
-    expect(scraperPod?.values['network/rx']).toBeGreaterThan(0);
+    expect(scraperPod?.values.get('network/rx')).toBeGreaterThan(0);
     expect(labeledValue(scraperPod, 'disk/io_write_bytes', '/dev/vda')).toBe(11_440_128);
   });
 
@@ -88,9 +88,9 @@ describe('/metrics/cadvisor (nri-1.27)', () => {
       container_name: 'coredns',
       container_base_image: 'registry.k8s.io/coredns/coredns:v1.10.1',
     });
-    expect(coredns?.values['memory/limit']).toBe(170 * 1024 * 1024);
-    expect(coredns?.values['cpu/usage']).toBe(396_430_000);
-    expect(coredns?.values['memory/page_faults']).toBe(
+    expect(coredns?.values.get('memory/limit')).toBe(170 * 1024 * 1024);
+    expect(coredns?.values.get('cpu/usage')).toBe(396_430_000);
+    expect(coredns?.values.get('memory/page_faults')).toBe(
       sumLines(
         CADVISOR_TEXT,
         'container_memory_failures_total',
@@ -123,12 +123,12 @@ describe('/metrics/resource (metrics-server kind cluster)', () => {
 
   it('converts core-seconds to ns and keeps each sample timestamp', () => {
     const coredns = sets2.get('namespace:kube-system/pod:coredns-558bd4d5db-4dpjz/container:coredns');
-    expect(coredns?.values['cpu/usage']).toBe(4_710_169_000);
+    expect(coredns?.values.get('cpu/usage')).toBe(4_710_169_000);
     expect(coredns?.scrapeTime).toBe(1633253812125);
     expect(coredns?.startTime).toBe(0);
     const pod = sets2.get('namespace:kube-system/pod:coredns-558bd4d5db-4dpjz');
     expect(pod?.labels).toMatchObject({ type: 'pod', pod_name: 'coredns-558bd4d5db-4dpjz' });
-    expect(pod?.values['memory/working_set']).toBeGreaterThan(0);
+    expect(pod?.values.get('memory/working_set')).toBeGreaterThan(0);
   });
 });
 
@@ -153,7 +153,7 @@ describe('edge cases', () => {
       startTime: 500,
       values: { 'cpu/usage': 1_500_000_000, uptime: 500 },
     });
-    expect(container?.values['memory/limit']).toBeUndefined();
+    expect(container?.values.get('memory/limit')).toBeUndefined();
     // Docker-era sandbox, no pod cgroup: the sandbox is the pod (Heapster's POD container).
     expect(sets.get('namespace:ns/pod:p')).toMatchObject({ values: { 'network/rx': 10 }, scrapeTime: 900 });
   });
@@ -234,11 +234,11 @@ describe('values a metric cannot hold, and limits', () => {
       ]);
     for (const v of ['0', '+Inf', '1.8446744073709552e+19']) {
       const { sets, report } = limit(v);
-      expect(sets.get('namespace:a/pod:b/container:c')?.values['memory/limit']).toBeUndefined();
+      expect(sets.get('namespace:a/pod:b/container:c')?.values.get('memory/limit')).toBeUndefined();
       expect(report.valuesOmitted).toBe(0);
     }
     expect(limit('-1').report.valuesOmitted).toBe(1);
-    expect(limit('4096').sets.get('namespace:a/pod:b/container:c')?.values['memory/limit']).toBe(4096);
+    expect(limit('4096').sets.get('namespace:a/pod:b/container:c')?.values.get('memory/limit')).toBe(4096);
   });
 
   it('stops reading at max_series, before a malformed line further on', () => {

@@ -45,6 +45,7 @@ import {
 } from '../../src/model/decode-report.js';
 import { catalogued, fitsMetric } from '../../src/model/value-range.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
+import { SetValues } from '../../src/model/set-values.js';
 import {
   hostLabels,
   podUidOfCgroup,
@@ -159,7 +160,8 @@ class SetBuilder {
       type,
       key,
       labels,
-      values,
+      // Built as a record because a sum of out-of-range parts is marked NaN while collecting (above).
+      values: SetValues.from(values),
       labeled: this.labeled,
       scrapeTime: this.scrapeTime,
       startTime: this.startTime,

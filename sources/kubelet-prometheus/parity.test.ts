@@ -24,7 +24,7 @@ function namesByType(sets: readonly MetricSet[]): Map<string, Set<string>> {
   for (const set of sets) {
     let names = out.get(set.type);
     if (names === undefined) out.set(set.type, (names = new Set()));
-    for (const name of Object.keys(set.values)) names.add(name);
+    for (const name of set.values.names()) names.add(name);
     for (const value of set.labeled) names.add(value.name);
   }
   return out;
@@ -49,7 +49,7 @@ function containersByPod(sets: readonly MetricSet[]): Map<string, MetricSet[]> {
 /** Every catalogue value is an integer where the catalogue says int. */
 function expectCatalogueTypes(sets: readonly MetricSet[]): void {
   for (const set of sets) {
-    for (const [name, value] of Object.entries(set.values)) {
+    for (const [name, value] of set.values) {
       const descriptor = metricByName(name);
       expect(descriptor, name).toBeDefined();
       if (descriptor?.valueType === 'int') expect(Number.isInteger(value), `${set.key} ${name}`).toBe(true);
@@ -65,8 +65,8 @@ function expectPodsAboutTheirContainers(sets: readonly MetricSet[], metric: stri
   for (const [podKey, containers] of containersByPod(sets)) {
     const pod = pods.get(podKey);
     expect(pod, `pod set for ${podKey}`).toBeDefined();
-    const sum = containers.reduce((total, c) => total + (c.values[metric] ?? 0), 0);
-    const own = pod?.values[metric];
+    const sum = containers.reduce((total, c) => total + (c.values.get(metric) ?? 0), 0);
+    const own = pod?.values.get(metric);
     if (own === undefined || sum < 1e8) continue;
     expect(own / sum, `${podKey} ${metric}`).toBeGreaterThan(0.9);
     expect(own / sum, `${podKey} ${metric}`).toBeLessThan(1.5);
@@ -124,7 +124,7 @@ describe('/metrics/cadvisor (1.27) against the Summary API (1.26, 1.28)', () => 
     const b = summary.find((s) => s.key === pod)!;
     expect(a.type).toBe(b.type);
     // Same workload, another capture: the working set is of the same order of magnitude.
-    const ratio = a.values['memory/working_set']! / b.values['memory/working_set']!;
+    const ratio = a.values.get('memory/working_set')! / b.values.get('memory/working_set')!;
     expect(ratio).toBeGreaterThan(0.2);
     expect(ratio).toBeLessThan(5);
     // The control plane runs the same containers, in pods whose names carry the node name.
@@ -146,12 +146,17 @@ describe('/metrics/cadvisor (1.27) against the Summary API (1.26, 1.28)', () => 
     expect(expectPodsAboutTheirContainers(prom, 'memory/working_set')).toBeGreaterThanOrEqual(0);
     const node = prom.find((s) => s.type === 'node')!;
     const pods = prom.filter((s) => s.type === 'pod');
-    const podCpu = pods.reduce((total, p) => total + (p.values['cpu/usage'] ?? 0), 0);
-    expect(node.values['cpu/usage']).toBeGreaterThan(podCpu);
-    expect(node.values['memory/working_set']).toBeLessThanOrEqual(node.values['memory/usage']!);
+    const podCpu = pods.reduce((total, p) => total + (p.values.get('cpu/usage') ?? 0), 0);
+    expect(node.values.get('cpu/usage')).toBeGreaterThan(podCpu);
+    expect(node.values.get('memory/working_set')).toBeLessThanOrEqual(node.values.get('memory/usage')!);
     for (const set of prom) {
-      if (set.values['memory/working_set'] !== undefined && set.values['memory/usage'] !== undefined) {
-        expect(set.values['memory/working_set'], set.key).toBeLessThanOrEqual(set.values['memory/usage']);
+      if (
+        set.values.get('memory/working_set') !== undefined &&
+        set.values.get('memory/usage') !== undefined
+      ) {
+        expect(set.values.get('memory/working_set'), set.key).toBeLessThanOrEqual(
+          set.values.get('memory/usage')!,
+        );
       }
       expect(set.scrapeTime, set.key).toBeGreaterThan(Date.UTC(2023, 0, 1));
     }
@@ -182,7 +187,7 @@ describe('/metrics/resource against the same pods and the Summary API', () => {
     const node = prom.find((s) => s.type === 'node')!;
     const podMemory = prom
       .filter((s) => s.type === 'pod')
-      .reduce((total, p) => total + (p.values['memory/working_set'] ?? 0), 0);
-    expect(node.values['memory/working_set']).toBeGreaterThan(podMemory);
+      .reduce((total, p) => total + (p.values.get('memory/working_set') ?? 0), 0);
+    expect(node.values.get('memory/working_set')).toBeGreaterThan(podMemory);
   });
 });

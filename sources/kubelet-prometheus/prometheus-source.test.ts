@@ -56,7 +56,7 @@ describe('kubelet_prometheus over HTTP on loopback', () => {
     expect(batch).toMatchObject({ node: 'kind-node', cycle: 7, timestamp: TICK.time });
     expect(batch.sets).toHaveLength(sets);
     expect(batch.sets[0]?.key).toBe(key);
-    expect(batch.sets[0]?.values['cpu/usage']).toBe(cpu);
+    expect(batch.sets[0]?.values.get('cpu/usage')).toBe(cpu);
     expect(events[1] as CycleEnd).toMatchObject({
       cycle: 7,
       nodesExpected: 1,

@@ -16,6 +16,7 @@ import type {
   SummaryPayload,
   SummaryPod,
 } from '../../test/support/summary-types.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 /**
  * Every test below decodes through the path the source takes: the payload written as the JSON text a kubelet
@@ -252,23 +253,23 @@ function a1System(container: string): Labels {
 
 /** The set Heapster builds from a seed-generated object, with our uptime rule (scrape − start = 60 s). */
 function a1Expected(e: A1Expectation): MetricSet {
-  const values: Record<string, number> = { uptime: SCRAPE_MS - START_MS };
+  const values = SetValues.from({ uptime: SCRAPE_MS - START_MS });
   const s = e.seed;
-  if (e.cpu === true) values['cpu/usage'] = s + OFFSET.cpuUsageCoreNanoSeconds;
+  if (e.cpu === true) values.set('cpu/usage', s + OFFSET.cpuUsageCoreNanoSeconds);
   if (e.memory === true) {
-    values['memory/usage'] = s + OFFSET.memoryUsage;
-    values['memory/working_set'] = s + OFFSET.workingSet;
-    values['memory/rss'] = s + OFFSET.rss;
-    values['memory/page_faults'] = s + OFFSET.pageFaults;
-    values['memory/major_page_faults'] = s + OFFSET.majorPageFaults;
+    values.set('memory/usage', s + OFFSET.memoryUsage);
+    values.set('memory/working_set', s + OFFSET.workingSet);
+    values.set('memory/rss', s + OFFSET.rss);
+    values.set('memory/page_faults', s + OFFSET.pageFaults);
+    values.set('memory/major_page_faults', s + OFFSET.majorPageFaults);
   }
   if (e.network === true) {
-    values['network/rx'] = s + OFFSET.rx;
-    values['network/rx_errors'] = s + OFFSET.rxErrors;
-    values['network/tx'] = s + OFFSET.tx;
-    values['network/tx_errors'] = s + OFFSET.txErrors;
+    values.set('network/rx', s + OFFSET.rx);
+    values.set('network/rx_errors', s + OFFSET.rxErrors);
+    values.set('network/tx', s + OFFSET.tx);
+    values.set('network/tx_errors', s + OFFSET.txErrors);
   }
-  if (e.ephemeral !== undefined) values['ephemeral_storage/usage'] = e.ephemeral;
+  if (e.ephemeral !== undefined) values.set('ephemeral_storage/usage', e.ephemeral);
   const labeled: LabeledValue[] = [];
   for (const resourceId of e.fs ?? []) {
     const labels = { resource_id: resourceId };
@@ -339,7 +340,7 @@ function a1ExpectedSets(): MetricSet[] {
       type: 'pod',
       key: 'namespace:test0/pod:pod2',
       labels: a1Pod('test0', 'pod2'),
-      values: {},
+      values: new SetValues(),
       labeled: [
         { name: 'filesystem/usage', labels: { resource_id: 'Volume:C' }, value: 13340 },
         { name: 'filesystem/limit', labels: { resource_id: 'Volume:C' }, value: 2153 },
@@ -405,9 +406,9 @@ describe('decodeSummary: Heapster TestDecodeSummaryMetrics (A1)', () => {
       return set;
     };
     expect(get('node:test').values).toMatchObject({ 'cpu/usage': 1, 'network/tx_errors': 10 });
-    expect(get('node:test/container:docker-daemon').values['cpu/usage']).toBe(101);
-    expect(get('node:test/container:system').values['memory/rss']).toBe(305);
-    expect(get('namespace:test0/pod:pod0').values['ephemeral_storage/usage']).toBe(1011);
+    expect(get('node:test/container:docker-daemon').values.get('cpu/usage')).toBe(101);
+    expect(get('node:test/container:system').values.get('memory/rss')).toBe(305);
+    expect(get('namespace:test0/pod:pod0').values.get('ephemeral_storage/usage')).toBe(1011);
     expect(get('namespace:test0/pod:pod5/container:c5').values).toEqual({
       uptime: 60_000,
       'cpu/usage': 13001,
@@ -417,15 +418,15 @@ describe('decodeSummary: Heapster TestDecodeSummaryMetrics (A1)', () => {
 
   it('drops the older duplicate c0 (rss 0) and keeps the running one', () => {
     const c0 = decoded.get('namespace:test0/pod:pod0/container:c0');
-    expect(c0?.values['memory/rss']).toBe(2005);
-    expect(c0?.values['ephemeral_storage/usage']).toBe(4022);
+    expect(c0?.values.get('memory/rss')).toBe(2005);
+    expect(c0?.values.get('ephemeral_storage/usage')).toBe(4022);
     expect(c0?.startTime).toBe(START_MS);
   });
 
   it('drops the terminated c4 entries without stats and with blank stats', () => {
     const c4 = decoded.get('namespace:test0/pod:pod4/container:c4');
-    expect(c4?.values['cpu/usage']).toBe(11001);
-    expect(c4?.values['memory/usage']).toBe(11004);
+    expect(c4?.values.get('cpu/usage')).toBe(11001);
+    expect(c4?.values.get('memory/usage')).toBe(11004);
   });
 
   it('gives pod2 no uptime and zero times: it has no startTime and no stats', () => {
@@ -532,23 +533,23 @@ describe('decodeSummary: Heapster golden summary (B1)', () => {
       expect(set.startTime).toBe(expected.startTime);
       expect(set.scrapeTime).toBe(expected.scrapeTime);
 
-      const values: Record<string, number> = {};
+      const values = new SetValues();
       for (const [name, golden] of expected.values) {
         if (name === 'uptime') continue;
-        values[name] = golden.value as number;
-        const isInt = Number.isInteger(set.values[name]);
+        values.set(name, golden.value as number);
+        const isInt = Number.isInteger(set.values.get(name));
         expect(golden.valueType === 'int64' ? isInt : true, `${name} is an integer`).toBe(true);
       }
       // Our deliberate difference: uptime = the kubelet's scrape time − start time, only when both are known.
-      if (set.startTime !== 0 && set.scrapeTime !== 0) values['uptime'] = set.scrapeTime - set.startTime;
+      if (set.startTime !== 0 && set.scrapeTime !== 0) values.set('uptime', set.scrapeTime - set.startTime);
       expect(set.values).toEqual(values);
       expect(set.labeled).toEqual(expected.labeled);
     });
   }
 
   it('computes uptime from the kubelet clock: web pod 01:00:06 − 00:30:00', () => {
-    expect(decoded.get('namespace:ns1/pod:web')?.values['uptime']).toBe(1_806_000);
-    expect(decoded.get('node:n1')?.values['uptime']).toBe(3_600_000);
+    expect(decoded.get('namespace:ns1/pod:web')?.values.get('uptime')).toBe(1_806_000);
+    expect(decoded.get('node:n1')?.values.get('uptime')).toBe(3_600_000);
   });
 
   it('omits uptime for container "side", which has no cpu/memory time (Heapster used wall-clock now)', () => {
@@ -558,7 +559,7 @@ describe('decodeSummary: Heapster golden summary (B1)', () => {
 
   it('keeps custom metrics as floats and skips the histogram-typed one', () => {
     const app = decoded.get('namespace:ns1/pod:web/container:app');
-    expect(app?.values['custom/qps']).toBe(12.5);
+    expect(app?.values.get('custom/qps')).toBe(12.5);
     expect(app?.values).not.toHaveProperty('custom/weird');
   });
 });
@@ -630,9 +631,9 @@ describe('decodeSummary: real kubelet payloads', () => {
     const nodeSet = decoded.get(`node:${node.nodeName}`);
     expect(nodeSet?.type).toBe('node');
     expect(nodeSet?.labels).toEqual({ nodename: node.nodeName, hostname: node.nodeName, type: 'node' });
-    expect(nodeSet?.values['cpu/usage']).toBe(node.cpu.usageCoreNanoSeconds);
-    expect(nodeSet?.values['memory/working_set']).toBe(node.memory.workingSetBytes);
-    expect(nodeSet?.values['ephemeral_storage/usage']).toBe(node.fs.usedBytes);
+    expect(nodeSet?.values.get('cpu/usage')).toBe(node.cpu.usageCoreNanoSeconds);
+    expect(nodeSet?.values.get('memory/working_set')).toBe(node.memory.workingSetBytes);
+    expect(nodeSet?.values.get('ephemeral_storage/usage')).toBe(node.fs.usedBytes);
     expect(nodeSet?.startTime).toBe(Date.parse(node.startTime));
     expect(nodeSet?.scrapeTime).toBe(Date.parse(node.cpu.time ?? ''));
 
@@ -641,7 +642,7 @@ describe('decodeSummary: real kubelet payloads', () => {
     for (const container of node.systemContainers) {
       const name = container.name === 'runtime' ? 'docker-daemon' : container.name;
       const set = decoded.get(`node:${node.nodeName}/container:${name}`);
-      expect(set?.values['cpu/usage']).toBe(container.cpu?.usageCoreNanoSeconds);
+      expect(set?.values.get('cpu/usage')).toBe(container.cpu?.usageCoreNanoSeconds);
     }
 
     expect(sets.filter((set) => set.type === 'pod')).toHaveLength(payload.pods.length);
@@ -650,14 +651,14 @@ describe('decodeSummary: real kubelet payloads', () => {
       const { namespace, name, uid } = pod.podRef;
       const podSet = decoded.get(`namespace:${namespace}/pod:${name}`);
       expect(podSet?.labels['pod_id']).toBe(uid);
-      expect(podSet?.values['cpu/usage']).toBe(pod.cpu?.usageCoreNanoSeconds);
+      expect(podSet?.values.get('cpu/usage')).toBe(pod.cpu?.usageCoreNanoSeconds);
       // Pods without network stats (host network) take their scrape time from cpu.
       expect(podSet?.scrapeTime).toBe(Date.parse(pod.network?.time ?? pod.cpu?.time ?? ''));
       for (const container of pod.containers) {
         containers++;
         const set = decoded.get(`namespace:${namespace}/pod:${name}/container:${container.name}`);
-        expect(set?.values['memory/working_set']).toBe(container.memory?.workingSetBytes);
-        expect(set?.values['cpu/usage']).toBe(container.cpu?.usageCoreNanoSeconds);
+        expect(set?.values.get('memory/working_set')).toBe(container.memory?.workingSetBytes);
+        expect(set?.values.get('cpu/usage')).toBe(container.cpu?.usageCoreNanoSeconds);
         expect(set?.labels['container_name']).toBe(container.name);
       }
       for (const volume of pod.volume ?? []) {
@@ -671,12 +672,12 @@ describe('decodeSummary: real kubelet payloads', () => {
     expect(sets.filter((set) => set.type === 'pod_container')).toHaveLength(containers);
 
     for (const set of sets) {
-      for (const [name, value] of Object.entries(set.values)) {
+      for (const [name, value] of set.values) {
         if (metricByName(name)?.valueType === 'int') expect(Number.isInteger(value), name).toBe(true);
       }
       for (const value of set.labeled) expect(Number.isInteger(value.value), value.name).toBe(true);
       if (set.startTime !== 0 && set.scrapeTime !== 0) {
-        expect(set.values['uptime']).toBe(Math.max(0, set.scrapeTime - set.startTime));
+        expect(set.values.get('uptime')).toBe(Math.max(0, set.scrapeTime - set.startTime));
       }
     }
   });
@@ -735,7 +736,7 @@ describe('decodeSummary: edge rules', () => {
     });
     const sets = decodeSummary(payload, { name: 'n1' });
     expect(sets.filter((set) => set.type === 'pod_container')).toHaveLength(1);
-    expect(byKey(sets).get('namespace:ns/pod:p/container:c')?.values['cpu/usage']).toBe(2);
+    expect(byKey(sets).get('namespace:ns/pod:p/container:c')?.values.get('cpu/usage')).toBe(2);
   });
 
   it('replaces an older duplicate container with a newer one listed after it', () => {
@@ -746,7 +747,7 @@ describe('decodeSummary: edge rules', () => {
       ],
     });
     const container = byKey(decodeSummary(payload, { name: 'n1' })).get('namespace:ns/pod:p/container:c');
-    expect(container?.values['cpu/usage']).toBe(2);
+    expect(container?.values.get('cpu/usage')).toBe(2);
   });
 
   it('defaults hostname to the node name and sets host_id only when known', () => {
@@ -764,7 +765,7 @@ describe('decodeSummary: edge rules', () => {
     };
     const [nodeSet] = decodeSummary(payload, { name: 'n1' });
     expect(nodeSet?.scrapeTime).toBe(Date.parse('2020-01-01T00:00:01Z') + 0.25);
-    expect(nodeSet?.values['uptime']).toBe(1000);
+    expect(nodeSet?.values.get('uptime')).toBe(1000);
   });
 
   it('treats Go zero times and nulls as absent', () => {
@@ -781,7 +782,7 @@ describe('decodeSummary: edge rules', () => {
       { node: { nodeName: 'n1', cpu: { usageCoreNanoSeconds: big } } },
       { name: 'n' },
     );
-    expect(nodeSet?.values['cpu/usage']).toBe(big);
+    expect(nodeSet?.values.get('cpu/usage')).toBe(big);
   });
 });
 
@@ -816,8 +817,8 @@ describe('decodeSummary: values a metric cannot hold are omitted and reported, n
     expect(node?.labeled.map((v) => v.name)).toEqual(['filesystem/usage']);
     const container = sets.get('namespace:ns/pod:p/container:c');
     // 2^62 + 2^62 is 2^63: each part fits, the sum does not.
-    expect(container?.values['ephemeral_storage/usage']).toBeUndefined();
-    expect(container?.values['custom/m']).toBeUndefined();
+    expect(container?.values.get('ephemeral_storage/usage')).toBeUndefined();
+    expect(container?.values.get('custom/m')).toBeUndefined();
     expect(report.valuesOmitted).toBe(5);
     expect(report.firstValue).toBe(
       'node.cpu.usageCoreNanoSeconds: -1 is not an integer in [0, 2^63), as cpu/usage must be; omitted',

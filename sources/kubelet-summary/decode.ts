@@ -29,6 +29,7 @@
 import { LABEL, type Labels } from '../../src/model/labels.js';
 import { nodeKey, podContainerKey, podKey, sysContainerKey } from '../../src/model/keys.js';
 import type { LabeledValue, MetricSet } from '../../src/model/types.js';
+import { SetValues, slotOf } from '../../src/model/set-values.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import { DecodeError, ScrapeError } from '../../src/component/errors.js';
 import {
@@ -68,6 +69,20 @@ const ROOT_FS_LABELS: Labels = Object.freeze({ [LABEL.resourceId]: '/' });
 const LOGS_FS_LABELS: Labels = Object.freeze({ [LABEL.resourceId]: 'logs' });
 const VOLUME_RESOURCE_PREFIX = 'Volume:';
 const CUSTOM_METRIC_PREFIX = 'custom/';
+
+// The value slots (set-values.ts) this decoder writes, looked up once.
+const SLOT_CPU_USAGE = slotOf('cpu/usage');
+const SLOT_EPHEMERAL_STORAGE_USAGE = slotOf('ephemeral_storage/usage');
+const SLOT_MEMORY_MAJOR_PAGE_FAULTS = slotOf('memory/major_page_faults');
+const SLOT_MEMORY_PAGE_FAULTS = slotOf('memory/page_faults');
+const SLOT_MEMORY_RSS = slotOf('memory/rss');
+const SLOT_MEMORY_USAGE = slotOf('memory/usage');
+const SLOT_MEMORY_WORKING_SET = slotOf('memory/working_set');
+const SLOT_NETWORK_RX = slotOf('network/rx');
+const SLOT_NETWORK_RX_ERRORS = slotOf('network/rx_errors');
+const SLOT_NETWORK_TX = slotOf('network/tx');
+const SLOT_NETWORK_TX_ERRORS = slotOf('network/tx_errors');
+const SLOT_UPTIME = slotOf('uptime');
 
 // The catalogue entries of the values this decoder reads, looked up once.
 const CPU_USAGE = catalogued('cpu/usage');
@@ -157,7 +172,7 @@ class SummaryDecoder {
     if (scrapeTime === 0) scrapeTime = this.statsTime(memory, path, 'memory');
     if (scrapeTime === 0) scrapeTime = this.statsTime(network, path, 'network');
 
-    const values: Record<string, number> = {};
+    const values = new SetValues();
     const labeled: LabeledValue[] = [];
     const report = this.report;
     addUptime(values, startTime, scrapeTime);
@@ -166,7 +181,7 @@ class SummaryDecoder {
     if (network !== undefined) addNetwork(values, network, path, 'network', report);
     if (fs !== undefined) {
       const used = addFilesystem(labeled, fs, ROOT_FS_LABELS, path, 'fs', report);
-      if (used !== undefined) values['ephemeral_storage/usage'] = used;
+      if (used !== undefined) values.setAt(SLOT_EPHEMERAL_STORAGE_USAGE, used);
     }
     this.put({
       type: 'node',
@@ -210,7 +225,7 @@ class SummaryDecoder {
     if (scrapeTime === 0) scrapeTime = this.statsTime(cpu, path, 'cpu');
     if (scrapeTime === 0) scrapeTime = this.statsTime(memory, path, 'memory');
 
-    const values: Record<string, number> = {};
+    const values = new SetValues();
     const labeled: LabeledValue[] = [];
     const report = this.report;
     addUptime(values, startTime, scrapeTime);
@@ -226,7 +241,7 @@ class SummaryDecoder {
         EPHEMERAL_STORAGE_USAGE,
         report,
       );
-      if (used !== undefined) values['ephemeral_storage/usage'] = used;
+      if (used !== undefined) values.setAt(SLOT_EPHEMERAL_STORAGE_USAGE, used);
     }
     if (volumes !== undefined) {
       for (let i = 0; i < volumes.length; i++) {
@@ -289,7 +304,7 @@ class SummaryDecoder {
     let scrapeTime = this.statsTime(cpu, path, 'cpu');
     if (scrapeTime === 0) scrapeTime = this.statsTime(memory, path, 'memory');
 
-    const values: Record<string, number> = {};
+    const values = new SetValues();
     const labeled: LabeledValue[] = [];
     const report = this.report;
     addUptime(values, startTime, scrapeTime);
@@ -304,7 +319,7 @@ class SummaryDecoder {
       logs === undefined ? undefined : addFilesystem(labeled, logs, LOGS_FS_LABELS, path, 'logs', report);
     if (rootfsUsed !== undefined && logsUsed !== undefined) {
       const sum = rootfsUsed + logsUsed;
-      if (fitsMetric(EPHEMERAL_STORAGE_USAGE, sum)) values['ephemeral_storage/usage'] = sum;
+      if (fitsMetric(EPHEMERAL_STORAGE_USAGE, sum)) values.setAt(SLOT_EPHEMERAL_STORAGE_USAGE, sum);
       else
         report.valueOutOfRange(
           `${path}.rootfs + logs`,
@@ -368,37 +383,37 @@ function systemContainerName(name: string): string {
   }
 }
 
-function addUptime(values: Record<string, number>, startTime: number, scrapeTime: number): void {
+function addUptime(values: SetValues, startTime: number, scrapeTime: number): void {
   if (startTime === 0 || scrapeTime === 0) return;
-  values['uptime'] = scrapeTime > startTime ? Math.trunc(scrapeTime - startTime) : 0;
+  values.setAt(SLOT_UPTIME, scrapeTime > startTime ? Math.trunc(scrapeTime - startTime) : 0);
 }
 
 function addCpu(
-  values: Record<string, number>,
+  values: SetValues,
   cpu: JsonObject,
   path: string,
   section: string,
   report: DecodeReport,
 ): void {
   const usage = metricValue(cpu, 'usageCoreNanoSeconds', path, section, CPU_USAGE, report);
-  if (usage !== undefined) values['cpu/usage'] = usage;
+  if (usage !== undefined) values.setAt(SLOT_CPU_USAGE, usage);
 }
 
 function addMemory(
-  values: Record<string, number>,
+  values: SetValues,
   memory: JsonObject,
   path: string,
   section: string,
   report: DecodeReport,
 ): void {
   const usage = metricValue(memory, 'usageBytes', path, section, MEMORY_USAGE, report);
-  if (usage !== undefined) values['memory/usage'] = usage;
+  if (usage !== undefined) values.setAt(SLOT_MEMORY_USAGE, usage);
   const workingSet = metricValue(memory, 'workingSetBytes', path, section, MEMORY_WORKING_SET, report);
-  if (workingSet !== undefined) values['memory/working_set'] = workingSet;
+  if (workingSet !== undefined) values.setAt(SLOT_MEMORY_WORKING_SET, workingSet);
   const rss = metricValue(memory, 'rssBytes', path, section, MEMORY_RSS, report);
-  if (rss !== undefined) values['memory/rss'] = rss;
+  if (rss !== undefined) values.setAt(SLOT_MEMORY_RSS, rss);
   const pageFaults = metricValue(memory, 'pageFaults', path, section, MEMORY_PAGE_FAULTS, report);
-  if (pageFaults !== undefined) values['memory/page_faults'] = pageFaults;
+  if (pageFaults !== undefined) values.setAt(SLOT_MEMORY_PAGE_FAULTS, pageFaults);
   const majorPageFaults = metricValue(
     memory,
     'majorPageFaults',
@@ -407,24 +422,24 @@ function addMemory(
     MEMORY_MAJOR_PAGE_FAULTS,
     report,
   );
-  if (majorPageFaults !== undefined) values['memory/major_page_faults'] = majorPageFaults;
+  if (majorPageFaults !== undefined) values.setAt(SLOT_MEMORY_MAJOR_PAGE_FAULTS, majorPageFaults);
 }
 
 function addNetwork(
-  values: Record<string, number>,
+  values: SetValues,
   network: JsonObject,
   path: string,
   section: string,
   report: DecodeReport,
 ): void {
   const rx = metricValue(network, 'rxBytes', path, section, NETWORK_RX, report);
-  if (rx !== undefined) values['network/rx'] = rx;
+  if (rx !== undefined) values.setAt(SLOT_NETWORK_RX, rx);
   const rxErrors = metricValue(network, 'rxErrors', path, section, NETWORK_RX_ERRORS, report);
-  if (rxErrors !== undefined) values['network/rx_errors'] = rxErrors;
+  if (rxErrors !== undefined) values.setAt(SLOT_NETWORK_RX_ERRORS, rxErrors);
   const tx = metricValue(network, 'txBytes', path, section, NETWORK_TX, report);
-  if (tx !== undefined) values['network/tx'] = tx;
+  if (tx !== undefined) values.setAt(SLOT_NETWORK_TX, tx);
   const txErrors = metricValue(network, 'txErrors', path, section, NETWORK_TX_ERRORS, report);
-  if (txErrors !== undefined) values['network/tx_errors'] = txErrors;
+  if (txErrors !== undefined) values.setAt(SLOT_NETWORK_TX_ERRORS, txErrors);
 }
 
 /** Adds the filesystem/* values of one filesystem, all sharing `labels`; returns usedBytes if known. */
@@ -489,7 +504,7 @@ function addAccelerators(
 }
 
 function addUserMetrics(
-  values: Record<string, number>,
+  values: SetValues,
   metrics: readonly unknown[],
   path: string,
   report: DecodeReport,
@@ -503,7 +518,7 @@ function addUserMetrics(
     const name = requiredString(metric, 'name', metricPath, '');
     const value = optionalNumber(metric, 'value', metricPath, '');
     if (value === undefined) continue;
-    if (fitsMetric(CUSTOM_METRIC_KIND, value)) values[CUSTOM_METRIC_PREFIX + name] = value;
+    if (fitsMetric(CUSTOM_METRIC_KIND, value)) values.set(CUSTOM_METRIC_PREFIX + name, value);
     else
       report.valueOutOfRange(`${metricPath}.value`, CUSTOM_METRIC_PREFIX + name, CUSTOM_METRIC_KIND, value);
   }

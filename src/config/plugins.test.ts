@@ -355,10 +355,10 @@ sinks: { out: { type: stdout } }
     const growth = (batch: MetricBatch | undefined): Record<string, number | undefined> =>
       Object.fromEntries(
         (batch?.sets ?? [])
-          .filter((s) => s.values['memory/working_set_growth'] !== undefined)
+          .filter((s) => s.values.get('memory/working_set_growth') !== undefined)
           .map((s): [string, number | undefined] => [
             s.labels.pod_name ?? '',
-            s.values['memory/working_set_growth'],
+            s.values.get('memory/working_set_growth'),
           ]),
       );
     const [first, second, third] = out.filter((e): e is MetricBatch => e.kind === 'batch');

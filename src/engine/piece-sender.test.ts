@@ -6,13 +6,14 @@ import type { MetricBatch, MetricSet } from '../model/types.js';
 import { sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { testContext } from '../testing/context.js';
 import { SinkRunner } from './sink-runner.js';
+import { SetValues } from '../model/set-values.js';
 
 function set(key: string): MetricSet {
   return {
     type: 'pod',
     key,
     labels: { type: 'pod' },
-    values: { 'cpu/usage': 1 },
+    values: SetValues.from({ 'cpu/usage': 1 }),
     labeled: [],
     scrapeTime: 1,
     startTime: 0,

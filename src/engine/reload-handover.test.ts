@@ -16,6 +16,7 @@ import {
   runnersAfterReload,
 } from './reload-handover.js';
 import { SinkRunner } from './sink-runner.js';
+import { SetValues } from '../model/set-values.js';
 
 const registry = new Registry().register(
   defineSource({
@@ -41,7 +42,7 @@ function batch(cycle: number): MetricBatch {
     type: 'node' as const,
     key: 'node:n1',
     labels: {},
-    values: {},
+    values: new SetValues(),
     labeled: [],
     scrapeTime: 1,
     startTime: 0,

@@ -1,5 +1,6 @@
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { LABEL } from '../model/labels.js';
+import { SetValues } from '../model/set-values.js';
 import type { SinkRunnerOptions } from '../config/sink-options.js';
 
 type Select = NonNullable<SinkRunnerOptions['select']>;
@@ -27,14 +28,11 @@ export function compileSelect(
   };
   const trimMetrics = (set: MetricSet): MetricSet | undefined => {
     if (metrics === undefined) return set;
-    const values: Record<string, number> = {};
-    let any = false;
-    for (const name in set.values) {
-      if (metrics.has(name)) {
-        values[name] = set.values[name] as number;
-        any = true;
-      }
-    }
+    const values = new SetValues();
+    set.values.forEach((value, name) => {
+      if (metrics.has(name)) values.set(name, value);
+    });
+    const any = values.size > 0;
     const labeled = set.labeled.filter((v) => metrics.has(v.name));
     if (!any && labeled.length === 0) return undefined;
     return { ...set, values, labeled };

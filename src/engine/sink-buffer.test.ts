@@ -5,11 +5,12 @@ import { deepFreeze } from '../testing/deep-freeze.js';
 import type { Sink } from '../component/component.js';
 import { DEFAULT_BUFFER_MAX_BYTES, sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { SinkRunner } from './sink-runner.js';
+import { SetValues } from '../model/set-values.js';
 
 /** A large node batch: 1,000 pod sets of 25 values, about 0.95 MB as the runner estimates it. */
 function bigBatch(cycle: number): MetricBatch {
-  const values: Record<string, number> = {};
-  for (let i = 0; i < 25; i++) values[`custom/metric_${i}`] = i;
+  const values = new SetValues();
+  for (let i = 0; i < 25; i++) values.set(`custom/metric_${i}`, i);
   const sets: MetricSet[] = [];
   for (let i = 0; i < 1000; i++) {
     sets.push({

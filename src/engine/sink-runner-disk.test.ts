@@ -8,6 +8,7 @@ import type { MetricBatch } from '../model/types.js';
 import { deepFreeze } from '../testing/deep-freeze.js';
 import { testContext } from '../testing/context.js';
 import { SinkRunner } from './sink-runner.js';
+import { SetValues } from '../model/set-values.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -31,7 +32,7 @@ function batch(node: string, cycle: number, pods = 5): MetricBatch {
       type: 'pod' as const,
       key: `namespace:default/pod:p${i}`,
       labels: { type: 'pod', pod_name: `p${i}` },
-      values: { 'cpu/usage': i },
+      values: SetValues.from({ 'cpu/usage': i }),
       labeled: [],
       scrapeTime: cycle * 15_000,
       startTime: 0,

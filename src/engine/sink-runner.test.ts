@@ -11,13 +11,14 @@ import type { Sink } from '../component/component.js';
 import { createLogger } from '../component/logger.js';
 import { sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import { SinkRunner } from './sink-runner.js';
+import { SetValues } from '../model/set-values.js';
 
 function set(type: MetricSet['type'], key: string, ns?: string): MetricSet {
   return {
     type,
     key,
     labels: ns === undefined ? { type } : { type, namespace_name: ns },
-    values: { 'cpu/usage': 1, 'memory/usage': 2 },
+    values: SetValues.from({ 'cpu/usage': 1, 'memory/usage': 2 }),
     labeled: [],
     scrapeTime: 1,
     startTime: 0,

@@ -5,6 +5,7 @@ import { systemClock } from '../component/clock.js';
 import { summaryBatch } from '../testing/fixtures.js';
 import { countBatch, valuesInBatch, valuesInSet } from './count.js';
 import type { MetricSet, NodeBatch } from './types.js';
+import { SetValues } from './set-values.js';
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 
@@ -13,7 +14,7 @@ function expectedCounts(batch: NodeBatch): Map<string, { sets: number; values: n
   const byType = new Map<string, { sets: number; values: number }>();
   for (const set of batch.sets) {
     let values = set.labeled.length;
-    for (const _ in set.values) values++;
+    values += set.values.size;
     const c = byType.get(set.type) ?? { sets: 0, values: 0 };
     c.sets++;
     c.values += values;
@@ -41,8 +42,8 @@ describe('countBatch', () => {
   });
 
   it('counts a set with 40 values added one by one (a dictionary-mode object) exactly', () => {
-    const values: Record<string, number> = {};
-    for (let i = 0; i < 40; i++) values[`m/${i}`] = i;
+    const values = new SetValues();
+    for (let i = 0; i < 40; i++) values.set(`m/${i}`, i);
     const set: MetricSet = { ...(batch.sets[0] as MetricSet), values, labeled: [] };
     expect(valuesInSet(set)).toBe(40);
   });

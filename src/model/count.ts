@@ -13,15 +13,13 @@ export interface BatchCount {
   readonly byType: ReadonlyMap<SetType, Readonly<TypeCount>>;
 }
 
-// Batches are immutable, so a count made once holds for every sink and observer that asks. Counting is not free:
-// a pod's values (thirty and more keys, added one by one) are a dictionary-mode object to V8, about a microsecond
-// to count, and telemetry, every sink runner and the terminal all want the count of every batch.
+// Batches are not changed once passed on, so a count made once holds for every sink and observer that asks:
+// telemetry, every sink runner and the terminal all want the count of every batch.
 const batchCounts = new WeakMap<MetricBatch, BatchCount>();
 
 /** Metric values in a set: plain values plus labeled ones. */
 export function valuesInSet(set: MetricSet): number {
-  // Object.keys beats a for…in count on the dictionary-mode records that large sets end up as (≈ 1.0 vs 1.7 µs).
-  return set.labeled.length + Object.keys(set.values).length;
+  return set.labeled.length + set.values.size;
 }
 
 /**

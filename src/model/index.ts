@@ -5,3 +5,4 @@ export * from './types.js';
 export * from './count.js';
 export * from './copy.js';
 export * from './owned.js';
+export * from './set-values.js';

@@ -1,4 +1,5 @@
 import type { Labels } from './labels.js';
+import type { SetValues } from './set-values.js';
 import type { LabeledValue, MetricSet } from './types.js';
 
 /**
@@ -12,7 +13,7 @@ import type { LabeledValue, MetricSet } from './types.js';
  */
 export interface OwnedMetricSet extends MetricSet {
   labels: Labels;
-  values: Record<string, number>;
+  values: SetValues;
   labeled: LabeledValue[];
 }
 
@@ -22,7 +23,7 @@ export interface OwnedMetricSet extends MetricSet {
  * and each processor hands its output to exactly one next stage, so a set is never reachable from two owners.
  *
  * @example
- * owned(set).values['cpu/usage_rate'] = rate; // instead of copying the set and its values
+ * owned(set).values.set('cpu/usage_rate', rate); // instead of copying the set and its values
  */
 export function owned(set: MetricSet): OwnedMetricSet {
   return set as OwnedMetricSet;

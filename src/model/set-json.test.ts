@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { summaryBatch } from '../testing/fixtures.js';
 import { SetJsonWriter } from './set-json.js';
 import type { MetricBatch } from './types.js';
+import { SetValues } from './set-values.js';
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 
@@ -35,7 +36,7 @@ describe('set JSON writer', () => {
       type: 'pod' as const,
       key: 'namespace:a"b/pod:p',
       labels: { 'we\u0001ird': 'ü\n', type: 'pod' },
-      values: { 'cpu/usage': 1.5e-7, 'x"y': 12 },
+      values: SetValues.from({ 'cpu/usage': 1.5e-7, 'x"y': 12 }),
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 3 }],
       scrapeTime: Date.UTC(2026, 0, 1, 0, 0, 1, 5),
       startTime: 0,

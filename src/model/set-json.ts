@@ -2,6 +2,7 @@ import { IsoMillis } from './iso-time.js';
 import { jsonNumber, jsonString } from './json-text.js';
 import type { Labels } from './labels.js';
 import { SeriesCache } from './series-cache.js';
+import { SLOT_COUNT, VALUE_SLOTS } from './set-values.js';
 import { sameLabels } from './labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
@@ -27,16 +28,9 @@ interface LabeledTail {
   readonly text: string;
 }
 
-/**
- * The quoted value names of the last set of one type, in order, with what precedes each value: sets of a type
- * mostly carry the same metrics in the same order, so a value's name is one comparison with the name at the same
- * place (property names are interned strings: a pointer comparison), not a lookup.
- */
-interface ValueNames {
-  readonly names: string[];
-  /** `"cpu/usage":` for the first value, `,"cpu/usage":` for the others. */
-  readonly fragments: string[];
-}
+/** `"cpu/usage":` per value slot (set-values.ts), and the same after a comma. */
+const SLOT_NAMES: readonly string[] = VALUE_SLOTS.map((name) => flat(jsonString(name), ':'));
+const SLOT_NAMES_AFTER_COMMA: readonly string[] = SLOT_NAMES.map((name) => flat(',', name));
 
 /**
  * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
@@ -54,7 +48,6 @@ export class SetJsonWriter {
   private readonly series = new SeriesCache<SeriesJson>();
   /** `{"name":"filesystem/usage"` per labeled value name. */
   private readonly labeledNames = new Map<string, string>();
-  private readonly valueNames = new Map<string, ValueNames>();
   private readonly times = new IsoMillis();
 
   /**
@@ -76,19 +69,19 @@ export class SetJsonWriter {
     const series = this.seriesOf(set);
     let out = '{"time":"' + time + series.head;
     const values = set.values;
-    const layout = this.valueNamesOf(set.type);
-    const names = layout.names;
-    const fragments = layout.fragments;
-    let i = 0;
-    for (const name in values) {
-      let fragment = fragments[i];
-      if (names[i] !== name || fragment === undefined) {
-        fragment = i === 0 ? this.name(name) : flat(',', this.name(name));
-        names[i] = name;
-        fragments[i] = fragment;
+    let first = true;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const value = values.getAt(slot);
+      if (value === undefined) continue;
+      out += (first ? SLOT_NAMES[slot] : SLOT_NAMES_AFTER_COMMA[slot]) + jsonNumber(value);
+      first = false;
+    }
+    const others = values.others();
+    if (others !== undefined) {
+      for (const [name, value] of others) {
+        out += (first ? '' : ',') + this.name(name) + jsonNumber(value);
+        first = false;
       }
-      out += fragment + jsonNumber(values[name] as number);
-      i++;
     }
     out += '},"labeled":[';
     const labeled = set.labeled;
@@ -137,16 +130,6 @@ export class SetJsonWriter {
       this.labeledNames.set(name, text);
     }
     return text;
-  }
-
-  private valueNamesOf(type: string): ValueNames {
-    let layout = this.valueNames.get(type);
-    if (layout === undefined) {
-      if (this.valueNames.size >= MAX_NAMES) this.valueNames.clear();
-      layout = { names: [], fragments: [] };
-      this.valueNames.set(type, layout);
-    }
-    return layout;
   }
 
   private labels(labels: Labels): string {

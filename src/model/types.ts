@@ -1,5 +1,6 @@
 import type { SetType } from './catalogue.js';
 import type { Labels } from './labels.js';
+import type { ReadonlySetValues } from './set-values.js';
 
 /** A value that belongs to one object of a set (a filesystem, a disk, an accelerator), told apart by labels. */
 export interface LabeledValue {
@@ -17,8 +18,8 @@ export interface MetricSet {
   readonly type: SetType;
   readonly key: string;
   readonly labels: Labels;
-  /** Metric name → value. Integers stay integers (see the catalogue's valueType). */
-  readonly values: Readonly<Record<string, number>>;
+  /** Metric name → value, laid out by the catalogue (set-values.ts). Integers stay integers (see valueType). */
+  readonly values: ReadonlySetValues;
   readonly labeled: readonly LabeledValue[];
   /** When the kubelet sampled these values; 0 when the kubelet gave no time. */
   readonly scrapeTime: number;

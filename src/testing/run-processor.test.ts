@@ -10,7 +10,7 @@ import { podSet } from './sets.js';
 
 /** Fills a value into every set it receives: allowed, the batch is the processor's until it passes it on. */
 const fillsInPlace = mapBatches((b) => {
-  for (const s of b.sets) owned(s).values['custom/seen'] = 1;
+  for (const s of b.sets) owned(s).values.set('custom/seen', 1);
   return b;
 });
 
@@ -34,7 +34,7 @@ describe('processor harness', () => {
 
   it('runProcessor lets a processor fill the sets it owns, and fails one that changes their labels', async () => {
     const out = await runProcessor(fillsInPlace, {}, [summaryBatch(fixture, { cycle: 1 }), cycleEnd(1, 1)]);
-    expect((out[0] as MetricBatch).sets.every((s) => s.values['custom/seen'] === 1)).toBe(true);
+    expect((out[0] as MetricBatch).sets.every((s) => s.values.get('custom/seen') === 1)).toBe(true);
     const relabeling: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
       if (e.kind === 'batch') for (const s of e.sets) (s.labels as Record<string, string>)['x'] = 'y';
       return e;
@@ -77,7 +77,7 @@ describe('processor harness', () => {
   it('catches a processor that changes a batch it already passed on', async () => {
     let previous: MetricBatch | undefined; // kept across events: the bug the contract looks for
     const late: OperatorFunction<PipelineEvent, PipelineEvent> = map((e) => {
-      if (previous !== undefined) owned(previous.sets[0] as MetricSet).values['custom/late'] = 1;
+      if (previous !== undefined) owned(previous.sets[0] as MetricSet).values.set('custom/late', 1);
       if (e.kind === 'batch') previous = e;
       return e;
     });

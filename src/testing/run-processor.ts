@@ -3,6 +3,7 @@ import type { ComponentContext, ProcessorDefinition } from '../component/compone
 import type { PipelineEvent } from '../model/types.js';
 import { testContext } from './context.js';
 import { deepFreeze } from './deep-freeze.js';
+import { cloneEvent } from './clone-event.js';
 
 type ProcessorUnderTest = ProcessorDefinition | OperatorFunction<PipelineEvent, PipelineEvent>;
 
@@ -71,7 +72,7 @@ export async function checkProcessorContract(
 ): Promise<ContractReport> {
   const problems: string[] = [];
   // A processor owns what it is given: each run its own copy, as each scrape gives fresh batches.
-  const fresh = () => events.map((e) => freezeShared(structuredClone(e)));
+  const fresh = () => events.map((e) => freezeShared(cloneEvent(e)));
   const operator = operatorOf(processor, config, makeCtx());
   const run = () =>
     lastValueFrom(

@@ -2,6 +2,7 @@ import type { SetType } from '../model/catalogue.js';
 import { nodeKey, podContainerKey, podKey } from '../model/keys.js';
 import type { Labels } from '../model/labels.js';
 import type { LabeledValue, MetricSet } from '../model/types.js';
+import { SetValues } from '../model/set-values.js';
 
 /** What a test gives a set besides its identity; everything is optional. */
 export interface SetInput {
@@ -18,7 +19,7 @@ function makeSet(type: SetType, key: string, labels: Labels, input: SetInput): M
     type,
     key,
     labels: { ...labels, type, ...input.labels },
-    values: input.values ?? {},
+    values: SetValues.from(input.values ?? {}),
     labeled: input.labeled ?? [],
     scrapeTime: input.scrapeTime ?? 0,
     startTime: input.startTime ?? 0,

@@ -15,7 +15,7 @@ const batch = () => nodeBatch('n1', 1, [podSet('ns', 'p', 'n1', { values: { 'cpu
 function sinkThatWritesInto(): Sink {
   const pieces: PieceWriter<string> = {
     encode(b: MetricBatch) {
-      owned(b.sets[0] as MetricSet).values['custom/encoded'] = 1;
+      owned(b.sets[0] as MetricSet).values.set('custom/encoded', 1);
       return { pieces: ['x'] };
     },
     send: () => Promise.resolve(),
@@ -37,7 +37,7 @@ describe('sink helpers hand sinks read-only batches', () => {
     await sink.write(given);
     expect(collected.batches[0]).toBe(given);
     expect(() => {
-      owned(given.sets[0] as MetricSet).values['custom/late'] = 1;
+      owned(given.sets[0] as MetricSet).values.set('custom/late', 1);
     }).toThrow(TypeError);
   });
 });

@@ -392,7 +392,7 @@ export function expectSaneSets(sets: readonly MetricSet[]): void {
   for (const set of sets) {
     const where = `set ${String(set.key).slice(0, 120)}`;
     checkLabels(set.labels, `${where} labels`);
-    for (const [name, value] of Object.entries(set.values)) checkValue(name, value, where);
+    for (const [name, value] of set.values) checkValue(name, value, where);
     for (const labeled of set.labeled) {
       checkLabels(labeled.labels, `${where} labeled ${labeled.name} labels`);
       checkValue(labeled.name, labeled.value, `${where} labeled`);

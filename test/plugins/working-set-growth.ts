@@ -40,13 +40,13 @@ export default defineProcessor({
             // Rebuilt from each batch, so pods that left the node are forgotten with it.
             const seen = new Map<string, number>();
             for (const set of batch.sets) {
-              const now = set.type === 'pod' ? set.values['memory/working_set'] : undefined;
+              const now = set.type === 'pod' ? set.values.get('memory/working_set') : undefined;
               if (now === undefined) continue;
               seen.set(set.key, now);
               const before = state.last.get(set.key);
               if (before === undefined || now - before < cfg.min_growth_bytes) continue;
               // The batch is this processor's until it returns it: the value is added in place, no copy.
-              owned(set).values['memory/working_set_growth'] = now - before;
+              owned(set).values.set('memory/working_set_growth', now - before);
             }
             state.last = seen;
             return batch;

@@ -9,6 +9,7 @@ import { sinkRunnerOptionsSchema } from '../../src/config/sink-options.js';
 import { SinkRunner } from '../../src/engine/sink-runner.js';
 import { testContext } from '../../src/testing/context.js';
 import type { MetricBatch } from '../../src/model/types.js';
+import { SetValues } from '../../src/model/set-values.js';
 
 const [dir, deliveredPath, madePath, statsPath, startText, countText] = process.argv.slice(2);
 if (dir === undefined || deliveredPath === undefined || madePath === undefined || statsPath === undefined) {
@@ -52,7 +53,7 @@ function batch(id: number): MetricBatch {
       type: 'pod' as const,
       key: `namespace:default/pod:p${i}`,
       labels: { type: 'pod', pod_name: `p${i}` },
-      values: { 'cpu/usage': id + i },
+      values: SetValues.from({ 'cpu/usage': id + i }),
       labeled: [],
       scrapeTime: id,
       startTime: 0,

@@ -9,6 +9,7 @@ import { Telemetry } from '../../component/telemetry.js';
 import type { MetricBatch, PipelineEvent } from '../../model/types.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
 import { STATE_FILE } from './state-file.js';
+import { SetValues } from '../../model/set-values.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,7 +34,7 @@ function batch(id: number, cycle = id, pods = 3): MetricBatch {
       type: 'pod' as const,
       key: `namespace:default/pod:p${i}`,
       labels: { type: 'pod', pod_name: `p${i}`, nodename: `node-${id}` },
-      values: { 'cpu/usage': 1000 + i, 'memory/working_set': 0.5 },
+      values: SetValues.from({ 'cpu/usage': 1000 + i, 'memory/working_set': 0.5 }),
       labeled: [],
       scrapeTime: cycle * 15_000 + 3,
       startTime: 7,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch } from '../../model/types.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
+import { SetValues } from '../../model/set-values.js';
 
 const batch: MetricBatch = {
   kind: 'batch',
@@ -13,7 +14,7 @@ const batch: MetricBatch = {
       type: 'node',
       key: 'node:node-ü',
       labels: { type: 'node', nodename: 'node-ü' },
-      values: { 'cpu/usage': 123456789012, 'memory/usage': 0.25 },
+      values: SetValues.from({ 'cpu/usage': 123456789012, 'memory/usage': 0.25 }),
       labeled: [{ name: 'filesystem/usage', labels: { resource_id: '/' }, value: 17 }],
       scrapeTime: 44_999.5,
       startTime: 1,
@@ -36,8 +37,9 @@ describe('event codec', () => {
     expect(decodeEvent(encodeEvent(mark))).toEqual(mark);
   });
 
-  it('drops a value JSON cannot carry (NaN comes back as null) rather than deliver null', () => {
-    const odd = { ...batch, sets: [{ ...batch.sets[0], values: { 'cpu/usage': NaN, 'memory/usage': 1 } }] };
+  it('drops a value JSON cannot carry (Infinity comes back as null) rather than deliver null', () => {
+    const values = SetValues.from({ 'cpu/usage': Infinity, 'memory/usage': 1 });
+    const odd = { ...batch, sets: [{ ...batch.sets[0], values }] };
     const back = decodeEvent(encodeEvent(odd as MetricBatch));
     expect(back.kind === 'batch' ? back.sets[0]?.values : undefined).toEqual({ 'memory/usage': 1 });
   });

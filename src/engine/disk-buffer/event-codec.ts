@@ -1,4 +1,6 @@
 import type { PipelineEvent } from '../../model/types.js';
+import { SetValues } from '../../model/set-values.js';
+import { owned } from '../../model/owned.js';
 
 /**
  * How an event is stored in a record: JSON, UTF-8. JSON rather than `v8.serialize` (about twice as fast on
@@ -22,9 +24,14 @@ export function decodeEvent(payload: Buffer): PipelineEvent {
   if (!isEvent(value)) throw new Error('the payload is not a batch or a cycle end');
   if (value.kind === 'batch') {
     for (const set of value.sets) {
-      for (const [name, v] of Object.entries(set.values)) {
-        if (typeof v !== 'number') delete (set.values as Record<string, unknown>)[name];
+      // JSON gave a plain record (SetValues.toJSON wrote it): back into the catalogue's layout.
+      const stored = set.values as unknown as Readonly<Record<string, unknown>>;
+      const values = new SetValues();
+      for (const name in stored) {
+        const v = stored[name];
+        if (typeof v === 'number') values.set(name, v);
       }
+      owned(set).values = values;
     }
   }
   return value;

@@ -32,9 +32,9 @@ function expectSame(
   let compared = 0;
   for (const [key, set] of want) {
     for (const metric of metrics) {
-      const value = set.values[metric];
+      const value = set.values.get(metric);
       if (value === undefined) continue;
-      expect(have.get(key)?.values[metric], `${key} ${metric}`).toBe(value);
+      expect(have.get(key)?.values.get(metric), `${key} ${metric}`).toBe(value);
       compared++;
     }
   }

@@ -148,10 +148,10 @@ export class LineProtocolEncoder {
     const tags = this.setTags(set.labels);
     const tail = suffix.length;
     const values = set.values;
-    for (const name in values) {
+    for (const name of values.names()) {
       const info = this.nameInfo(name);
       if (info.skip) continue;
-      const value = values[name] as number;
+      const value = values.get(name) as number;
       if (!Number.isFinite(value)) {
         skipped++;
         continue;
@@ -193,10 +193,10 @@ export class LineProtocolEncoder {
     // Line head (measurement + tags) → its fields so far. One map per set; lines are written in first-seen order.
     const lines = new Map<string, string>();
     const values = set.values;
-    for (const name in values) {
+    for (const name of values.names()) {
       const info = this.nameInfo(name);
       if (info.skip) continue;
-      const value = values[name] as number;
+      const value = values.get(name) as number;
       if (!Number.isFinite(value)) {
         skipped++;
         continue;

@@ -52,10 +52,10 @@ export class SetJsonWriter {
     out += ',"values":{';
     let first = true;
     const values = set.values;
-    for (const name in values) {
+    for (const name of values.names()) {
       if (!first) out += ',';
       first = false;
-      out += this.name(name) + jsonNumber(values[name] as number);
+      out += this.name(name) + jsonNumber(values.get(name) as number);
     }
     out += '},"labeled":[';
     const labeled = set.labeled;
