@@ -33,7 +33,7 @@ export function encodeJsonl(batch: MetricBatch, sets: readonly MetricSet[], layo
     row.labels = labels;
     for (let m = 0; m < layout.metrics.length; m++) {
       const column = layout.metrics[m] as MetricColumn;
-      const value = set.values.get(column.metric);
+      const value = set.values.getAt(column.slot);
       if (value !== undefined) row[column.column] = value;
     }
     for (let f = 0; f < layout.families.length; f++) {

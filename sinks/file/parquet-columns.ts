@@ -155,7 +155,7 @@ export class ParquetColumns {
       }
       for (let m = 0; m < layout.metrics.length; m++) {
         const column = layout.metrics[m] as MetricColumn;
-        const value = set.values.get(column.metric);
+        const value = set.values.getAt(column.slot);
         (this.metrics[m] as (bigint | number | null)[]).push(
           column.valueType === 'int' ? toInt64(value) : (value ?? null),
         );

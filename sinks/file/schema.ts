@@ -13,6 +13,7 @@ import {
   type ValueType,
 } from '../../src/model/catalogue.js';
 import { LABEL } from '../../src/model/labels.js';
+import { slotOf } from '../../src/model/set-values.js';
 
 /** Written to every Parquet file's key-value metadata as `heapstream.schema_version`. */
 export const SCHEMA_VERSION = 1;
@@ -38,6 +39,8 @@ export const PROMOTED_LABELS: ReadonlySet<string> = new Set<string>([
 export interface MetricColumn {
   readonly column: string;
   readonly metric: string;
+  /** The metric's slot in a set's values (set-values.ts); -1 for a labeled metric, which has none. */
+  readonly slot: number;
   readonly valueType: ValueType;
   readonly unit: string;
 }
@@ -152,7 +155,7 @@ export function columnName(metric: string): string {
 }
 
 function metricColumn(m: MetricDescriptor, column: string): MetricColumn {
-  return { column, metric: m.name, valueType: m.valueType, unit: m.unit };
+  return { column, metric: m.name, slot: slotOf(m.name), valueType: m.valueType, unit: m.unit };
 }
 
 const ALL_FAMILIES: readonly LabeledFamily[] = FAMILY_SPECS.map((spec) => ({
@@ -199,7 +202,7 @@ const LAYOUTS: ReadonlyMap<SetType | 'all', TableLayout> = new Map([
  * has no `{type}`).
  *
  * @example
- * layoutFor('pod').metrics[0]; // { column: 'uptime', metric: 'uptime', valueType: 'int', unit: 'ms' }
+ * layoutFor('pod').metrics[0]; // { column: 'uptime', metric: 'uptime', slot: 0, valueType: 'int', unit: 'ms' }
  */
 export function layoutFor(name: SetType | 'all'): TableLayout {
   return LAYOUTS.get(name) as TableLayout;

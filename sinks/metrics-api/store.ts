@@ -1,6 +1,7 @@
 import { podContainerKey, podKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { MetricSet, NodeBatch } from '../../src/model/types.js';
+import { slotOf } from '../../src/model/set-values.js';
 
 // One point's row of doubles: the last sample, the earlier sample the usage is measured from, and the usage.
 const LAST_CPU = 0;
@@ -19,8 +20,9 @@ const ROW = 8;
  */
 const FRESH_CONTAINER_MIN_MS = 10_000;
 
-const CPU = 'cpu/usage';
-const WORKING_SET = 'memory/working_set';
+// Value slots of the two metrics the resource metrics API serves.
+const CPU = slotOf('cpu/usage');
+const WORKING_SET = slotOf('memory/working_set');
 
 /** The usage of a node or a container, as served: CPU over [timestamp − window, timestamp]. */
 export interface Usage {
@@ -168,8 +170,8 @@ function fillRow(
  * (pkg/scraper/client/resource/decode.go drops a node, or a whole pod, whose point has a zero).
  */
 function complete(set: MetricSet): boolean {
-  const cpu = set.values.get(CPU);
-  const memory = set.values.get(WORKING_SET);
+  const cpu = set.values.getAt(CPU);
+  const memory = set.values.getAt(WORKING_SET);
   return set.scrapeTime > 0 && cpu !== undefined && cpu > 0 && memory !== undefined && memory > 0;
 }
 
@@ -262,10 +264,10 @@ export class LatestPointsStore {
       fillRow(
         nodeRow,
         0,
-        nodeSet.values.get(CPU) as number,
+        nodeSet.values.getAt(CPU) as number,
         nodeSet.scrapeTime,
         nodeSet.startTime,
-        nodeSet.values.get(WORKING_SET) as number,
+        nodeSet.values.getAt(WORKING_SET) as number,
         previous?.nodeRow,
         0,
         0,
@@ -300,10 +302,10 @@ export class LatestPointsStore {
         fillRow(
           rows,
           c * ROW,
-          set.values.get(CPU) as number,
+          set.values.getAt(CPU) as number,
           set.scrapeTime,
           set.startTime,
-          set.values.get(WORKING_SET) as number,
+          set.values.getAt(WORKING_SET) as number,
           before < 0 ? undefined : previous?.rows,
           before * ROW,
           this.resolutionMs,
