@@ -55,6 +55,7 @@ const POD_LABELS = [
   LABEL.labels,
   LABEL.workloadKind,
   LABEL.workloadName,
+  LABEL.clusterName,
 ] as const;
 
 export function podLabelsFrom(container: MetricSet): Record<string, string> {
