@@ -1,0 +1,128 @@
+import kafkajs, { type EachMessagePayload, type LogEntry } from 'kafkajs';
+import { Observable } from 'rxjs';
+import type { SourceContext } from '../../src/component/component.js';
+import { LogLimiter } from '../../src/component/log-limiter.js';
+import type { Logger } from '../../src/component/logger.js';
+import { readBatchMessage } from '../../src/model/batch-message.js';
+import type { PipelineEvent } from '../../src/model/types.js';
+import { CycleAssembler, type Outcome } from './assembler.js';
+import type { KafkaSourceConfig } from './config.js';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** Wait between attempts to join the group while the brokers cannot be reached. */
+const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
+/**
+ * A second tier's source: joins `group_id`, reads the `batch` format of `topic`, and emits node batches and
+ * cycle marks as a kubelet source would (see CycleAssembler), so any processor (aggregate…) and sink can run
+ * after it. It stops when the pipeline's clock stops (shutdown or `--cycles`): it has no ticks of its own to
+ * follow, the first tier's marks pace it.
+ *
+ * Offsets are committed by kafkajs after each message has been handed to the pipeline (emitted), not once the
+ * sinks delivered it: see the README's Delivery section for what that means after a crash.
+ *
+ * @example
+ * kafkaSource(kafkaSourceConfig.parse({ brokers: ['127.0.0.1:9092'] }), ctx).subscribe(...)
+ */
+export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
+  return new Observable<PipelineEvent>((subscriber) => {
+    const t = ctx.telemetry;
+    t.describe('heapstream_kafka_source_messages_total', 'Messages read, by what became of them.');
+    const counters = new Map<Outcome | 'bad', ReturnType<typeof t.counter>>();
+    const count = (outcome: Outcome | 'bad'): void => {
+      let counter = counters.get(outcome);
+      if (counter === undefined) {
+        counter = t.counter('heapstream_kafka_source_messages_total', { source: ctx.id, outcome });
+        counters.set(outcome, counter);
+      }
+      counter.inc();
+    };
+    const limitedLog = new LogLimiter(ctx.logger, ctx.clock);
+    const assembler = new CycleAssembler((event) => subscriber.next(event));
+    const kafka = new Kafka({
+      clientId: config.client_id,
+      brokers: config.brokers,
+      connectionTimeout: config.connect_timeout,
+      requestTimeout: config.request_timeout,
+      ...kafkaLogging(ctx.logger),
+    });
+    const consumer = kafka.consumer({
+      groupId: config.group_id,
+      sessionTimeout: config.session_timeout,
+      // A node batch part is at most the sink's max_message_bytes; let one fetch carry many.
+      maxBytesPerPartition: 16 * 1024 * 1024,
+    });
+    let stopped = false;
+
+    const onMessage = ({ topic, partition, message }: EachMessagePayload): Promise<void> => {
+      if (stopped) return Promise.resolve();
+      const text = message.value?.toString('utf8');
+      try {
+        if (text === undefined) throw new Error('the message has no value');
+        count(assembler.accept(readBatchMessage(text)));
+      } catch (error) {
+        count('bad');
+        const reason = error instanceof Error ? error.message : String(error);
+        limitedLog.log(
+          'warn',
+          `bad:${topic}:${partition}`,
+          { topic, partition, offset: message.offset, reason },
+          `source ${ctx.id}: skipped a message that is not in the batch format (${reason})`,
+        );
+      }
+      return Promise.resolve();
+    };
+
+    const start = async (): Promise<void> => {
+      for (let attempt = 0; !stopped; attempt++) {
+        try {
+          await consumer.connect();
+          await consumer.subscribe({ topics: [config.topic], fromBeginning: config.from_beginning });
+          await consumer.run({ autoCommit: true, eachMessage: onMessage });
+          ctx.logger.info({ topic: config.topic, group: config.group_id }, `source ${ctx.id}: consuming`);
+          return;
+        } catch (error) {
+          const wait = RECONNECT_MS[Math.min(attempt, RECONNECT_MS.length - 1)] as number;
+          ctx.logger.warn(
+            { err: error, brokers: config.brokers, retryInMs: wait },
+            `source ${ctx.id}: cannot join consumer group ${config.group_id}`,
+          );
+          await new Promise((resolve) => setTimeout(resolve, wait));
+        }
+      }
+    };
+
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await consumer.disconnect();
+      } catch (error) {
+        ctx.logger.debug({ err: error }, `source ${ctx.id}: disconnecting`);
+      }
+    };
+
+    void start();
+    // The clock only says when to stop: the first tier's marks pace this source.
+    const ticks = ctx.ticks.subscribe({
+      complete: () => void stop().then(() => subscriber.complete()),
+      error: (error: unknown) => void stop().then(() => subscriber.error(error)),
+    });
+    return () => {
+      ticks.unsubscribe();
+      void stop();
+    };
+  });
+}
+
+/** kafkajs' own lines to our debug level (it logs every reconnection attempt as an error). */
+function kafkaLogging(logger: Logger): { logLevel: number; logCreator: () => (entry: LogEntry) => void } {
+  return {
+    logLevel: logger.isLevelEnabled('debug') ? logLevel.INFO : logLevel.NOTHING,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, timestamp: _timestamp, ...fields } = entry.log;
+      logger.debug({ kafkajs: entry.namespace, kafkajsLevel: entry.label, ...fields }, message);
+    },
+  };
+}
