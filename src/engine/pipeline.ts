@@ -17,6 +17,7 @@ import { isolatedProcessor } from './processor-errors.js';
 import { SinkRunner } from './sink-runner.js';
 import { cycleGate } from './cycle-gate.js';
 import { withClusterName } from './cluster-name.js';
+import { deliveredMarks } from './delivery.js';
 import { PipelineSinks, runnersAfterReload } from './reload-handover.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -168,6 +169,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     sourceDef.create(config.source.config, {
       ...contextFor('source', config.source.id),
       ticks,
+      delivered: deliveredMarks(runners),
       provideMetadata: (provider) => {
         metadata = provider;
       },
