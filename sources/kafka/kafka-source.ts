@@ -6,9 +6,13 @@ import type { Logger } from '../../src/component/logger.js';
 import { readBatchMessage } from '../../src/model/batch-message.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import { CycleAssembler, type Outcome } from './assembler.js';
+import { OffsetBook } from './offsets.js';
 import type { KafkaSourceConfig } from './config.js';
 
 const { Kafka, logLevel } = kafkajs;
+
+/** How long a stop waits for the sinks to finish the cycles emitted, so that their offsets are committed. */
+const DRAIN_WAIT_MS = 30_000;
 
 /** Wait between attempts to join the group while the brokers cannot be reached. */
 const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
@@ -19,8 +23,9 @@ const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
  * after it. It stops when the pipeline's clock stops (shutdown or `--cycles`): it has no ticks of its own to
  * follow, the first tier's marks pace it.
  *
- * Offsets are committed by kafkajs after each message has been handed to the pipeline (emitted), not once the
- * sinks delivered it: see the README's Delivery section for what that means after a crash.
+ * At least once: offsets are committed only once the sinks are done with the cycles the messages belong to
+ * (ctx.delivered, see OffsetBook), so a crash reads again every cycle not finished. Without ctx.delivered (an
+ * embedder's context), kafkajs commits what was handed to the pipeline.
  *
  * @example
  * kafkaSource(kafkaSourceConfig.parse({ brokers: ['127.0.0.1:9092'] }), ctx).subscribe(...)
@@ -39,7 +44,20 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
       counter.inc();
     };
     const limitedLog = new LogLimiter(ctx.logger, ctx.clock);
-    const assembler = new CycleAssembler((event) => subscriber.next(event));
+    // Marks emitted and not yet delivered by every sink, by cluster and cycle: a stop waits for them (see stop).
+    const undelivered = new Set<string>();
+    const markKey = (cluster: string | undefined, cycle: number) =>
+      (cluster ?? '') + '\u0000' + String(cycle);
+    let allDelivered: (() => void) | undefined;
+    const assembler = new CycleAssembler((event) => {
+      if (event.kind === 'cycle_end') undelivered.add(markKey(event.cluster, event.cycle));
+      subscriber.next(event);
+    });
+    // At least once when the engine says what the sinks are done with; else kafkajs commits what was emitted.
+    const delivered = ctx.delivered;
+    const book = new OffsetBook();
+    /** Clusters named by the messages: a delivered mark of another was named by the pipeline's cluster_name. */
+    const clustersRead = new Set<string | undefined>();
     const kafka = new Kafka({
       clientId: config.client_id,
       brokers: config.brokers,
@@ -58,10 +76,18 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
     const onMessage = ({ topic, partition, message }: EachMessagePayload): Promise<void> => {
       if (stopped) return Promise.resolve();
       const text = message.value?.toString('utf8');
+      const offset = Number(message.offset);
       try {
         if (text === undefined) throw new Error('the message has no value');
-        count(assembler.accept(readBatchMessage(text)));
+        const read = readBatchMessage(text);
+        const of = read.kind === 'batch' ? read : read.mark;
+        clustersRead.add(of.cluster);
+        const outcome = assembler.accept(read);
+        count(outcome);
+        const settled = outcome === 'duplicate';
+        book.read(topic, partition, offset, settled ? undefined : { cluster: of.cluster, cycle: of.cycle });
       } catch (error) {
+        book.read(topic, partition, offset);
         count('bad');
         const reason = error instanceof Error ? error.message : String(error);
         limitedLog.log(
@@ -79,7 +105,7 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
         try {
           await consumer.connect();
           await consumer.subscribe({ topics: [config.topic], fromBeginning: config.from_beginning });
-          await consumer.run({ autoCommit: true, eachMessage: onMessage });
+          await consumer.run({ autoCommit: delivered === undefined, eachMessage: onMessage });
           ctx.logger.info({ topic: config.topic, group: config.group_id }, `source ${ctx.id}: consuming`);
           return;
         } catch (error) {
@@ -93,9 +119,43 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
       }
     };
 
+    const commit = async (): Promise<void> => {
+      const commits = book.commits();
+      if (commits.length === 0) return;
+      try {
+        await consumer.commitOffsets(commits);
+      } catch (error) {
+        // The next delivered cycle commits a later offset, which covers this one.
+        ctx.logger.warn({ err: error, commits }, `source ${ctx.id}: committing offsets failed`);
+      }
+    };
+    let committing = Promise.resolve();
+    const deliveries = delivered?.subscribe((mark) => {
+      const cluster = clustersRead.has(mark.cluster) ? mark.cluster : undefined;
+      book.delivered(cluster, mark.cycle);
+      undelivered.delete(markKey(cluster, mark.cycle));
+      committing = committing.then(commit);
+      if (undelivered.size === 0) allDelivered?.();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => book.keepOnly(event.payload.memberAssignment));
+
+    /**
+     * Stops reading, then waits (up to DRAIN_WAIT_MS) until the sinks are done with the marks emitted, so that
+     * their offsets are committed before the consumer leaves: a clean stop reads nothing twice at the next start.
+     */
     const stop = async (): Promise<void> => {
       if (stopped) return;
       stopped = true;
+      if (deliveries !== undefined && undelivered.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          allDelivered = resolve;
+          timer = setTimeout(resolve, DRAIN_WAIT_MS);
+        });
+        clearTimeout(timer);
+        await committing;
+      }
+      deliveries?.unsubscribe();
       try {
         await consumer.disconnect();
       } catch (error) {
