@@ -111,7 +111,7 @@ async function runSecondTier(
   topic: string,
   clusterSets: number,
   options: { readonly group?: string; readonly extraSinks?: string[]; readonly crash?: boolean } = {},
-): Promise<Row[]> {
+): Promise<{ rows: Row[]; stderr: string }> {
   const out = join(dir, `${name}-out`);
   await mkdir(out, { recursive: true });
   const file = join(dir, `${name}.yaml`);
@@ -159,9 +159,9 @@ async function runSecondTier(
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(killer);
   expect(lines, stderr).toBeGreaterThanOrEqual(clusterSets);
-  if (options.crash === true) return [];
+  if (options.crash === true) return { rows: [], stderr };
   expect(code, stderr).toBe(0);
-  return rowsUnder(out);
+  return { rows: await rowsUnder(out), stderr };
 }
 
 describe('collector → Kafka (format batch) → second tier (kafka source, aggregate)', () => {
@@ -173,8 +173,19 @@ describe('collector → Kafka (format batch) → second tier (kafka source, aggr
     // Rates (and so cpu/usage_rate sums) exist from the second cycle on: the comparison covers them.
     expect(clusters.filter((r) => typeof r.cpu_usage_rate === 'number').length).toBeGreaterThan(0);
     expect(reference.filter((r) => r.type === 'ns').length).toBeGreaterThan(clusters.length);
-    const secondTier = await runSecondTier('tier', topic, clusters.length);
+    // A message that is not in the format, amid the others: skipped, logged where it is.
+    const producer = new Kafka({ brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const [written] = await producer.send({ topic, messages: [{ value: '{"v":1,"kind":"batch"' }] });
+    await producer.disconnect();
+    const { rows: secondTier, stderr } = await runSecondTier('tier', topic, clusters.length);
     expect(secondTier).toEqual(reference);
+    const warnings = stderr
+      .split('\n')
+      .filter((line) => line.includes('not in the batch format'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ topic, partition: 0, offset: written?.baseOffset });
     // Stopped cleanly: everything read was delivered, and committed.
     const { committed, ends } = await offsets('tier', topic);
     expect(committed).toEqual(ends);
@@ -195,7 +206,7 @@ describe('collector → Kafka (format batch) → second tier (kafka source, aggr
     ];
     await runSecondTier('crash-1', topic, clusters, { group: 'crash', extraSinks: unreachable, crash: true });
     expect((await offsets('crash', topic)).committed).toEqual(['-1']);
-    const again = await runSecondTier('crash-2', topic, clusters, { group: 'crash' });
+    const { rows: again } = await runSecondTier('crash-2', topic, clusters, { group: 'crash' });
     expect(again).toEqual(reference);
     const { committed, ends } = await offsets('crash', topic);
     expect(committed).toEqual(ends);
@@ -211,11 +222,8 @@ describe('collector → Kafka (format batch) → second tier (kafka source, aggr
     expect(east.map((r) => r.key)).toContain('cluster:east');
     expect(west.map((r) => r.key)).toContain('cluster:west');
     const both = [...east, ...west];
-    const secondTier = await runSecondTier(
-      'tier-two',
-      topic,
-      both.filter((r) => r.type === 'cluster').length,
-    );
+    const clusterSets = both.filter((r) => r.type === 'cluster').length;
+    const { rows: secondTier } = await runSecondTier('tier-two', topic, clusterSets);
     const byCluster = (rows: Row[], name: string) =>
       rows.filter((r) => r.key === `cluster:${name}` || r.key.startsWith(`cluster:${name}/`));
     expect(byCluster(secondTier, 'east')).toEqual(east);
