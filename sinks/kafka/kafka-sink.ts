@@ -4,7 +4,7 @@ import { PermanentError } from '../../src/component/errors.js';
 import type { CycleEnd, MetricBatch } from '../../src/model/types.js';
 import { writeAllPieces, type EncodedBatch, type PieceWriter } from '../../src/component/pieces.js';
 import { chunkRecords, mergeChunks, type SendChunk } from './chunks.js';
-import { kafkaClientConfig } from './client-options.js';
+import { kafkaClientConfig } from '../../src/component/kafka-client.js';
 import type { KafkaSinkConfig } from './config.js';
 import { BatchEncoder } from './encode.js';
 import { classifyKafkaError } from './kafka-errors.js';

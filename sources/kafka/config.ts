@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
+import { kafkaBrokersSchema, kafkaSaslSchema, kafkaTlsSchema } from '../../src/component/kafka-client.js';
 
 /** The `kafka` source's keys. */
 export const kafkaSourceConfig = z.strictObject({
-  brokers: z
-    .array(z.string().regex(/^(\[[^\]]+\]|[^\s:[\]]+):\d+$/, 'a broker is host:port, e.g. kafka-0:9092'))
-    .min(1)
-    .describe('Bootstrap brokers, host:port; the rest of the cluster is discovered from them.'),
+  brokers: kafkaBrokersSchema,
   topic: z
     .string()
     .min(1)
@@ -33,6 +31,8 @@ export const kafkaSourceConfig = z.strictObject({
   session_timeout: duration()
     .prefault('30s')
     .describe('Time without a heartbeat after which the group gives this process’s partitions to another.'),
+  sasl: kafkaSaslSchema.optional().describe('SASL authentication (over TLS, unless the network is trusted).'),
+  tls: kafkaTlsSchema.optional().describe('TLS to the brokers; `tls: {}` verifies them with the system CAs.'),
 });
 
 export type KafkaSourceConfig = z.output<typeof kafkaSourceConfig>;

@@ -1,15 +1,15 @@
-import kafkajs, { type EachMessagePayload, type LogEntry } from 'kafkajs';
+import kafkajs, { type EachMessagePayload } from 'kafkajs';
 import { Observable } from 'rxjs';
 import type { SourceContext } from '../../src/component/component.js';
 import { LogLimiter } from '../../src/component/log-limiter.js';
-import type { Logger } from '../../src/component/logger.js';
+import { kafkaClientConfig } from '../../src/component/kafka-client.js';
 import { readBatchMessage } from '../../src/model/batch-message.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import { CycleAssembler, type Outcome } from './assembler.js';
 import { OffsetBook } from './offsets.js';
 import type { KafkaSourceConfig } from './config.js';
 
-const { Kafka, logLevel } = kafkajs;
+const { Kafka } = kafkajs;
 
 /** How long a stop waits for the sinks to finish the cycles emitted, so that their offsets are committed. */
 const DRAIN_WAIT_MS = 30_000;
@@ -31,6 +31,8 @@ const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
  * kafkaSource(kafkaSourceConfig.parse({ brokers: ['127.0.0.1:9092'] }), ctx).subscribe(...)
  */
 export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Observable<PipelineEvent> {
+  // SASL and TLS files are read now: a missing one is a configuration error at start, as for the sink.
+  const client = kafkaClientConfig(config, ctx.logger, ctx.baseDir);
   return new Observable<PipelineEvent>((subscriber) => {
     const t = ctx.telemetry;
     t.describe('heapstream_kafka_source_messages_total', 'Messages read, by what became of them.');
@@ -58,13 +60,7 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
     const book = new OffsetBook();
     /** Clusters named by the messages: a delivered mark of another was named by the pipeline's cluster_name. */
     const clustersRead = new Set<string | undefined>();
-    const kafka = new Kafka({
-      clientId: config.client_id,
-      brokers: config.brokers,
-      connectionTimeout: config.connect_timeout,
-      requestTimeout: config.request_timeout,
-      ...kafkaLogging(ctx.logger),
-    });
+    const kafka = new Kafka(client);
     const consumer = kafka.consumer({
       groupId: config.group_id,
       sessionTimeout: config.session_timeout,
@@ -174,15 +170,4 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
       void stop();
     };
   });
-}
-
-/** kafkajs' own lines to our debug level (it logs every reconnection attempt as an error). */
-function kafkaLogging(logger: Logger): { logLevel: number; logCreator: () => (entry: LogEntry) => void } {
-  return {
-    logLevel: logger.isLevelEnabled('debug') ? logLevel.INFO : logLevel.NOTHING,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, timestamp: _timestamp, ...fields } = entry.log;
-      logger.debug({ kafkajs: entry.namespace, kafkajsLevel: entry.label, ...fields }, message);
-    },
-  };
 }
