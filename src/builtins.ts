@@ -11,6 +11,7 @@ import metricsApi from '../sinks/metrics-api/index.js';
 import stdout from '../sinks/stdout/index.js';
 import kubeletCadvisor from '../sources/kubelet-cadvisor/index.js';
 import kubeletPrometheus from '../sources/kubelet-prometheus/index.js';
+import kafkaSource from '../sources/kafka/index.js';
 import kubeletSummary from '../sources/kubelet-summary/index.js';
 import { Registry } from './component/registry.js';
 import { startSimulatedCluster } from './sim/index.js';
@@ -22,6 +23,7 @@ export function createBuiltinRegistry(): Registry {
       kubeletSummary,
       kubeletCadvisor,
       kubeletPrometheus,
+      kafkaSource,
       rate,
       podEnricher,
       namespaceEnricher,

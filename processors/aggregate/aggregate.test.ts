@@ -191,6 +191,43 @@ describe('aggregate, cycles', () => {
     expect(events[1]).toBe(mark);
   });
 
+  it('keeps clusters apart: same node names and cycles in two clusters give two sets of aggregates', async () => {
+    const inCluster = <T extends object>(cluster: string, event: T): T => ({ ...event, cluster });
+    const withLabel = (cluster: string, node: string, value: number) =>
+      podSet('ns1', `p-${node}`, node, {
+        values: { 'cpu/usage_rate': value },
+        labels: { cluster_name: cluster },
+      });
+    const events = await runProcessor(aggregator(), {}, [
+      inCluster('east', nodeBatch('a', 1, [withLabel('east', 'a', 1)])),
+      inCluster('west', nodeBatch('a', 1, [withLabel('west', 'a', 20)])),
+      inCluster('west', nodeBatch('b', 1, [withLabel('west', 'b', 300)])),
+      inCluster('east', cycleEnd(1, 1)),
+      inCluster('west', nodeBatch('a', 2, [withLabel('west', 'a', 4000)])),
+      inCluster('west', cycleEnd(1, 2)),
+    ]);
+    const [east, west] = clusterBatchesOf(events) as [ClusterBatch, ClusterBatch];
+    expect([east.cluster, west.cluster]).toEqual(['east', 'west']);
+    expect(east.sets.map((s) => s.key)).toEqual(['cluster:east/namespace:ns1', 'cluster:east']);
+    expect(setByKey(east, 'cluster:east').values).toEqual({
+      'cpu/usage_rate': 1,
+      nodes_reporting: 1,
+      nodes_expected: 1,
+    });
+    expect(setByKey(east, 'cluster:east').labels).toEqual({ type: 'cluster', cluster_name: 'east' });
+    expect(setByKey(east, 'cluster:east/namespace:ns1').labels).toEqual({
+      type: 'ns',
+      namespace_name: 'ns1',
+      cluster_name: 'east',
+    });
+    // West's node a in cycle 1 is its own, not east's; west's cycle 2 stays open after west's cycle 1 closed.
+    expect(setByKey(west, 'cluster:west').values).toEqual({
+      'cpu/usage_rate': 320,
+      nodes_reporting: 2,
+      nodes_expected: 2,
+    });
+  });
+
   it('rejects unknown and repeated levels', () => {
     expect(aggregateConfig.safeParse({ levels: ['pods'] }).success).toBe(false);
     expect(aggregateConfig.safeParse({ levels: ['pod', 'pod'] }).success).toBe(false);

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { ComponentContext } from '../../src/component/component.js';
 import { reportBatchErrors } from '../../src/component/operators.js';
-import { CLUSTER_KEY, namespaceKey } from '../../src/model/keys.js';
+import { clusterKey, namespaceKey } from '../../src/model/keys.js';
 import { LABEL } from '../../src/model/labels.js';
 import type { ClusterBatch, CycleEnd, MetricSet, NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import type { AggregateLevel } from './config.js';
@@ -20,6 +20,15 @@ const MAX_OPEN_CYCLES = 8;
 
 /** node → that node's per-namespace partial sums, for one cycle. */
 type CycleState = Map<string, Map<string, NamespacePartial>>;
+
+/**
+ * One cluster's open cycles and the last one ended. Node names and cycle numbers are only unique within a
+ * cluster: a second tier that serves several (each batch and mark carries its `cluster`) keeps them apart.
+ */
+interface ClusterCycles {
+  readonly open: Map<number, CycleState>;
+  lastEnded: number;
+}
 
 /**
  * Heapster's aggregators as one operator. Per node batch, as it flows: pod sets from containers, and the node's
@@ -67,13 +76,15 @@ export function aggregateOperator(
       }
     }
     const sets: MetricSet[] = [];
+    const name = mark.cluster;
     if (namespace) {
       for (const [ns, partial] of byNamespace) {
         const labels: Record<string, string> = { [LABEL.type]: 'ns', [LABEL.namespaceName]: ns };
         if (partial.namespaceId !== undefined) labels[LABEL.namespaceId] = partial.namespaceId;
+        if (name !== undefined) labels[LABEL.clusterName] = name;
         sets.push({
           type: 'ns',
-          key: namespaceKey(ns),
+          key: namespaceKey(ns, name),
           labels,
           values: partialValues(partial, reporting, expected),
           labeled: [],
@@ -86,20 +97,38 @@ export function aggregateOperator(
       total.namespaceId = undefined;
       sets.push({
         type: 'cluster',
-        key: CLUSTER_KEY,
-        labels: { [LABEL.type]: 'cluster' },
+        key: clusterKey(name),
+        labels:
+          name === undefined
+            ? { [LABEL.type]: 'cluster' }
+            : { [LABEL.type]: 'cluster', [LABEL.clusterName]: name },
         values: partialValues(total, reporting, expected),
         labeled: [],
         scrapeTime: 0,
         startTime: 0,
       });
     }
-    return { kind: 'batch', scope: 'cluster', cycle: mark.cycle, timestamp: mark.timestamp, sets };
+    const batch: ClusterBatch = {
+      kind: 'batch',
+      scope: 'cluster',
+      cycle: mark.cycle,
+      timestamp: mark.timestamp,
+      sets,
+    };
+    return name === undefined ? batch : { ...batch, cluster: name };
   }
 
   return (source) =>
     new Observable<PipelineEvent>((subscriber) => {
-      const cycles = new Map<number, CycleState>();
+      const clusters = new Map<string | undefined, ClusterCycles>();
+      const cyclesOf = (cluster: string | undefined): ClusterCycles => {
+        let cycles = clusters.get(cluster);
+        if (cycles === undefined) {
+          cycles = { open: new Map(), lastEnded: -Infinity };
+          clusters.set(cluster, cycles);
+        }
+        return cycles;
+      };
       const pods = new PodAggregator();
 
       /** Pod and node sums, into the batch's own sets (it is this processor's until passed on). */
@@ -109,9 +138,8 @@ export function aggregateOperator(
         if (node) sets = aggregateNode(sets, batch.node);
         return sets === batch.sets ? batch : { ...batch, sets };
       }
-      let lastEnded = -Infinity;
-
       function record(batch: NodeBatch): void {
+        const { open: cycles, lastEnded } = cyclesOf(batch.cluster);
         if (batch.cycle <= lastEnded) {
           late.inc();
           return;
@@ -131,6 +159,8 @@ export function aggregateOperator(
       }
 
       function endCycle(mark: CycleEnd): void {
+        const ended = cyclesOf(mark.cluster);
+        const cycles = ended.open;
         const state = cycles.get(mark.cycle);
         for (const c of cycles.keys()) {
           if (c < mark.cycle) {
@@ -139,7 +169,7 @@ export function aggregateOperator(
           }
         }
         cycles.delete(mark.cycle);
-        if (mark.cycle > lastEnded) lastEnded = mark.cycle;
+        if (mark.cycle > ended.lastEnded) ended.lastEnded = mark.cycle;
         subscriber.next(clusterBatch(mark, state));
       }
 

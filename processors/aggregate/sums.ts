@@ -64,6 +64,7 @@ const POD_LABELS = [
   LABEL.labels,
   LABEL.workloadKind,
   LABEL.workloadName,
+  LABEL.clusterName,
 ] as const;
 
 export function podLabelsFrom(container: MetricSet): Record<string, string> {

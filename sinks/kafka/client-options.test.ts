@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/component/logger.js';
 import { ConfigError } from '../../src/component/errors.js';
-import { kafkaClientConfig } from './client-options.js';
+import { kafkaClientConfig } from '../../src/component/kafka-client.js';
 import { kafkaSinkConfig } from './config.js';
 
 const { logLevel } = kafkajs;

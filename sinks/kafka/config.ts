@@ -1,61 +1,11 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
 import { setTypeSchema } from '../../src/component/set-type-schema.js';
-
-const sasl = z
-  .strictObject({
-    mechanism: z
-      .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
-      .describe('SASL mechanism: plain, scram-sha-256 or scram-sha-512.'),
-    username: z.string().min(1).describe('SASL user name.'),
-    password: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('SASL password; write it as ${env:NAME}, never inline. Or use password_file.'),
-    password_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("File holding the SASL password (trimmed); relative to the pipeline file's directory."),
-  })
-  .superRefine((value, ctx) => {
-    if ((value.password === undefined) === (value.password_file === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'give exactly one of password or password_file' });
-    }
-  });
-
-const tls = z
-  .strictObject({
-    ca_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('PEM CA bundle to verify the brokers with; the system CAs if absent.'),
-    cert_file: z.string().min(1).optional().describe('PEM client certificate, for mutual TLS.'),
-    key_file: z.string().min(1).optional().describe('PEM private key of cert_file.'),
-    server_name: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Name to verify the brokers' certificates against, when it differs from the address."),
-    insecure_skip_verify: z
-      .boolean()
-      .default(false)
-      .describe('Accept any broker certificate. For tests only: anyone on the path can read the data.'),
-  })
-  .superRefine((value, ctx) => {
-    if ((value.cert_file === undefined) !== (value.key_file === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'cert_file and key_file go together: give both or neither' });
-    }
-  });
+import { kafkaBrokersSchema, kafkaSaslSchema, kafkaTlsSchema } from '../../src/component/kafka-client.js';
 
 export const kafkaSinkConfig = z
   .strictObject({
-    brokers: z
-      .array(z.string().regex(/^(\[[^\]]+\]|[^\s:[\]]+):\d+$/, 'a broker is host:port, e.g. kafka-0:9092'))
-      .min(1)
-      .describe('Bootstrap brokers, host:port; the rest of the cluster is discovered from them.'),
+    brokers: kafkaBrokersSchema,
     topic: z
       .string()
       .min(1)
@@ -105,8 +55,12 @@ export const kafkaSinkConfig = z
       .describe("Largest produce request (record batch) sent; keep it under the broker's message.max.bytes."),
     connect_timeout: duration().prefault('10s').describe('Time to open a connection to a broker.'),
     request_timeout: duration().prefault('10s').describe('Time a broker has to answer one request.'),
-    sasl: sasl.optional().describe('SASL authentication (over TLS, unless the network is trusted).'),
-    tls: tls.optional().describe('TLS to the brokers; `tls: {}` verifies them with the system CAs.'),
+    sasl: kafkaSaslSchema
+      .optional()
+      .describe('SASL authentication (over TLS, unless the network is trusted).'),
+    tls: kafkaTlsSchema
+      .optional()
+      .describe('TLS to the brokers; `tls: {}` verifies them with the system CAs.'),
   })
   .superRefine((config, ctx) => {
     if (config.idempotent && config.acks !== -1) {

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
-import { summaryBatch } from '../../src/testing/fixtures.js';
+import { readBatchMessage } from '../../src/model/batch-message.js';
+import { cycleEnd, summaryBatch } from '../../src/testing/fixtures.js';
 import { kafkaSinkConfig } from './config.js';
-import { encodeBatch, messageKey, type EncodeOptions } from './encode.js';
+import { BatchEncoder, encodeBatch, messageKey, type EncodeOptions } from './encode.js';
 import { SetValues } from '../../src/model/set-values.js';
 
 const fixture = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
@@ -214,6 +215,26 @@ describe('batch format', () => {
       for (const s of msg.sets) keys.push(s.key);
     }
     expect(keys).toEqual(batch.sets.map((s) => s.key));
+  });
+
+  it('says its version and kind, and the cluster when the batch has one', () => {
+    const [plain] = encodeBatch(batch, options({ format: 'batch' })).records;
+    expect(parse((plain as { value: string }).value)).toMatchObject({ v: 1, kind: 'batch' });
+    expect(parse((plain as { value: string }).value)).not.toHaveProperty('cluster');
+    const [named] = encodeBatch({ ...batch, cluster: 'east' }, options({ format: 'batch' })).records;
+    expect(parse((named as { value: string }).value)).toMatchObject({ v: 1, kind: 'batch', cluster: 'east' });
+  });
+
+  it('writes a cycle end as one message keyed by the cluster, readable back as the mark', () => {
+    const mark = { ...cycleEnd(4, 2), cluster: 'east', nodes: ['n1', 'n2'] };
+    const encoder = new BatchEncoder(options({ format: 'batch', topic: 'm' }));
+    const record = encoder.cycleEnd(mark);
+    expect([record.topic, record.key]).toEqual(['m', 'east']);
+    expect(record.bytes).toBe(Buffer.byteLength(record.value) + 4);
+    expect(readBatchMessage(record.value)).toEqual({ kind: 'cycle_end', mark });
+    expect(encoder.cycleEnd(cycleEnd(5, 1)).key).toBe('cycle_end');
+    const unkeyed = new BatchEncoder(options({ format: 'batch', key: 'none' }));
+    expect(unkeyed.cycleEnd(mark).key).toBeNull();
   });
 
   it('an empty batch gives no message', () => {

@@ -1,8 +1,9 @@
 import { rfc3339Nano } from '../../src/model/iso-time.js';
 import { jsonString } from '../../src/model/json-text.js';
 import type { Labels } from '../../src/model/labels.js';
+import { BATCH_MESSAGE_VERSION, cycleEndMessage } from '../../src/model/batch-message.js';
 import { SetJsonWriter } from '../../src/model/set-json.js';
-import type { LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
+import type { CycleEnd, LabeledValue, MetricBatch, MetricSet } from '../../src/model/types.js';
 import type { KafkaSinkConfig } from './config.js';
 import { goJsonString } from './json-text.js';
 
@@ -81,6 +82,17 @@ export class BatchEncoder {
     return { records, oversize };
   }
 
+  /**
+   * `batch` format: the cycle's mark as one message, after the cycle's batches (the runner calls the sink's
+   * cycleEnd once they are delivered). Keyed by the cluster's name (`cycle_end` without one), or not at all.
+   */
+  cycleEnd(mark: CycleEnd): KafkaRecord {
+    const value = cycleEndMessage(mark, this.sets.isoTime(mark.timestamp));
+    const key = this.options.key === 'none' ? null : (mark.cluster ?? 'cycle_end');
+    const bytes = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+    return { topic: this.options.topic, key, value, bytes };
+  }
+
   /** `batch` format: the batch's sets in as few messages as fit under max_message_bytes, numbered part/parts. */
   private batchParts(batch: MetricBatch): EncodedBatch {
     const options = this.options;
@@ -88,11 +100,14 @@ export class BatchEncoder {
     const node = batch.scope === 'node' ? batch.node : undefined;
     const key = options.key === 'none' ? null : (node ?? 'cluster');
     const head =
-      '{"time":"' +
+      '{"v":' +
+      String(BATCH_MESSAGE_VERSION) +
+      ',"kind":"batch","time":"' +
       time +
       '","scope":"' +
       batch.scope +
       '"' +
+      (batch.cluster === undefined ? '' : ',"cluster":' + jsonString(batch.cluster)) +
       (node === undefined ? '' : ',"node":' + jsonString(node)) +
       ',"cycle":' +
       String(batch.cycle);

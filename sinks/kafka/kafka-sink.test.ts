@@ -4,7 +4,7 @@ import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { MetricBatch, NodeBatch } from '../../src/model/types.js';
 import { piecewiseWrites } from '../../src/testing/piecewise-writes.js';
 import { testContext } from '../../src/testing/context.js';
-import { summaryBatch } from '../../src/testing/fixtures.js';
+import { cycleEnd, summaryBatch } from '../../src/testing/fixtures.js';
 import { deepFreeze } from '../../src/testing/deep-freeze.js';
 import { kafkaSinkConfig } from './config.js';
 import { kafkaSink, type ProducerLike } from './kafka-sink.js';
@@ -75,6 +75,15 @@ function setKeys(values: readonly string[]): string[] {
 }
 
 describe('kafka sink delivery (fake producer)', () => {
+  it('sends each cycle mark as a message of its own with format batch, and has no cycleEnd otherwise', async () => {
+    const kafka = fakeKafka();
+    const sink = sinkWith(kafka, { format: 'batch' });
+    await sink.cycleEnd?.(cycleEnd(3, 2));
+    expect(kafka.requests).toHaveLength(1);
+    expect(JSON.parse(kafka.requests[0]?.[0] as string)).toMatchObject({ kind: 'cycle_end', cycle: 3 });
+    expect(typeof sinkWith(fakeKafka()).cycleEnd).toBe('undefined');
+  });
+
   it('writes in flight together share one produce request', async () => {
     const kafka = fakeKafka();
     const sink = sinkWith(kafka);

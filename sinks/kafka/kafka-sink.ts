@@ -1,10 +1,10 @@
 import kafkajs, { type ProducerBatch } from 'kafkajs';
 import type { ComponentContext, Sink } from '../../src/component/component.js';
 import { PermanentError } from '../../src/component/errors.js';
-import type { MetricBatch } from '../../src/model/types.js';
+import type { CycleEnd, MetricBatch } from '../../src/model/types.js';
 import { writeAllPieces, type EncodedBatch, type PieceWriter } from '../../src/component/pieces.js';
 import { chunkRecords, mergeChunks, type SendChunk } from './chunks.js';
-import { kafkaClientConfig } from './client-options.js';
+import { kafkaClientConfig } from '../../src/component/kafka-client.js';
 import type { KafkaSinkConfig } from './config.js';
 import { BatchEncoder } from './encode.js';
 import { classifyKafkaError } from './kafka-errors.js';
@@ -66,6 +66,8 @@ class KafkaSink implements Sink {
   private connecting: Promise<ProducerLike> | undefined;
   private closed = false;
   readonly pieces: PieceWriter<SendChunk>;
+  /** With `format: batch` only: the cycle's mark as a message of its own (see README, Formats). */
+  readonly cycleEnd?: (mark: CycleEnd) => Promise<void>;
 
   constructor(
     private readonly config: KafkaSinkConfig,
@@ -79,6 +81,9 @@ class KafkaSink implements Sink {
       send: (chunks) => this.send(chunks),
       merge: { maxBytes: config.max_message_bytes, bytesOf: (chunk) => chunk.bytes },
     };
+    if (config.format === 'batch') {
+      this.cycleEnd = (mark) => this.send(chunkRecords([this.encoder.cycleEnd(mark)], Infinity));
+    }
   }
 
   async connect(): Promise<void> {

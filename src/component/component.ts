@@ -47,6 +47,13 @@ export interface ComponentContext {
 export interface SourceContext extends ComponentContext {
   /** The resolution clock: scrape every known node once per tick. */
   readonly ticks: Observable<Tick>;
+  /**
+   * Each cycle mark this source emitted, once every sink of the pipeline is done with it and with everything
+   * emitted before it: delivered, or given up on for good (dead-lettered, dropped by `when_full`, failed after its
+   * retries); never for what a shutdown gave up. A source that reads from a log (Kafka) commits its position on it,
+   * for at-least-once delivery. Absent where the caller gives none (tests).
+   */
+  readonly delivered?: Observable<CycleEnd>;
   /** Discovery that knows the cluster's objects (the API server, the simulator) hands them to the enrichers. */
   readonly provideMetadata: (provider: MetadataProvider) => void;
   /** Starts a simulated cluster for `discovery: { simulated }`, when the registry has the simulator. */

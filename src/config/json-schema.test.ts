@@ -59,6 +59,7 @@ describe('pipelineJsonSchema', () => {
     expect(at(schema, 'required')).toEqual(['source', 'sinks']);
     expect(Object.keys(at(schema, 'properties') as object)).toEqual([
       'resolution',
+      'cluster_name',
       'plugins',
       'source',
       'processors',

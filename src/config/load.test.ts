@@ -163,6 +163,15 @@ sinks:
     ]);
   });
 
+  it('reads cluster_name, and reports one that is not a label value at its line', () => {
+    const config = parsePipelineConfig(`cluster_name: prod-eu-1\n${minimal}`, 'pipeline.yaml', registry, {});
+    expect(config.cluster_name).toBe('prod-eu-1');
+    expect(parsePipelineConfig(minimal, 'pipeline.yaml', registry, {}).cluster_name).toBeUndefined();
+    const [problem, ...rest] = problemsOf(`cluster_name: prod/eu\n${minimal}`);
+    expect(rest).toEqual([]);
+    expect(problem).toMatch(/^pipeline\.yaml:1:15 cluster_name: a cluster name is 1 to 63 letters/);
+  });
+
   it('reports mistakes in the top level, processors and sinks together, sorted by line', () => {
     const text = `resolution: 500ms
 sorce: {}

@@ -37,6 +37,19 @@ export function pipelineFileSchema<
     resolution: duration({ min: 1000, max: 3_600_000 })
       .prefault('15s')
       .describe('How often every node is scraped, e.g. 15s (1s to 1h).'),
+    // A Kubernetes label value: it is written as a label by every sink and into set keys (`cluster:<c>/…`), so
+    // it has no `/` or `:`, and it fits where the label values of the other systems fit.
+    cluster_name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/,
+        'a cluster name is 1 to 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit',
+      )
+      .optional()
+      .describe(
+        'Name of the cluster this pipeline collects: every set gets a cluster_name label, and namespace and ' +
+          'cluster sets a key of their own (cluster:<name>/…), so one second tier can serve several clusters.',
+      ),
     plugins: z
       .array(z.string().min(1))
       .prefault([])

@@ -16,6 +16,8 @@ import { noNodeAnsweredReporter } from './cycle-failures.js';
 import { isolatedProcessor } from './processor-errors.js';
 import { SinkRunner } from './sink-runner.js';
 import { cycleGate } from './cycle-gate.js';
+import { withClusterName } from './cluster-name.js';
+import { deliveredMarks } from './delivery.js';
 import { PipelineSinks, runnersAfterReload } from './reload-handover.js';
 import { Telemetry } from '../component/telemetry.js';
 
@@ -167,20 +169,25 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     sourceDef.create(config.source.config, {
       ...contextFor('source', config.source.id),
       ticks,
+      delivered: deliveredMarks(runners),
       provideMetadata: (provider) => {
         metadata = provider;
       },
       ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
     }),
   ).pipe(namedErrors('source'));
+  const named = (stream: Observable<PipelineEvent>): Observable<PipelineEvent> =>
+    config.cluster_name === undefined ? stream : stream.pipe(withClusterName(config.cluster_name));
 
-  const events$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
+  const processed$ = config.processors.reduce<Observable<PipelineEvent>>((stream, entry) => {
     const def = registry.get('processor', entry.type);
     if (def === undefined) throw new Error(`${entry.path}: unknown processor type ${entry.type}`);
     // Start-up errors name the entry's place in the file (`processors[2]: …`), metrics and logs its id.
     const ctx = { ...contextFor('processor', entry.id), onError: entry.options.on_error };
     return stream.pipe(createNamed(entry.path, () => isolatedProcessor(def, entry, ctx)));
-  }, source$);
+  }, named(source$));
+  // Again after the processors, for the sets they made without the label (see withClusterName).
+  const events$ = named(processed$);
 
   const observe = pipelineObserver(telemetry, clock);
   const reportNoAnswer = noNodeAnsweredReporter(options.logger.child({ component: 'source' }), clock);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { PermanentError, RetryableError } from '../component/errors.js';
 import type { MetricBatch, MetricSet } from '../model/types.js';
 import { testContext } from '../testing/context.js';
+import { cycleEnd } from '../testing/fixtures.js';
 import { deepFreeze } from '../testing/deep-freeze.js';
 import type { Sink } from '../component/component.js';
 import { createLogger } from '../component/logger.js';
@@ -81,6 +82,27 @@ describe('SinkRunner', () => {
     expect(written).toEqual([1, 2, 3]);
     expect(ctx.telemetry.value('heapstream_sink_sets_sent_total', { sink: 'a' })).toBe(6);
     expect(ctx.telemetry.value('heapstream_sink_values_sent_total', { sink: 'a' })).toBe(12);
+  });
+
+  it('reports a cycle mark settled only once every batch before it is written, for a sink without cycleEnd', async () => {
+    const gated = gatedSink();
+    const runner = new SinkRunner(
+      'a',
+      gated.sink,
+      sinkRunnerOptionsSchema.parse({ max_in_flight: 4 }),
+      testContext(),
+    );
+    const events: string[] = [];
+    runner.reportSettledMarks((mark) => events.push(`mark ${mark.cycle} after ${gated.written.join(',')}`));
+    runner.accept(batch(1));
+    runner.accept(batch(2));
+    runner.accept(cycleEnd(2, 1));
+    runner.accept(batch(3));
+    runner.accept(cycleEnd(3, 1));
+    const closed = runner.close();
+    await gated.releaseUntil(closed);
+    await closed;
+    expect(events).toEqual(['mark 2 after 1,2', 'mark 3 after 1,2,3']);
   });
 
   it('retries retryable errors with backoff until the write succeeds', async () => {

@@ -90,6 +90,8 @@ export class SinkRunner implements CycleBackPressure {
   private handingOver = false;
   private started = false;
   private waitingForDisk = false;
+  /** Told of each cycle mark once the sink is done with every batch before it (see reportSettledMarks). */
+  private markSettled: ((mark: CycleEnd) => void) | undefined;
   private readonly counters: {
     sentBatches: Counter;
     sentSets: Counter;
@@ -227,10 +229,20 @@ export class SinkRunner implements CycleBackPressure {
     return this.options.buffer.when_full === 'block' && this.isFull();
   }
 
+  /**
+   * Calls `listener` with each cycle mark once this sink is done with every batch accepted before it: delivered,
+   * or given up on for good (dead-lettered, dropped by `when_full`, failed after its retries), as the runner never
+   * sends those again. Marks keep their place in the queue for it, also for a sink that has no cycleEnd. Not for a
+   * batch given up at shutdown: its mark is not reported. For the source's `delivered` (see SourceContext).
+   */
+  reportSettledMarks(listener: (mark: CycleEnd) => void): void {
+    this.markSettled = listener;
+  }
+
   accept(event: PipelineEvent): void {
     if (this.closing) return;
     if (event.kind === 'cycle_end') {
-      if (this.sink.cycleEnd === undefined) return;
+      if (this.sink.cycleEnd === undefined && this.markSettled === undefined) return;
       if (this.disk !== undefined) this.storeOnDisk(event);
       else this.enqueue({ kind: 'mark', mark: event });
       return;
@@ -426,7 +438,13 @@ export class SinkRunner implements CycleBackPressure {
 
   private async deliver(item: QueueItem): Promise<'done' | 'shutdown'> {
     if (item.kind === 'mark') {
+      // Once shutdown gave up, batches before this mark may have been dropped: it is not reported settled.
+      if (this.sink.cycleEnd === undefined) {
+        if (!this.gaveUp) this.markSettled?.(item.mark);
+        return 'done';
+      }
       const outcome = await this.attempt(() => this.sink.cycleEnd?.(item.mark), 'cycle end');
+      if (outcome.kind !== 'shutdown' && !this.gaveUp) this.markSettled?.(item.mark);
       if (outcome.kind === 'refused' || outcome.kind === 'exhausted') {
         this.limitedLog.log(
           'warn',

@@ -95,6 +95,7 @@ export class NodeScraper {
         nodesExpected: nodes.length,
         nodesAnswered: answered,
         failures,
+        nodes: nodes.map((node) => node.name),
         durationMs: this.ctx.clock.now() - started,
         ...(slowest === undefined ? {} : { slowest }),
       };

@@ -20,8 +20,14 @@ export function podContainerKey(namespace: string, pod: string, container: strin
   return 'namespace:' + namespace + '/pod:' + pod + '/container:' + container;
 }
 
-export function namespaceKey(namespace: string): string {
-  return 'namespace:' + namespace;
+/** `cluster:<c>/namespace:<ns>` when the set belongs to a named cluster (`cluster_name`), else `namespace:<ns>`. */
+export function namespaceKey(namespace: string, cluster?: string): string {
+  return cluster === undefined ? 'namespace:' + namespace : 'cluster:' + cluster + '/namespace:' + namespace;
 }
 
 export const CLUSTER_KEY = 'cluster';
+
+/** The cluster set's key: `cluster:<c>` for a named cluster (`cluster_name`), else `cluster`. */
+export function clusterKey(cluster?: string): string {
+  return cluster === undefined ? CLUSTER_KEY : 'cluster:' + cluster;
+}

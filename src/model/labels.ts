@@ -20,6 +20,8 @@ export const LABEL = {
   acceleratorId: 'accelerator_id',
   workloadKind: 'workload_kind',
   workloadName: 'workload_name',
+  /** The pipeline's `cluster_name` (not a Heapster label): tells apart the clusters one second tier serves. */
+  clusterName: 'cluster_name',
 } as const;
 
 export type Labels = Readonly<Record<string, string>>;

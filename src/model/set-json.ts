@@ -1,8 +1,10 @@
+import { SET_TYPES, type SetType } from './catalogue.js';
 import { IsoMillis } from './iso-time.js';
+import { isPlainObject } from './plain-object.js';
 import { jsonNumber, jsonString } from './json-text.js';
 import type { Labels } from './labels.js';
 import { SeriesCache } from './series-cache.js';
-import { SLOT_COUNT, VALUE_SLOTS } from './set-values.js';
+import { SLOT_COUNT, SetValues, VALUE_SLOTS } from './set-values.js';
 import { sameLabels } from './labels.js';
 import type { LabeledValue, MetricBatch, MetricSet } from './types.js';
 
@@ -168,4 +170,53 @@ export class SetJsonWriter {
  */
 function flat(a: string, b: string): string {
   return [a, b].join('');
+}
+
+/**
+ * The reader of what SetJsonWriter writes: one parsed set object back as a MetricSet. `time` is the sample time,
+ * except when it is the batch time (`batchTime`, the same ISO text), which the writer put there for a set
+ * without one: it is then 0 again. Start times are not in this format, so `startTime` is 0 (unknown). Values that
+ * are not numbers are left out, as the event codec does. Throws, saying what is wrong, on anything else.
+ *
+ * @example
+ * readSetJson(JSON.parse(new SetJsonWriter().set(set, batchTime)), batchTime)
+ */
+export function readSetJson(value: unknown, batchTime: string): MetricSet {
+  if (!isPlainObject(value)) throw new Error('a set is not an object');
+  const { time, type, key, labels, values, labeled } = value;
+  if (typeof type !== 'string' || !(SET_TYPES as readonly string[]).includes(type))
+    throw new Error(`a set has no known type (${String(type)})`);
+  if (typeof key !== 'string') throw new Error('a set has no key');
+  if (typeof time !== 'string' || Number.isNaN(Date.parse(time)))
+    throw new Error(`set ${key} has no valid time`);
+  if (!isStringRecord(labels)) throw new Error(`set ${key}: labels are not an object of strings`);
+  if (!isPlainObject(values)) throw new Error(`set ${key}: values are not an object`);
+  const numbers = new SetValues();
+  for (const name in values) {
+    const v = values[name];
+    if (typeof v === 'number') numbers.set(name, v);
+  }
+  if (!Array.isArray(labeled)) throw new Error(`set ${key}: labeled is not a list`);
+  const labeledValues: LabeledValue[] = [];
+  for (const item of labeled as unknown[]) {
+    if (!isPlainObject(item) || typeof item.name !== 'string' || !isStringRecord(item.labels))
+      throw new Error(`set ${key}: a labeled value is not { name, labels, value }`);
+    if (typeof item.value === 'number')
+      labeledValues.push({ name: item.name, labels: item.labels, value: item.value });
+  }
+  return {
+    type: type as SetType,
+    key,
+    labels,
+    values: numbers,
+    labeled: labeledValues,
+    scrapeTime: time === batchTime ? 0 : Date.parse(time),
+    startTime: 0,
+  };
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (!isPlainObject(value)) return false;
+  for (const name in value) if (typeof value[name] !== 'string') return false;
+  return true;
 }

@@ -35,6 +35,11 @@ export interface NodeBatch {
   readonly cycle: number;
   /** The cycle's tick time (ms since epoch): the batch time sinks stamp on the data. */
   readonly timestamp: number;
+  /**
+   * The pipeline's `cluster_name`, when one is set: node names and cycle numbers are only unique within one
+   * cluster, so a second tier that serves several tells their batches and cycles apart by it.
+   */
+  readonly cluster?: string;
   readonly sets: readonly MetricSet[];
 }
 
@@ -43,6 +48,8 @@ export interface ClusterBatch {
   readonly scope: 'cluster';
   readonly cycle: number;
   readonly timestamp: number;
+  /** The cluster the sets sum up (see NodeBatch.cluster). */
+  readonly cluster?: string;
   readonly sets: readonly MetricSet[];
 }
 
@@ -66,6 +73,13 @@ export interface CycleEnd {
   readonly nodesExpected: number;
   readonly nodesAnswered: number;
   readonly failures: readonly NodeFailure[];
+  /** The cluster whose cycle ended (see NodeBatch.cluster). */
+  readonly cluster?: string;
+  /**
+   * The nodes this process was to scrape in the cycle (answered or failed), when the source knows them: a
+   * second tier that gathers the marks of several shards learns from them which shard covered which node.
+   */
+  readonly nodes?: readonly string[];
   /** Wall-clock ms from the tick to the last node's answer. */
   readonly durationMs: number;
   /** The node that took longest to answer, and how long (ms); absent when none answered. */
