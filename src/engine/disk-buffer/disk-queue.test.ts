@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../component/clock.js';
 import { createLogger, silentLogger } from '../../component/logger.js';
 import { Telemetry } from '../../component/telemetry.js';
 import type { MetricBatch, PipelineEvent } from '../../model/types.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
+import { SegmentStore } from './segment-store.js';
 import { STATE_FILE } from './state-file.js';
 
 const dirs: string[] = [];
@@ -94,6 +95,40 @@ describe('DiskQueue', () => {
       await queue.done(next.seq);
     }
     expect(events).toEqual(offered);
+    await queue.close();
+  });
+
+  it('hides a record written but not yet flushed from the reader, and hands it out once flushed', async () => {
+    // The window of the race the test below catches only on a slow disk, held open on purpose: the flush of the
+    // first write waits until the test lets it go. The record is then written and indexed, but not stored; a
+    // reader that took it there used to move past it and skip it for good once it found it not yet open.
+    const { queue } = open(tempDir(), { syncIntervalMs: 3_600_000 });
+    await queue.ready;
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let flushStarted = (): void => undefined;
+    const flushing = new Promise<void>((resolve) => (flushStarted = resolve));
+    const { sync } = Object.getOwnPropertyDescriptors(SegmentStore.prototype);
+    const spy = vi.spyOn(SegmentStore.prototype, 'sync').mockImplementation(async function (
+      this: SegmentStore,
+    ) {
+      flushStarted();
+      await held;
+      return (sync?.value as (this: SegmentStore) => Promise<void>).call(this);
+    });
+    try {
+      expect(queue.offer(batch(1))).toBe(true);
+      await flushing;
+      expect(await queue.read()).toBeUndefined();
+      release();
+      await queue.flushed();
+      const next = await queue.read();
+      expect(next === undefined ? undefined : nameOf(next.event)).toBe('node-1');
+      expect(next?.seq).toBe(1);
+    } finally {
+      release();
+      spy.mockRestore();
+    }
     await queue.close();
   });
 
