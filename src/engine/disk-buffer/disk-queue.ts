@@ -7,7 +7,7 @@ import type { PipelineEvent } from '../../model/types.js';
 import { AckTracker } from './ack-tracker.js';
 import { lockDirectory } from './dir-lock.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
-import { encodeRecord, stampRecord, type RecordInfo } from './record.js';
+import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
 import { readPositions, writePositions } from './state-file.js';
 
@@ -190,8 +190,9 @@ export class DiskQueue {
     if (this.blockedCycle !== undefined && event.cycle <= this.blockedCycle)
       return this.refuse(this.diskFull ? 'disk_full_blocked' : 'blocked', event);
     const writtenAt = this.options.clock.now();
-    // Its sequence number is stamped when it is written: until the directory is read, the next one is unknown.
-    const bytes = encodeRecord(0, writtenAt, encodeEvent(event));
+    // Its sequence number and checksum are stamped when it is written: until the directory is read, the next
+    // sequence number is unknown.
+    const bytes = frameRecord(writtenAt, encodeEvent(event));
     if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
     if (!this.fits(bytes.length)) {
       const policy = this.options.whenFull;
