@@ -84,8 +84,8 @@ const value = (t: Telemetry, name: string, labels: Record<string, string> = {}):
   t.value(name, { sink: 'test', ...labels });
 
 describe('DiskQueue', () => {
-  it('gives back what it was offered, in order, whole', async () => {
-    const { queue } = open(tempDir());
+  it('gives back what it was offered, in order, whole, read back from its files', async () => {
+    const { queue } = open(tempDir(), { freshBytes: 0 });
     const offered = [batch(1), batch(2), batch(3, 3, 40)];
     for (const b of offered) expect(queue.offer(b)).toBe(true);
     await queue.flushed();
@@ -95,6 +95,48 @@ describe('DiskQueue', () => {
       await queue.done(next.seq);
     }
     expect(events).toEqual(offered);
+    await queue.close();
+  });
+
+  it('hands a reader that keeps up the events offered, kept in memory, and replays them from the files after a restart', async () => {
+    const dir = tempDir();
+    const first = open(dir).queue;
+    const offered = [batch(1), batch(2), batch(3, 3, 40)];
+    for (const b of offered) first.offer(b);
+    await first.flushed();
+    const taken = [await first.read(), await first.read()];
+    // The very objects offered: nothing read back or parsed.
+    expect(taken.map((next) => next?.event)).toEqual(offered.slice(0, 2));
+    expect(taken[0]?.event).toBe(offered[0]);
+    await first.done(taken[0]?.seq ?? 0);
+    await first.close();
+
+    // Not acknowledged: the second and third, from the files.
+    const second = open(dir).queue;
+    const replayed: PipelineEvent[] = [];
+    for (let next = await second.read(); next !== undefined; next = await second.read()) {
+      replayed.push(next.event);
+      await second.done(next.seq);
+    }
+    expect(replayed).toEqual(offered.slice(1));
+    expect(replayed[0]).not.toBe(offered[1]);
+    await second.close();
+  });
+
+  it('keeps in memory at most freshBytes of records, and reads the rest back from the files', async () => {
+    const { queue } = open(tempDir(), { freshBytes: 64 * 1024 });
+    const offered = Array.from({ length: 20 }, (_, i) => batch(i + 1, i + 1, 100));
+    for (const b of offered) queue.offer(b);
+    await queue.flushed();
+    const events: PipelineEvent[] = [];
+    for (let next = await queue.read(); next !== undefined; next = await queue.read()) {
+      events.push(next.event);
+      await queue.done(next.seq);
+    }
+    expect(events).toEqual(offered);
+    const kept = events.filter((event, i) => event === offered[i]).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(offered.length);
     await queue.close();
   });
 

@@ -31,6 +31,11 @@ export interface DiskQueueOptions {
   readonly segmentBytes?: number;
   /** Bytes waiting in memory to be written past which batches count as not fitting (a disk that hangs). */
   readonly maxPendingBytes?: number;
+  /**
+   * Bytes of records written by this process whose events are also kept in memory until the reader takes them
+   * (16 MiB unless a test wants another; 0: every record is read back from its file).
+   */
+  readonly freshBytes?: number;
 }
 
 /** A record handed to the sink: acknowledge it with `done(seq)` once the sink is done with it. */
@@ -54,8 +59,9 @@ export interface BufferDrop {
   readonly reason: BufferDropReason;
 }
 
-/** A record waiting to be written, with what it holds: a batch's set count, or MARK for a cycle mark. */
+/** A record waiting to be written, with its event and what it holds: a batch's set count, or MARK for a cycle mark. */
 interface PendingEvent extends PendingRecord {
+  readonly event: PipelineEvent;
   readonly sets: number;
 }
 
@@ -63,6 +69,7 @@ interface PendingEvent extends PendingRecord {
 const MARK = -1;
 
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const DEFAULT_FRESH_BYTES = 16 * 1024 * 1024;
 /** Damaged ranges logged one by one at start-up; past this, one line sums up the rest. */
 const DAMAGE_LINES = 20;
 
@@ -104,6 +111,14 @@ export class DiskQueue {
    * batches and sets without reading it back; records replayed from before are read back when dropped.
    */
   private readonly contents = new Map<number, number>();
+  /**
+   * Events this process wrote that the reader has not taken yet, by sequence number, up to `freshBytes` of their
+   * records: a sink that keeps up gets them as they were offered, without reading and parsing them back (the
+   * costliest part of the buffer). Their records are on the disk all the same: that copy is what a restart
+   * replays. A sink that falls behind reads the rest from the files.
+   */
+  private readonly fresh = new Map<number, { readonly event: PipelineEvent; readonly bytes: number }>();
+  private freshTotal = 0;
   private pendingBytes = 0;
   private writing: Promise<void> | undefined;
   /** Everything that touches the segment files, one at a time. */
@@ -207,7 +222,7 @@ export class DiskQueue {
     // On a full disk, `block` lets the first batch of each cycle through to try the disk; the rest of that cycle
     // waits for its write to succeed, so a disk that stays full costs one failed write per cycle.
     this.blockedCycle = this.diskFull ? event.cycle : undefined;
-    this.pending.push({ seq: 0, writtenAt, bytes, sets: setsIn(event) });
+    this.pending.push({ seq: 0, writtenAt, bytes, event, sets: setsIn(event) });
     this.pendingBytes += bytes.length;
     this.writing ??= this.writePending();
     return true;
@@ -225,6 +240,12 @@ export class DiskQueue {
       if (next === undefined) return undefined;
       const { segment, record } = next;
       this.readThrough = record.seq;
+      const kept = this.takeFresh(record.seq);
+      if (kept !== undefined) {
+        const persisted = this.persistState(false);
+        if (this.options.sync === 'every_batch') await persisted;
+        return { seq: record.seq, event: kept };
+      }
       let payload: Buffer | undefined;
       let error: unknown;
       try {
@@ -268,6 +289,7 @@ export class DiskQueue {
     // Closed, the directory may be a successor's already: a write that ends now is replayed there (counted).
     if (this.closing) return;
     this.contents.delete(seq);
+    this.takeFresh(seq);
     if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
     this.metrics.acknowledged.inc();
     this.updateGauges();
@@ -290,6 +312,8 @@ export class DiskQueue {
     if (this.closing) return;
     await this.flushed();
     this.closing = true;
+    this.fresh.clear();
+    this.freshTotal = 0;
     this.timer?.unsubscribe();
     this.wake();
     await this.enqueueIo(async () => {
@@ -434,6 +458,7 @@ export class DiskQueue {
         dropped++;
         const sets = this.contents.get(record.seq);
         this.contents.delete(record.seq);
+        this.takeFresh(record.seq);
         if (sets === undefined) unknown.push(record);
         else known.push(sets);
       }
@@ -495,7 +520,10 @@ export class DiskQueue {
         await this.retireIfAcknowledged(store);
         await store.append(group, this.options.sync === 'every_batch');
       });
-      for (const record of group) this.markStored(record.seq, record.sets);
+      for (const record of group) {
+        this.markStored(record.seq, record.sets);
+        this.keepFresh(record);
+      }
       this.metrics.written.inc(group.length);
       if (this.diskFull) {
         this.diskFull = false;
@@ -624,6 +652,22 @@ export class DiskQueue {
       }
     };
     return chained ? this.enqueueIo(remove) : remove();
+  }
+
+  private keepFresh(record: PendingEvent): void {
+    const budget = this.options.freshBytes ?? DEFAULT_FRESH_BYTES;
+    if (this.freshTotal + record.bytes.length > budget) return;
+    this.fresh.set(record.seq, { event: record.event, bytes: record.bytes.length });
+    this.freshTotal += record.bytes.length;
+  }
+
+  /** The event kept for a record, forgotten as it is returned; undefined when it is not kept. */
+  private takeFresh(seq: number): PipelineEvent | undefined {
+    const kept = this.fresh.get(seq);
+    if (kept === undefined) return undefined;
+    this.fresh.delete(seq);
+    this.freshTotal -= kept.bytes;
+    return kept.event;
   }
 
   private markStored(seq: number, sets?: number): void {
