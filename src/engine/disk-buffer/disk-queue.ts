@@ -9,7 +9,7 @@ import { lockDirectory } from './dir-lock.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
 import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
-import { readPositions, writePositions } from './state-file.js';
+import { readPositions, StateFile, writePositions } from './state-file.js';
 
 export type WhenFull = 'block' | 'drop_oldest' | 'drop_newest';
 
@@ -124,6 +124,9 @@ export class DiskQueue {
   /** Everything that touches the segment files, one at a time. */
   private io: Promise<unknown> = Promise.resolve();
   private stateChain: Promise<void> = Promise.resolve();
+  /** The state file, held open once the directory is read; undefined if that failed (then replaced whole). */
+  private state: StateFile | undefined;
+  private stateClosed = false;
   private stateQueued: Promise<void> | undefined;
   /** The cycle whose batches `block` refuses; undefined when not blocking. */
   private blockedCycle: number | undefined;
@@ -325,6 +328,10 @@ export class DiskQueue {
       await store.close();
     });
     await this.persistState(true);
+    // Closed, the directory may be a successor's already: no position is written from here on.
+    this.stateClosed = true;
+    await this.state?.close().catch(() => undefined);
+    this.state = undefined;
     await this.unlock?.();
   }
 
@@ -365,6 +372,20 @@ export class DiskQueue {
       }
       this.store = store;
       this.readThrough = this.acks.acked;
+      // The positions read stay in the file until the next write, as when it was replaced whole each time.
+      const initial = {
+        acked,
+        read: read === Number.MAX_SAFE_INTEGER ? store.lastSeq : Math.max(read, acked),
+      };
+      this.state = await StateFile.open(dir, initial).catch((err: unknown) => {
+        this.limitedLog.log(
+          'error',
+          'buffer:state',
+          { dir, err: describeError(err) },
+          `sink ${this.options.sink}: cannot open the disk buffer's state file; replacing it at each write`,
+        );
+        return undefined;
+      });
       this.nextSeq = Math.max(store.lastSeq, acked, read === Number.MAX_SAFE_INTEGER ? 0 : read) + 1;
       this.metrics.redelivered.inc(redelivered);
       if (replayed > 0) {
@@ -702,8 +723,11 @@ export class DiskQueue {
     if (this.stateQueued !== undefined && !durable) return this.stateQueued;
     const run = this.stateChain.then(async () => {
       if (this.stateQueued === run) this.stateQueued = undefined;
+      if (this.stateClosed) return;
       try {
-        await writePositions(this.options.dir, { acked: this.acks.acked, read: this.readThrough }, durable);
+        const positions = { acked: this.acks.acked, read: this.readThrough };
+        if (this.state !== undefined) await this.state.write(positions, durable);
+        else await writePositions(this.options.dir, positions, durable);
       } catch (err) {
         this.limitedLog.log(
           'error',
