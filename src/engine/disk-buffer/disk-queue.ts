@@ -285,20 +285,23 @@ export class DiskQueue {
   }
 
   /**
-   * The sink is done with a record (delivered, set aside or given up on). With `sync: every_batch` resolves once
-   * the acknowledged position is persisted, so a restart repeats at most the records in flight.
+   * The sink is done with a record (delivered, set aside or given up on). The acknowledged position is written
+   * with the next read's (with `sync: every_batch`, before that read returns), so a restart repeats at most the
+   * records read and not yet acknowledged on disk, counted as redelivered.
    */
-  async done(seq: number): Promise<void> {
+  done(seq: number): Promise<void> {
     // Closed, the directory may be a successor's already: a write that ends now is replayed there (counted).
-    if (this.closing) return;
+    if (this.closing) return Promise.resolve();
     this.contents.delete(seq);
     this.takeFresh(seq);
     if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
     this.metrics.acknowledged.inc();
     this.updateGauges();
     this.deleteAcknowledged();
-    const persisted = this.persistState(false);
-    if (this.options.sync === 'every_batch') await persisted;
+    // Not written now: the next read writes it with its own position, before that record is handed out (one
+    // write a batch, not two), and the sync tick or close when no read follows. A kill meanwhile repeats only
+    // records already read, which the read position counts as redelivered.
+    return Promise.resolve();
   }
 
   /** Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk). */
