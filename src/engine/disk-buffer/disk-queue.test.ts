@@ -277,6 +277,7 @@ describe('DiskQueue', () => {
     const bytesBefore = value(telemetry, 'heapstream_buffer_bytes');
     expect(bytesBefore).toBe(segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0));
     expect(await drain(queue)).toHaveLength(40);
+    await queue.flushed();
     // The segment last written to goes with the next append (or the close).
     expect(segments(dir).length).toBe(1);
     queue.offer(batch(41));

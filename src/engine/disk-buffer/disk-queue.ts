@@ -127,6 +127,8 @@ export class DiskQueue {
   /** The state file, held open once the directory is read; undefined if that failed (then replaced whole). */
   private state: StateFile | undefined;
   private stateClosed = false;
+  /** Deletions of acknowledged segments under way (they run beside the writes). */
+  private readonly removals = new Set<Promise<void>>();
   private stateQueued: Promise<void> | undefined;
   /** The cycle whose batches `block` refuses; undefined when not blocking. */
   private blockedCycle: number | undefined;
@@ -304,10 +306,14 @@ export class DiskQueue {
     return Promise.resolve();
   }
 
-  /** Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk). */
+  /**
+   * Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk), and the
+   * segments acknowledged so far are deleted.
+   */
   async flushed(): Promise<void> {
     await this.opened;
     while (this.writing !== undefined) await this.writing;
+    await Promise.all(this.removals);
   }
 
   /**
@@ -657,7 +663,9 @@ export class DiskQueue {
       if (oldest === undefined || oldest.writable || (lastSeq !== undefined && lastSeq > this.acks.acked))
         return;
       store.segments.shift();
-      void this.removeSegment(oldest, false);
+      const removal = this.removeSegment(oldest, false);
+      this.removals.add(removal);
+      void removal.finally(() => this.removals.delete(removal));
     }
   }
 
