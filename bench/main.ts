@@ -3,7 +3,8 @@
  *
  *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
- *   npm run bench -- --extras                       only the component benches: encoders, file sink, Prometheus parsing
+ *   npm run bench -- --extras                       only the component benches: encoders, file sink, Prometheus parsing,
+ *                                                   disk buffer
  *   npm run bench -- --soak 60m --nodes 1000        runs that long, sampling RSS and heap; reports the slope
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
+import { formatDiskBuffer, measureDiskBuffer } from './extras/disk-buffer.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js';
@@ -159,6 +161,8 @@ async function componentBenches(): Promise<string> {
   const metricsApi = formatMetricsApi(await measureMetricsApi());
   progress('worker hand-off: 200 nodes × 30 pods, 8 cycles');
   const handoff = formatWorkerHandoff(measureWorkerHandoff({ nodes: 200, podsPerNode: 30, cycles: 8 }));
+  progress('disk buffer: 300 node batches, 5 rounds');
+  const diskBuffer = formatDiskBuffer(await measureDiskBuffer({ batches: 300, rounds: 5 }));
   return `## Encoders
 
 Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
@@ -189,6 +193,16 @@ the encoding of the batch, for a design where workers also encode. Reproduce:
 \`npx tsx bench/extras/worker-handoff.ts --nodes 200 --pods-per-node 30\`.
 
 ${handoff}
+
+## Disk buffer
+
+A sink's disk buffer alone (\`buffer.type: disk\`, \`sync: every_batch\`, no pipeline, no sink) on 300 node batches
+of the real \`nri-1.34\` payload, median of 5 rounds: *keeps up* offers them as scrapes would, a reader taking and
+acknowledging each once stored (a sink that keeps up); *replay* writes them with no reader, closes, opens again and
+reads them all back from the files (a restart after an outage). CPU is the process's, user and system. Reproduce:
+\`npx tsx bench/extras/disk-buffer.ts\`.
+
+${diskBuffer}
 
 ## File sink
 

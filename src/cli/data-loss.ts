@@ -48,7 +48,8 @@ export function dataLoss(telemetry: Telemetry): Loss[] {
  */
 export function describeLoss(losses: readonly Loss[]): string {
   const parts = losses.map((l) => {
-    const sets = l.sets === undefined ? '' : ` (${l.sets} sets)`;
+    // A disk buffer's damaged records are batches whose sets are unknown: no "(0 sets)" for them.
+    const sets = l.sets === undefined || l.sets === 0 ? '' : ` (${l.sets} sets)`;
     const reason = l.reason === undefined ? '' : ` (${l.reason})`;
     return `sink ${l.sink}: ${l.batches} batch${l.batches === 1 ? '' : 'es'}${sets} ${l.outcome}${reason}`;
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { sinkRunnerOptionsSchema } from '../config/sink-options.js';
 import type { MetricBatch } from '../model/types.js';
 import { deepFreeze } from '../testing/deep-freeze.js';
 import { testContext } from '../testing/context.js';
+import { HEADER_BYTES, scanRecords, type RecordInfo } from './disk-buffer/record.js';
 import { SinkRunner } from './sink-runner.js';
 import { SetValues } from '../model/set-values.js';
 
@@ -174,5 +175,100 @@ describe('a sink runner with buffer.type: disk', () => {
     await runner.close();
     expect(seen.indexOf('end 1')).toBe(2);
     expect(seen.indexOf('end 2')).toBe(5);
+  });
+});
+
+describe('a disk buffer’s drops in the sink’s drop counters (the data-loss accounting)', () => {
+  const dropped = (ctx: ReturnType<typeof testContext>, sink: string, reason: string) => ({
+    batches: ctx.telemetry.value('heapstream_sink_dropped_batches_total', { sink, reason }),
+    sets: ctx.telemetry.value('heapstream_sink_dropped_sets_total', { sink, reason }),
+  });
+
+  it('counts the batches and sets a full buffer refuses, as the memory buffer does', async () => {
+    const ctx = testContext();
+    const runner = new SinkRunner(
+      'full',
+      recordingSink('never'),
+      options(tempDir(), { max_size: 1024 * 1024, when_full: 'drop_newest' }, { shutdown_timeout: '10ms' }),
+      ctx,
+    );
+    for (let cycle = 1; cycle <= 20; cycle++) {
+      for (let n = 0; n < 5; n++) runner.accept(batch(`n${n}`, cycle, 200));
+      await runner.buffered();
+    }
+    const { batches, sets } = dropped(ctx, 'full', 'drop_newest');
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBe(
+      ctx.telemetry.value('heapstream_buffer_records_dropped_total', { sink: 'full', reason: 'drop_newest' }),
+    );
+    expect(sets).toBe(200 * batches);
+    await runner.close();
+  });
+
+  it('counts a damaged record as a dropped batch (corrupt) and delivers the others', async () => {
+    const dir = tempDir();
+    const first = new SinkRunner(
+      'lake',
+      recordingSink('never'),
+      options(dir, {}, { shutdown_timeout: '10ms' }),
+      testContext(),
+    );
+    for (let i = 1; i <= 4; i++) first.accept(batch(`n${i}`, 1));
+    await first.close();
+    const segment = readdirSync(dir).find((name) => name.endsWith('.hsb')) as string;
+    const data = readFileSync(join(dir, segment));
+    const third = scanRecords(data).records[2] as RecordInfo;
+    data[third.offset + HEADER_BYTES + 5] = (data[third.offset + HEADER_BYTES + 5] ?? 0) ^ 0xff;
+    writeFileSync(join(dir, segment), data);
+
+    const sink = recordingSink('at_once');
+    const ctx = testContext();
+    const second = new SinkRunner('lake', sink, options(dir), ctx);
+    second.start();
+    await second.close();
+    expect(sink.written).toEqual(['n1@1', 'n2@1', 'n4@1']);
+    expect(dropped(ctx, 'lake', 'corrupt')).toEqual({ batches: 1, sets: 0 });
+    expect(ctx.telemetry.value('heapstream_buffer_corrupt_records_total', { sink: 'lake' })).toBe(1);
+  });
+
+  it('counts the sets of batches from before a restart that drop_oldest deletes, read back from their file', async () => {
+    const dir = tempDir();
+    const buffer = { max_size: 1024 * 1024, when_full: 'drop_oldest' };
+    const firstCtx = testContext();
+    const first = new SinkRunner(
+      'old',
+      recordingSink('never'),
+      options(dir, buffer, { shutdown_timeout: '10ms' }),
+      firstCtx,
+    );
+    // 150-set batches up to 80 % of max_size: nothing is dropped yet.
+    for (
+      let i = 1;
+      firstCtx.telemetry.value('heapstream_buffer_bytes', { sink: 'old' }) < 0.8 * 2 ** 20;
+      i++
+    ) {
+      first.accept(batch(`old${i}`, 1, 150));
+      await first.buffered();
+    }
+    expect(dropped(firstCtx, 'old', 'drop_oldest').batches).toBe(0);
+    await first.close();
+
+    const ctx = testContext();
+    const second = new SinkRunner(
+      'old',
+      recordingSink('never'),
+      options(dir, buffer, { shutdown_timeout: '10ms' }),
+      ctx,
+    );
+    second.start();
+    for (let i = 1; i <= 100 && dropped(ctx, 'old', 'drop_oldest').batches === 0; i++) {
+      second.accept(batch(`new${i}`, 2, 200));
+      await second.buffered();
+    }
+    const { batches, sets } = dropped(ctx, 'old', 'drop_oldest');
+    expect(batches).toBeGreaterThan(0);
+    // Only segments from before were deleted, each of their batches 150 sets.
+    expect(sets).toBe(150 * batches);
+    await second.close();
   });
 });

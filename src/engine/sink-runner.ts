@@ -139,8 +139,11 @@ export class SinkRunner implements CycleBackPressure {
               clock: ctx.clock,
               telemetry: t,
             },
-            (records, reason) =>
-              t.counter('heapstream_sink_dropped_batches_total', { sink: name, reason }).inc(records),
+            // Counted as the memory buffer's drops are, so the data-loss line and exit code see them too.
+            ({ batches, sets, reason }) => {
+              t.counter('heapstream_sink_dropped_batches_total', { sink: name, reason }).inc(batches);
+              t.counter('heapstream_sink_dropped_sets_total', { sink: name, reason }).inc(sets);
+            },
           );
     t.describe('heapstream_sink_batches_sent_total', 'Batches a sink delivered.');
     t.describe('heapstream_sink_sets_sent_total', 'Metric sets a sink delivered.');

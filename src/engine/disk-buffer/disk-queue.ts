@@ -7,9 +7,9 @@ import type { PipelineEvent } from '../../model/types.js';
 import { AckTracker } from './ack-tracker.js';
 import { lockDirectory } from './dir-lock.js';
 import { decodeEvent, encodeEvent } from './event-codec.js';
-import { encodeRecord, stampRecord } from './record.js';
+import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
-import { readPositions, writePositions } from './state-file.js';
+import { readPositions, StateFile, writePositions } from './state-file.js';
 
 export type WhenFull = 'block' | 'drop_oldest' | 'drop_newest';
 
@@ -31,6 +31,11 @@ export interface DiskQueueOptions {
   readonly segmentBytes?: number;
   /** Bytes waiting in memory to be written past which batches count as not fitting (a disk that hangs). */
   readonly maxPendingBytes?: number;
+  /**
+   * Bytes of records written by this process whose events are also kept in memory until the reader takes them
+   * (16 MiB unless a test wants another; 0: every record is read back from its file).
+   */
+  readonly freshBytes?: number;
 }
 
 /** A record handed to the sink: acknowledge it with `done(seq)` once the sink is done with it. */
@@ -41,9 +46,30 @@ export interface BufferedEvent {
 
 /** Why a batch left the buffer without being delivered (the `reason` label). */
 export type BufferDropReason =
-  'drop_newest' | 'drop_oldest' | 'blocked' | 'too_large' | 'disk_full' | 'disk_error';
+  'drop_newest' | 'drop_oldest' | 'blocked' | 'too_large' | 'disk_full' | 'disk_error' | 'corrupt';
+
+/**
+ * Batches the buffer did not deliver, for the sink's own drop counters (the pipeline's data-loss accounting): cycle
+ * marks are records but not batches. A damaged record's sets are unknown unless this process wrote it: `sets`
+ * counts those known.
+ */
+export interface BufferDrop {
+  readonly batches: number;
+  readonly sets: number;
+  readonly reason: BufferDropReason;
+}
+
+/** A record waiting to be written, with its event and what it holds: a batch's set count, or MARK for a cycle mark. */
+interface PendingEvent extends PendingRecord {
+  readonly event: PipelineEvent;
+  readonly sets: number;
+}
+
+/** `sets` of a cycle mark: a record that is not a batch. */
+const MARK = -1;
 
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const DEFAULT_FRESH_BYTES = 16 * 1024 * 1024;
 /** Damaged ranges logged one by one at start-up; past this, one line sums up the rest. */
 const DAMAGE_LINES = 20;
 
@@ -79,12 +105,30 @@ export class DiskQueue {
    */
   private storedThrough = 0;
   private nextSeq = 1;
-  private pending: PendingRecord[] = [];
+  private pending: PendingEvent[] = [];
+  /**
+   * What each open record this process wrote holds (sets of a batch, or MARK), so that a drop is counted in
+   * batches and sets without reading it back; records replayed from before are read back when dropped.
+   */
+  private readonly contents = new Map<number, number>();
+  /**
+   * Events this process wrote that the reader has not taken yet, by sequence number, up to `freshBytes` of their
+   * records: a sink that keeps up gets them as they were offered, without reading and parsing them back (the
+   * costliest part of the buffer). Their records are on the disk all the same: that copy is what a restart
+   * replays. A sink that falls behind reads the rest from the files.
+   */
+  private readonly fresh = new Map<number, { readonly event: PipelineEvent; readonly bytes: number }>();
+  private freshTotal = 0;
   private pendingBytes = 0;
   private writing: Promise<void> | undefined;
   /** Everything that touches the segment files, one at a time. */
   private io: Promise<unknown> = Promise.resolve();
   private stateChain: Promise<void> = Promise.resolve();
+  /** The state file, held open once the directory is read; undefined if that failed (then replaced whole). */
+  private state: StateFile | undefined;
+  private stateClosed = false;
+  /** Deletions of acknowledged segments under way (they run beside the writes). */
+  private readonly removals = new Set<Promise<void>>();
   private stateQueued: Promise<void> | undefined;
   /** The cycle whose batches `block` refuses; undefined when not blocking. */
   private blockedCycle: number | undefined;
@@ -111,7 +155,7 @@ export class DiskQueue {
   constructor(
     private readonly options: DiskQueueOptions,
     /** Told of every batch that leaves the buffer undelivered, so the sink's own drop counters see it too. */
-    private readonly onDropped: (records: number, reason: BufferDropReason) => void = () => undefined,
+    private readonly onDropped: (drop: BufferDrop) => void = () => undefined,
   ) {
     this.segmentBytes =
       options.segmentBytes ??
@@ -166,8 +210,9 @@ export class DiskQueue {
     if (this.blockedCycle !== undefined && event.cycle <= this.blockedCycle)
       return this.refuse(this.diskFull ? 'disk_full_blocked' : 'blocked', event);
     const writtenAt = this.options.clock.now();
-    // Its sequence number is stamped when it is written: until the directory is read, the next one is unknown.
-    const bytes = encodeRecord(0, writtenAt, encodeEvent(event));
+    // Its sequence number and checksum are stamped when it is written: until the directory is read, the next
+    // sequence number is unknown.
+    const bytes = frameRecord(writtenAt, encodeEvent(event));
     if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
     if (!this.fits(bytes.length)) {
       const policy = this.options.whenFull;
@@ -182,7 +227,7 @@ export class DiskQueue {
     // On a full disk, `block` lets the first batch of each cycle through to try the disk; the rest of that cycle
     // waits for its write to succeed, so a disk that stays full costs one failed write per cycle.
     this.blockedCycle = this.diskFull ? event.cycle : undefined;
-    this.pending.push({ seq: 0, writtenAt, bytes });
+    this.pending.push({ seq: 0, writtenAt, bytes, event, sets: setsIn(event) });
     this.pendingBytes += bytes.length;
     this.writing ??= this.writePending();
     return true;
@@ -200,6 +245,12 @@ export class DiskQueue {
       if (next === undefined) return undefined;
       const { segment, record } = next;
       this.readThrough = record.seq;
+      const kept = this.takeFresh(record.seq);
+      if (kept !== undefined) {
+        const persisted = this.persistState(false);
+        if (this.options.sync === 'every_batch') await persisted;
+        return { seq: record.seq, event: kept };
+      }
       let payload: Buffer | undefined;
       let error: unknown;
       try {
@@ -219,6 +270,7 @@ export class DiskQueue {
       }
       if (event === undefined) {
         this.countCorrupt(segment.path, record.offset, error ?? new Error('checksum mismatch on read'));
+        this.reportDropped([this.contents.get(record.seq)], 'corrupt');
         await this.done(record.seq);
         continue;
       }
@@ -235,24 +287,33 @@ export class DiskQueue {
   }
 
   /**
-   * The sink is done with a record (delivered, set aside or given up on). With `sync: every_batch` resolves once
-   * the acknowledged position is persisted, so a restart repeats at most the records in flight.
+   * The sink is done with a record (delivered, set aside or given up on). The acknowledged position is written
+   * with the next read's (with `sync: every_batch`, before that read returns), so a restart repeats at most the
+   * records read and not yet acknowledged on disk, counted as redelivered.
    */
-  async done(seq: number): Promise<void> {
+  done(seq: number): Promise<void> {
     // Closed, the directory may be a successor's already: a write that ends now is replayed there (counted).
-    if (this.closing) return;
+    if (this.closing) return Promise.resolve();
+    this.contents.delete(seq);
+    this.takeFresh(seq);
     if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
     this.metrics.acknowledged.inc();
     this.updateGauges();
     this.deleteAcknowledged();
-    const persisted = this.persistState(false);
-    if (this.options.sync === 'every_batch') await persisted;
+    // Not written now: the next read writes it with its own position, before that record is handed out (one
+    // write a batch, not two), and the sync tick or close when no read follows. A kill meanwhile repeats only
+    // records already read, which the read position counts as redelivered.
+    return Promise.resolve();
   }
 
-  /** Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk). */
+  /**
+   * Resolves once every event offered so far is written (and, with `every_batch`, flushed to the disk), and the
+   * segments acknowledged so far are deleted.
+   */
   async flushed(): Promise<void> {
     await this.opened;
     while (this.writing !== undefined) await this.writing;
+    await Promise.all(this.removals);
   }
 
   /**
@@ -263,6 +324,8 @@ export class DiskQueue {
     if (this.closing) return;
     await this.flushed();
     this.closing = true;
+    this.fresh.clear();
+    this.freshTotal = 0;
     this.timer?.unsubscribe();
     this.wake();
     await this.enqueueIo(async () => {
@@ -274,6 +337,10 @@ export class DiskQueue {
       await store.close();
     });
     await this.persistState(true);
+    // Closed, the directory may be a successor's already: no position is written from here on.
+    this.stateClosed = true;
+    await this.state?.close().catch(() => undefined);
+    this.state = undefined;
     await this.unlock?.();
   }
 
@@ -314,6 +381,20 @@ export class DiskQueue {
       }
       this.store = store;
       this.readThrough = this.acks.acked;
+      // The positions read stay in the file until the next write, as when it was replaced whole each time.
+      const initial = {
+        acked,
+        read: read === Number.MAX_SAFE_INTEGER ? store.lastSeq : Math.max(read, acked),
+      };
+      this.state = await StateFile.open(dir, initial).catch((err: unknown) => {
+        this.limitedLog.log(
+          'error',
+          'buffer:state',
+          { dir, err: describeError(err) },
+          `sink ${this.options.sink}: cannot open the disk buffer's state file; replacing it at each write`,
+        );
+        return undefined;
+      });
       this.nextSeq = Math.max(store.lastSeq, acked, read === Number.MAX_SAFE_INTEGER ? 0 : read) + 1;
       this.metrics.redelivered.inc(redelivered);
       if (replayed > 0) {
@@ -340,11 +421,15 @@ export class DiskQueue {
    */
   private whichBound(): string {
     const maxPending = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
-    if (this.bytes >= this.options.maxBytes * 0.9 || this.pendingBytes < maxPending / 2) {
-      return 'the disk buffer is full (buffer.max_size)';
-    }
+    if (!this.writesBehind()) return 'the disk buffer is full (buffer.max_size)';
     const mib = (n: number) => (n / 2 ** 20).toFixed(0);
     return `the disk buffer's writes are behind (${mib(this.pendingBytes)} MiB waiting to be written, at most ${mib(maxPending)})`;
+  }
+
+  /** Whether batches do not fit for the backlog waiting to be written rather than for the files' size. */
+  private writesBehind(): boolean {
+    const maxPending = this.options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+    return this.bytes < this.options.maxBytes * 0.9 && this.pendingBytes >= maxPending / 2;
   }
 
   private fits(bytes: number): boolean {
@@ -358,6 +443,7 @@ export class DiskQueue {
     bytes?: number,
   ): false {
     this.countDropped(1, reason === 'disk_full_blocked' ? 'blocked' : reason);
+    this.reportDropped([setsIn(event)], reason === 'disk_full_blocked' ? 'blocked' : reason);
     const sets = event.kind === 'batch' ? event.sets.length : 0;
     const full = this.whichBound();
     const why =
@@ -370,7 +456,8 @@ export class DiskQueue {
             : `${full} (when_full: ${reason}); dropped a batch of ${sets} sets`;
     this.limitedLog.log(
       reason === 'too_large' ? 'error' : 'warn',
-      `buffer:${reason}`,
+      // One line a minute per cause: a full buffer and writes behind are told apart.
+      `buffer:${reason}:${reason !== 'too_large' && this.writesBehind() ? 'behind' : 'full'}`,
       {
         reason,
         cycle: event.cycle,
@@ -392,15 +479,29 @@ export class DiskQueue {
     const oldest = store?.segments[0];
     if (store === undefined || oldest === undefined || oldest.writable) return undefined;
     let dropped = 0;
+    const known: (number | undefined)[] = [];
+    const unknown: RecordInfo[] = [];
     for (const record of oldest.records) {
       // Records already handed to the sink are finished by it; the others go with the file.
       if (record.seq > this.readThrough && this.acks.isOpen(record.seq)) {
         this.acks.done(record.seq);
         dropped++;
+        const sets = this.contents.get(record.seq);
+        this.contents.delete(record.seq);
+        this.takeFresh(record.seq);
+        if (sets === undefined) unknown.push(record);
+        else known.push(sets);
       }
     }
     store.segments.shift();
     this.countDropped(dropped, 'drop_oldest');
+    this.reportDropped(known, 'drop_oldest');
+    // Replayed from before: what they held is read back before the file goes (a full buffer after a restart).
+    if (unknown.length > 0) {
+      void this.enqueueIo(async () =>
+        this.reportDropped(await this.readContents(store, oldest, unknown), 'drop_oldest'),
+      );
+    }
     this.limitedLog.log(
       'warn',
       'buffer:drop_oldest',
@@ -434,7 +535,7 @@ export class DiskQueue {
    * segments and tries once more, `drop_newest` drops the group, `block` drops it and refuses batches until a
    * write succeeds. Any other failure drops the group (`disk_error`); the next group tries again.
    */
-  private async writeGroup(records: readonly PendingRecord[], retried = false): Promise<void> {
+  private async writeGroup(records: readonly PendingEvent[], retried = false): Promise<void> {
     // Stamped here, not when offered: until the directory is read the next sequence number is unknown, and a
     // retry takes new ones (the failed write may have left a file named after the first).
     const group = records.map((record) => {
@@ -449,7 +550,10 @@ export class DiskQueue {
         await this.retireIfAcknowledged(store);
         await store.append(group, this.options.sync === 'every_batch');
       });
-      for (const record of group) this.markStored(record.seq);
+      for (const record of group) {
+        this.markStored(record.seq, record.sets);
+        this.keepFresh(record);
+      }
       this.metrics.written.inc(group.length);
       if (this.diskFull) {
         this.diskFull = false;
@@ -463,7 +567,7 @@ export class DiskQueue {
     } catch (err) {
       // Records written whole before the failure are indexed: they are kept; the rest of the group is not.
       const written = this.indexedFrom(group[0]?.seq ?? 0);
-      for (const record of group.slice(0, written)) this.markStored(record.seq);
+      for (const record of group.slice(0, written)) this.markStored(record.seq, record.sets);
       this.metrics.written.inc(written);
       const lost = group.slice(written);
       await this.enqueueIo(() => this.removeEmptySegments());
@@ -486,6 +590,10 @@ export class DiskQueue {
         this.blockedCycle = Math.max(this.blockedCycle ?? 0, this.lastOfferedCycle);
       }
       this.countDropped(lost.length, reason);
+      this.reportDropped(
+        lost.map((record) => record.sets),
+        reason,
+      );
       this.deleteAcknowledged();
       this.limitedLog.log(
         'error',
@@ -555,7 +663,9 @@ export class DiskQueue {
       if (oldest === undefined || oldest.writable || (lastSeq !== undefined && lastSeq > this.acks.acked))
         return;
       store.segments.shift();
-      void this.removeSegment(oldest, false);
+      const removal = this.removeSegment(oldest, false);
+      this.removals.add(removal);
+      void removal.finally(() => this.removals.delete(removal));
     }
   }
 
@@ -576,8 +686,25 @@ export class DiskQueue {
     return chained ? this.enqueueIo(remove) : remove();
   }
 
-  private markStored(seq: number): void {
+  private keepFresh(record: PendingEvent): void {
+    const budget = this.options.freshBytes ?? DEFAULT_FRESH_BYTES;
+    if (this.freshTotal + record.bytes.length > budget) return;
+    this.fresh.set(record.seq, { event: record.event, bytes: record.bytes.length });
+    this.freshTotal += record.bytes.length;
+  }
+
+  /** The event kept for a record, forgotten as it is returned; undefined when it is not kept. */
+  private takeFresh(seq: number): PipelineEvent | undefined {
+    const kept = this.fresh.get(seq);
+    if (kept === undefined) return undefined;
+    this.fresh.delete(seq);
+    this.freshTotal -= kept.bytes;
+    return kept.event;
+  }
+
+  private markStored(seq: number, sets?: number): void {
     this.acks.stored(seq);
+    if (sets !== undefined) this.contents.set(seq, sets);
     this.storedThrough = Math.max(this.storedThrough, seq);
   }
 
@@ -607,8 +734,11 @@ export class DiskQueue {
     if (this.stateQueued !== undefined && !durable) return this.stateQueued;
     const run = this.stateChain.then(async () => {
       if (this.stateQueued === run) this.stateQueued = undefined;
+      if (this.stateClosed) return;
       try {
-        await writePositions(this.options.dir, { acked: this.acks.acked, read: this.readThrough }, durable);
+        const positions = { acked: this.acks.acked, read: this.readThrough };
+        if (this.state !== undefined) await this.state.write(positions, durable);
+        else await writePositions(this.options.dir, positions, durable);
       } catch (err) {
         this.limitedLog.log(
           'error',
@@ -652,6 +782,12 @@ export class DiskQueue {
   }
 
   private reportDamage(damaged: readonly DamageReport[]): void {
+    // Each damaged range held at least one batch (a torn tail: the one being written at a crash); what it held is
+    // unknown.
+    this.reportDropped(
+      damaged.map(() => undefined),
+      'corrupt',
+    );
     damaged.forEach((range, index) => {
       this.metrics.corrupt.inc();
       if (index < DAMAGE_LINES) {
@@ -669,12 +805,45 @@ export class DiskQueue {
     }
   }
 
+  /** Records (batches and cycle marks) the buffer did not keep, in its own counter. */
   private countDropped(records: number, reason: BufferDropReason): void {
     if (records === 0) return;
     this.options.telemetry
       .counter('heapstream_buffer_records_dropped_total', { sink: this.options.sink, reason })
       .inc(records);
-    this.onDropped(records, reason);
+  }
+
+  /**
+   * Tells the sink of batches dropped, for its drop counters: each entry a record's sets, MARK for a cycle mark
+   * (not a batch), undefined for a batch whose sets are unknown (a damaged record from before).
+   */
+  private reportDropped(contents: readonly (number | undefined)[], reason: BufferDropReason): void {
+    let batches = 0;
+    let sets = 0;
+    for (const count of contents) {
+      if (count === MARK) continue;
+      batches++;
+      sets += count ?? 0;
+    }
+    if (batches > 0) this.onDropped({ batches, sets, reason });
+  }
+
+  /** What records replayed from before hold, read back from their segment (MARK for a cycle mark). */
+  private async readContents(
+    store: SegmentStore,
+    segment: Segment,
+    records: readonly RecordInfo[],
+  ): Promise<(number | undefined)[]> {
+    const contents: (number | undefined)[] = [];
+    for (const record of records) {
+      try {
+        const payload = await store.readPayload(segment, record);
+        contents.push(payload === undefined ? undefined : setsIn(decodeEvent(payload)));
+      } catch {
+        contents.push(undefined);
+      }
+    }
+    return contents;
   }
 
   private updateGauges(): void {
@@ -754,6 +923,11 @@ function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
     corrupt: t.counter('heapstream_buffer_corrupt_records_total', labels),
     redelivered: t.counter('heapstream_buffer_records_redelivered_total', labels),
   };
+}
+
+/** A batch's set count, or MARK for a cycle mark. */
+function setsIn(event: PipelineEvent): number {
+  return event.kind === 'batch' ? event.sets.length : MARK;
 }
 
 function describeError(err: unknown): string | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeRecord, HEADER_BYTES, recordAt, scanRecords } from './record.js';
+import { encodeRecord, frameRecord, HEADER_BYTES, recordAt, scanRecords, stampRecord } from './record.js';
 
 const payloads = [
   '{"kind":"batch","cycle":1}',
@@ -72,5 +72,16 @@ describe('records', () => {
     const record = encodeRecord(1, 0, Buffer.from('{}'));
     record.writeUInt32LE(0xffffffff, 8);
     expect(recordAt(record, 0)).toBeUndefined();
+  });
+});
+
+describe('frameRecord', () => {
+  it('makes a record that checks out once stamped, the same bytes encodeRecord makes', () => {
+    const payload = Buffer.from('{"kind":"cycle_end","cycle":3}');
+    const framed = frameRecord(1733450000123.5, payload);
+    expect(recordAt(framed, 0)).toBeUndefined();
+    stampRecord(framed, 9);
+    expect(framed).toEqual(encodeRecord(9, 1733450000123.5, payload));
+    expect(recordAt(framed, 0)?.seq).toBe(9);
   });
 });

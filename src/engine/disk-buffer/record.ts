@@ -52,6 +52,24 @@ export function encodeRecord(seq: number, writtenAt: number, payload: Uint8Array
   return record;
 }
 
+/**
+ * A record without its sequence number and checksum yet: stampRecord completes it once its sequence number is
+ * known, so the payload is checksummed once, when written, not also when offered.
+ *
+ * @example
+ * const bytes = frameRecord(Date.now(), payload); …; stampRecord(bytes, 7);
+ */
+export function frameRecord(writtenAt: number, payload: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  record.writeUInt32LE(RECORD_MAGIC, 0);
+  record.writeUInt32LE(0, 4);
+  record.writeUInt32LE(payload.length, 8);
+  record.writeBigUInt64LE(0n, 12);
+  record.writeDoubleLE(writtenAt, 20);
+  record.set(payload, HEADER_BYTES);
+  return record;
+}
+
 /** Gives an encoded record its sequence number (known only once the buffer's directory is read). */
 export function stampRecord(record: Buffer, seq: number): void {
   record.writeBigUInt64LE(BigInt(seq), 12);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readPositions, STATE_FILE, writePositions } from './state-file.js';
+import { readPositions, STATE_FILE, StateFile, writePositions } from './state-file.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -34,5 +34,17 @@ describe('the state file', () => {
     data[10] = (data[10] as number) ^ 1;
     writeFileSync(path, data);
     await expect(readPositions(dir)).rejects.toThrow(/checksum/);
+  });
+
+  it('held open, starts whole with the positions given and is rewritten in place', async () => {
+    const dir = tempDir();
+    const state = await StateFile.open(dir, { acked: 3, read: 5 });
+    expect(await readPositions(dir)).toEqual({ acked: 3, read: 5 });
+    await state.write({ acked: 6, read: 8 }, false);
+    expect(await readPositions(dir)).toEqual({ acked: 6, read: 8 });
+    await state.write({ acked: 2 ** 40, read: 2 ** 40 }, true);
+    await state.close();
+    expect(readFileSync(join(dir, STATE_FILE))).toHaveLength(24);
+    expect(await readPositions(dir)).toEqual({ acked: 2 ** 40, read: 2 ** 40 });
   });
 });
