@@ -3,7 +3,9 @@ import type { Value } from './snapshot.js';
 /** `1.25 cores` / `250 m`: millicores as people read them. */
 export function cpu(millicores: Value): string {
   if (millicores === null) return '–';
-  return millicores >= 1000 ? `${(millicores / 1000).toFixed(2)} cores` : `${Math.round(millicores)} m`;
+  return millicores >= 1000
+    ? `${Number((millicores / 1000).toFixed(2))} cores`
+    : `${Math.round(millicores)} m`;
 }
 
 /** `1.5 GiB`, binary units as kubectl top shows memory. */

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { liveViewHandler } from './live/http.js';
 import type { LiveStore } from './live/store.js';
+import type { Asset } from './live/assets.js';
 import type { HealthChecker, HealthReport } from './health.js';
 import type { PrometheusExporter } from './prometheus.js';
 
@@ -28,9 +29,12 @@ export async function startOpsServer(options: {
   exporter: PrometheusExporter;
   health: HealthChecker;
   liveView?: LiveStore;
+  /** Where the page's files come from; dist/ui of this package if absent. */
+  liveViewAssets?: (name: string) => Asset | undefined;
   token?: string;
 }): Promise<OpsServer> {
-  const live = options.liveView === undefined ? undefined : liveViewHandler(options.liveView);
+  const live =
+    options.liveView === undefined ? undefined : liveViewHandler(options.liveView, options.liveViewAssets);
   const authorized = options.token === undefined ? () => true : bearerCheck(options.token);
   const server: Server = createServer((req, res) => {
     const [path = '/', search = ''] = (req.url ?? '/').split('?', 2);

@@ -89,8 +89,8 @@ export class UsageSeries {
    */
   view(since: number, match: (namespace: string) => boolean, limit: number): SeriesView {
     const points: Point[] = [];
-    for (const b of this.buckets) if (b.last >= since) points.push(average(b));
-    for (const p of this.raw) if (p.t >= since) points.push(p);
+    for (const b of this.buckets) if (b.last > since) points.push(average(b));
+    for (const p of this.raw) if (p.t > since) points.push(p);
     const latest = new Map<string, number>();
     for (const p of points)
       for (const [name, u] of p.namespaces) if (match(name)) latest.set(name, u[0] ?? 0);
