@@ -120,9 +120,13 @@ function drawNodes(snap: Snapshot): void {
       n.name,
       el('span', n.failing ? `failing (${n.failuresInRow}×)` : 'ok', { class: n.failing ? 'bad' : 'good' }),
       n.answerMs === null ? '–' : `${count(n.answerMs)} ms`,
-      n.lastError === null
-        ? ''
-        : `${n.lastError.reason}: ${n.lastError.message} (cycle ${n.lastError.cycle})`,
+      el(
+        'span',
+        n.lastError === null
+          ? ''
+          : `${n.lastError.reason}: ${n.lastError.message} (cycle ${n.lastError.cycle})`,
+        { class: 'message' },
+      ),
       count(n.sets),
       count(n.values),
       cpu(n.cpu),
