@@ -109,7 +109,10 @@ export class LiveStore {
       resolutionMs: this.resolutionMs,
       series: this.series.view(since, has, CHART_NAMESPACES),
       namespacesLeftOut: this.series.namespacesLeftOut,
-      topPods: { cpu: this.pods.top('cpu', TOP_PODS, pod), memory: this.pods.top('memory', TOP_PODS, pod) },
+      topPods: {
+        cpu: this.pods.top('cpu', TOP_PODS, needle === '' ? undefined : pod),
+        memory: this.pods.top('memory', TOP_PODS, needle === '' ? undefined : pod),
+      },
       nodes: this.nodes.view(has),
       sinks: this.sinks.view(),
       scrapeErrors: reasons.map((reason) => ({
@@ -151,9 +154,9 @@ function namespaceOf(set: MetricSet): string {
 }
 
 function podOf(set: MetricSet): { namespace: string; pod: string } {
+  const namespace = set.labels[LABEL.namespaceName];
+  const pod = set.labels[LABEL.podName];
+  if (namespace !== undefined && pod !== undefined) return { namespace, pod };
   const match = /^namespace:([^/]*)\/pod:(.*)$/.exec(set.key);
-  return {
-    namespace: set.labels[LABEL.namespaceName] ?? match?.[1] ?? '',
-    pod: set.labels[LABEL.podName] ?? match?.[2] ?? set.key,
-  };
+  return { namespace: namespace ?? match?.[1] ?? '', pod: pod ?? match?.[2] ?? set.key };
 }
