@@ -315,6 +315,17 @@ describe('the live view in headless Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('switches the time range with the keyboard (arrow keys on the radio group)', async () => {
+    await page.focus('input[name="range"][value="5m"]');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate('document.activeElement?.value')).toBe('1h');
+    await eventually('a snapshot asked for the last hour', () =>
+      Promise.resolve(requests.some((url) => url.includes('range=1h')) ? true : undefined),
+    );
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.evaluate('document.activeElement?.value')).toBe('5m');
+  });
+
   it('reads in light and dark colours (screenshots)', async () => {
     const out = SCREENSHOTS ?? join(dir, 'screenshots');
     await mkdir(out, { recursive: true });
