@@ -9,6 +9,7 @@ import { ConfigError } from '../component/errors.js';
 import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
 import { LiveStore } from '../engine/live/store.js';
+import { writtenBySinks } from '../engine/live/written.js';
 import { EXIT_START_FAILED, startFailureLine } from './start-failure.js';
 import { ProgressLine, readableLogStream } from './terminal.js';
 
@@ -79,6 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       clock,
       () => supervisor.pipeline?.sinkNames ?? [],
       config.resolutionMs,
+      writtenBySinks(config.sinks.map((s) => s.options.select)),
     );
   }
   // The ops server first: a port in use is refused before anything is scraped.

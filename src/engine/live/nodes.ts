@@ -1,7 +1,7 @@
 import { redact } from '../../component/redact.js';
 import type { CycleEnd, NodeBatch } from '../../model/types.js';
 import { valuesInBatch } from '../../model/count.js';
-import { CPU, MEMORY, valueOf } from './value.js';
+import { CPU, MEMORY, valueOf, type ReadValue } from './value.js';
 
 export interface NodeRow {
   readonly name: string;
@@ -28,7 +28,7 @@ export const MAX_NODE_ROWS = 100;
 export class NodeTable {
   private readonly rows = new Map<string, NodeRow>();
 
-  answered(batch: NodeBatch, now: number): void {
+  answered(batch: NodeBatch, now: number, read: ReadValue = valueOf): void {
     const row = this.row(batch.node);
     const node = batch.sets.find((s) => s.type === 'node');
     row.failing = false;
@@ -36,8 +36,8 @@ export class NodeTable {
     row.answerMs = Math.max(0, Math.round(now - batch.timestamp));
     row.sets = batch.sets.length;
     row.values = valuesInBatch(batch);
-    row.cpu = node === undefined ? null : (valueOf(node, CPU) ?? null);
-    row.memory = node === undefined ? null : (valueOf(node, MEMORY) ?? null);
+    row.cpu = node === undefined ? null : (read(node, CPU) ?? null);
+    row.memory = node === undefined ? null : (read(node, MEMORY) ?? null);
     row.lastCycle = batch.cycle;
   }
 

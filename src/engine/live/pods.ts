@@ -1,5 +1,5 @@
 import type { MetricSet } from '../../model/types.js';
-import { CPU, MEMORY, valueOf } from './value.js';
+import { CPU, MEMORY, valueOf, type ReadValue } from './value.js';
 
 export interface PodUsage {
   /** The set's key: what histories are kept by, with no string built per pod and cycle. */
@@ -45,6 +45,7 @@ export class TopPods {
     cycle: number,
     pods: readonly MetricSet[],
     nameOf: (set: MetricSet) => { namespace: string; pod: string },
+    read: ReadValue = valueOf,
   ): void {
     const usage: PodUsage[] = new Array<PodUsage>(pods.length);
     for (let i = 0; i < pods.length; i++) {
@@ -54,8 +55,8 @@ export class TopPods {
         key: set.key,
         namespace,
         pod,
-        cpu: valueOf(set, CPU) ?? null,
-        memory: valueOf(set, MEMORY) ?? null,
+        cpu: read(set, CPU) ?? null,
+        memory: read(set, MEMORY) ?? null,
       };
     }
     this.best = { cpu: rank(usage, 'cpu', CANDIDATES), memory: rank(usage, 'memory', CANDIDATES) };

@@ -1,5 +1,5 @@
 import type { MetricSet } from '../../model/types.js';
-import { CPU, SUMMED_MEMORY, valueOf } from './value.js';
+import { CPU, SUMMED_MEMORY, valueOf, type ReadValue } from './value.js';
 
 /** CPU (millicores) and memory (bytes) of one object; null where the set had no such value. */
 export type Usage = [cpu: number | null, memory: number | null];
@@ -63,11 +63,12 @@ export class UsageSeries {
     cluster: MetricSet | undefined,
     namespaces: readonly MetricSet[],
     nameOf: (set: MetricSet) => string,
+    read: ReadValue = valueOf,
   ): void {
-    const point: Point = { t, cluster: usage(cluster), namespaces: new Map() };
+    const point: Point = { t, cluster: usage(cluster, read), namespaces: new Map() };
     for (const set of namespaces) {
       if (point.namespaces.size >= MAX_NAMESPACES) break;
-      point.namespaces.set(nameOf(set), usage(set));
+      point.namespaces.set(nameOf(set), usage(set, read));
     }
     this.namespacesLeftOut = Math.max(0, namespaces.length - MAX_NAMESPACES);
     this.raw.push(point);
@@ -130,9 +131,9 @@ export class UsageSeries {
   }
 }
 
-function usage(set: MetricSet | undefined): Usage {
+function usage(set: MetricSet | undefined, read: ReadValue): Usage {
   if (set === undefined) return [null, null];
-  return [valueOf(set, CPU) ?? null, valueOf(set, SUMMED_MEMORY) ?? null];
+  return [read(set, CPU) ?? null, read(set, SUMMED_MEMORY) ?? null];
 }
 
 const emptySum = (): Sum => ({ cpu: 0, cpuN: 0, mem: 0, memN: 0 });

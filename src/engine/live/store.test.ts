@@ -9,6 +9,7 @@ import { nodeSet, podSet } from '../../testing/sets.js';
 import { CANDIDATES, SPARK_POINTS } from './pods.js';
 import { MAX_BUCKETS, MAX_NAMESPACES, MAX_RAW_POINTS } from './series.js';
 import { LiveStore } from './store.js';
+import { writtenBySinks } from './written.js';
 
 const START = 1_800_000_000_000;
 
@@ -246,5 +247,32 @@ describe('the live view store', () => {
     }
     const [lake] = store.snapshot({ range: '5m', search: '' }).sinks;
     expect(lake).toMatchObject({ name: 'lake', backlog: 12, dropped: 3, backlogHistory: [4, 8, 12] });
+  });
+
+  it('shows nothing that no sink’s select lets through: no namespace, pod or metric of its own', () => {
+    const written = writtenBySinks([
+      { namespaces: ['ns-0'] },
+      { types: ['cluster'], metrics: ['cpu/usage_rate'] },
+    ]);
+    const store = new LiveStore(new Telemetry(), clockAt(), () => [], 5000, written);
+    for (let cycle = 1; cycle <= 2; cycle++) {
+      for (const e of cycleEvents({
+        cycle,
+        time: START + cycle * 5000,
+        namespaces: 3,
+        podsPerNode: 9,
+        nodes: ['a'],
+      }))
+        store.observe(e);
+    }
+    const snap = store.snapshot({ range: '5m', search: '' });
+    expect(snap.series.namespaces.map((n) => n.name)).toEqual(['ns-0']);
+    // The cluster set is written for its CPU only.
+    expect(snap.series.cluster).toEqual({ cpu: [1, 2], memory: [null, null] });
+    expect(snap.topPods.cpu.length).toBeGreaterThan(0);
+    expect(snap.topPods.cpu.every((p) => p.namespace === 'ns-0')).toBe(true);
+    expect(snap.topPods.memory.every((p) => p.namespace === 'ns-0')).toBe(true);
+    // No sink writes node sets: the node's row keeps its name and counts, not its values.
+    expect(snap.nodes.rows[0]).toMatchObject({ name: 'a', cpu: null, memory: null });
   });
 });

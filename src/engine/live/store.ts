@@ -6,6 +6,8 @@ import { NodeTable, type NodeRow } from './nodes.js';
 import { TopPods, type TopPod } from './pods.js';
 import { SinkHealth, type SinkRow } from './sinks.js';
 import { HISTORY_MS, RAW_WINDOW_MS, UsageSeries, type SeriesView } from './series.js';
+import { CPU, MEMORY, SUMMED_MEMORY, valueOf, type ReadValue } from './value.js';
+import type { Written } from './written.js';
 
 /** What one cycle brought, kept until its cycle_end. */
 interface Pending {
@@ -65,19 +67,27 @@ export class LiveStore {
     private readonly clock: Clock,
     sinkNames: () => readonly string[],
     private readonly resolutionMs: number,
+    /** What the sinks' `select`s let through (see writtenBySinks); everything if absent. */
+    private readonly written: Written = () => true,
   ) {
     this.sinks = new SinkHealth(telemetry, sinkNames);
+    this.read = (set, name) => (this.written(set, name) ? valueOf(set, name) : undefined);
   }
+
+  private readonly read: ReadValue;
 
   observe(event: PipelineEvent): void {
     if (event.kind === 'cycle_end') {
       this.endCycle(event);
       return;
     }
-    if (event.scope === 'node') this.nodes.answered(event, this.clock.now());
+    if (event.scope === 'node') this.nodes.answered(event, this.clock.now(), this.read);
     let pending: Pending | undefined;
     for (const set of event.sets) {
       if (set.type !== 'cluster' && set.type !== 'ns' && set.type !== 'pod') continue;
+      // A namespace or pod no sink writes is not named on the page either.
+      const memory = set.type === 'pod' ? MEMORY : SUMMED_MEMORY;
+      if (!this.written(set, CPU) && !this.written(set, memory)) continue;
       pending ??= this.pendingOf(event.cycle);
       if (set.type === 'cluster') pending.cluster = set;
       else if (set.type === 'ns') pending.namespaces.push(set);
@@ -136,8 +146,8 @@ export class LiveStore {
     const pending = this.pending.get(mark.cycle);
     // A cycle that never ends (cut by a reload) leaves nothing behind.
     for (const cycle of this.pending.keys()) if (cycle <= mark.cycle) this.pending.delete(cycle);
-    this.series.add(mark.timestamp, pending?.cluster, pending?.namespaces ?? [], namespaceOf);
-    this.pods.add(mark.cycle, pending?.pods ?? [], podOf);
+    this.series.add(mark.timestamp, pending?.cluster, pending?.namespaces ?? [], namespaceOf, this.read);
+    this.pods.add(mark.cycle, pending?.pods ?? [], podOf, this.read);
     this.nodes.cycleEnded(mark);
     this.sinks.sample(this.clock.now());
     for (const reason of this.lastFailures.keys()) this.lastFailures.set(reason, 0);

@@ -19,3 +19,6 @@ export const SUMMED_MEMORY = 'memory/usage';
 export function valueOf(set: MetricSet, name: string): number | undefined {
   return set.values[name];
 }
+
+/** How the store reads a value: valueOf, or nothing when no sink writes that metric of that set. */
+export type ReadValue = (set: MetricSet, name: string) => number | undefined;
