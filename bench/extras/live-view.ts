@@ -78,7 +78,12 @@ const clock = { now: () => Date.now(), scheduler: asyncScheduler };
 // The first cycle has no rates: it warms the processors' state (kept in both heap readings) and every path.
 cycleEvents(0);
 const before = heapAfterGc();
-const store = new LiveStore(telemetry, clock, () => ['lake', 'kafka'], RESOLUTION_MS);
+const store = new LiveStore(
+  telemetry,
+  clock,
+  () => ['lake', 'kafka'],
+  () => RESOLUTION_MS,
+);
 let tapMs = 0;
 for (let cycle = 1; cycle <= CYCLES; cycle++) {
   const events = cycleEvents(cycle);

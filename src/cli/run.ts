@@ -9,7 +9,7 @@ import { ConfigError } from '../component/errors.js';
 import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
 import { LiveStore } from '../engine/live/store.js';
-import { writtenBySinks } from '../engine/live/written.js';
+import { writtenBySinks, type Written } from '../engine/live/written.js';
 import { EXIT_START_FAILED, startFailureLine } from './start-failure.js';
 import { ProgressLine, readableLogStream } from './terminal.js';
 
@@ -79,8 +79,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       supervisor.telemetry,
       clock,
       () => supervisor.pipeline?.sinkNames ?? [],
-      config.resolutionMs,
-      writtenBySinks(config.sinks.map((s) => s.options.select)),
+      () => (supervisor.config ?? config).resolutionMs,
+      writtenByCurrentSinks(() => supervisor.config ?? config),
     );
   }
   // The ops server first: a port in use is refused before anything is scraped.
@@ -158,6 +158,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (startLine !== undefined) process.stderr.write(`${startLine}\n`);
     if (lossLine !== undefined) process.stderr.write(`${lossLine}\n`);
   }
+}
+
+/** What the sinks of the config in force write: built again when a reload applies another config. */
+function writtenByCurrentSinks(current: () => PipelineConfig): Written {
+  let built: { config: PipelineConfig; written: Written } | undefined;
+  return (set, metric) => {
+    const config = current();
+    if (built?.config !== config) {
+      built = { config, written: writtenBySinks(config.sinks.map((s) => s.options.select)) };
+    }
+    return built.written(set, metric);
+  };
 }
 
 /** Calls `onChange` once per burst of changes to a file (editors write in several steps). */

@@ -32,7 +32,12 @@ describe('the live view on the ops server', () => {
 
   async function start(token?: string, assets = assetReader(dir)): Promise<OpsServer> {
     const t = new Telemetry();
-    store = new LiveStore(t, clock, () => [], 5000);
+    store = new LiveStore(
+      t,
+      clock,
+      () => [],
+      () => 5000,
+    );
     server = await startOpsServer({
       address: '127.0.0.1',
       port: 0,

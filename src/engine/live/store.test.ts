@@ -98,7 +98,12 @@ function cycleEvents(c: CycleInput): PipelineEvent[] {
 describe('the live view store', () => {
   it('keeps each cycle’s cluster and namespace values as the sets carry them', () => {
     const clock = clockAt();
-    const store = new LiveStore(new Telemetry(), clock, () => [], 5000);
+    const store = new LiveStore(
+      new Telemetry(),
+      clock,
+      () => [],
+      () => 5000,
+    );
     for (let cycle = 1; cycle <= 3; cycle++) {
       for (const e of cycleEvents({
         cycle,
@@ -124,7 +129,12 @@ describe('the live view store', () => {
 
   it('stays within its stated bound over two hours of 1-second cycles with many namespaces and pods', () => {
     const clock = clockAt();
-    const store = new LiveStore(new Telemetry(), clock, () => [], 1000);
+    const store = new LiveStore(
+      new Telemetry(),
+      clock,
+      () => [],
+      () => 1000,
+    );
     const nodes = ['a', 'b'];
     let largest = { raw: 0, buckets: 0, histories: 0, namespaces: 0 };
     for (let cycle = 1; cycle <= 7200; cycle++) {
@@ -163,7 +173,12 @@ describe('the live view store', () => {
 
   it('averages what it downsamples', () => {
     const clock = clockAt();
-    const store = new LiveStore(new Telemetry(), clock, () => [], 1000);
+    const store = new LiveStore(
+      new Telemetry(),
+      clock,
+      () => [],
+      () => 1000,
+    );
     // Cycles 1..60 fall in one minute; 6 minutes later they are all folded into one point.
     const minute = Math.ceil(START / 60_000) * 60_000;
     for (let i = 0; i < 60 + 400; i++) {
@@ -182,7 +197,12 @@ describe('the live view store', () => {
   });
 
   it('ranks the top pods, with histories, and finds pods by name', () => {
-    const store = new LiveStore(new Telemetry(), clockAt(), () => [], 5000);
+    const store = new LiveStore(
+      new Telemetry(),
+      clockAt(),
+      () => [],
+      () => 5000,
+    );
     for (let cycle = 1; cycle <= 3; cycle++) {
       for (const e of cycleEvents({
         cycle,
@@ -204,7 +224,12 @@ describe('the live view store', () => {
   });
 
   it('puts failing nodes first, with their error redacted', () => {
-    const store = new LiveStore(new Telemetry(), clockAt(), () => [], 5000);
+    const store = new LiveStore(
+      new Telemetry(),
+      clockAt(),
+      () => [],
+      () => 5000,
+    );
     const nodes = ['a', 'b', 'c'];
     for (const e of cycleEvents({ cycle: 1, time: START, namespaces: 1, podsPerNode: 1, nodes }))
       store.observe(e);
@@ -231,7 +256,12 @@ describe('the live view store', () => {
 
   it('samples each sink’s backlog per cycle from the engine’s counters', () => {
     const t = new Telemetry();
-    const store = new LiveStore(t, clockAt(), () => ['lake'], 5000);
+    const store = new LiveStore(
+      t,
+      clockAt(),
+      () => ['lake'],
+      () => 5000,
+    );
     const backlog = t.gauge('heapstream_sink_queue_batches', { sink: 'lake' });
     for (let cycle = 1; cycle <= 3; cycle++) {
       backlog.set(cycle * 4);
@@ -254,7 +284,13 @@ describe('the live view store', () => {
       { namespaces: ['ns-0'] },
       { types: ['cluster'], metrics: ['cpu/usage_rate'] },
     ]);
-    const store = new LiveStore(new Telemetry(), clockAt(), () => [], 5000, written);
+    const store = new LiveStore(
+      new Telemetry(),
+      clockAt(),
+      () => [],
+      () => 5000,
+      written,
+    );
     for (let cycle = 1; cycle <= 2; cycle++) {
       for (const e of cycleEvents({
         cycle,

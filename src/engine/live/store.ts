@@ -49,7 +49,7 @@ export const TOP_PODS = 10;
  * a set), and the engine's own counters. Sizes: see UsageSeries, TopPods, NodeTable.
  *
  * @example
- * const store = new LiveStore(telemetry, clock, () => pipeline.sinkNames, 15_000);
+ * const store = new LiveStore(telemetry, clock, () => pipeline.sinkNames, () => 15_000);
  * pipelineOptions.onEvent = (event) => store.observe(event);
  */
 export class LiveStore {
@@ -66,7 +66,8 @@ export class LiveStore {
     private readonly telemetry: Telemetry,
     private readonly clock: Clock,
     sinkNames: () => readonly string[],
-    private readonly resolutionMs: number,
+    /** The cycle length in force (a reload may change it). */
+    private readonly resolutionMs: () => number,
     /** What the sinks' `select`s let through (see writtenBySinks); everything if absent. */
     private readonly written: Written = () => true,
   ) {
@@ -116,7 +117,7 @@ export class LiveStore {
     return {
       cycle: this.last?.cycle ?? null,
       timestamp: this.last?.timestamp ?? null,
-      resolutionMs: this.resolutionMs,
+      resolutionMs: this.resolutionMs(),
       series: this.series.view(since, has, CHART_NAMESPACES),
       namespacesLeftOut: this.series.namespacesLeftOut,
       topPods: {
