@@ -8,7 +8,7 @@ import { deepFreeze } from '../../testing/deep-freeze.js';
 import { nodeSet, podSet } from '../../testing/sets.js';
 import { CANDIDATES, SPARK_POINTS } from './pods.js';
 import { MAX_BUCKETS, MAX_NAMESPACES, MAX_RAW_POINTS } from './series.js';
-import { LiveStore } from './store.js';
+import { CHART_NAMESPACES, LiveStore } from './store.js';
 import { writtenBySinks } from './written.js';
 
 const START = 1_800_000_000_000;
@@ -127,49 +127,59 @@ describe('the live view store', () => {
     ]);
   });
 
-  it('stays within its stated bound over two hours of 1-second cycles with many namespaces and pods', () => {
-    const clock = clockAt();
-    const store = new LiveStore(
-      new Telemetry(),
-      clock,
-      () => [],
-      () => 1000,
-    );
-    const nodes = ['a', 'b'];
-    let largest = { raw: 0, buckets: 0, histories: 0, namespaces: 0 };
-    for (let cycle = 1; cycle <= 7200; cycle++) {
-      const time = START + cycle * 1000;
-      clock.set(time);
-      // Many namespaces and pods only now and then: the bound holds whatever a cycle brings.
-      const wide = cycle % 600 === 0;
-      for (const e of cycleEvents({
-        cycle,
-        time,
-        namespaces: wide ? MAX_NAMESPACES + 50 : 3,
-        podsPerNode: wide ? 400 : 6,
-        nodes,
-      }))
-        store.observe(e);
-      const size = store.size;
-      const namespaces = store.snapshot({ range: '1h', search: '' }).series.namespaces.length;
-      largest = {
-        raw: Math.max(largest.raw, size.raw),
-        buckets: Math.max(largest.buckets, size.buckets),
-        histories: Math.max(largest.histories, size.histories),
-        namespaces: Math.max(largest.namespaces, namespaces),
-      };
-    }
-    expect(largest.raw).toBeLessThanOrEqual(MAX_RAW_POINTS);
-    expect(largest.buckets).toBeLessThanOrEqual(MAX_BUCKETS);
-    expect(largest.histories).toBeLessThanOrEqual(2 * CANDIDATES * SPARK_POINTS);
-    // 5 minutes at one point per second, and the hour before downsampled to one point a minute.
-    const hour = store.snapshot({ range: '1h', search: '' });
-    expect(hour.series.t.length).toBeLessThanOrEqual(MAX_RAW_POINTS + MAX_BUCKETS);
-    expect(hour.series.t.length).toBeGreaterThan(MAX_RAW_POINTS);
-    expect(hour.series.t[0]).toBeGreaterThanOrEqual(START + 7200 * 1000 - 60 * 60_000 - 60_000);
-    expect([...hour.series.t]).toEqual([...hour.series.t].sort((a, b) => a - b));
-    expect(store.snapshot({ range: '5m', search: '' }).series.t.length).toBe(300);
-  });
+  // 7,200 cycles: more than the default 5 s on a busy machine; a limit on the run, not an assertion on its speed.
+  it(
+    'stays within its stated bound over two hours of 1-second cycles with many namespaces and pods',
+    { timeout: 60_000 },
+    () => {
+      const clock = clockAt();
+      const store = new LiveStore(
+        new Telemetry(),
+        clock,
+        () => [],
+        () => 1000,
+      );
+      const nodes = ['a', 'b'];
+      let largest = { raw: 0, buckets: 0, histories: 0, namespaces: 0 };
+      for (let cycle = 1; cycle <= 7200; cycle++) {
+        const time = START + cycle * 1000;
+        clock.set(time);
+        // Many namespaces and pods only now and then: the bound holds whatever a cycle brings.
+        const wide = cycle % 600 === 0;
+        for (const e of cycleEvents({
+          cycle,
+          time,
+          namespaces: wide ? MAX_NAMESPACES + 50 : 3,
+          podsPerNode: wide ? 400 : 6,
+          nodes,
+        }))
+          store.observe(e);
+        const size = store.size;
+        // A snapshot of the hour is the costly part: every minute's is enough to see what it charts.
+        const namespaces =
+          cycle % 60 === 0 ? store.snapshot({ range: '1h', search: '' }).series.namespaces.length : 0;
+        largest = {
+          raw: Math.max(largest.raw, size.raw),
+          buckets: Math.max(largest.buckets, size.buckets),
+          histories: Math.max(largest.histories, size.histories),
+          namespaces: Math.max(largest.namespaces, namespaces),
+        };
+      }
+      expect(largest.raw).toBeLessThanOrEqual(MAX_RAW_POINTS);
+      expect(largest.buckets).toBeLessThanOrEqual(MAX_BUCKETS);
+      expect(largest.histories).toBeLessThanOrEqual(2 * CANDIDATES * SPARK_POINTS);
+      expect(largest.namespaces).toBeLessThanOrEqual(CHART_NAMESPACES);
+      // The last cycle (7,200) is a wide one: the namespaces past the limit are counted, not kept.
+      expect(store.snapshot({ range: '5m', search: '' }).namespacesLeftOut).toBe(50);
+      // 5 minutes at one point per second, and the hour before downsampled to one point a minute.
+      const hour = store.snapshot({ range: '1h', search: '' });
+      expect(hour.series.t.length).toBeLessThanOrEqual(MAX_RAW_POINTS + MAX_BUCKETS);
+      expect(hour.series.t.length).toBeGreaterThan(MAX_RAW_POINTS);
+      expect(hour.series.t[0]).toBeGreaterThanOrEqual(START + 7200 * 1000 - 60 * 60_000 - 60_000);
+      expect([...hour.series.t]).toEqual([...hour.series.t].sort((a, b) => a - b));
+      expect(store.snapshot({ range: '5m', search: '' }).series.t.length).toBe(300);
+    },
+  );
 
   it('averages what it downsamples', () => {
     const clock = clockAt();
