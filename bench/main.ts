@@ -4,7 +4,7 @@
  *   npm run bench                                   all sizes, one process each; rewrites docs/benchmarks.md
  *   npm run bench -- --nodes 100 --pods-per-node 30 one size; prints its tables
  *   npm run bench -- --extras                       only the component benches: encoders, file sink, Prometheus parsing,
- *                                                   disk buffer
+ *                                                   metrics API, disk buffer, live view
  *   npm run bench -- --soak 60m --nodes 1000        runs that long, sampling RSS and heap; reports the slope
  *
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
@@ -29,6 +29,7 @@ import { formatDiskBuffer, measureDiskBuffer } from './extras/disk-buffer.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js';
+import { formatLiveView, measureLiveView } from './extras/live-view-run.js';
 import { formatWorkerHandoff, measureWorkerHandoff } from './extras/worker-handoff.js';
 import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
 import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
@@ -159,6 +160,8 @@ async function componentBenches(): Promise<string> {
   const encoders = formatEncoderResults(await measureEncoders({ nodes: 100, podsPerNode: 30, rounds: 7 }));
   progress('metrics API: 5,000 nodes × 30 pods (150,000 pods), in its own process');
   const metricsApi = formatMetricsApi(await measureMetricsApi());
+  progress('live view: 5,000 nodes × 30 pods (150,000 pods), in its own process');
+  const liveView = formatLiveView(await measureLiveView({ nodes: 5000, podsPerNode: 30 }));
   progress('worker hand-off: 200 nodes × 30 pods, 8 cycles');
   const handoff = formatWorkerHandoff(measureWorkerHandoff({ nodes: 200, podsPerNode: 30, cycles: 8 }));
   progress('disk buffer: 300 node batches, 5 rounds');
@@ -182,6 +185,17 @@ store filled minus before. Issue 17's target: \`GET /apis/metrics.k8s.io/v1beta1
 Reproduce: \`node --expose-gc --import tsx bench/extras/metrics-api.ts\`.
 
 ${metricsApi}
+
+## Live view (\`/ui/api/snapshot\`)
+
+The live view's store fed with 5,000 simulated nodes × 30 pods (150,000 pods, decoded as the \`kubelet_summary\`
+source decodes them, through the \`rate\` and \`aggregate\` processors), 4 measured cycles after a first one;
+then the page's request over real HTTP on loopback, one at a time. *Tap* is the store's time per cycle for every
+event the processors emit; *store* is the heap after GC with the store filled minus before it (the pod names it keeps alive included). Issue 20's target:
+the page stays responsive at this size. Reproduce (or smaller, with \`--nodes 100\`):
+\`node --expose-gc --import tsx bench/extras/live-view.ts\`.
+
+${liveView}
 
 ## Worker hand-off (an estimate for worker threads)
 

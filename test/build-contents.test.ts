@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -40,5 +40,21 @@ describe('the build', () => {
       version: string;
     };
     expect(HEAPSTREAM_VERSION).toBe(pkg.version);
+  });
+
+  it('bundles the live view into dist/ui: the page, one script and one stylesheet, loading nothing else', () => {
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-ui.ts'], { cwd: root });
+    const dir = new URL('../dist/ui/', import.meta.url);
+    expect(readdirSync(dir).sort()).toEqual(['app.css', 'app.js', 'index.html']);
+    const html = readFileSync(new URL('index.html', dir), 'utf8');
+    const references = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+    expect(references.sort()).toEqual(['#nodes', '/ui/app.css', '/ui/app.js']);
+    // No inline script or style for the CSP to refuse.
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)|<style|\sstyle=/);
+    const script = readFileSync(new URL('app.js', dir), 'utf8');
+    expect(/\bimport\s*\(|^import\s|\bfrom\s*["']/m.test(script)).toBe(false);
+    // uPlot is in the bundle (its root class name), not fetched.
+    expect(script.includes('"uplot"')).toBe(true);
+    expect(readFileSync(new URL('app.css', dir), 'utf8')).toContain('.uplot');
   });
 });

@@ -7,16 +7,31 @@ import { startOpsServer, type OpsServer } from '../engine/ops-server.js';
 import type { Pipeline } from '../engine/pipeline.js';
 import { PrometheusExporter } from '../engine/prometheus.js';
 import type { Telemetry } from '../component/telemetry.js';
+import { readSecret } from '../component/secrets.js';
+import type { LiveStore } from '../engine/live/store.js';
 
-/** Starts /metrics, /livez and /readyz when the config has a `server` key; returns a stop function. */
+/**
+ * Starts the live view, /metrics, /livez and /readyz when the config has a `server` key; returns a stop function
+ * and the server's URL.
+ */
 export async function startOps(
   config: PipelineConfig,
   pipeline: () => Pipeline | undefined,
   telemetry: Telemetry,
   clock: Clock,
   logger: Logger,
-): Promise<() => Promise<void>> {
-  if (config.server === undefined) return () => Promise.resolve();
+  liveView?: LiveStore,
+): Promise<{ stop: () => Promise<void>; url?: string }> {
+  if (config.server === undefined) return { stop: () => Promise.resolve() };
+  const token = readSecret(config.server.token, config.server.token_file, config.baseDir, 'server.token');
+  if (token === undefined && !isLoopback(config.server.address)) {
+    // Refusing would break the common case (Prometheus and kubelet probes on a pod's address); say it instead.
+    logger.warn(
+      { address: config.server.address },
+      'server.address is beyond loopback and server.token is not set: anyone who reaches the port sees the ' +
+        'live view (pod and node names) and /metrics',
+    );
+  }
   const health = new HealthChecker(telemetry, clock, () => pipeline()?.sinkNames ?? [], {
     maxCycleAgeMs: config.server.ready.max_cycle_age ?? 3 * config.resolutionMs,
     minNodeShare: config.server.ready.min_node_share,
@@ -33,6 +48,8 @@ export async function startOps(
       port: config.server.port,
       exporter: new PrometheusExporter(telemetry),
       health,
+      ...(liveView === undefined ? {} : { liveView }),
+      ...(token === undefined ? {} : { token }),
     });
   } catch (err) {
     clearInterval(beat);
@@ -46,8 +63,16 @@ export async function startOps(
     );
   }
   logger.info({ url: server.url }, `self-metrics on ${server.url}/metrics, health on /livez and /readyz`);
-  return async () => {
-    clearInterval(beat);
-    await server.close();
+  return {
+    url: server.url,
+    stop: async () => {
+      clearInterval(beat);
+      await server.close();
+    },
   };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: addresses only this machine reaches. */
+export function isLoopback(address: string): boolean {
+  return address === 'localhost' || address === '::1' || /^127\.\d+\.\d+\.\d+$/.test(address);
 }

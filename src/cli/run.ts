@@ -8,6 +8,8 @@ import { PipelineSupervisor } from '../engine/supervisor.js';
 import { ConfigError } from '../component/errors.js';
 import { EXIT_DATA_LOST, dataLoss, describeLoss } from './data-loss.js';
 import { startOps } from './ops.js';
+import { LiveStore } from '../engine/live/store.js';
+import { writtenBySinks, type Written } from '../engine/live/written.js';
 import { EXIT_START_FAILED, startFailureLine } from './start-failure.js';
 import { ProgressLine, readableLogStream } from './terminal.js';
 
@@ -60,17 +62,34 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       : process.stderr,
   });
   const clock = systemClock();
+  // The live view's store taps what leaves the processors, as the status line does; only with an ops server.
+  let live: LiveStore | undefined;
   const supervisor: PipelineSupervisor = new PipelineSupervisor({
     registry,
     logger,
     clock,
     ...(opts.cycles === undefined ? {} : { cycles: opts.cycles }),
-    ...(progress === undefined ? {} : { onEvent: (event) => progress.observe(event) }),
+    onEvent: (event) => {
+      progress?.observe(event);
+      live?.observe(event);
+    },
   });
+  if (config.server !== undefined) {
+    live = new LiveStore(
+      supervisor.telemetry,
+      clock,
+      () => supervisor.pipeline?.sinkNames ?? [],
+      () => (supervisor.config ?? config).resolutionMs,
+      writtenByCurrentSinks(() => supervisor.config ?? config),
+    );
+  }
   // The ops server first: a port in use is refused before anything is scraped.
   let stopOps: () => Promise<void> = () => Promise.resolve();
   try {
-    stopOps = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger);
+    const ops = await startOps(config, () => supervisor.pipeline, supervisor.telemetry, clock, logger, live);
+    stopOps = ops.stop;
+    // Whatever the log level: the page is how a person sees that it works.
+    if (ops.url !== undefined && opts.quiet !== true) process.stderr.write(`live view: ${ops.url}/\n`);
     supervisor.start(config);
   } catch (err) {
     await stopOps();
@@ -139,6 +158,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     if (startLine !== undefined) process.stderr.write(`${startLine}\n`);
     if (lossLine !== undefined) process.stderr.write(`${lossLine}\n`);
   }
+}
+
+/** What the sinks of the config in force write: built again when a reload applies another config. */
+function writtenByCurrentSinks(current: () => PipelineConfig): Written {
+  let built: { config: PipelineConfig; written: Written } | undefined;
+  return (set, metric) => {
+    const config = current();
+    if (built?.config !== config) {
+      built = { config, written: writtenBySinks(config.sinks.map((s) => s.options.select)) };
+    }
+    return built.written(set, metric);
+  };
 }
 
 /** Calls `onChange` once per burst of changes to a file (editors write in several steps). */

@@ -58,6 +58,15 @@ describe('validate refuses what run refuses, with the same positioned problem', 
     expect(requests - before).toBe(0);
   }
 
+  it('a server.token too short to be a secret', async () => {
+    const file = write(
+      'short-token.yaml',
+      ['type: kubelet_summary', node],
+      ['  out: { type: stdout, format: jsonl }', 'server:', '  port: 0', '  token: short'],
+    );
+    await bothRefuse(file, '9:10 server.token: a bearer token shorter than 16 characters is guessable');
+  });
+
   it('via: apiserver_proxy with static discovery', async () => {
     const file = write('proxy-static.yaml', ['type: kubelet_summary', node, 'via: apiserver_proxy']);
     await bothRefuse(
@@ -221,6 +230,25 @@ describe('a config mistake only found at start-up', { timeout: 90_000 }, () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it('a server.token_file that does not exist: one line naming the key and the file, exit 2', async () => {
+    const text = [
+      'source:',
+      '  type: kubelet_summary',
+      '  discovery: { static: [{ name: node-1, address: 127.0.0.1, port: 1 }] }',
+      'sinks:',
+      '  out: { type: stdout }',
+      'server: { port: 0, token_file: missing-token }',
+      '',
+    ].join('\n');
+    const token = join(dir, 'missing-token');
+    await failsAtStart(
+      text,
+      (file) =>
+        `heapstream: cannot start ${file}: server.token_file: cannot read ${token}: ENOENT: no such file or ` +
+        `directory, open '${token}'`,
+    );
   });
 
   it('a Kafka sink CA file that does not exist: the sink is named, exit 2', async () => {

@@ -73,6 +73,19 @@ export function pipelineFileSchema<
       .strictObject({
         address: z.string().default('127.0.0.1').describe('Address to listen on; loopback by default.'),
         port: z.number().int().min(0).max(65535).default(9102).describe('Port; 0 picks a free one.'),
+        token: z
+          .string()
+          .min(16, { message: 'a bearer token shorter than 16 characters is guessable' })
+          .optional()
+          .describe(
+            'Bearer token every request but /livez and /readyz must send (Authorization: Bearer …); usually ' +
+              '${env:NAME}. For an address beyond loopback.',
+          ),
+        token_file: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('File holding the token instead (a Kubernetes secret mount), relative to this file.'),
         ready: z
           .strictObject({
             min_node_share: z
@@ -91,7 +104,7 @@ export function pipelineFileSchema<
           .prefault({}),
       })
       .optional()
-      .describe('Serves /metrics (Prometheus), /livez and /readyz. Absent: no server.'),
+      .describe('Serves the live view (/), /metrics (Prometheus), /livez and /readyz. Absent: no server.'),
     log: z
       .strictObject({
         level: z.enum(LOG_LEVELS).default('info').describe('Least severe level logged.'),

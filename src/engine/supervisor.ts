@@ -43,6 +43,11 @@ export class PipelineSupervisor {
     return this.current;
   }
 
+  /** The config the running pipeline was built from (the last one applied by a reload). */
+  get config(): PipelineConfig | undefined {
+    return this.currentConfig;
+  }
+
   /** What the last pipeline failed with, once `done` has resolved true: a ConfigError is a mistake found at start. */
   get failure(): unknown {
     return this.lastFailure;
