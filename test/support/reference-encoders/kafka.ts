@@ -91,12 +91,15 @@ export class BatchEncoder {
     const time = this.sets.isoTime(batch.timestamp);
     const node = batch.scope === 'node' ? batch.node : undefined;
     const key = options.key === 'none' ? null : (node ?? 'cluster');
+    // The head as the format is now (version, kind and cluster came with the second tier): what this reference
+    // checks is the caching of sets, not the head.
     const head =
-      '{"time":"' +
+      '{"v":1,"kind":"batch","time":"' +
       time +
       '","scope":"' +
       batch.scope +
       '"' +
+      (batch.cluster === undefined ? '' : ',"cluster":' + jsonString(batch.cluster)) +
       (node === undefined ? '' : ',"node":' + jsonString(node)) +
       ',"cycle":' +
       String(batch.cycle);
