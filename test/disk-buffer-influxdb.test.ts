@@ -7,12 +7,8 @@ import { freeLoopbackPort } from './services/ports.js';
 import {
   batchId,
   checkDelivered,
-  madeBatches,
-  metricValue,
-  startHeapstream,
-  until,
-  wholeCycles,
   writeDurableConfig,
+  killWhileDownThenRecover,
 } from './support/durable-delivery.js';
 
 // The issue's "done when" with a real InfluxDB 1.x: the server is stopped, heapstream (the real CLI) runs several
@@ -71,36 +67,12 @@ describe('heapstream run with an InfluxDB sink buffered on disk, the server down
         `max_in_flight: ${MAX_IN_FLIGHT}`,
       ],
     });
-    await influx.stop();
-
-    // The server is down: the batches wait in the disk buffer until heapstream is killed.
-    const first = startHeapstream(config.file);
-    await until(async () => wholeCycles(await madeBatches(config.lake)) >= 4, 'four cycles made', 90_000);
-    first.child.kill('SIGKILL');
-    expect(await first.exit, first.stderr()).toBeNull();
-    const made = await madeBatches(config.lake);
-
-    // Restarted with the server still down, then the server comes back.
-    const second = startHeapstream(config.file);
-    await until(() => second.stderr().includes('delivering them first'), 'the replay logged');
-    await influx.start();
-    await until(
-      async () => (await metricValue(config.port, 'heapstream_buffer_records', 'durable')) < 3,
-      'the buffer drained',
-      120_000,
-    );
-    const redelivered = await metricValue(
-      config.port,
-      'heapstream_buffer_records_redelivered_total',
-      'durable',
-    );
-    second.child.kill('SIGTERM');
-    expect(await second.exit, second.stderr()).toBe(0);
+    const { made, redelivered, log } = await killWhileDownThenRecover(config, influx);
 
     const check = checkDelivered(made, await storedBatches(database));
-    expect(check.lostBeyondBound, second.stderr()).toEqual([]);
+    expect(check.lostBeyondBound, log).toEqual([]);
     expect(check.delivered).toBeGreaterThanOrEqual(3 * 3);
-    expect(redelivered, second.stderr()).toBeLessThanOrEqual(MAX_IN_FLIGHT);
-    expect(second.stderr()).toMatch(/the disk buffer holds \d+ batches from before; delivering them first/);
+    expect(redelivered, log).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+    expect(log).toMatch(/the disk buffer holds \d+ batches from before; delivering them first/);
   });
 });

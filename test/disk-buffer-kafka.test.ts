@@ -8,12 +8,8 @@ import { freeLoopbackPort } from './services/ports.js';
 import {
   batchId,
   checkDelivered,
-  madeBatches,
-  metricValue,
-  startHeapstream,
-  until,
-  wholeCycles,
   writeDurableConfig,
+  killWhileDownThenRecover,
 } from './support/durable-delivery.js';
 
 const { Kafka, logLevel } = kafkajs;
@@ -107,39 +103,15 @@ describe('heapstream run with a Kafka sink buffered on disk, the broker down acr
         `max_in_flight: ${MAX_IN_FLIGHT}`,
       ],
     });
-    await kafka.stop();
-
-    // The broker is down: the batches wait in the disk buffer until heapstream is killed.
-    const first = startHeapstream(config.file);
-    await until(async () => wholeCycles(await madeBatches(config.lake)) >= 4, 'four cycles made', 90_000);
-    first.child.kill('SIGKILL');
-    expect(await first.exit, first.stderr()).toBeNull();
-    const made = await madeBatches(config.lake);
-
-    // Restarted with the broker still down, then the broker comes back.
-    const second = startHeapstream(config.file);
-    await until(() => second.stderr().includes('delivering them first'), 'the replay logged');
-    await kafka.start();
-    await until(
-      async () => (await metricValue(config.port, 'heapstream_buffer_records', 'durable')) < 3,
-      'the buffer drained',
-      120_000,
-    );
-    const redelivered = await metricValue(
-      config.port,
-      'heapstream_buffer_records_redelivered_total',
-      'durable',
-    );
-    second.child.kill('SIGTERM');
-    expect(await second.exit, second.stderr()).toBe(0);
+    const { made, redelivered, log } = await killWhileDownThenRecover(config, kafka);
 
     const check = checkDelivered(made, arrivalsOf(await readTopic(topic)));
     // Nothing lost but, at most, batches of the cycle being made at the kill (not yet written to the buffer).
-    expect(check.lostBeyondBound, second.stderr()).toEqual([]);
+    expect(check.lostBeyondBound, log).toEqual([]);
     expect(check.delivered).toBeGreaterThanOrEqual(3 * 3);
     // Duplicates only as counted, and at most max_in_flight per restart (the batches handed to the sink at the kill).
     expect(check.duplicates).toBeLessThanOrEqual(redelivered);
-    expect(redelivered, second.stderr()).toBeLessThanOrEqual(MAX_IN_FLIGHT);
-    expect(second.stderr()).toMatch(/the disk buffer holds \d+ batches from before; delivering them first/);
+    expect(redelivered, log).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+    expect(log).toMatch(/the disk buffer holds \d+ batches from before; delivering them first/);
   });
 });

@@ -15,6 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -182,4 +183,46 @@ export function checkDelivered(
     delivered: made.size - lost.length,
     duplicates,
   };
+}
+
+/** A real server the scenario stops and starts again (the test's Kafka broker or InfluxDB). */
+export interface StoppableServer {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * The scenario of issue 18's real-server tests: the server is stopped, heapstream makes four whole cycles into its
+ * disk buffer and is killed with SIGKILL; restarted with the server still down it logs the replay, then the server
+ * comes back and the buffer drains, and heapstream stops cleanly. Returns the batches made before the kill (from
+ * the config's JSON Lines sink, which has a memory buffer), how many records the buffer says it redelivered, and
+ * the restarted process's log.
+ */
+export async function killWhileDownThenRecover(
+  config: DurableConfig,
+  server: StoppableServer,
+): Promise<{ made: Map<string, number>; redelivered: number; log: string }> {
+  await server.stop();
+  const first = startHeapstream(config.file);
+  await until(async () => wholeCycles(await madeBatches(config.lake)) >= 4, 'four cycles made', 90_000);
+  first.child.kill('SIGKILL');
+  expect(await first.exit, first.stderr()).toBeNull();
+  const made = await madeBatches(config.lake);
+
+  const second = startHeapstream(config.file);
+  await until(() => second.stderr().includes('delivering them first'), 'the replay logged');
+  await server.start();
+  await until(
+    async () => (await metricValue(config.port, 'heapstream_buffer_records', 'durable')) < 3,
+    'the buffer drained',
+    120_000,
+  );
+  const redelivered = await metricValue(
+    config.port,
+    'heapstream_buffer_records_redelivered_total',
+    'durable',
+  );
+  second.child.kill('SIGTERM');
+  expect(await second.exit, second.stderr()).toBe(0);
+  return { made, redelivered, log: second.stderr() };
 }

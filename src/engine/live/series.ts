@@ -1,5 +1,6 @@
 import type { MetricSet } from '../../model/types.js';
 import { CPU, SUMMED_MEMORY, valueOf, type ReadValue } from './value.js';
+import type { SeriesView } from './wire.js';
 
 /** CPU (millicores) and memory (bytes) of one object; null where the set had no such value. */
 export type Usage = [cpu: number | null, memory: number | null];
@@ -37,15 +38,7 @@ export const MAX_BUCKETS = (HISTORY_MS - RAW_WINDOW_MS) / BUCKET_MS + 1;
 /** Namespaces kept per point; more are counted, not charted, so a cluster of many cannot grow the store. */
 export const MAX_NAMESPACES = 200;
 
-export interface SeriesView {
-  readonly t: readonly number[];
-  readonly cluster: { readonly cpu: (number | null)[]; readonly memory: (number | null)[] };
-  readonly namespaces: readonly {
-    readonly name: string;
-    readonly cpu: (number | null)[];
-    readonly memory: (number | null)[];
-  }[];
-}
+export type { SeriesView } from './wire.js';
 
 /**
  * Cluster and namespace usage for the last hour: one point per cycle for the last 5 minutes, then one averaged

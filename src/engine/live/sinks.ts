@@ -1,19 +1,7 @@
 import type { Telemetry } from '../../component/telemetry.js';
+import type { SinkRow } from './wire.js';
 
-export interface SinkRow {
-  readonly name: string;
-  /** Batches waiting in its queue (memory or disk). */
-  readonly backlog: number;
-  readonly backlogBytes: number;
-  /** Batches delivered per second over the last cycle. */
-  readonly deliveredPerSecond: number;
-  readonly delivered: number;
-  readonly dropped: number;
-  readonly retries: number;
-  readonly failed: number;
-  /** The backlog at each of the last cycles, oldest first. */
-  readonly backlogHistory: readonly number[];
-}
+export type { SinkRow } from './wire.js';
 
 export const SINK_HISTORY_POINTS = 60;
 

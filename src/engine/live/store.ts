@@ -2,10 +2,11 @@ import type { Clock } from '../../component/clock.js';
 import type { Telemetry } from '../../component/telemetry.js';
 import { LABEL } from '../../model/labels.js';
 import type { CycleEnd, MetricSet, PipelineEvent } from '../../model/types.js';
-import { NodeTable, type NodeRow } from './nodes.js';
-import { TopPods, type TopPod } from './pods.js';
-import { SinkHealth, type SinkRow } from './sinks.js';
-import { HISTORY_MS, RAW_WINDOW_MS, UsageSeries, type SeriesView } from './series.js';
+import { NodeTable } from './nodes.js';
+import { TopPods } from './pods.js';
+import { SinkHealth } from './sinks.js';
+import { HISTORY_MS, RAW_WINDOW_MS, UsageSeries } from './series.js';
+import type { Snapshot } from './wire.js';
 import { CPU, MEMORY, SUMMED_MEMORY, valueOf, type ReadValue } from './value.js';
 import type { Written } from './written.js';
 
@@ -23,21 +24,8 @@ export interface LiveQuery {
   readonly search: string;
 }
 
-export interface LiveSnapshot {
-  readonly cycle: number | null;
-  readonly timestamp: number | null;
-  readonly resolutionMs: number;
-  readonly series: SeriesView;
-  readonly namespacesLeftOut: number;
-  readonly topPods: { readonly cpu: readonly TopPod[]; readonly memory: readonly TopPod[] };
-  readonly nodes: { readonly rows: readonly NodeRow[]; readonly total: number; readonly failing: number };
-  readonly sinks: readonly SinkRow[];
-  readonly scrapeErrors: readonly {
-    readonly reason: string;
-    readonly total: number;
-    readonly lastCycle: number;
-  }[];
-}
+/** What the page asks for (wire.ts: the one definition the page shares). */
+export type LiveSnapshot = Snapshot;
 
 /** Namespaces charted at most; the search narrows them. */
 export const CHART_NAMESPACES = 8;
