@@ -45,8 +45,9 @@ export const CLUSTER_SUMS: readonly string[] = [
   'memory/limit',
 ];
 
-const NODE_SUM_SLOTS: readonly number[] = NODE_SUMS.map(slotOf);
-const CLUSTER_SUM_SLOTS: readonly number[] = CLUSTER_SUMS.map(slotOf);
+// Value slots of the sums above (set-values.ts).
+const NODE_SUM_SLOTS: readonly number[] = NODE_SUMS.map((name) => slotOf(name));
+const CLUSTER_SUM_SLOTS: readonly number[] = CLUSTER_SUMS.map((name) => slotOf(name));
 
 /** Values on namespace and cluster sets saying how complete the cycle's sums are. */
 export const NODES_REPORTING = 'nodes_reporting';

@@ -1,29 +1,5 @@
 import { CATALOGUE } from './catalogue.js';
 
-/**
- * A metric set's plain values, laid out by the catalogue: each plain (not labeled) catalogue metric has a fixed
- * slot in a row of float64s, and names outside the catalogue (`custom/*`, extended resources, plugins' own
- * metrics) go to a small map beside it.
- *
- * Why: a values record of twenty to forty keys added one at a time is a dictionary-mode object to V8. Every stage
- * that read, copied or counted one walked a hash table, and every record was about a kilobyte of pointers the
- * garbage collector had to trace, promote and copy. A row in a typed array holds no pointers, so the collector
- * never looks inside it, and a stage that knows its metrics reads a slot by index.
- *
- * Rows are cut from shared slabs (a few hundred rows each), so a set costs one small object, not a typed array of
- * its own. A slab is freed when the last set cut from it is; sets of one cycle are made and die together, so a
- * slab is not held long by one straggler. An absent value is NaN in its slot: NaN is never a value a set may hold
- * (no sink can write it), so it needs no separate presence mask.
- *
- * Order: iteration is by catalogue slot, then the other names in the order they were set.
- *
- * @example
- * const values = new SetValues();
- * values.set('cpu/usage', 1_000);
- * values.get('cpu/usage'); // 1000
- * values.getAt(slotOf('cpu/usage')); // 1000, without the name lookup
- */
-
 /** The plain catalogue metrics, in slot order. */
 export const VALUE_SLOTS: readonly string[] = CATALOGUE.filter((m) => !m.labeled).map((m) => m.name);
 
@@ -72,6 +48,29 @@ function freshSlab(): Float64Array {
   return next;
 }
 
+/**
+ * A metric set's plain values, laid out by the catalogue: each plain (not labeled) catalogue metric has a fixed
+ * slot in a row of float64s, and names outside the catalogue (`custom/*`, extended resources, plugins' own
+ * metrics) go to a small map beside it.
+ *
+ * Why: a values record of twenty to forty keys added one at a time is a dictionary-mode object to V8. Every stage
+ * that read, copied or counted one walked a hash table, and every record was about a kilobyte of pointers the
+ * garbage collector had to trace, promote and copy. A row in a typed array holds no pointers, so the collector
+ * never looks inside it, and a stage that knows its metrics reads a slot by index.
+ *
+ * Rows are cut from shared slabs (a few hundred rows each), so a set costs one small object, not a typed array of
+ * its own. A slab is freed when the last set cut from it is; sets of one cycle are made and die together, so a
+ * slab is not held long by one straggler. An absent value is NaN in its slot: NaN is never a value a set may hold
+ * (no sink can write it), so it needs no separate presence mask.
+ *
+ * Order: iteration is by catalogue slot, then the other names in the order they were set.
+ *
+ * @example
+ * const values = new SetValues();
+ * values.set('cpu/usage', 1_000);
+ * values.get('cpu/usage'); // 1000
+ * values.getAt(slotOf('cpu/usage')); // 1000, without the name lookup
+ */
 export class SetValues implements ReadonlySetValues {
   readonly #row: Float64Array;
   readonly #base: number;
@@ -123,7 +122,8 @@ export class SetValues implements ReadonlySetValues {
   set(name: string, value: number): this {
     const slot = slotByName.get(name);
     if (slot !== undefined) return this.setAt(slot, value);
-    this.#writable(name, value);
+    this.#checkWritable(name);
+    checkValue(name, value);
     this.#others ??= new Map();
     if (!this.#others.has(name)) this.#size++;
     this.#others.set(name, value);
@@ -131,7 +131,8 @@ export class SetValues implements ReadonlySetValues {
   }
 
   setAt(slot: number, value: number): this {
-    this.#writable(VALUE_SLOTS[slot] as string, value);
+    this.#checkWritable(VALUE_SLOTS[slot] as string);
+    checkValue(VALUE_SLOTS[slot] as string, value);
     const at = this.#base + slot;
     const before = this.#row[at] as number;
     if (before !== before) this.#size++;
@@ -140,7 +141,7 @@ export class SetValues implements ReadonlySetValues {
   }
 
   delete(name: string): boolean {
-    this.#writable(name, 0);
+    this.#checkWritable(name);
     const slot = slotByName.get(name);
     if (slot === undefined) {
       const had = this.#others?.delete(name) ?? false;
@@ -212,16 +213,20 @@ export class SetValues implements ReadonlySetValues {
     return this.toJSON();
   }
 
-  #writable(name: string, value: number): void {
+  #checkWritable(name: string): void {
     if (this.#frozen) {
       throw new TypeError(`Cannot change '${name}': these values were passed on and are read-only`);
     }
-    // A plugin written in JavaScript can pass anything; a typed array would turn it into NaN silently.
-    if (typeof value !== 'number') {
-      throw new TypeError(`Cannot set '${name}' to ${typeof value}: metric values are numbers`);
-    }
-    if (value !== value) {
-      throw new RangeError(`Cannot set '${name}' to NaN: NaN marks an absent value; delete it instead`);
-    }
+  }
+}
+
+/** Refuses what a row cannot hold as a value, naming the metric. */
+function checkValue(name: string, value: number): void {
+  // A plugin written in JavaScript can pass anything; a typed array would turn it into NaN silently.
+  if (typeof value !== 'number') {
+    throw new TypeError(`Cannot set '${name}' to ${typeof value}: metric values are numbers`);
+  }
+  if (value !== value) {
+    throw new RangeError(`Cannot set '${name}' to NaN: NaN marks an absent value; delete it instead`);
   }
 }
