@@ -201,9 +201,10 @@ ${liveView}
 
 What it would cost to run the per-node work (decode, rate, pod and namespace enrichment, pod and node sums) on a
 worker thread and hand each finished node batch to the main thread, in one thread on simulated cycles: *serialize*
-is the worker's extra cost and *deserialize* the main thread's, with the V8 serializer \`postMessage\` uses;
-*labels only* is what would still be cloned if values travelled in typed arrays by transfer; *JSON Lines text* is
-the encoding of the batch, for a design where workers also encode. Reproduce:
+is the worker's extra cost and *deserialize* the main thread's, with the V8 serializer \`postMessage\` uses, either
+with each set's values as a record or with the batch's values packed into one typed buffer of catalogue rows (which
+\`postMessage\` could transfer); *labels only* is the sets' keys and labels alone; *JSON Lines text* is the encoding
+of the batch, for a design where workers also encode. Reproduce:
 \`npx tsx bench/extras/worker-handoff.ts --nodes 200 --pods-per-node 30\`.
 
 ${handoff}
