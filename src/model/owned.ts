@@ -4,7 +4,7 @@ import type { LabeledValue, MetricSet } from './types.js';
 
 /**
  * A metric set as the processor that received it sees it: its own to change before passing it on. The set's
- * `values` record and `labeled` list are written in place (a rate, a sum, a derived value), and its `labels` may be
+ * `values` (a SetValues) and `labeled` list are written in place (a rate, a sum, a derived value), and its `labels` may be
  * replaced by another object; the labels object itself may be shared by many sets (and kept by a processor
  * across cycles) and is never changed, and neither are the `LabeledValue` entries already in the list.
  *
