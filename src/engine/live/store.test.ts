@@ -45,6 +45,13 @@ interface CycleInput {
   readonly failing?: readonly string[];
 }
 
+/** Cycles `from` to `to` of one shape, 5 s apart, into the store. */
+function feed(store: LiveStore, from: number, to: number, shape: Omit<CycleInput, 'cycle' | 'time'>): void {
+  for (let cycle = from; cycle <= to; cycle++) {
+    for (const e of cycleEvents({ ...shape, cycle, time: START + cycle * 5000 })) store.observe(e);
+  }
+}
+
 /** One cycle's events as the processors emit them: node batches, the cluster batch, then the cycle's end. */
 function cycleEvents(c: CycleInput): PipelineEvent[] {
   const events: PipelineEvent[] = [];
@@ -113,16 +120,7 @@ describe('the live view store', () => {
       () => [],
       () => 5000,
     );
-    for (let cycle = 1; cycle <= 3; cycle++) {
-      for (const e of cycleEvents({
-        cycle,
-        time: START + cycle * 5000,
-        namespaces: 2,
-        podsPerNode: 4,
-        nodes: ['a'],
-      }))
-        store.observe(e);
-    }
+    feed(store, 1, 3, { namespaces: 2, podsPerNode: 4, nodes: ['a'] });
     const snap = store.snapshot({ range: '5m', search: '' });
     expect(snap.cycle).toBe(3);
     expect(snap.series.t).toEqual([START + 5000, START + 10_000, START + 15_000]);
@@ -222,16 +220,7 @@ describe('the live view store', () => {
       () => [],
       () => 5000,
     );
-    for (let cycle = 1; cycle <= 3; cycle++) {
-      for (const e of cycleEvents({
-        cycle,
-        time: START + cycle * 5000,
-        namespaces: 2,
-        podsPerNode: 20,
-        nodes: ['a', 'b'],
-      }))
-        store.observe(e);
-    }
+    feed(store, 1, 3, { namespaces: 2, podsPerNode: 20, nodes: ['a', 'b'] });
     const snap = store.snapshot({ range: '5m', search: '' });
     expect(snap.topPods.cpu).toHaveLength(10);
     const cpus = snap.topPods.cpu.map((p) => p.cpu ?? 0);
@@ -310,16 +299,7 @@ describe('the live view store', () => {
       () => 5000,
       written,
     );
-    for (let cycle = 1; cycle <= 2; cycle++) {
-      for (const e of cycleEvents({
-        cycle,
-        time: START + cycle * 5000,
-        namespaces: 3,
-        podsPerNode: 9,
-        nodes: ['a'],
-      }))
-        store.observe(e);
-    }
+    feed(store, 1, 2, { namespaces: 3, podsPerNode: 9, nodes: ['a'] });
     const snap = store.snapshot({ range: '5m', search: '' });
     expect(snap.series.namespaces.map((n) => n.name)).toEqual(['ns-0']);
     // The cluster set is written for its CPU only.
