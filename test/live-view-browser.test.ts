@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedCluster, type SimulatedCluster } from '../src/sim/index.js';
 import { ensureDebianPackage } from './services/apt.js';
 import { freeLoopbackPort } from './services/ports.js';
+import { eventually as pollUntil } from './support/eventually.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -75,21 +76,14 @@ function pipelineCycles(): Map<number, { cluster?: Line; namespaces: Line[]; pod
   return cycles;
 }
 
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline || heapstream.exitCode !== null) {
-      throw new Error(`timed out waiting for ${what}: ${String(last)}\nheapstream stderr:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Polls until `attempt` gives a value, giving up early if heapstream exits (its log in the error). */
+function eventually<T>(what: string, attempt: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  return pollUntil(what, attempt, {
+    ms,
+    everyMs: 200,
+    stopped: () => heapstream.exitCode !== null,
+    context: () => `heapstream stderr:\n${stderr}`,
+  });
 }
 
 // Runs in the page (plain JavaScript: this file is type-checked without the DOM's types).

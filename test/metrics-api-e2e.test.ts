@@ -10,6 +10,7 @@ import { startSimulatedControlPlane, type SimulatedControlPlane } from '../src/s
 import { startSimulatedCluster, type SimulatedCluster } from '../src/sim/index.js';
 import { ensureDebianPackage } from './services/apt.js';
 import { freeLoopbackPort } from './services/ports.js';
+import { eventually as pollUntil } from './support/eventually.js';
 
 // End to end, as a cluster runs it: `heapstream run` scrapes the simulated cluster's HTTPS kubelets found through
 // its API server, and its metrics_api sink (delegated authentication, generated certificate) sits behind the
@@ -98,21 +99,14 @@ const kubectl = async (...args: string[]): Promise<string> =>
     )
   ).stdout;
 
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline || heapstream.exitCode !== null) {
-      throw new Error(`timed out waiting for ${what}: ${String(last)}\nheapstream stderr:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Polls until `attempt` gives a value, giving up early if heapstream exits (its log in the error). */
+function eventually<T>(what: string, attempt: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  return pollUntil(what, attempt, {
+    ms,
+    everyMs: 250,
+    stopped: () => heapstream.exitCode !== null,
+    context: () => `heapstream stderr:\n${stderr}`,
+  });
 }
 
 beforeAll(async () => {

@@ -65,8 +65,8 @@ export function nodeEnricherOperator(
         ignoreLabels: options.ignoreLabels,
       }),
     (copier) => {
-      function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): MetricSet {
-        // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
+      /** Adds the node's metrics and labels to its set, in place: the set is this processor's (docs/plugins.md). */
+      function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): void {
         const target = owned(set);
         const values = target.values;
         for (const r of RESOURCES) {
@@ -84,24 +84,16 @@ export function nodeEnricherOperator(
           if (requested !== undefined) values.set(r.metric + '/node_reservation', requested / allocatable);
         }
         target.labels = copyRecordWith(set.labels, copier.labelsFor(node.labels));
-        return set;
       }
 
       function enrich(batch: MetricBatch): MetricBatch {
-        let out: MetricSet[] | undefined;
-        const sets = batch.sets;
-        for (let i = 0; i < sets.length; i++) {
-          const set = sets[i] as MetricSet;
-          let result = set;
-          if (set.type === 'node') {
-            const name = set.labels[LABEL.nodename] ?? (batch.scope === 'node' ? batch.node : undefined);
-            const node = name === undefined ? undefined : ctx.metadata.node(name);
-            if (node !== undefined) result = enrichNode(set, node, sets);
-          }
-          if (result !== set) out ??= sets.slice(0, i);
-          out?.push(result);
+        for (const set of batch.sets) {
+          if (set.type !== 'node') continue;
+          const name = set.labels[LABEL.nodename] ?? (batch.scope === 'node' ? batch.node : undefined);
+          const node = name === undefined ? undefined : ctx.metadata.node(name);
+          if (node !== undefined) enrichNode(set, node, batch.sets);
         }
-        return out === undefined ? batch : { ...batch, sets: out };
+        return batch;
       }
 
       return mapBatches(enrich, onError);
