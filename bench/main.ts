@@ -170,9 +170,9 @@ async function componentBenches(): Promise<string> {
 
 Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
 per-series caching, CPU time, median of 7 rounds. *warm*: the same labels objects as in the previous cycle
-(as a processor that keeps its labels hands them on); *cold*: fresh labels objects with the same content (as the
-decoders make every scrape). Kafka rows include the grouping into
-requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
+(as the pipeline hands them on: the sources intern labels, the enrichers reuse theirs); *cold*: fresh labels
+objects with the same content (as a user's processor that builds new labels every cycle would). Kafka rows include
+the grouping into requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
 
 ${encoders}
 

@@ -4,7 +4,9 @@ import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/compo
 import type { NamespaceMeta } from '../../src/component/metadata.js';
 import { copyRecord } from '../../src/model/copy.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
-import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/types.js';
+import { DerivedLabels } from '../../src/model/label-interner.js';
+import { owned } from '../../src/model/owned.js';
+import type { MetricBatch, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
 
 /** What a namespace adds to a set: its uid, and the allow-listed labels as [name, value] pairs. */
@@ -45,8 +47,9 @@ export function namespaceEnricherOperator(
         joined: false,
       }),
       added: new WeakMap<NamespaceMeta, NamespaceLabels>(),
+      enriched: new DerivedLabels<NamespaceLabels>(),
     }),
-    ({ copier, added }) => {
+    ({ copier, added, enriched }) => {
       function labelsOf(ns: NamespaceMeta): NamespaceLabels {
         let labels = added.get(ns);
         if (labels === undefined) {
@@ -57,30 +60,24 @@ export function namespaceEnricherOperator(
       }
 
       function enrich(batch: MetricBatch): MetricBatch {
-        let out: MetricSet[] | undefined;
         // Batches hold one or a few namespaces: remember the last lookup rather than hashing per set.
         let lastName: string | undefined;
         let lastLabels: NamespaceLabels | undefined;
-        const sets = batch.sets;
-        for (let i = 0; i < sets.length; i++) {
-          const set = sets[i] as MetricSet;
-          let result = set;
+        for (const set of batch.sets) {
           const name = set.labels[LABEL.namespaceName];
-          if (
-            name !== undefined &&
-            (set.type === 'pod' || set.type === 'pod_container' || set.type === 'ns')
-          ) {
-            if (name !== lastName) {
-              lastName = name;
-              const ns = ctx.metadata.namespace(name);
-              lastLabels = ns === undefined ? undefined : labelsOf(ns);
-            }
-            if (lastLabels !== undefined) result = { ...set, labels: withNamespace(set.labels, lastLabels) };
+          if (name === undefined || (set.type !== 'pod' && set.type !== 'pod_container' && set.type !== 'ns'))
+            continue;
+          if (name !== lastName) {
+            lastName = name;
+            const ns = ctx.metadata.namespace(name);
+            lastLabels = ns === undefined ? undefined : labelsOf(ns);
           }
-          if (result !== set) out ??= sets.slice(0, i);
-          out?.push(result);
+          const ns = lastLabels;
+          if (ns === undefined) continue;
+          // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
+          owned(set).labels = enriched.get(set.key, set.labels, ns, () => withNamespace(set.labels, ns));
         }
-        return out === undefined ? batch : { ...batch, sets: out };
+        return batch;
       }
 
       return mapBatches(enrich, onError);

@@ -7,6 +7,7 @@ import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/type
 import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecordWith } from '../../src/model/copy.js';
 import { owned } from '../../src/model/owned.js';
+import { DerivedLabels } from '../../src/model/label-interner.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -58,13 +59,15 @@ export function nodeEnricherOperator(
 ): OperatorFunction<PipelineEvent, PipelineEvent> {
   const onError = reportBatchErrors(ctx);
   return statefulOperator(
-    () =>
-      new LabelCopier({
+    () => ({
+      copier: new LabelCopier({
         separator: options.labelSeparator,
         storeLabels: options.storeLabels,
         ignoreLabels: options.ignoreLabels,
       }),
-    (copier) => {
+      enriched: new DerivedLabels<object>(),
+    }),
+    ({ copier, enriched }) => {
       /** Adds the node's metrics and labels to its set, in place: the set is this processor's (docs/plugins.md). */
       function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): void {
         const target = owned(set);
@@ -83,7 +86,8 @@ export function nodeEnricherOperator(
           const requested = values.get(requestName) ?? containerRequests(sets, requestName);
           if (requested !== undefined) values.set(r.metric + '/node_reservation', requested / allocatable);
         }
-        target.labels = copyRecordWith(set.labels, copier.labelsFor(node.labels));
+        const added = copier.labelsFor(node.labels);
+        target.labels = enriched.get(set.key, set.labels, added, () => copyRecordWith(set.labels, added));
       }
 
       function enrich(batch: MetricBatch): MetricBatch {

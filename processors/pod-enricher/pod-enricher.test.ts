@@ -339,6 +339,44 @@ describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
     expect(first.pod.labels).not.toContain('tier:gold');
   });
 
+  it('hands out the same labels objects every cycle while the scraped labels and the pod are the same', () => {
+    const cache = new MetadataCache('watch');
+    for (const pod of pods) cache.pods.upsert(pod);
+    const op = podEnricher.create(podEnricherConfig.parse({}), testContext({ metadata: cache }));
+    const input = new Subject<PipelineEvent>();
+    let out: PipelineEvent[] = [];
+    op(input).subscribe((e) => out.push(e));
+    // The scraped labels as the source's interner hands them on: the same objects every cycle.
+    const podLabels = podSet('scraper', name, 'n1', { labels: nodeLabels }).labels;
+    const containerLabels = containerSet('scraper', name, container, 'n1', { labels: nodeLabels }).labels;
+    const cycle = (n: number) => {
+      out = [];
+      input.next(
+        nodeBatch('n1', n, [
+          { ...podSet('scraper', name, 'n1'), labels: podLabels },
+          { ...containerSet('scraper', name, container, 'n1'), labels: containerLabels },
+        ]),
+      );
+      const [batch] = batchesOf(out);
+      return {
+        pod: setByKey(batch, `namespace:scraper/pod:${name}`).labels,
+        container: setByKey(batch, `namespace:scraper/pod:${name}/container:${container}`).labels,
+      };
+    };
+    const first = cycle(1);
+    const second = cycle(2);
+    expect(second.pod).toBe(first.pod);
+    expect(second.container).toBe(first.container);
+    expect(first.pod.pod_id).toBe((raw.metadata as { uid: string }).uid);
+    // A new version of the pod: new labels, once, then the same again.
+    const meta = raw.metadata as { labels?: Record<string, string> };
+    cache.pods.upsert({ ...raw, metadata: { ...meta, labels: { ...meta.labels, tier: 'gold' } } });
+    const third = cycle(3);
+    expect(third.container).not.toBe(first.container);
+    expect(third.container.labels).toContain('tier:gold');
+    expect(cycle(4).container).toBe(third.container);
+  });
+
   it('follows an owner the metadata cache resolves again in place (a ReplicaSet that arrives later)', () => {
     const { cache, cycle } = setup();
     expect(cycle(1).container.workload_name).toBe('e2e-depl');

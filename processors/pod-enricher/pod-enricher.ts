@@ -9,6 +9,7 @@ import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord } from '../../src/model/copy.js';
 import { owned } from '../../src/model/owned.js';
 import { SetValues } from '../../src/model/set-values.js';
+import { DerivedLabels } from '../../src/model/label-interner.js';
 
 export interface PodEnricherOptions {
   readonly labelSeparator: string;
@@ -110,8 +111,9 @@ export function podEnricherOperator(
         ignoreLabels: options.ignoreLabels,
       }),
       infos: new WeakMap<PodMeta, PodInfo>(),
+      enriched: new DerivedLabels<PodInfo>(),
     }),
-    ({ copier, infos }) => {
+    ({ copier, infos, enriched }) => {
       function infoOf(pod: PodMeta): PodInfo {
         let info = infos.get(pod);
         if (info !== undefined && info.owner === pod.owner) return info;
@@ -150,20 +152,29 @@ export function podEnricherOperator(
 
       function enrichContainer(set: MetricSet, group: PodGroup): MetricSet {
         const container = group.info.containers.get(set.labels[LABEL.containerName] ?? '');
-        const labels = plus(set.labels, group.info.labelPairs);
-        if (
-          container !== undefined &&
-          labels[LABEL.containerBaseImage] === undefined &&
-          container.spec.image
-        ) {
-          labels[LABEL.containerBaseImage] = container.spec.image;
-        }
         // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
         const target = owned(set);
-        target.labels = labels;
+        target.labels = enriched.get(set.key, set.labels, group.info, () => {
+          const labels = plus(set.labels, group.info.labelPairs);
+          if (
+            container !== undefined &&
+            labels[LABEL.containerBaseImage] === undefined &&
+            container.spec.image
+          ) {
+            labels[LABEL.containerBaseImage] = container.spec.image;
+          }
+          return labels;
+        });
         if (container !== undefined) {
           for (const [name, value] of container.withRestarts) target.values.set(name, value);
         }
+        return set;
+      }
+
+      function enrichPod(set: MetricSet, group: PodGroup): MetricSet {
+        owned(set).labels = enriched.get(set.key, set.labels, group.info, () =>
+          plus(set.labels, group.info.labelPairs),
+        );
         return set;
       }
 
@@ -251,7 +262,7 @@ export function podEnricherOperator(
         batch.sets.forEach((set, i) => {
           const group = groupOf[i];
           if (group === null || group === undefined) sets.push(set);
-          else if (set.type === 'pod') sets.push({ ...set, labels: plus(set.labels, group.info.labelPairs) });
+          else if (set.type === 'pod') sets.push(enrichPod(set, group));
           else sets.push(enrichContainer(set, group));
         });
         if (options.stubSets) {
