@@ -58,6 +58,11 @@ export interface SourceContext extends ComponentContext {
   readonly provideMetadata: (provider: MetadataProvider) => void;
   /** Starts a simulated cluster for `discovery: { simulated }`, when the registry has the simulator. */
   readonly startSimulatedCluster?: SimulatedClusterStarter;
+  /**
+   * Threads a kubelet source may decode payloads on (the pipeline's `workers:`, resolved to a count); 0 or
+   * absent decodes on the main thread.
+   */
+  readonly workers?: number;
 }
 
 /**

@@ -89,7 +89,7 @@ sinks:
       { cycle: 0, scope: 'node', sets: 18, namespaces: { scraper: 18 } },
       { cycle: 1, scope: 'node', sets: 18, namespaces: { scraper: 18 } },
     ]);
-  });
+  }, 30_000); // a real pipeline with a loader: seconds on a busy machine
 
   it('reports an unknown key of a plugin type at its position, with every other problem', async () => {
     const text = pipeline(join(dir, 'out.jsonl'))

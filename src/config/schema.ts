@@ -50,6 +50,13 @@ export function pipelineFileSchema<
         'Name of the cluster this pipeline collects: every set gets a cluster_name label, and namespace and ' +
           'cluster sets a key of their own (cluster:<name>/…), so one second tier can serve several clusters.',
       ),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(0).max(64)])
+      .prefault(0)
+      .describe(
+        'Threads that decode the kubelet sources’ payloads beside the main thread: 0 decodes on the main ' +
+          'thread; auto is one per core but one; or a number (at most 64).',
+      ),
     plugins: z
       .array(z.string().min(1))
       .prefault([])

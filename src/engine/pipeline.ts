@@ -1,3 +1,4 @@
+import { workerCount } from '../kube/decode-pool/pool.js';
 import { resolve } from 'node:path';
 import { ReplaySubject, filter, take, takeUntil, tap, type Observable } from 'rxjs';
 import type { PipelineConfig } from '../config/index.js';
@@ -174,6 +175,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
         metadata = provider;
       },
       ...(simulator === undefined ? {} : { startSimulatedCluster: simulator }),
+      workers: workerCount(config.workers),
     }),
   ).pipe(namedErrors('source'));
   const named = (stream: Observable<PipelineEvent>): Observable<PipelineEvent> =>

@@ -7,6 +7,8 @@ import { kubeletAccess } from './kubelet-access.js';
 import { kubeletScheme, type KubeletAccessConfig } from './kubelet-access-config.js';
 import { KubeletClient } from './kubelet-client.js';
 import { NodeScraper, type ScrapeNode } from './node-scraper.js';
+import { DecodePool } from './decode-pool/pool.js';
+import type { DecoderRef } from './decode-pool/protocol.js';
 import type { NodeTarget } from '../component/node-target.js';
 
 /** The keys every kubelet source shares: where nodes come from, how to reach them, and the scrape limits. */
@@ -28,8 +30,9 @@ export interface KubeletSourceSettings {
 
 /**
  * The life of a kubelet source: start discovery, build the client once the access (TLS, token, proxy) is
- * known, scrape every node each tick with `scrapeWith(client)`, and stop both when unsubscribed. Each source
- * only says how to fetch and decode one node.
+ * known, scrape every node each tick with `scrapeWith(client, pool)`, and stop both when unsubscribed. Each
+ * source only says how to fetch and decode one node. A source that names its decoder (`offThread`) gets a pool
+ * of decode threads when the pipeline has `workers:`, and decodes with `pool.decode` when it is given one.
  *
  * @example
  * return kubeletSource(config, ctx, (client) => async (node, _tick, signal, report) =>
@@ -37,11 +40,13 @@ export interface KubeletSourceSettings {
  *     report,
  *     maxSets: config.max_sets_per_node,
  *   }));
+ * // sources/kubelet-summary/summary-source.ts shows the same with a decode pool.
  */
 export function kubeletSource(
   settings: KubeletSourceSettings,
   ctx: SourceContext,
-  scrapeWith: (client: KubeletClient) => ScrapeNode,
+  scrapeWith: (client: KubeletClient, pool: DecodePool | undefined) => ScrapeNode,
+  offThread?: DecoderRef,
 ): Observable<PipelineEvent> {
   return defer(() => {
     const discovery = createDiscovery(settings.discovery, {
@@ -72,10 +77,15 @@ export function kubeletSource(
           { timeoutMs: settings.timeout, maxResponseBytes: settings.max_response_bytes, ...access },
           ctx.clock,
         );
-        const scraper = new NodeScraper(ctx, settings.concurrency, scrapeWith(client));
+        const workers = ctx.workers ?? 0;
+        const pool = offThread !== undefined && workers > 0 ? new DecodePool(workers, offThread) : undefined;
+        const scraper = new NodeScraper(ctx, settings.concurrency, scrapeWith(client, pool));
         return ctx.ticks.pipe(
           mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
-          finalize(() => void client.close()),
+          finalize(() => {
+            void client.close();
+            void pool?.close();
+          }),
         );
       }),
       finalize(() => void discovery.stop()),

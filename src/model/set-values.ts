@@ -34,6 +34,8 @@ export interface ReadonlySetValues extends Iterable<[string, number]> {
   toJSON(): Record<string, number>;
   /** A writable copy with its own row (a sink that leaves out a value, a set made from another). */
   clone(): SetValues;
+  /** Copies the catalogue slots (NaN = absent) into `target` from `base` on; the other names are not copied. */
+  copyRowTo(target: Float64Array, base: number): void;
 }
 
 // Rows per slab: large enough that cutting a row is an index bump, small enough (about 86 KB) that a set kept
@@ -41,6 +43,10 @@ export interface ReadonlySetValues extends Iterable<[string, number]> {
 const ROWS_PER_SLAB = 256;
 let slab: Float64Array = new Float64Array(0);
 let nextBase = 0;
+
+/** The row the next constructor call takes instead of cutting one (see onRow). */
+let givenRow: Float64Array | undefined;
+let givenBase = 0;
 
 function freshSlab(): Float64Array {
   const next = new Float64Array(ROWS_PER_SLAB * SLOT_COUNT);
@@ -79,6 +85,12 @@ export class SetValues implements ReadonlySetValues {
   #frozen = false;
 
   constructor() {
+    if (givenRow !== undefined) {
+      this.#row = givenRow;
+      this.#base = givenBase;
+      givenRow = undefined;
+      return;
+    }
     if (nextBase === slab.length) {
       slab = freshSlab();
       nextBase = 0;
@@ -86,6 +98,30 @@ export class SetValues implements ReadonlySetValues {
     this.#row = slab;
     this.#base = nextBase;
     nextBase += SLOT_COUNT;
+  }
+
+  /**
+   * Values over a row that already holds them (NaN = absent), without copying: `row` from `base` on, SLOT_COUNT
+   * slots, as set-transfer.ts receives a batch's rows from a worker thread in one buffer. The row becomes this
+   * object's; the caller must not write it afterwards.
+   *
+   * @example
+   * SetValues.onRow(rows, 3 * SLOT_COUNT) // the fourth set's values
+   */
+  static onRow(row: Float64Array, base: number): SetValues {
+    if (base < 0 || base + SLOT_COUNT > row.length) {
+      throw new RangeError(`a row at ${base} does not fit in ${row.length} slots`);
+    }
+    givenRow = row;
+    givenBase = base;
+    const values = new SetValues();
+    let size = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const value = row[base + slot] as number;
+      if (value === value) size++;
+    }
+    values.#size = size;
+    return values;
   }
 
   /**
@@ -186,6 +222,10 @@ export class SetValues implements ReadonlySetValues {
     const record: Record<string, number> = {};
     this.forEach((value, name) => (record[name] = value));
     return record;
+  }
+
+  copyRowTo(target: Float64Array, base: number): void {
+    target.set(this.#row.subarray(this.#base, this.#base + SLOT_COUNT), base);
   }
 
   clone(): SetValues {
