@@ -10,7 +10,8 @@
  * Options for one size: --cycles N (measured, after one warm-up; default 4), --resolution 15s, --timeout 10s,
  * --seed 1, --concurrency N (scrapes in flight; the source's default 256), --cpu-prof FILE (profile of the measured cycles + its hottest functions), --file-sink DIR (also write
  * Parquet files), --jsonl (also write every batch as JSON Lines through the stdout sink to /dev/null),
- * --disk-buffer DIR (the counting sink buffered on disk there, buffer.type: disk), --json FILE
+ * --disk-buffer DIR (the counting sink buffered on disk there, buffer.type: disk), --workers auto|N (the
+ * pipeline's decode threads), --json FILE
  * (the result as JSON, used by the all-sizes run).
  *
  * Soak options: --soak DURATION (e.g. 60m; with --nodes, --pods-per-node, --resolution, --timeout, --seed,
@@ -45,6 +46,8 @@ interface Size {
   readonly timeout?: string;
   /** Also encode every batch as JSON Lines (the stdout sink, to /dev/null). */
   readonly jsonl?: boolean;
+  /** The pipeline's `workers:`. */
+  readonly workers?: 'auto';
 }
 
 /** The documented sizes, smallest first: the first is the quick one CI runs. */
@@ -53,6 +56,7 @@ const SIZES: readonly Size[] = [
   { nodes: 1000, podsPerNode: 30, resolution: '15s' },
   { nodes: 1000, podsPerNode: 30, resolution: '15s', jsonl: true },
   { nodes: 5000, podsPerNode: 30, resolution: '15s' },
+  { nodes: 5000, podsPerNode: 30, resolution: '15s', workers: 'auto' },
   // The stretch needs more than one core per 15 s cycle on a small machine: at 15 s its cycles overlap, nodes are
   // skipped as busy and no cycle can be measured on its own. A longer resolution measures its cost per cycle.
   { nodes: 5000, podsPerNode: 110, resolution: '60s', cycles: '2', timeout: '30s' },
@@ -74,6 +78,7 @@ const { values: args } = parseArgs({
     'file-sink': { type: 'string' },
     jsonl: { type: 'boolean', default: false },
     'disk-buffer': { type: 'string' },
+    workers: { type: 'string' },
     json: { type: 'string' },
     extras: { type: 'boolean', default: false },
     soak: { type: 'string' },
@@ -93,6 +98,13 @@ function milliseconds(name: string, text: string): number {
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) throw new Error(`--${name}: expected a duration such as 15s, got ${text}`);
   return ms;
+}
+
+function workersOption(text: string): number | 'auto' {
+  if (text === 'auto') return 'auto';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--workers: expected auto or a count, got ${text}`);
+  return n;
 }
 
 const progress = (line: string): void => {
@@ -117,6 +129,7 @@ async function runOne(): Promise<void> {
     ...(args['cpu-prof'] === undefined ? {} : { cpuProfile: args['cpu-prof'] }),
     jsonl: args.jsonl,
     ...(args['disk-buffer'] === undefined ? {} : { diskBuffer: args['disk-buffer'] }),
+    ...(args.workers === undefined ? {} : { workers: workersOption(args.workers) }),
   });
   if (args.json !== undefined) await writeFile(args.json, JSON.stringify(result));
   process.stdout.write(`\n${formatResults([result])}\n${formatTargets([result])}\n\n`);
@@ -257,6 +270,7 @@ async function runAll(): Promise<void> {
           ...['--resolution', s.resolution, '--cycles', s.cycles ?? args.cycles],
           ...['--timeout', s.timeout ?? args.timeout, '--json', json],
           ...(s.jsonl === true ? ['--jsonl'] : []),
+          ...(s.workers === undefined ? [] : ['--workers', s.workers]),
         ],
         { stdio: ['ignore', 'inherit', 'inherit'] },
       );

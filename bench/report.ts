@@ -27,7 +27,8 @@ function fixed(n: number, digits = 2): string {
 }
 
 function size(r: SizeResult): string {
-  return `${integer(r.nodes)} × ${r.podsPerNode}${r.jsonl ? ' (JSON Lines)' : ''}${r.diskBuffer ? ' (disk buffer)' : ''}`;
+  const workers = (r.workers ?? 0) === 0 ? '' : ` (workers: ${r.workers})`;
+  return `${integer(r.nodes)} × ${r.podsPerNode}${r.jsonl ? ' (JSON Lines)' : ''}${r.diskBuffer ? ' (disk buffer)' : ''}${workers}`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -134,7 +135,12 @@ interface Target {
 
 function find(results: readonly SizeResult[], nodes: number, pods: number, jsonl = false) {
   return results.find(
-    (r) => r.nodes === nodes && r.podsPerNode === pods && r.jsonl === jsonl && !r.diskBuffer,
+    (r) =>
+      r.nodes === nodes &&
+      r.podsPerNode === pods &&
+      r.jsonl === jsonl &&
+      !r.diskBuffer &&
+      (r.workers ?? 0) === 0,
   );
 }
 

@@ -37,6 +37,8 @@ export interface SizeOptions {
   readonly jsonl?: boolean;
   /** Buffer the counting sink on disk in this directory (`buffer.type: disk`) instead of in memory. */
   readonly diskBuffer?: string;
+  /** The pipeline's `workers:` (decode threads); 0 when absent. */
+  readonly workers?: number | 'auto';
   /** Write a CPU profile of the measured cycles here. */
   readonly cpuProfile?: string;
   /** Progress lines (one per cycle). */
@@ -60,6 +62,8 @@ export interface SizeResult {
   readonly jsonl: boolean;
   /** Whether the counting sink was buffered on disk. */
   readonly diskBuffer: boolean;
+  /** The pipeline's `workers:` setting. */
+  readonly workers: number | 'auto';
   readonly podsPerNode: number;
   readonly resolutionMs: number;
   readonly cycles: readonly CycleSample[];
@@ -109,7 +113,8 @@ const WATCHDOG_MS = 9 * 60_000;
 export async function runSize(options: SizeOptions): Promise<SizeResult> {
   const label =
     `${options.nodes}×${options.podsPerNode}${options.jsonl === true ? ' jsonl' : ''}` +
-    `${options.diskBuffer === undefined ? '' : ' disk buffer'}`;
+    `${options.diskBuffer === undefined ? '' : ' disk buffer'}` +
+    `${(options.workers ?? 0) === 0 ? '' : ` workers ${options.workers}`}`;
   const started = Date.now();
   options.progress(
     `[${label}] starting the simulator (${options.nodes} nodes, ${options.podsPerNode} pods each)`,
@@ -217,6 +222,7 @@ export function pipelineYaml(
       ? '    buffer: { max_batches: 100000 }'
       : `    buffer: { type: disk, path: ${JSON.stringify(options.diskBuffer)}, max_size: 8589934592 }`;
   return `resolution: ${options.resolutionMs}ms
+workers: ${options.workers ?? 0}
 source:
   type: kubelet_summary
   scheme: http
@@ -272,6 +278,7 @@ function summarise(
     nodes: options.nodes,
     jsonl: options.jsonl === true,
     diskBuffer: options.diskBuffer !== undefined,
+    workers: options.workers ?? 0,
     podsPerNode: options.podsPerNode,
     resolutionMs: options.resolutionMs,
     cycles: samples,
