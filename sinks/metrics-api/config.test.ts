@@ -69,5 +69,5 @@ describe('metrics_api config', () => {
     expect(outcome.stderr).toContain(
       `${file}:9:21 sinks.api.authentication: authentication: none serves metrics`,
     );
-  });
+  }, 30_000); // runs the CLI: seconds on a busy machine
 });

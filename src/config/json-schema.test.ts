@@ -60,6 +60,7 @@ describe('pipelineJsonSchema', () => {
     expect(Object.keys(at(schema, 'properties') as object)).toEqual([
       'resolution',
       'cluster_name',
+      'workers',
       'plugins',
       'source',
       'processors',

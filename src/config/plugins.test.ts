@@ -288,7 +288,7 @@ sinks:
     expect(await supervisor.done).toBe(false);
     expect(supervisor.telemetry.value('heapstream_config_reloads_total', { result: 'applied' })).toBe(1);
     expect(lines().at(-1)).toMatchObject({ sets: 18, namespaces: { scraper: 18 } });
-  });
+  }, 30_000); // a real pipeline and a reload: seconds on a busy machine
 
   it('the JSON Schema of a file with plugins: includes their types, with on_error beside their keys', async () => {
     const registry = await loadPluginRegistry(
