@@ -404,10 +404,12 @@ describe('reload', () => {
 
 // The kubelet source against the simulated cluster that `discovery: simulated` starts, over real HTTP, reloaded to
 // the same file (a SIGHUP after an edit elsewhere, say) at a chosen moment of a cycle.
-describe('reload of a kubelet source on the simulated cluster', () => {
+// With the decode threads too: a reload starts the new source's pool and closes the old one's after its last cycle.
+describe.each([0, 'auto'])('reload of a kubelet source on the simulated cluster (workers: %s)', (workers) => {
   const pipelineFile = (discovery: string) =>
     [
       'resolution: 1s',
+      `workers: ${workers}`,
       'source:',
       '  type: kubelet_summary',
       '  scheme: http',

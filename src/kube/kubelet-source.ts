@@ -7,7 +7,7 @@ import { kubeletAccess } from './kubelet-access.js';
 import { kubeletScheme, type KubeletAccessConfig } from './kubelet-access-config.js';
 import { KubeletClient } from './kubelet-client.js';
 import { NodeScraper, type ScrapeNode } from './node-scraper.js';
-import { DecodePool } from './decode-pool/pool.js';
+import { leaseDecodePool, type DecodePool } from './decode-pool/pool.js';
 import type { DecoderRef } from './decode-pool/protocol.js';
 import type { NodeTarget } from '../component/node-target.js';
 
@@ -60,7 +60,11 @@ export function kubeletSource(
         ? {}
         : { startSimulatedCluster: ctx.startSimulatedCluster }),
     });
-    return from(discovery.start()).pipe(
+    const workers = ctx.workers ?? 0;
+    const lease = offThread !== undefined && workers > 0 ? leaseDecodePool(workers, offThread) : undefined;
+    const pool = lease?.pool;
+    // The decode threads load while discovery starts: the first cycle is not slowed by them.
+    return from(Promise.all([discovery.start(), pool?.ready()])).pipe(
       mergeMap(() => {
         const access = kubeletAccess(
           {
@@ -77,18 +81,16 @@ export function kubeletSource(
           { timeoutMs: settings.timeout, maxResponseBytes: settings.max_response_bytes, ...access },
           ctx.clock,
         );
-        const workers = ctx.workers ?? 0;
-        const pool = offThread !== undefined && workers > 0 ? new DecodePool(workers, offThread) : undefined;
         const scraper = new NodeScraper(ctx, settings.concurrency, scrapeWith(client, pool));
         return ctx.ticks.pipe(
           mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
-          finalize(() => {
-            void client.close();
-            void pool?.close();
-          }),
+          finalize(() => void client.close()),
         );
       }),
-      finalize(() => void discovery.stop()),
+      finalize(() => {
+        void discovery.stop();
+        lease?.release();
+      }),
     );
   });
 }

@@ -6,7 +6,14 @@ import { DecodeError, ScrapeError } from '../../component/errors.js';
 import type { DecodeReport } from '../../model/decode-report.js';
 import { SetUnpacker } from '../../model/set-transfer.js';
 import type { MetricSet } from '../../model/types.js';
-import type { DecodeRequest, DecodeResponse, DecoderRef, ForgetRequest, NodeNames } from './protocol.js';
+import type {
+  DecodeRequest,
+  DecodeResponse,
+  DecoderRef,
+  ForgetRequest,
+  NodeNames,
+  ReadyMessage,
+} from './protocol.js';
 
 /** `workers: auto`: every core but one, which the main thread keeps for the pipeline and the sinks. */
 export function workerCount(setting: number | 'auto'): number {
@@ -32,9 +39,63 @@ function workerEntry(): URL {
   const url = new URL(moduleBeside(import.meta.url, './worker'));
   if (!url.pathname.endsWith('.ts')) return url;
   // tsx's ESM API, found from here (the `import` condition is the .mjs beside the `require` one).
-  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs'));
+  const api = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  );
   const code = `import { register } from ${JSON.stringify(api.href)}; register(); await import(${JSON.stringify(url.href)});`;
   return new URL('data:text/javascript,' + encodeURIComponent(code));
+}
+
+/** How long a pool no source uses is kept: a reload's new source takes over the old one's warm threads. */
+const IDLE_CLOSE_MS = 10_000;
+
+interface SharedPool {
+  readonly pool: DecodePool;
+  users: number;
+  closing: NodeJS.Timeout | undefined;
+}
+
+const sharedPools = new Map<string, SharedPool>();
+
+/**
+ * A decode pool shared by the sources that use the same decoder with the same number of threads, released with
+ * `release()`. The threads outlive a source by IDLE_CLOSE_MS, so a reload (a new source, often while the old one
+ * finishes its cycle) finds them loaded and keeps each node's interned labels.
+ *
+ * @example
+ * const lease = leaseDecodePool(2, decoderRef);
+ * try { await lease.pool.ready(); … } finally { lease.release(); }
+ */
+export function leaseDecodePool(
+  size: number,
+  decoder: DecoderRef,
+): { pool: DecodePool; release: () => void } {
+  const key = `${decoder.module}#${decoder.name}#${size}`;
+  let shared = sharedPools.get(key);
+  if (shared === undefined) {
+    shared = { pool: new DecodePool(size, decoder), users: 0, closing: undefined };
+    sharedPools.set(key, shared);
+  }
+  const lease = shared;
+  clearTimeout(lease.closing);
+  lease.closing = undefined;
+  lease.users++;
+  let released = false;
+  return {
+    pool: lease.pool,
+    release: () => {
+      if (released) return;
+      released = true;
+      if (--lease.users > 0) return;
+      lease.closing = setTimeout(() => {
+        sharedPools.delete(key);
+        void lease.pool.close();
+      }, IDLE_CLOSE_MS);
+      lease.closing.unref();
+    },
+  };
 }
 
 interface Pending {
@@ -47,6 +108,8 @@ interface Pending {
 /** One thread (started when first needed), its pending requests, and the table its sets are unpacked with. */
 interface Lane {
   worker: Worker | undefined;
+  /** Settles when the current worker has loaded its decoder, or failed to. */
+  loaded: Promise<void>;
   unpacker: SetUnpacker;
   readonly pending: Map<number, Pending>;
 }
@@ -77,6 +140,7 @@ export class DecodePool {
       throw new RangeError(`a decode pool needs 1 or more workers, not ${size}`);
     this.lanes = Array.from({ length: size }, () => ({
       worker: undefined,
+      loaded: Promise.resolve(),
       unpacker: new SetUnpacker(),
       pending: new Map(),
     }));
@@ -112,6 +176,19 @@ export class DecodePool {
     });
   }
 
+  /**
+   * Starts every worker and resolves once each has loaded its decoder (loading TypeScript sources takes a
+   * second or more), so that the first cycle is not slower than the next; rejects if one fails to load.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(
+      this.lanes.map((lane) => {
+        lane.worker ??= this.start(lane);
+        return lane.loaded;
+      }),
+    );
+  }
+
   /** A node that left the cluster: its worker may drop what it kept for it. */
   forget(node: string): void {
     const request: ForgetRequest = { forget: node };
@@ -132,7 +209,20 @@ export class DecodePool {
 
   private start(lane: Lane): Worker {
     const worker = new Worker(workerEntry(), { workerData: this.decoder });
-    worker.on('message', (response: DecodeResponse) => this.answer(lane, worker, response));
+    let loaded!: () => void;
+    let failed!: (err: Error) => void;
+    lane.loaded = new Promise<void>((resolve, reject) => {
+      loaded = resolve;
+      failed = reject;
+    });
+    // Whoever does not wait for it (a decode started a worker again) must not see an unhandled rejection.
+    lane.loaded.catch(() => {});
+    worker.on('message', (response: DecodeResponse | ReadyMessage) => {
+      if ('ready' in response) loaded();
+      else this.answer(lane, worker, response);
+    });
+    worker.on('error', (err) => failed(err));
+    worker.on('exit', (code) => failed(new Error(`a decode worker exited (code ${code}) while loading`)));
     worker.on('error', (err) => this.failAll(lane, `its decode worker failed: ${err.message}`));
     worker.on('exit', (code) => {
       if (lane.worker !== worker) return;

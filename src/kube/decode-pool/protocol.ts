@@ -50,3 +50,8 @@ export type DecodeFailure =
 export type DecodeResponse =
   | { readonly id: number; readonly packed: PackedSets; readonly report: ReportFields }
   | { readonly id: number; readonly failure: DecodeFailure };
+
+/** Sent once by a worker when its decoder has loaded. */
+export interface ReadyMessage {
+  readonly ready: true;
+}

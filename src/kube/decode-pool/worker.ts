@@ -16,6 +16,7 @@ import type {
   DecoderRef,
   ForgetRequest,
   NodeNames,
+  ReadyMessage,
 } from './protocol.js';
 
 type Decoder = (bytes: Uint8Array, node: NodeNames, options: DecodeOptions, what: string) => MetricSet[];
@@ -29,6 +30,8 @@ const decoder = exported as Decoder;
 
 const interner = new LabelInterner();
 const packer = new SetPacker();
+const ready: ReadyMessage = { ready: true };
+port.postMessage(ready);
 
 port.on('message', (request: DecodeRequest | ForgetRequest) => {
   if ('forget' in request) {
