@@ -30,7 +30,6 @@ export class ShardMembership {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private stopped = false;
-  private joined = false;
   private readonly owned;
 
   constructor(
@@ -96,7 +95,7 @@ export class ShardMembership {
     this.stopped = true;
     // Leaving the group hands this replica's partitions to the others at once, without waiting for a timeout.
     try {
-      if (this.joined) await this.consumer.disconnect();
+      await this.consumer.disconnect();
       await this.admin.disconnect();
     } catch (error) {
       this.ctx.logger.debug({ err: error }, `source ${this.ctx.id}: leaving the sharding group`);
@@ -110,9 +109,10 @@ export class ShardMembership {
         this.of = await this.ensureTopic();
         if (this.stopped) return;
         await consumer.connect();
-        this.joined = true;
         await consumer.subscribe({ topics: [config.topic], fromBeginning: false });
         await consumer.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
+        // Stopped while joining: stop() disconnected before the consumer ran; leave the group now.
+        if (this.stopped) await consumer.disconnect();
         return;
       } catch (error) {
         const wait = RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)] as number;
