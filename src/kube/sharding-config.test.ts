@@ -5,7 +5,11 @@ import { shardingSchema } from './sharding-config.js';
 describe('sharding:', () => {
   it('has defaults whose take-over (session + 2 heartbeats) fits in the default 15 s resolution', () => {
     const config = shardingSchema.parse({ brokers: ['kafka-0:9092'] });
-    expect(config).toMatchObject({ topic: 'heapstream-shards', partitions: 12, group_id: 'heapstream-shards' });
+    expect(config).toMatchObject({
+      topic: 'heapstream-shards',
+      partitions: 12,
+      group_id: 'heapstream-shards',
+    });
     expect(config.session_timeout + 2 * config.heartbeat_interval).toBeLessThan(15_000);
   });
 
