@@ -33,6 +33,7 @@ import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js
 import { formatLiveView, measureLiveView } from './extras/live-view-run.js';
 import { formatWorkerHandoff, measureWorkerHandoff } from './extras/worker-handoff.js';
 import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
+import { formatSharded, measureSharded } from './sharded.js';
 import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
 import { formatSoak, runSoak } from './soak.js';
@@ -81,6 +82,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     json: { type: 'string' },
     extras: { type: 'boolean', default: false },
+    sharded: { type: 'boolean', default: false },
     soak: { type: 'string' },
     'sample-every': { type: 'string', default: '1m' },
   },
@@ -252,6 +254,19 @@ ${prometheus}
 `;
 }
 
+/** Three sharded collectors and a second tier against one process, at 300 × 30 (see bench/sharded.ts). */
+function measureShardedSize() {
+  return measureSharded({
+    nodes: 300,
+    podsPerNode: 30,
+    resolutionMs: 10_000,
+    cycles: positiveInteger('cycles', args.cycles),
+    replicas: 3,
+    seed: positiveInteger('seed', args.seed),
+    progress,
+  });
+}
+
 /** Each size in its own process: a fresh heap, JIT and peak RSS, so one size's numbers never leak into the next. */
 async function runAll(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'heapstream-bench-'));
@@ -281,7 +296,8 @@ async function runAll(): Promise<void> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  await writeFile(DOC, await benchmarksDoc(results, await componentBenches()));
+  const sharded = formatSharded(await measureShardedSize());
+  await writeFile(DOC, await benchmarksDoc(results, `${await componentBenches()}\n${sharded}`));
   progress(`wrote docs/benchmarks.md`);
 }
 
@@ -327,6 +343,7 @@ ${notes}`;
 }
 
 if (args.extras) process.stdout.write(`${await componentBenches()}`);
+else if (args.sharded) process.stdout.write(formatSharded(await measureShardedSize()));
 else if (args.soak !== undefined) await runSoakOnce(args.soak);
 else if (args.nodes === undefined) await runAll();
 else await runOne();

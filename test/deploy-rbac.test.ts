@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { cadvisorEndpoint, type CadvisorSourceConfig } from '../sources/kubelet-cadvisor/config.js';
@@ -313,5 +313,90 @@ describe('deploy/ for the metrics API', () => {
     expect(kustomization.resources).toEqual(
       expect.arrayContaining(['apiservice.yaml', 'metrics-api-rbac.yaml']),
     );
+  });
+});
+
+// deploy/sharded/: collectors sharding one cluster through Kafka and the aggregator tier (docs/sharding.md).
+
+interface Manifest {
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly data?: Record<string, string>;
+  readonly spec?: {
+    readonly replicas?: number;
+    readonly template: {
+      readonly spec: {
+        readonly serviceAccountName: string;
+        readonly volumes: readonly { readonly configMap?: { readonly name: string } }[];
+      };
+    };
+  };
+}
+
+/** The pipeline of the ConfigMap in a deploy/sharded/ file, validated, and that file's Deployment. */
+function shardedTier(file: string): { config: PipelineConfig; deployment: Manifest } {
+  const manifests = documents<Manifest>(`sharded/${file}`);
+  const configMap = manifests.find((m) => m.kind === 'ConfigMap');
+  const deployment = manifests.find((m) => m.kind === 'Deployment');
+  if (configMap === undefined || deployment === undefined)
+    throw new Error(`${file}: a ConfigMap and a Deployment`);
+  // The Deployment mounts the ConfigMap beside it.
+  expect(deployment.spec?.template.spec.volumes.map((v) => v.configMap?.name)).toContain(
+    configMap.metadata.name,
+  );
+  return { config: pipeline(configMap.data?.['pipeline.yaml'] ?? ''), deployment };
+}
+
+describe('deploy/sharded/', () => {
+  const collector = shardedTier('collector.yaml');
+  const aggregator = shardedTier('aggregator.yaml');
+
+  it('grants the collectors exactly what their pipeline needs, and the aggregator nothing', () => {
+    expect(sorted(grantedBy('sharded/rbac.yaml'))).toEqual(sorted(neededGrants(collector.config)));
+    const accounts = documents<Manifest>('sharded/rbac.yaml').filter((m) => m.kind === 'ServiceAccount');
+    expect(accounts.map((a) => a.metadata.name).sort()).toEqual(
+      [collector, aggregator].map((t) => t.deployment.spec?.template.spec.serviceAccountName).sort(),
+    );
+    const bindings = documents<Binding>('sharded/rbac.yaml').filter((d) => d.kind.endsWith('Binding'));
+    const bound = bindings.flatMap((b) => b.subjects.map((s) => s.name));
+    expect(bound).toEqual([collector.deployment.spec?.template.spec.serviceAccountName]);
+  });
+
+  it('shards the collectors within the two-cycle bound, and the aggregator reads what they write', () => {
+    const source = collector.config.source.config as SummarySourceConfig;
+    const sharding = source.sharding;
+    expect(sharding).toBeDefined();
+    if (sharding === undefined) return;
+    // docs/sharding.md: a dead replica's nodes move within two cycles when this holds.
+    expect(sharding.session_timeout + 2 * sharding.heartbeat_interval).toBeLessThan(
+      collector.config.resolutionMs,
+    );
+    expect(collector.deployment.spec?.replicas).toBeLessThanOrEqual(sharding.partitions);
+    const backbone = collector.config.sinks.filter((s) => s.type === 'kafka');
+    expect(backbone).toHaveLength(1);
+    const sink = backbone[0]?.config as { topic: string; format: string; brokers: string[] };
+    expect(sink.format).toBe('batch');
+    expect(aggregator.config.source.type).toBe('kafka');
+    const read = aggregator.config.source.config as {
+      topic: string;
+      brokers: string[];
+      cycle_deadline: number;
+    };
+    expect(read.topic).toBe(sink.topic);
+    expect(read.brokers).toEqual(sink.brokers);
+    // A complete cycle's marks come within a resolution and a scrape timeout of its first batch.
+    expect(read.cycle_deadline).toBeGreaterThan(collector.config.resolutionMs + source.timeout);
+    expect(aggregator.config.resolutionMs).toBe(collector.config.resolutionMs);
+    expect(aggregator.deployment.spec?.replicas).toBe(1);
+  });
+
+  it('applies every manifest of the directory', () => {
+    const kustomization = parseYaml(readFileSync(new URL('sharded/kustomization.yaml', DEPLOY), 'utf8')) as {
+      resources: string[];
+    };
+    const files = readdirSync(new URL('sharded/', DEPLOY)).filter(
+      (f) => f.endsWith('.yaml') && f !== 'kustomization.yaml',
+    );
+    expect([...kustomization.resources].sort()).toEqual(files.sort());
   });
 });

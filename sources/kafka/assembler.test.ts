@@ -3,6 +3,7 @@ import type { BatchFormatMessage, BatchPartMessage } from '../../src/model/batch
 import type { CycleEnd, NodeBatch, PipelineEvent } from '../../src/model/types.js';
 import { cycleEnd } from '../../src/testing/fixtures.js';
 import { podSet } from '../../src/testing/sets.js';
+import { shardOf } from '../../src/model/shard.js';
 import { CycleAssembler, type Outcome } from './assembler.js';
 
 function part(node: string, cycle: number, index: number, parts: number, cluster?: string): BatchPartMessage {
@@ -109,5 +110,76 @@ describe('CycleAssembler', () => {
       part('b', 1, 0, 1, 'west'),
     ]);
     expect(names).toEqual(['a@1/east', 'a@1/west', 'end1/east', 'b@1/west', 'end1/west']);
+  });
+});
+
+/** A sharded collector's mark: the nodes of `partitions` (of `of`) among `all`, all answered. */
+function shardMark(cycle: number, all: string[], partitions: number[], of: number): BatchFormatMessage {
+  const nodes = all.filter((n) => partitions.includes(shardOf(n, of)));
+  return {
+    kind: 'cycle_end',
+    mark: { ...cycleEnd(cycle, nodes.length), nodes, shard: { partitions, of } },
+  };
+}
+
+describe('CycleAssembler with sharded collectors', () => {
+  // Eight node names and the partition (of 2) each hashes to.
+  const all = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8'];
+  const inPartition = (p: number) => all.filter((n) => shardOf(n, 2) === p);
+  const batches = (cycle: number, nodes: string[]) => nodes.map((n) => part(n, cycle, 0, 1));
+
+  it('closes a cycle once the marks cover every partition, with one mark merged from them', () => {
+    expect(inPartition(0).length).toBeGreaterThan(0);
+    expect(inPartition(1).length).toBeGreaterThan(0);
+    const events: PipelineEvent[] = [];
+    const assembler = new CycleAssembler((e) => events.push(e));
+    for (const m of batches(1, all)) assembler.accept(m);
+    assembler.accept(shardMark(1, all, [0], 2));
+    expect(events.filter((e) => e.kind === 'cycle_end')).toEqual([]);
+    assembler.accept(shardMark(1, all, [1], 2));
+    const end = events.at(-1) as CycleEnd;
+    expect(end).toMatchObject({ kind: 'cycle_end', cycle: 1, nodesExpected: 8, nodesAnswered: 8 });
+    expect(end.shard).toEqual({ partitions: [0, 1], of: 2 });
+    expect([...(end.nodes ?? [])].sort()).toEqual(all);
+  });
+
+  it('counts a node two replicas covered in a rebalance once', () => {
+    const events: PipelineEvent[] = [];
+    const assembler = new CycleAssembler((e) => events.push(e));
+    for (const m of batches(1, all)) assembler.accept(m);
+    assembler.accept(shardMark(1, all, [0], 2));
+    assembler.accept(shardMark(1, all, [0, 1], 2));
+    expect(events.at(-1)).toMatchObject({ nodesExpected: 8, nodesAnswered: 8 });
+  });
+
+  it('closes a cycle missing a shard at its deadline as incomplete: expected counts the missing nodes, answered what came', () => {
+    let now = 0;
+    const events: PipelineEvent[] = [];
+    const incomplete: { cycle: number; missing: readonly number[] }[] = [];
+    const assembler = new CycleAssembler((e) => events.push(e), {
+      now: () => now,
+      deadlineMs: 1_000,
+      incomplete: (mark, missing) => incomplete.push({ cycle: mark.cycle, missing }),
+    });
+    // Cycle 1 complete; in cycle 2 the replica holding partition 1 is gone.
+    for (const m of batches(1, all)) assembler.accept(m);
+    assembler.accept(shardMark(1, all, [0], 2));
+    assembler.accept(shardMark(1, all, [1], 2));
+    now = 5_000;
+    for (const m of batches(2, inPartition(0))) assembler.accept(m);
+    assembler.accept(shardMark(2, all, [0], 2));
+    now = 5_999;
+    assembler.expire();
+    expect(events.filter((e) => e.kind === 'cycle_end')).toHaveLength(1);
+    now = 6_000;
+    assembler.expire();
+    const end = events.at(-1) as CycleEnd;
+    expect(end).toMatchObject({
+      cycle: 2,
+      nodesExpected: all.length,
+      nodesAnswered: inPartition(0).length,
+      shard: { partitions: [0], of: 2 },
+    });
+    expect(incomplete).toEqual([{ cycle: 2, missing: [1] }]);
   });
 });

@@ -31,6 +31,11 @@ export const kafkaSourceConfig = z.strictObject({
   session_timeout: duration()
     .prefault('30s')
     .describe('Time without a heartbeat after which the group gives this process’s partitions to another.'),
+  cycle_deadline: duration()
+    .prefault('30s')
+    .describe(
+      'A cycle whose marks have not all come this long after its first message is closed with what came (incomplete).',
+    ),
   sasl: kafkaSaslSchema.optional().describe('SASL authentication (over TLS, unless the network is trusted).'),
   tls: kafkaTlsSchema.optional().describe('TLS to the brokers; `tls: {}` verifies them with the system CAs.'),
 });

@@ -51,10 +51,49 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
     const markKey = (cluster: string | undefined, cycle: number) =>
       (cluster ?? '') + '\u0000' + String(cycle);
     let allDelivered: (() => void) | undefined;
-    const assembler = new CycleAssembler((event) => {
-      if (event.kind === 'cycle_end') undelivered.add(markKey(event.cluster, event.cycle));
-      subscriber.next(event);
-    });
+    t.describe(
+      'heapstream_kafka_source_cycles_total',
+      'Cycles closed, by outcome: complete, or incomplete (a sharded cycle closed before every partition’s mark came).',
+    );
+    const cycles = {
+      complete: t.counter('heapstream_kafka_source_cycles_total', { source: ctx.id, outcome: 'complete' }),
+      incomplete: t.counter('heapstream_kafka_source_cycles_total', {
+        source: ctx.id,
+        outcome: 'incomplete',
+      }),
+    };
+    const assembler = new CycleAssembler(
+      (event) => {
+        if (event.kind === 'cycle_end') {
+          undelivered.add(markKey(event.cluster, event.cycle));
+          const shard = event.shard;
+          if (shard === undefined || shard.partitions.length >= shard.of) cycles.complete.inc();
+        }
+        subscriber.next(event);
+      },
+      {
+        now: () => ctx.clock.now(),
+        deadlineMs: config.cycle_deadline,
+        incomplete: (mark, missing) => {
+          cycles.incomplete.inc();
+          ctx.logger.warn(
+            {
+              cluster: mark.cluster,
+              cycle: mark.cycle,
+              missingPartitions: missing,
+              nodesAnswered: mark.nodesAnswered,
+              nodesExpected: mark.nodesExpected,
+            },
+            `source ${ctx.id}: cycle ${mark.cycle} closed incomplete: no mark for ${missing.length} of ${mark.shard?.of ?? 0} partitions; its sums lack their nodes`,
+          );
+        },
+      },
+    );
+    // Deadlines are checked a few times per deadline, so a cycle closes at most a quarter late.
+    const deadlines = setInterval(
+      () => assembler.expire(),
+      Math.max(100, Math.min(1_000, config.cycle_deadline / 4)),
+    );
     // At least once when the engine says what the sinks are done with; else kafkajs commits what was emitted.
     const delivered = ctx.delivered;
     const book = new OffsetBook();
@@ -142,6 +181,7 @@ export function kafkaSource(config: KafkaSourceConfig, ctx: SourceContext): Obse
     const stop = async (): Promise<void> => {
       if (stopped) return;
       stopped = true;
+      clearInterval(deadlines);
       if (deliveries !== undefined && undelivered.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { shardingSchema } from './sharding-config.js';
 import { duration } from '../component/duration.js';
 import { DEFAULT_MAX_SETS_PER_NODE } from '../model/decode-report.js';
 import type { DiscoveryConfig } from './discovery-config.js';
@@ -205,6 +206,11 @@ export const kubeletScrapeShape = {
     .default(DEFAULT_MAX_SETS_PER_NODE)
     .describe(
       'A node whose answer holds more metric sets (cAdvisor v1: containers) fails with reason too_large, before the rest is decoded.',
+    ),
+  sharding: shardingSchema
+    .optional()
+    .describe(
+      'Split the nodes between collector replicas through a Kafka consumer group: each scrapes the nodes of the partitions it holds.',
     ),
 };
 

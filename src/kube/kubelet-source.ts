@@ -10,6 +10,9 @@ import { NodeScraper, type ScrapeNode } from './node-scraper.js';
 import { leaseDecodePool, type DecodePool } from './decode-pool/pool.js';
 import type { DecoderRef } from './decode-pool/protocol.js';
 import type { NodeTarget } from '../component/node-target.js';
+import { shardOf, type ShardCoverage } from '../model/shard.js';
+import { ShardMembership } from './shard-membership.js';
+import type { ShardingConfig } from './sharding-config.js';
 
 /** The keys every kubelet source shares: where nodes come from, how to reach them, and the scrape limits. */
 export interface KubeletSourceSettings {
@@ -26,6 +29,8 @@ export interface KubeletSourceSettings {
   readonly concurrency: number;
   readonly max_response_bytes: number;
   readonly max_sets_per_node: number;
+  /** Scrape only this replica's share of the nodes (see ShardMembership). */
+  readonly sharding?: ShardingConfig | undefined;
 }
 
 /**
@@ -63,6 +68,10 @@ export function kubeletSource(
     const workers = ctx.workers ?? 0;
     const lease = offThread !== undefined && workers > 0 ? leaseDecodePool(workers, offThread) : undefined;
     const pool = lease?.pool;
+    // Joining the group runs beside discovery: until it has an assignment, the replica scrapes no node.
+    const membership =
+      settings.sharding === undefined ? undefined : new ShardMembership(settings.sharding, ctx);
+    membership?.start();
     // The decode threads load while discovery starts: the first cycle is not slowed by them.
     return from(Promise.all([discovery.start(), pool?.ready()])).pipe(
       mergeMap(() => {
@@ -83,16 +92,27 @@ export function kubeletSource(
         );
         const scraper = new NodeScraper(ctx, settings.concurrency, scrapeWith(client, pool));
         return ctx.ticks.pipe(
-          mergeMap((tick) => scraper.cycle(tick, discovery.nodes())),
+          mergeMap((tick) => {
+            if (membership === undefined) return scraper.cycle(tick, discovery.nodes());
+            const shard = membership.coverage();
+            return scraper.cycle(tick, nodesOf(shard, discovery.nodes()), shard);
+          }),
           finalize(() => void client.close()),
         );
       }),
       finalize(() => {
         void discovery.stop();
         lease?.release();
+        void membership?.stop();
       }),
     );
   });
+}
+
+/** The nodes that hash to the partitions this replica holds. */
+function nodesOf(shard: ShardCoverage, nodes: readonly NodeTarget[]): NodeTarget[] {
+  const held = new Set(shard.partitions);
+  return nodes.filter((node) => held.has(shardOf(node.name, shard.of)));
 }
 
 /** The node's names as decoders want them: Heapster's nodename, hostname and host_id labels. */

@@ -8,6 +8,7 @@ import { DecodeReport } from '../model/decode-report.js';
 import { LabelInterner } from '../model/label-interner.js';
 import { valuesInSet } from '../model/count.js';
 import type { NodeTarget } from '../component/node-target.js';
+import type { ShardCoverage } from '../model/shard.js';
 
 type ScrapeOutcome = { ok: true; batch: NodeBatch; ms: number } | { ok: false; failure: NodeFailure };
 
@@ -72,7 +73,8 @@ export class NodeScraper {
     this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
   }
 
-  cycle(tick: Tick, nodes: readonly NodeTarget[]): Observable<PipelineEvent> {
+  /** One cycle over `nodes`; a sharded source passes the partitions they came from, for the mark. */
+  cycle(tick: Tick, nodes: readonly NodeTarget[], shard?: ShardCoverage): Observable<PipelineEvent> {
     const started = this.ctx.clock.now();
     const failures: NodeFailure[] = [];
     let answered = 0;
@@ -99,6 +101,7 @@ export class NodeScraper {
         nodesAnswered: answered,
         failures,
         nodes: nodes.map((node) => node.name),
+        ...(shard === undefined ? {} : { shard }),
         durationMs: this.ctx.clock.now() - started,
         ...(slowest === undefined ? {} : { slowest }),
       };

@@ -55,6 +55,15 @@ describe('batch format messages', () => {
     expect(readBatchMessage(text)).toEqual({ kind: 'cycle_end', mark });
   });
 
+  it("reads a sharded collector's mark back with the partitions it covered, and refuses a bad shard", () => {
+    const mark: CycleEnd = { ...cycleEnd(7, 1), nodes: ['n1'], shard: { partitions: [2, 5], of: 12 } };
+    const text = cycleEndMessage(mark, new Date(mark.timestamp).toISOString());
+    expect(JSON.parse(text)).toMatchObject({ shard: { partitions: [2, 5], of: 12 } });
+    expect(readBatchMessage(text)).toEqual({ kind: 'cycle_end', mark });
+    const bad = text.replace('"of":12', '"of":4');
+    expect(() => readBatchMessage(bad)).toThrow(/shard.partitions/);
+  });
+
   it('reads a message of the first batch format (no v, no kind) as a batch', () => {
     const text =
       '{"time":"2026-11-28T10:00:00.000Z","scope":"node","node":"n1","cycle":42,"part":0,"parts":1,"sets":[]}';

@@ -1,5 +1,6 @@
 import { isPlainObject } from './plain-object.js';
 import { readSetJson } from './set-json.js';
+import type { ShardCoverage } from './shard.js';
 import type { CycleEnd, MetricSet, NodeFailure, ScrapeFailureReason } from './types.js';
 
 /**
@@ -59,6 +60,7 @@ export function cycleEndMessage(mark: CycleEnd, time: string): string {
     nodes_answered: mark.nodesAnswered,
     failures: mark.failures,
     ...(mark.nodes === undefined ? {} : { nodes: mark.nodes }),
+    ...(mark.shard === undefined ? {} : { shard: { partitions: mark.shard.partitions, of: mark.shard.of } }),
     duration_ms: mark.durationMs,
   });
 }
@@ -104,7 +106,7 @@ export function readBatchMessage(text: string): BatchFormatMessage {
 }
 
 function readCycleEnd(value: Record<string, unknown>, cycle: number, timestamp: number): CycleEnd {
-  const { nodes_expected, nodes_answered, failures, nodes, duration_ms } = value;
+  const { nodes_expected, nodes_answered, failures, nodes, shard, duration_ms } = value;
   if (!isCount(nodes_expected) || !isCount(nodes_answered)) throw new Error('no valid node counts');
   if (!Array.isArray(failures)) throw new Error('failures is not a list');
   const read: NodeFailure[] = (failures as unknown[]).map((f) => {
@@ -119,6 +121,7 @@ function readCycleEnd(value: Record<string, unknown>, cycle: number, timestamp: 
   });
   if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string')))
     throw new Error('nodes is not a list of names');
+  const coverage = shard === undefined ? undefined : readShard(shard);
   return {
     kind: 'cycle_end',
     cycle,
@@ -127,8 +130,18 @@ function readCycleEnd(value: Record<string, unknown>, cycle: number, timestamp: 
     nodesAnswered: nodes_answered,
     failures: read,
     ...(nodes === undefined ? {} : { nodes }),
+    ...(coverage === undefined ? {} : { shard: coverage }),
     durationMs: typeof duration_ms === 'number' ? duration_ms : 0,
   };
+}
+
+function readShard(value: unknown): ShardCoverage {
+  if (!isPlainObject(value)) throw new Error('shard is not { partitions, of }');
+  const { partitions, of } = value;
+  if (!isCount(of) || of === 0) throw new Error('shard.of is not a positive count');
+  if (!Array.isArray(partitions) || !partitions.every((p) => isCount(p) && p < of))
+    throw new Error('shard.partitions is not a list of partitions below shard.of');
+  return { partitions: partitions as number[], of };
 }
 
 function isCount(value: unknown): value is number {

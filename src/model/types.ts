@@ -1,5 +1,6 @@
 import type { SetType } from './catalogue.js';
 import type { Labels } from './labels.js';
+import type { ShardCoverage } from './shard.js';
 import type { ReadonlySetValues } from './set-values.js';
 
 /** A value that belongs to one object of a set (a filesystem, a disk, an accelerator), told apart by labels. */
@@ -80,6 +81,12 @@ export interface CycleEnd {
    * second tier that gathers the marks of several shards learns from them which shard covered which node.
    */
   readonly nodes?: readonly string[];
+  /**
+   * Set by a sharded collector (`sharding:`): the partitions whose nodes it was to scrape in this cycle, out of
+   * how many. On the mark a second tier emits, the partitions all the shards' marks covered: fewer than `of` is
+   * an incomplete cycle (a shard's mark never came), whose sums lack those nodes.
+   */
+  readonly shard?: ShardCoverage;
   /** Wall-clock ms from the tick to the last node's answer. */
   readonly durationMs: number;
   /** The node that took longest to answer, and how long (ms); absent when none answered. */

@@ -27,10 +27,24 @@ export interface KafkaService {
   kill(): Promise<void>;
 }
 
+export interface KafkaOptions {
+  readonly clusterId?: string;
+  /**
+   * The broker's group.min.session.timeout.ms (Kafka's default: 6 s), for tests whose consumer groups must notice a
+   * killed member within a short cycle.
+   */
+  readonly groupMinSessionTimeoutMs?: number;
+}
+
 const READY_TIMEOUT_MS = 120_000;
 const log4jConfig = fileURLToPath(new URL('./kafka/log4j.properties', import.meta.url));
 
-function serverProperties(dataDir: string, port: number, controllerPort: number): string {
+function serverProperties(
+  dataDir: string,
+  port: number,
+  controllerPort: number,
+  options: KafkaOptions,
+): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
@@ -55,6 +69,9 @@ function serverProperties(dataDir: string, port: number, controllerPort: number)
     // default); a short session lets start() after a crash be as quick as after a clean stop.
     'broker.heartbeat.interval.ms=500',
     'broker.session.timeout.ms=2000',
+    ...(options.groupMinSessionTimeoutMs === undefined
+      ? []
+      : [`group.min.session.timeout.ms=${options.groupMinSessionTimeoutMs}`]),
     '',
   ].join('\n');
 }
@@ -104,13 +121,13 @@ async function answersListTopics(bootstrap: string): Promise<boolean> {
  * // …
  * await kafka.stop();
  */
-export async function startKafka(options: { readonly clusterId?: string } = {}): Promise<KafkaService> {
+export async function startKafka(options: KafkaOptions = {}): Promise<KafkaService> {
   const libs = await ensureKafkaJars();
   const dir = makeServiceTempDir('kafka');
   removeOnExit(dir);
   const [port, controllerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
   const configFile = join(dir, 'server.properties');
-  writeFileSync(configFile, serverProperties(join(dir, 'data'), port, controllerPort));
+  writeFileSync(configFile, serverProperties(join(dir, 'data'), port, controllerPort, options));
   const logFile = join(dir, 'kafka.log');
   const bootstrap = `127.0.0.1:${port}`;
 
