@@ -5,7 +5,7 @@ import type { SchedulerAction, Subscription } from 'rxjs';
 import type { ComponentContext, Sink } from '../../src/component/component.js';
 import { LogLimiter } from '../../src/component/log-limiter.js';
 import type { Counter } from '../../src/component/telemetry.js';
-import { PermanentError } from '../../src/component/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { checkBatch, checkSet, fitSet, type OmitReason, type OnOmitted } from './column-fit.js';
@@ -20,6 +20,8 @@ import {
   type PartFile,
 } from './part-file.js';
 import { sweepFiles } from './retention.js';
+import { ObjectUploader } from './object-target.js';
+import { s3TargetFor } from './s3-target.js';
 import { layoutFor } from './schema.js';
 
 /** Retention sweeps walk the whole tree, so they run at most this often. */
@@ -59,12 +61,16 @@ export class FileSink implements Sink {
   private readonly valuesOmitted: Readonly<Record<OmitReason, Counter>>;
   private readonly rowsDropped: Counter;
   private readonly limitedLog: LogLimiter;
+  /** For `path: s3://…`: uploads completed files from `root`, the local staging directory. */
+  private readonly uploader: ObjectUploader | undefined;
 
   constructor(
     private readonly config: FileSinkConfig,
     private readonly ctx: ComponentContext,
   ) {
-    this.root = resolve(ctx.baseDir, config.path);
+    const s3 = s3TargetFor(config, ctx);
+    this.root = s3?.stagingDir ?? resolve(ctx.baseDir, config.path);
+    if (s3 !== undefined) this.uploader = new ObjectUploader(s3.store, this.root, ctx.logger);
     // The schema has checked the template and that this Node has the codec (config.ts).
     const template = parsePartitionTemplate(config.partition);
     if (typeof template === 'string') throw new Error(`sink ${ctx.id}: partition: ${template}`);
@@ -124,6 +130,9 @@ export class FileSink implements Sink {
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
       const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
       await this.sweep(this.ctx.clock.now(), orphanAgeMs);
+      // Files completed by a run that stopped before uploading them: upload them now, or before the next write.
+      if (this.uploader !== undefined && (await this.uploader.recover()) > 0)
+        await this.tryUpload('at start');
     });
   }
 
@@ -159,6 +168,7 @@ export class FileSink implements Sink {
     const who = `sink ${this.ctx.id}`;
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
+    await this.uploadBeforeTaking();
     this.startTimer();
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
@@ -267,6 +277,7 @@ export class FileSink implements Sink {
     for (const file of this.unfinished) {
       try {
         await file.finish();
+        this.uploader?.add(file.finalPath);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
       } catch (err) {
@@ -286,10 +297,47 @@ export class FileSink implements Sink {
       }
     }
     this.unfinished = failed;
+    if (this.uploader !== undefined && this.uploader.pendingCount > 0) {
+      await this.tryUpload(
+        all ? 'at close; they stay in the staging directory until the next start' : 'after a roll',
+      );
+    }
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
       // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
       this.sweeping = this.sweeping.then(() => this.sweep(now, undefined));
+    }
+  }
+
+  /**
+   * Uploads the files completed earlier before a batch is taken: a failure then leaves the batch untaken, so the
+   * runner retries (or blocks, or drops, per its policy) without duplicating rows, and nothing piles up unseen.
+   */
+  private async uploadBeforeTaking(): Promise<void> {
+    const uploader = this.uploader;
+    if (uploader === undefined || uploader.pendingCount === 0) return;
+    try {
+      await uploader.uploadPending();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RetryableError(
+        `sink ${this.ctx.id}: ${uploader.pendingCount} completed file(s) not uploaded yet: ${reason}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Uploads pending files where a failure must not fail the caller (the batch is already taken): logs it. */
+  private async tryUpload(when: string): Promise<void> {
+    const uploader = this.uploader;
+    if (uploader === undefined) return;
+    try {
+      await uploader.uploadPending();
+    } catch (err) {
+      this.ctx.logger.warn(
+        { err, pending: uploader.pendingCount },
+        `file sink: upload failed ${when}; retried before the next write`,
+      );
     }
   }
 
@@ -304,6 +352,15 @@ export class FileSink implements Sink {
       }
     } catch (err) {
       this.ctx.logger.warn({ err, path: this.root }, 'file sink: retention sweep failed');
+    }
+    if (this.uploader === undefined || this.config.retention === undefined || orphanAgeMs !== undefined)
+      return;
+    try {
+      const deleted = await this.uploader.expire(now, this.config.retention);
+      if (deleted.length > 0)
+        this.ctx.logger.info({ deleted: deleted.length }, 'file sink: deleted expired objects');
+    } catch (err) {
+      this.ctx.logger.warn({ err, path: this.config.path }, 'file sink: retention of objects failed');
     }
   }
 
