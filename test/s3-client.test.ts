@@ -72,6 +72,60 @@ describe('S3ObjectStore on SeaweedFS', () => {
     expect(Buffer.compare(Buffer.from(back ?? []), body)).toBe(0);
   });
 
+  it('aborts a multipart upload whose part fails, leaving no object and no incomplete upload', async () => {
+    // Good keys for CreateMultipartUpload and for the abort, a wrong secret for the first part in between.
+    let calls = 0;
+    const good = environmentCredentials({
+      AWS_ACCESS_KEY_ID: weed.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
+    });
+    const store = new S3ObjectStore({
+      bucket: 'lake',
+      prefix: 'aborted',
+      region: weed.region,
+      endpoint: weed.s3Endpoint,
+      forcePathStyle: true,
+      multipartThresholdBytes: 1024,
+      credentials: {
+        credentials: async () => {
+          calls++;
+          const keys = await good.credentials();
+          return calls === 2 ? { ...keys, secretAccessKey: 'wrong' } : keys;
+        },
+      },
+    });
+    const error = await store.put('big.parquet', randomBytes(6 * 1024 * 1024)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(S3Error);
+    expect((error as Error).message).toMatch(/UploadPart 1 s3:\/\/lake\/aborted\/big\.parquet: HTTP 403/);
+    expect(calls).toBe(3); // create, the failed part, the abort
+    expect(await store.get('big.parquet')).toBeUndefined();
+    expect(await store.incompleteUploads('')).toEqual([]);
+
+    // The same listing does show an upload that was begun and left (as by a process killed mid-upload).
+    const lister = storeFor({ bucket: 'lake', prefix: 'aborted' });
+    const left = storeFor({ bucket: 'lake', prefix: 'left' });
+    let leftCalls = 0;
+    const leftAlone = new S3ObjectStore({
+      bucket: 'lake',
+      prefix: 'left',
+      region: weed.region,
+      endpoint: weed.s3Endpoint,
+      forcePathStyle: true,
+      multipartThresholdBytes: 1024,
+      credentials: {
+        credentials: async () => {
+          leftCalls++;
+          const keys = await good.credentials();
+          // Every call after CreateMultipartUpload fails, the abort too: the upload stays incomplete.
+          return leftCalls === 1 ? keys : { ...keys, secretAccessKey: 'wrong' };
+        },
+      },
+    });
+    await expect(leftAlone.put('stuck.parquet', randomBytes(6 * 1024 * 1024))).rejects.toThrow(/HTTP 403/);
+    expect((await left.incompleteUploads('')).map((u) => u.key)).toEqual(['stuck.parquet']);
+    expect(await lister.incompleteUploads('')).toEqual([]);
+  });
+
   it('is refused with 403 and the server error code when the secret is wrong', async () => {
     const store = storeFor({ bucket: 'lake', prefix: 'denied', secret: 'not-the-secret' });
     const error = await store.put('x.jsonl', Buffer.from('x')).catch((e: unknown) => e);

@@ -160,6 +160,27 @@ export class S3ObjectStore implements ObjectStore {
     await this.call({ method: 'DELETE', objectKey: joinPrefix(this.prefix, key), what: key }, [404]);
   }
 
+  /**
+   * Multipart uploads begun under `prefix` and neither completed nor aborted (ListMultipartUploads, first 1,000):
+   * what a process killed in the middle of an upload leaves behind. S3 keeps their parts, and bills them, until
+   * they are aborted or a lifecycle rule removes them.
+   */
+  async incompleteUploads(prefix: string): Promise<{ key: string; uploadId: string; initiated: string }[]> {
+    const answer = await this.call({
+      method: 'GET',
+      objectKey: '',
+      query: { uploads: '', prefix: joinPrefix(this.prefix, prefix) },
+      what: prefix,
+      operation: 'ListMultipartUploads',
+    });
+    const strip = this.prefix === '' ? 0 : joinPrefix(this.prefix, '').length;
+    return elements(answer.body.toString('utf8'), 'Upload').map((upload) => ({
+      key: (textOf(upload, 'Key') ?? '').slice(strip),
+      uploadId: textOf(upload, 'UploadId') ?? '',
+      initiated: textOf(upload, 'Initiated') ?? '',
+    }));
+  }
+
   /** Creates the bucket; an existing bucket of ours is fine. For tests and first runs against a fresh server. */
   async createBucket(): Promise<void> {
     const answer = await this.call(
