@@ -15,6 +15,14 @@ export const SEAWEEDFS_VERSION = 'v0.0.0-20261109003541-7506e5f91cd6';
 /** Set to a prebuilt `weed` binary to skip the build (for example one built by hand with the same steps). */
 export const WEED_BIN_ENV = 'HEAPSTREAM_WEED_BIN';
 
+/** The `weed` binary when one is there without building ($HEAPSTREAM_WEED_BIN or the cache), else undefined. */
+export function existingWeedBinary(): string | undefined {
+  const fromEnv = process.env[WEED_BIN_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') return existsSync(fromEnv) ? fromEnv : undefined;
+  const binary = join(cacheDir, 'seaweedfs', SEAWEEDFS_VERSION, 'weed');
+  return existsSync(binary) ? binary : undefined;
+}
+
 /**
  * Returns the path of a `weed` binary: $HEAPSTREAM_WEED_BIN if set, else `.cache/seaweedfs/<version>/weed`,
  * building it first when absent. The build (several minutes on two cores) downloads the module with
