@@ -19,6 +19,17 @@ const INLINE_SECRET_KEYS = [
   'secret_key',
 ];
 
+/**
+ * The secret keys as known to the shape (so the loader does not call them merely "unknown"), though the preprocess
+ * below removes them before the shape sees them; a JSON Schema reader (an editor) sees that no value fits.
+ */
+const refusedSecretKeys = Object.fromEntries(
+  INLINE_SECRET_KEYS.map((key) => [
+    key,
+    z.never().optional().describe('Refused: secrets never go in the pipeline file; see credentials.source.'),
+  ]),
+);
+
 /** Refuses inline secrets by name before the strict schema would call them merely unknown. */
 function noInlineSecrets<T extends z.ZodType>(schema: T) {
   return z.preprocess((value, ctx) => {
@@ -43,6 +54,7 @@ function noInlineSecrets<T extends z.ZodType>(schema: T) {
 const s3Credentials = noInlineSecrets(
   z
     .strictObject({
+      ...refusedSecretKeys,
       source: z
         .enum(['env', 'file', 'web_identity'])
         .default('env')
@@ -74,6 +86,7 @@ const s3Credentials = noInlineSecrets(
 
 const s3Options = noInlineSecrets(
   z.strictObject({
+    ...refusedSecretKeys,
     endpoint: z
       .url()
       .optional()
