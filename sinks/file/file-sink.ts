@@ -22,6 +22,7 @@ import {
 import { sweepFiles } from './retention.js';
 import { ObjectUploader } from './object-target.js';
 import { s3TargetFor } from './s3-target.js';
+import type { CredentialProvider } from '../../src/component/s3/credentials.js';
 import { layoutFor } from './schema.js';
 
 /** Retention sweeps walk the whole tree, so they run at most this often. */
@@ -63,6 +64,7 @@ export class FileSink implements Sink {
   private readonly limitedLog: LogLimiter;
   /** For `path: s3://…`: uploads completed files from `root`, the local staging directory. */
   private readonly uploader: ObjectUploader | undefined;
+  private readonly credentials: CredentialProvider | undefined;
 
   constructor(
     private readonly config: FileSinkConfig,
@@ -70,7 +72,10 @@ export class FileSink implements Sink {
   ) {
     const s3 = s3TargetFor(config, ctx);
     this.root = s3?.stagingDir ?? resolve(ctx.baseDir, config.path);
-    if (s3 !== undefined) this.uploader = new ObjectUploader(s3.store, this.root, ctx.logger);
+    if (s3 !== undefined) {
+      this.uploader = new ObjectUploader(s3.store, this.root, ctx.logger);
+      this.credentials = s3.credentials;
+    }
     // The schema has checked the template and that this Node has the codec (config.ts).
     const template = parsePartitionTemplate(config.partition);
     if (typeof template === 'string') throw new Error(`sink ${ctx.id}: partition: ${template}`);
@@ -130,6 +135,13 @@ export class FileSink implements Sink {
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
       const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
       await this.sweep(this.ctx.clock.now(), orphanAgeMs);
+      // Missing credentials fail every upload, which the runner retries without end (nothing is lost): say so now.
+      await this.credentials?.credentials().catch((err: unknown) => {
+        this.ctx.logger.error(
+          { err, path: this.config.path },
+          'file sink: no S3 credentials; uploads will fail',
+        );
+      });
       // Files completed by a run that stopped before uploading them: upload them now, or before the next write.
       if (this.uploader !== undefined && (await this.uploader.recover()) > 0)
         await this.tryUpload('at start');

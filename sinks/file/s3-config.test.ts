@@ -1,4 +1,6 @@
 import { mkdtempSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +8,9 @@ import { createBuiltinRegistry } from '../../src/builtins.js';
 import { DirectoryObjectStore } from '../../src/component/directory-store.js';
 import { silentLogger } from '../../src/component/logger.js';
 import { parsePipelineConfig } from '../../src/config/load.js';
+import { testContext } from '../../src/testing/context.js';
 import { fileSinkConfig } from './config.js';
+import fileSinkDefinition from './index.js';
 import { ObjectUploader, openedAtFromName, parseObjectPath } from './object-target.js';
 
 function pipelineWith(sinkLines: string[]): string {
@@ -54,6 +58,7 @@ describe('file sink s3:// configuration', () => {
       /pipeline\.yaml:\d+:\d+ .*secret_access_key.*inline credentials are not accepted/,
     );
     expect(message).not.toContain('hunter2');
+    expect(message).not.toContain('unknown key');
     expect(
       problemsOf(pipelineWith(['    path: s3://metrics/lake', '    s3: { access_key_id: AKID }'])),
     ).toMatch(/access_key_id.*inline credentials are not accepted/);
@@ -67,6 +72,40 @@ describe('file sink s3:// configuration', () => {
     expect(problemsOf(pipelineWith(['    path: lake', '    s3: { region: eu-west-1 }']))).toMatch(
       /s3: s3 options need `path: s3:\/\/bucket\/prefix`/,
     );
+  });
+});
+
+describe('file sink with an s3:// path', () => {
+  it('says at connect that the credentials are missing, naming the variables', async () => {
+    const saved = { id: process.env['AWS_ACCESS_KEY_ID'], secret: process.env['AWS_SECRET_ACCESS_KEY'] };
+    delete process.env['AWS_ACCESS_KEY_ID'];
+    delete process.env['AWS_SECRET_ACCESS_KEY'];
+    const lines: { level: number; msg: string; err?: { message?: string } }[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString('utf8')) as (typeof lines)[number]);
+          done();
+        },
+      }),
+    );
+    try {
+      const baseDir = mkdtempSync(join(tmpdir(), 'heapstream-s3-sink-'));
+      const config = fileSinkDefinition.config.parse({
+        path: 's3://metrics/lake',
+        s3: { endpoint: 'http://127.0.0.1:9' },
+      });
+      const sink = fileSinkDefinition.create(config, testContext({ baseDir, logger, id: 'lake' }));
+      await sink.connect?.();
+      await sink.close?.();
+    } finally {
+      if (saved.id !== undefined) process.env['AWS_ACCESS_KEY_ID'] = saved.id;
+      if (saved.secret !== undefined) process.env['AWS_SECRET_ACCESS_KEY'] = saved.secret;
+    }
+    const error = lines.find((l) => l.level === 50);
+    expect(error?.msg).toContain('no S3 credentials');
+    expect(error?.err?.message).toMatch(/AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
   });
 });
 

@@ -39,20 +39,21 @@ function credentialsFor(s3: S3Config, baseDir: string): CredentialProvider {
 export function s3TargetFor(
   config: FileSinkConfig,
   ctx: ComponentContext,
-): { store: S3ObjectStore; stagingDir: string } | undefined {
+): { store: S3ObjectStore; stagingDir: string; credentials: CredentialProvider } | undefined {
   const target = parseObjectPath(config.path);
   if (target === undefined) return undefined;
   const s3 = config.s3 ?? S3_DEFAULTS;
+  const credentials = credentialsFor(s3, ctx.baseDir);
   const store = new S3ObjectStore({
     bucket: target.bucket,
     prefix: target.prefix,
     region: s3.region,
     ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
     forcePathStyle: s3.force_path_style,
-    credentials: credentialsFor(s3, ctx.baseDir),
+    credentials,
     multipartThresholdBytes: s3.multipart_threshold,
     partBytes: s3.part_size,
   });
   const stagingDir = resolve(ctx.baseDir, s3.staging_dir ?? `heapstream-data/staging/${ctx.id}`);
-  return { store, stagingDir };
+  return { store, stagingDir, credentials };
 }
