@@ -142,9 +142,10 @@ export class FileSink implements Sink {
           'file sink: no S3 credentials; uploads will fail',
         );
       });
-      // Files completed by a run that stopped before uploading them: upload them now, or before the next write.
-      if (this.uploader !== undefined && (await this.uploader.recover()) > 0)
-        await this.tryUpload('at start');
+      // Files completed by a run that stopped before uploading them: upload them first (in the background).
+      if (this.uploader !== undefined && (await this.uploader.recover()) > 0) {
+        void this.uploader.kick('at start');
+      }
     });
   }
 
@@ -161,6 +162,7 @@ export class FileSink implements Sink {
     this.closing ??= (async () => {
       this.timer?.unsubscribe();
       await this.serial(() => this.roll(true));
+      await this.uploadAtClose();
       await this.sweeping;
     })();
     return this.closing;
@@ -180,7 +182,7 @@ export class FileSink implements Sink {
     const who = `sink ${this.ctx.id}`;
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
-    await this.uploadBeforeTaking();
+    this.refuseWhileUploadsFail();
     this.startTimer();
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
@@ -309,10 +311,9 @@ export class FileSink implements Sink {
       }
     }
     this.unfinished = failed;
-    if (this.uploader !== undefined && this.uploader.pendingCount > 0) {
-      await this.tryUpload(
-        all ? 'at close; they stay in the staging directory until the next start' : 'after a roll',
-      );
+    // In the background: a write must not wait for uploads (see refuseWhileUploadsFail). close() waits for them.
+    if (!all && this.uploader !== undefined && this.uploader.pendingCount > 0) {
+      void this.uploader.kick('after a roll');
     }
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
@@ -322,34 +323,30 @@ export class FileSink implements Sink {
   }
 
   /**
-   * Uploads the files completed earlier before a batch is taken: a failure then leaves the batch untaken, so the
-   * runner retries (or blocks, or drops, per its policy) without duplicating rows, and nothing piles up unseen.
+   * Before a batch is taken: if the last upload failed and its files are still waiting, the write fails (and a new
+   * upload pass starts in the background), so the runner retries, blocks or drops per its policy without
+   * duplicating rows, and a lasting outage is seen. The write never waits for an upload itself: a slow upload
+   * must not make a write outlast the runner's write_timeout, whose retry would then take the batch twice.
    */
-  private async uploadBeforeTaking(): Promise<void> {
+  private refuseWhileUploadsFail(): void {
     const uploader = this.uploader;
-    if (uploader === undefined || uploader.pendingCount === 0) return;
-    try {
-      await uploader.uploadPending();
-    } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new RetryableError(
-        `sink ${this.ctx.id}: ${uploader.pendingCount} completed file(s) not uploaded yet: ${reason}`,
-        { cause: err },
-      );
-    }
+    const failure = uploader?.lastFailure;
+    if (uploader === undefined || failure === undefined) return;
+    void uploader.kick('on retry');
+    const reason = failure instanceof Error ? failure.message : JSON.stringify(failure);
+    throw new RetryableError(
+      `sink ${this.ctx.id}: ${uploader.pendingCount} completed file(s) not uploaded yet: ${reason}`,
+      { cause: failure },
+    );
   }
 
-  /** Uploads pending files where a failure must not fail the caller (the batch is already taken): logs it. */
-  private async tryUpload(when: string): Promise<void> {
+  /** At close, after the last roll: waits for the upload in progress, then tries once more what is left. */
+  private async uploadAtClose(): Promise<void> {
     const uploader = this.uploader;
     if (uploader === undefined) return;
-    try {
-      await uploader.uploadPending();
-    } catch (err) {
-      this.ctx.logger.warn(
-        { err, pending: uploader.pendingCount },
-        `file sink: upload failed ${when}; retried before the next write`,
-      );
+    await uploader.settled();
+    if (uploader.pendingCount > 0) {
+      await uploader.kick('at close; the files stay in the staging directory until the next start');
     }
   }
 

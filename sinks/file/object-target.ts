@@ -38,6 +38,10 @@ export function openedAtFromName(key: string): number | undefined {
  */
 export class ObjectUploader {
   private pending: string[] = [];
+  /** The upload pass in progress, if any: one at a time, so no file is uploaded twice at once. */
+  private running: Promise<void> | undefined;
+  /** Why the last pass stopped with files left; cleared when a pass uploads everything. */
+  private failure: unknown;
 
   constructor(
     readonly store: ObjectStore,
@@ -64,8 +68,38 @@ export class ObjectUploader {
     this.pending.push(path);
   }
 
+  /** The error of the last upload pass, while files it could not upload are still pending. */
+  get lastFailure(): unknown {
+    return this.pending.length > 0 ? this.failure : undefined;
+  }
+
+  /**
+   * Starts an upload pass in the background unless one is running; the pass uploads every pending file, stops at
+   * the first failure and records it (`lastFailure`), logging it with `when`. Never rejects.
+   */
+  kick(when: string): Promise<void> {
+    this.running ??= this.uploadPending()
+      .then(
+        () => (this.failure = undefined),
+        (err: unknown) => {
+          this.failure = err;
+          this.logger.warn(
+            { err, pending: this.pending.length },
+            `file sink: upload failed ${when}; tried again at the next write`,
+          );
+        },
+      )
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  /** Waits for the pass in progress, if any (at close). */
+  async settled(): Promise<void> {
+    await this.running;
+  }
+
   /** Uploads every pending file; throws at the first failure, keeping it and the rest for the next call. */
-  async uploadPending(): Promise<void> {
+  private async uploadPending(): Promise<void> {
     while (this.pending.length > 0) {
       const path = this.pending[0] as string;
       const key = this.keyOf(path);
