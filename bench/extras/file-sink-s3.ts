@@ -100,7 +100,7 @@ async function measureSink(weed: SeaweedFSService, seconds: number): Promise<S3S
           roll: { max_bytes: 8 * MIB },
           s3: { endpoint: weed.s3Endpoint, region: weed.region, force_path_style: true },
         });
-        const sink = fileSink.create(config, testContext({ id: 'bench', baseDir: dir }));
+        const sink = fileSink.create(config, testContext({ id: 'bench', baseDir: dir, dataDir: dir }));
         await sink.connect?.();
         const random = randomSource(1);
         let rows = 0;

@@ -118,7 +118,7 @@ const s3Options = noInlineSecrets(
       .min(1)
       .optional()
       .describe(
-        "Local directory where files are written and rolled before upload (default heapstream-data/staging/<sink id>, relative to the pipeline file's directory). Keep it on a persistent volume: files left there are uploaded at the next start.",
+        "Local directory where files are written and rolled before upload, relative to the pipeline file's directory (default <data_dir>/staging/<sink id>). Keep it on a persistent volume: files left there are uploaded at the next start.",
       ),
   }),
 );

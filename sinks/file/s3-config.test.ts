@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { tmpdir } from 'node:os';
@@ -96,9 +96,12 @@ describe('file sink with an s3:// path', () => {
         path: 's3://metrics/lake',
         s3: { endpoint: 'http://127.0.0.1:9' },
       });
-      const sink = fileSinkDefinition.create(config, testContext({ baseDir, logger, id: 'lake' }));
+      const dataDir = join(baseDir, 'data');
+      const sink = fileSinkDefinition.create(config, testContext({ baseDir, dataDir, logger, id: 'lake' }));
       await sink.connect?.();
       await sink.close?.();
+      // The staging directory defaults to <data_dir>/staging/<sink id>.
+      expect(existsSync(join(dataDir, 'staging', 'lake'))).toBe(true);
     } finally {
       if (saved.id !== undefined) process.env['AWS_ACCESS_KEY_ID'] = saved.id;
       if (saved.secret !== undefined) process.env['AWS_SECRET_ACCESS_KEY'] = saved.secret;

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ComponentContext } from '../../src/component/component.js';
 import {
   environmentCredentials,
@@ -54,6 +54,9 @@ export function s3TargetFor(
     multipartThresholdBytes: s3.multipart_threshold,
     partBytes: s3.part_size,
   });
-  const stagingDir = resolve(ctx.baseDir, s3.staging_dir ?? `heapstream-data/staging/${ctx.id}`);
+  const stagingDir =
+    s3.staging_dir === undefined
+      ? join(ctx.dataDir ?? resolve('heapstream-data'), 'staging', ctx.id)
+      : resolve(ctx.baseDir, s3.staging_dir);
   return { store, stagingDir, credentials };
 }
