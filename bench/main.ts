@@ -28,6 +28,8 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/component/duration.js';
 import { formatDiskBuffer, measureDiskBuffer } from './extras/disk-buffer.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
+import { formatObjectStorage, measureObjectStorage } from './extras/file-sink-s3.js';
+import { existingWeedBinary } from '../test/services/seaweedfs-install.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js';
 import { formatLiveView, measureLiveView } from './extras/live-view-run.js';
@@ -169,6 +171,13 @@ async function runSoakOnce(duration: string): Promise<void> {
 async function componentBenches(): Promise<string> {
   progress('file sink: 3 s per format');
   const fileSink = formatFileSinkResults(await measureFileSink({ seconds: 3 }));
+  // Building SeaweedFS takes minutes: the bench uses a binary already there and says how to get one otherwise.
+  let objectStorage =
+    'Skipped: no SeaweedFS `weed` binary (set HEAPSTREAM_WEED_BIN, or run `npx tsx bench/extras/file-sink-s3.ts`, which builds it into `.cache/`).';
+  if (existingWeedBinary() !== undefined) {
+    progress('object storage: SeaweedFS on loopback, 3 s per format');
+    objectStorage = formatObjectStorage(await measureObjectStorage({ seconds: 3 }));
+  }
   progress('Prometheus text: parsing the /metrics/cadvisor capture');
   const prometheus = formatPrometheusParse(measurePrometheusParse());
   progress('encoders: 100 nodes × 30 pods, 7 rounds');
@@ -242,6 +251,15 @@ calls are timed, including the close that encodes the last row groups. *bytes/va
 files per metric value (plain and labeled). Reproduce: \`npx tsx bench/extras/file-sink.ts\`.
 
 ${fileSink}
+
+## Object storage (S3)
+
+A real S3 server on loopback (SeaweedFS \`weed mini\`, signatures checked): *S3 client* puts random bytes with single
+PUTs and multipart uploads; *file sink → S3* is the file sink above with \`path: s3://…\` (files rolled at 8 MiB,
+uploaded whole when completed), only the sink's calls timed, uploads included; MiB/s is object bytes per second of
+that time. Reproduce: \`npx tsx bench/extras/file-sink-s3.ts\`.
+
+${objectStorage}
 
 ## Prometheus text parsing
 

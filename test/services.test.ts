@@ -4,6 +4,9 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInfluxDB1, startVictoriaMetrics, type HttpService } from './services/influxdb.js';
 import { startKafka, type KafkaService } from './services/kafka.js';
+import { startSeaweedFS, type SeaweedFSService } from './services/seaweedfs.js';
+import { environmentCredentials } from '../src/component/s3/credentials.js';
+import { S3ObjectStore } from '../src/component/s3/s3-store.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 
@@ -224,5 +227,38 @@ describe('VictoriaMetrics (InfluxDB v2 write API)', () => {
 
     const limit = await exportSeries('cpu_limit', 2);
     expect(limit.map((s) => s.values)).toEqual([[4000, 4000], [2000]]);
+  });
+});
+
+describe('SeaweedFS (weed mini, S3)', () => {
+  let weed: SeaweedFSService;
+  beforeAll(async () => {
+    weed = await startSeaweedFS();
+  });
+  afterAll(async () => {
+    await weed?.stop();
+  });
+
+  it('keeps its objects across stop and start, on the same endpoint', async () => {
+    expect(weed.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const store = new S3ObjectStore({
+      bucket: 'services',
+      region: weed.region,
+      endpoint: weed.s3Endpoint,
+      forcePathStyle: true,
+      credentials: environmentCredentials({
+        AWS_ACCESS_KEY_ID: weed.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
+      }),
+    });
+    await store.createBucket();
+    const body = randomBytes(4096);
+    await store.put('kept.bin', body);
+    await weed.stop();
+    await weed.start();
+    expect(Buffer.compare(Buffer.from((await store.get('kept.bin')) ?? []), body)).toBe(0);
+    // An unsigned request is refused: the server checks credentials.
+    const anonymous = await fetch(`${weed.s3Endpoint}/services/kept.bin`);
+    expect(anonymous.status).toBe(403);
   });
 });

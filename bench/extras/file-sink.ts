@@ -96,7 +96,7 @@ export async function measureFileSink(options: { seconds?: number } = {}): Promi
  * The node's batch at a later cycle: every value moves by a random step of up to 1 % (integers stay integers),
  * as counters and gauges do between scrapes, so the files do not compress like copies of one payload.
  */
-function nextCycle(batch: NodeBatch, cycle: number, random: () => number): NodeBatch {
+export function nextCycle(batch: NodeBatch, cycle: number, random: () => number): NodeBatch {
   const sets = batch.sets.map((set): MetricSet => {
     const values = new SetValues();
     set.values.forEach((value, name) => values.set(name, moved(name, value, random)));
@@ -115,7 +115,7 @@ function moved(name: string, value: number, random: () => number): number {
 }
 
 /** xorshift32: the same values on every run. */
-function randomSource(seed: number): () => number {
+export function randomSource(seed: number): () => number {
   let x = seed >>> 0 || 1;
   return () => {
     x ^= x << 13;

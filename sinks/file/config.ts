@@ -1,9 +1,127 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
+import { MIN_PART_BYTES } from '../../src/component/s3/s3-store.js';
+import { parseObjectPath } from './object-target.js';
 import { DEFAULT_PARTITION, parsePartitionTemplate } from './partition.js';
 import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
 const MIB = 1024 * 1024;
+
+/** Keys that would put a secret in the pipeline file; refused with a message that says where secrets go instead. */
+const INLINE_SECRET_KEYS = [
+  'access_key_id',
+  'secret_access_key',
+  'session_token',
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+  'access_key',
+  'secret_key',
+];
+
+/**
+ * The secret keys as known to the shape (so the loader does not call them merely "unknown"), though the preprocess
+ * below removes them before the shape sees them; a JSON Schema reader (an editor) sees that no value fits.
+ */
+const refusedSecretKeys = Object.fromEntries(
+  INLINE_SECRET_KEYS.map((key) => [
+    key,
+    z.never().optional().describe('Refused: secrets never go in the pipeline file; see credentials.source.'),
+  ]),
+);
+
+/** Refuses inline secrets by name before the strict schema would call them merely unknown. */
+function noInlineSecrets<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value, ctx) => {
+    if (typeof value !== 'object' || value === null) return value;
+    const rest: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const key of INLINE_SECRET_KEYS) {
+      if (!(key in rest)) continue;
+      delete rest[key];
+      ctx.issues.push({
+        code: 'custom',
+        path: [key],
+        input: value,
+        message:
+          `inline credentials are not accepted (${key}): they would end up in git and ConfigMaps; ` +
+          'use credentials.source env (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), file (an AWS credentials file) or web_identity',
+      });
+    }
+    return rest;
+  }, schema);
+}
+
+const s3Credentials = noInlineSecrets(
+  z
+    .strictObject({
+      ...refusedSecretKeys,
+      source: z
+        .enum(['env', 'file', 'web_identity'])
+        .default('env')
+        .describe(
+          'env: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. file: an AWS shared-credentials file. web_identity: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE exchanged at STS (EKS IRSA).',
+        ),
+      file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "source file: the AWS shared-credentials file (INI), relative to the pipeline file's directory.",
+        ),
+      profile: z.string().min(1).default('default').describe('source file: the profile (section) to read.'),
+      sts_endpoint: z
+        .url()
+        .optional()
+        .describe('source web_identity: the STS endpoint (default https://sts.<region>.amazonaws.com).'),
+    })
+    .superRefine((credentials, ctx) => {
+      if (credentials.source === 'file' && credentials.file === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: 'source file needs `file: <path>`' });
+      }
+      if (credentials.source !== 'file' && credentials.file !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: 'file is read only with `source: file`' });
+      }
+    }),
+);
+
+const s3Options = noInlineSecrets(
+  z.strictObject({
+    ...refusedSecretKeys,
+    endpoint: z
+      .url()
+      .optional()
+      .describe(
+        'S3 endpoint URL; https://s3.<region>.amazonaws.com when absent. Set it for MinIO, SeaweedFS, Ceph, R2.',
+      ),
+    region: z.string().min(1).default('us-east-1').describe('The region requests are signed for.'),
+    force_path_style: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Address the bucket in the path (endpoint/bucket/key) instead of the host name (bucket.endpoint).',
+      ),
+    credentials: s3Credentials.prefault({}),
+    multipart_threshold: z
+      .number()
+      .int()
+      .min(MIN_PART_BYTES)
+      .default(16 * MIB)
+      .describe('Files larger than this many bytes are uploaded in parts (at least 5 MiB).'),
+    part_size: z
+      .number()
+      .int()
+      .min(MIN_PART_BYTES)
+      .default(8 * MIB)
+      .describe('Bytes per part of a multipart upload (at least 5 MiB, the S3 minimum).'),
+    staging_dir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Local directory where files are written and rolled before upload, relative to the pipeline file's directory (default <data_dir>/staging/<sink id>). Keep it on a persistent volume: files left there are uploaded at the next start.",
+      ),
+  }),
+);
 
 export const fileSinkConfig = z
   .strictObject({
@@ -11,7 +129,7 @@ export const fileSinkConfig = z
       .string()
       .min(1)
       .describe(
-        "Directory of the data lake; a relative path resolves against the pipeline file's directory.",
+        "Directory of the data lake (a relative path resolves against the pipeline file's directory), or `s3://bucket/prefix` to upload each completed file to object storage (see `s3`).",
       ),
     format: z
       .enum(['parquet', 'jsonl'])
@@ -54,6 +172,7 @@ export const fileSinkConfig = z
           .describe('Complete a file this long after it was opened, so rows become visible.'),
       })
       .prefault({}),
+    s3: s3Options.optional(),
     // Compared with file ages, never waited for: months are fine, unlike a timer's duration.
     retention: duration({ max: Number.MAX_SAFE_INTEGER })
       .optional()
@@ -62,6 +181,13 @@ export const fileSinkConfig = z
       ),
   })
   .superRefine((config, ctx) => {
+    const target = parseObjectPath(config.path);
+    if (target !== undefined && target.bucket === '') {
+      ctx.addIssue({ code: 'custom', path: ['path'], message: 's3:// needs a bucket: s3://bucket/prefix' });
+    }
+    if (target === undefined && config.s3 !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['s3'], message: 's3 options need `path: s3://bucket/prefix`' });
+    }
     if (config.format === 'jsonl' && (config.compression === 'snappy' || config.compression === 'zstd')) {
       ctx.addIssue({
         code: 'custom',

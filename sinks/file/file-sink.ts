@@ -5,7 +5,7 @@ import type { SchedulerAction, Subscription } from 'rxjs';
 import type { ComponentContext, Sink } from '../../src/component/component.js';
 import { LogLimiter } from '../../src/component/log-limiter.js';
 import type { Counter } from '../../src/component/telemetry.js';
-import { PermanentError } from '../../src/component/errors.js';
+import { PermanentError, RetryableError } from '../../src/component/errors.js';
 import type { SetType } from '../../src/model/catalogue.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { checkBatch, checkSet, fitSet, type OmitReason, type OnOmitted } from './column-fit.js';
@@ -20,6 +20,9 @@ import {
   type PartFile,
 } from './part-file.js';
 import { sweepFiles } from './retention.js';
+import { ObjectUploader } from './object-target.js';
+import { s3TargetFor } from './s3-target.js';
+import type { CredentialProvider } from '../../src/component/s3/credentials.js';
 import { layoutFor } from './schema.js';
 
 /** Retention sweeps walk the whole tree, so they run at most this often. */
@@ -59,12 +62,20 @@ export class FileSink implements Sink {
   private readonly valuesOmitted: Readonly<Record<OmitReason, Counter>>;
   private readonly rowsDropped: Counter;
   private readonly limitedLog: LogLimiter;
+  /** For `path: s3://…`: uploads completed files from `root`, the local staging directory. */
+  private readonly uploader: ObjectUploader | undefined;
+  private readonly credentials: CredentialProvider | undefined;
 
   constructor(
     private readonly config: FileSinkConfig,
     private readonly ctx: ComponentContext,
   ) {
-    this.root = resolve(ctx.baseDir, config.path);
+    const s3 = s3TargetFor(config, ctx);
+    this.root = s3?.stagingDir ?? resolve(ctx.baseDir, config.path);
+    if (s3 !== undefined) {
+      this.uploader = new ObjectUploader(s3.store, this.root, ctx.logger);
+      this.credentials = s3.credentials;
+    }
     // The schema has checked the template and that this Node has the codec (config.ts).
     const template = parsePartitionTemplate(config.partition);
     if (typeof template === 'string') throw new Error(`sink ${ctx.id}: partition: ${template}`);
@@ -124,6 +135,17 @@ export class FileSink implements Sink {
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
       const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
       await this.sweep(this.ctx.clock.now(), orphanAgeMs);
+      // Missing credentials fail every upload, which the runner retries without end (nothing is lost): say so now.
+      await this.credentials?.credentials().catch((err: unknown) => {
+        this.ctx.logger.error(
+          { err, path: this.config.path },
+          'file sink: no S3 credentials; uploads will fail',
+        );
+      });
+      // Files completed by a run that stopped before uploading them: upload them first (in the background).
+      if (this.uploader !== undefined && (await this.uploader.recover()) > 0) {
+        void this.uploader.kick('at start');
+      }
     });
   }
 
@@ -140,6 +162,7 @@ export class FileSink implements Sink {
     this.closing ??= (async () => {
       this.timer?.unsubscribe();
       await this.serial(() => this.roll(true));
+      await this.uploadAtClose();
       await this.sweeping;
     })();
     return this.closing;
@@ -159,6 +182,7 @@ export class FileSink implements Sink {
     const who = `sink ${this.ctx.id}`;
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
+    this.refuseWhileUploadsFail();
     this.startTimer();
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
@@ -267,6 +291,7 @@ export class FileSink implements Sink {
     for (const file of this.unfinished) {
       try {
         await file.finish();
+        this.uploader?.add(file.finalPath);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
       } catch (err) {
@@ -286,10 +311,42 @@ export class FileSink implements Sink {
       }
     }
     this.unfinished = failed;
+    // In the background: a write must not wait for uploads (see refuseWhileUploadsFail). close() waits for them.
+    if (!all && this.uploader !== undefined && this.uploader.pendingCount > 0) {
+      void this.uploader.kick('after a roll');
+    }
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
       // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
       this.sweeping = this.sweeping.then(() => this.sweep(now, undefined));
+    }
+  }
+
+  /**
+   * Before a batch is taken: if the last upload failed and its files are still waiting, the write fails (and a new
+   * upload pass starts in the background), so the runner retries, blocks or drops per its policy without
+   * duplicating rows, and a lasting outage is seen. The write never waits for an upload itself: a slow upload
+   * must not make a write outlast the runner's write_timeout, whose retry would then take the batch twice.
+   */
+  private refuseWhileUploadsFail(): void {
+    const uploader = this.uploader;
+    const failure = uploader?.lastFailure;
+    if (uploader === undefined || failure === undefined) return;
+    void uploader.kick('on retry');
+    const reason = failure instanceof Error ? failure.message : JSON.stringify(failure);
+    throw new RetryableError(
+      `sink ${this.ctx.id}: ${uploader.pendingCount} completed file(s) not uploaded yet: ${reason}`,
+      { cause: failure },
+    );
+  }
+
+  /** At close, after the last roll: waits for the upload in progress, then tries once more what is left. */
+  private async uploadAtClose(): Promise<void> {
+    const uploader = this.uploader;
+    if (uploader === undefined) return;
+    await uploader.settled();
+    if (uploader.pendingCount > 0) {
+      await uploader.kick('at close; the files stay in the staging directory until the next start');
     }
   }
 
@@ -304,6 +361,15 @@ export class FileSink implements Sink {
       }
     } catch (err) {
       this.ctx.logger.warn({ err, path: this.root }, 'file sink: retention sweep failed');
+    }
+    if (this.uploader === undefined || this.config.retention === undefined || orphanAgeMs !== undefined)
+      return;
+    try {
+      const deleted = await this.uploader.expire(now, this.config.retention);
+      if (deleted.length > 0)
+        this.ctx.logger.info({ deleted: deleted.length }, 'file sink: deleted expired objects');
+    } catch (err) {
+      this.ctx.logger.warn({ err, path: this.config.path }, 'file sink: retention of objects failed');
     }
   }
 

@@ -32,6 +32,11 @@ export interface ComponentContext {
   /** Directory of the pipeline file, against which relative paths in the config resolve. */
   readonly baseDir: string;
   /**
+   * The pipeline's `data_dir`, absolute: heapstream's own files (disk buffers, dead letters, the file sink's S3
+   * staging). Absent outside a pipeline (tests, tools); components then fall back to `./heapstream-data`.
+   */
+  readonly dataDir?: string;
+  /**
    * State to carry across a config reload: returns what the replaced pipeline kept under `key`, or `create()`.
    * Choose a key that names the state's meaning (type and the options it depends on), not the position. A running
    * resource kept this way gets a `dispose`, called once no pipeline claims it any more.

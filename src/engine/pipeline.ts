@@ -125,6 +125,7 @@ export function createPipeline(config: PipelineConfig, options: PipelineOptions)
     signal: abort.signal,
     resolutionMs: config.resolutionMs,
     baseDir: config.baseDir,
+    dataDir: resolve(config.data_dir),
     keep,
   });
 
