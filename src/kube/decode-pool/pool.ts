@@ -48,6 +48,9 @@ function workerEntry(): URL {
   return new URL('data:text/javascript,' + encodeURIComponent(code));
 }
 
+/** The young generation of a decode thread's heap: a few node payloads' sets. */
+const WORKER_YOUNG_GENERATION_MB = 16;
+
 /** How long a pool no source uses is kept: a reload's new source takes over the old one's warm threads. */
 const IDLE_CLOSE_MS = 10_000;
 
@@ -208,7 +211,13 @@ export class DecodePool {
   }
 
   private start(lane: Lane): Worker {
-    const worker = new Worker(workerEntry(), { workerData: this.decoder });
+    const worker = new Worker(workerEntry(), {
+      workerData: this.decoder,
+      // What a worker allocates (one payload's sets at a time) dies before the next payload: a small young
+      // generation is enough, and the process's --max-semi-space-size (the bench's 64 MB) would otherwise be
+      // reserved again per thread.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     let loaded!: () => void;
     let failed!: (err: Error) => void;
     lane.loaded = new Promise<void>((resolve, reject) => {
