@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
+import { tableConfig } from './iceberg/config.js';
 import { DEFAULT_PARTITION, parsePartitionTemplate } from './partition.js';
 import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
@@ -60,6 +61,7 @@ export const fileSinkConfig = z
       .describe(
         'Delete completed files last modified longer ago than this (e.g. 168h); keep them all if absent.',
       ),
+    table: tableConfig,
   })
   .superRefine((config, ctx) => {
     if (config.format === 'jsonl' && (config.compression === 'snappy' || config.compression === 'zstd')) {
@@ -67,6 +69,21 @@ export const fileSinkConfig = z
         code: 'custom',
         path: ['compression'],
         message: `jsonl files take compression "gzip" or "none", not "${config.compression}"`,
+      });
+    }
+    if (config.table !== undefined && config.format !== 'parquet') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: 'an Iceberg table takes Parquet files: format parquet',
+      });
+    }
+    if (config.table !== undefined && config.retention !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention'],
+        message:
+          "with a table, `path` only stages files until they are committed; expire the table's snapshots instead",
       });
     }
     // A capability of this Node, not of the file: still checked here, so that validate refuses what run would.

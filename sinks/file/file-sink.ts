@@ -20,6 +20,8 @@ import {
   type PartFile,
 } from './part-file.js';
 import { sweepFiles } from './retention.js';
+import { IcebergTarget, icebergPartitionDir } from './iceberg/iceberg-target.js';
+import { rowTime } from './rows.js';
 import { layoutFor } from './schema.js';
 
 /** Retention sweeps walk the whole tree, so they run at most this often. */
@@ -59,6 +61,8 @@ export class FileSink implements Sink {
   private readonly valuesOmitted: Readonly<Record<OmitReason, Counter>>;
   private readonly rowsDropped: Counter;
   private readonly limitedLog: LogLimiter;
+  /** The Iceberg table each roll commits to, with `table:`. */
+  private readonly table: IcebergTarget | undefined;
 
   constructor(
     private readonly config: FileSinkConfig,
@@ -91,6 +95,7 @@ export class FileSink implements Sink {
       reason: 'encode_failed',
     });
     this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
+    if (config.table !== undefined) this.table = new IcebergTarget(config.table, this.root, ctx);
   }
 
   private readonly onOmitted: OnOmitted = (reason, set, name, value) => {
@@ -120,6 +125,8 @@ export class FileSink implements Sink {
       } catch (err) {
         throw directoryError(this.root, err);
       }
+      // Before any file is opened: new files take their field ids from the table.
+      await this.table?.connect();
       this.startTimer();
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
       const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
@@ -160,6 +167,9 @@ export class FileSink implements Sink {
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
     this.startTimer();
+    // With a table, files roll (and commit) before the batch is taken, never after: should the commit hang and the
+    // process die, the batch is unacknowledged and comes again, so it must not be in the files being committed.
+    if (this.table !== undefined) await this.roll(false);
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
     const files: PartFile[] = [];
@@ -183,10 +193,11 @@ export class FileSink implements Sink {
         this.ctx.logger.warn({ err, file: file.tempPath }, 'file sink: write failed, will retry');
       }
     }
-    await this.roll(false);
+    if (this.table === undefined) await this.roll(false);
   }
 
   private group(batch: MetricBatch): Group[] {
+    if (this.table !== undefined) return this.groupByTablePartition(batch);
     if (!this.template.hasType) {
       return [{ dir: this.template.render('', batch.timestamp), layout: 'all', sets: [...batch.sets] }];
     }
@@ -201,6 +212,18 @@ export class FileSink implements Sink {
       groups.push({ dir: this.template.render(type, batch.timestamp), layout: type, sets });
     }
     return groups;
+  }
+
+  /** An Iceberg partition holds one set type and one UTC day of row time, so each file must too. */
+  private groupByTablePartition(batch: MetricBatch): Group[] {
+    const groups = new Map<string, Group>();
+    for (const set of batch.sets) {
+      const dir = icebergPartitionDir(set.type, rowTime(set, batch.timestamp));
+      const group = groups.get(dir);
+      if (group === undefined) groups.set(dir, { dir, layout: set.type, sets: [set] });
+      else group.sets.push(set);
+    }
+    return [...groups.values()];
   }
 
   private async fileFor(group: Group): Promise<PartFile> {
@@ -237,6 +260,7 @@ export class FileSink implements Sink {
       codec: this.codec,
       rowGroupSize: this.config.row_group_size,
       onRowDropped: this.onRowDropped,
+      ...(this.table !== undefined ? { schema: this.table.fileSchema(group.layout) } : {}),
     });
   }
 
@@ -262,11 +286,16 @@ export class FileSink implements Sink {
         this.unfinished.push(file);
       }
     }
-    if (this.unfinished.length === 0) return;
+    if (this.unfinished.length === 0) {
+      if (this.table !== undefined && all) await this.commitToTable([]);
+      return;
+    }
     const failed: PartFile[] = [];
+    const completed: PartFile[] = [];
     for (const file of this.unfinished) {
       try {
         await file.finish();
+        completed.push(file);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
       } catch (err) {
@@ -286,10 +315,23 @@ export class FileSink implements Sink {
       }
     }
     this.unfinished = failed;
+    if (this.table !== undefined) await this.commitToTable(completed);
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
       // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
       this.sweeping = this.sweeping.then(() => this.sweep(now, undefined));
+    }
+  }
+
+  /**
+   * Commits a roll's completed files (and any an earlier roll could not) to the table. A failure leaves them
+   * staged with their intent; the next roll, or the next start, commits them.
+   */
+  private async commitToTable(files: readonly PartFile[]): Promise<void> {
+    try {
+      await this.table?.commit(files as ParquetPartFile[]);
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'file sink: could not commit files to the Iceberg table, will retry');
     }
   }
 

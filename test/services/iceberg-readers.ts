@@ -11,6 +11,8 @@ const PACKAGES = [
   'duckdb-extension-iceberg',
   'duckdb-extension-avro',
   'duckdb-extension-httpfs',
+  // DuckDB's Python client needs it to hand out TIMESTAMPTZ values.
+  'pytz',
 ];
 
 const venvDir = join(cacheDir, 'iceberg-venv');

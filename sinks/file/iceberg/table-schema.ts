@@ -114,7 +114,15 @@ export class FieldIds {
   private readonly top: IcebergField[];
   private last: number;
 
-  constructor(fields: readonly IcebergField[], lastColumnId: number) {
+  /**
+   * `everywhere`: top-level columns every file has. Others are optional in the table even where a file has them
+   * required (namespace rows have no `filesystems`), or a reader would refuse the files without them.
+   */
+  constructor(
+    fields: readonly IcebergField[],
+    lastColumnId: number,
+    private readonly everywhere?: ReadonlySet<string>,
+  ) {
     this.top = [...fields];
     this.last = Math.max(lastColumnId, highestFieldId(fields));
   }
@@ -146,7 +154,10 @@ export class FieldIds {
       const name = (elements[at] as SchemaElement).name;
       const existing = this.top.find((f) => f.name === name);
       const [field, next] = this.convert(elements, at, existing, out);
-      if (existing === undefined) this.top.push(field);
+      if (existing === undefined) {
+        const required = field.required && (this.everywhere?.has(field.name) ?? true);
+        this.top.push({ ...field, required });
+      }
       at = next;
     }
     return out;

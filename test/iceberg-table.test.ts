@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RestCatalog } from '../sinks/file/iceberg/rest-catalog.js';
+import { ensureIcebergReaders, runReader } from './services/iceberg-readers.js';
+import { startSeaweedFS, type SeaweedFSService } from './services/seaweedfs.js';
+import { eventually } from './support/eventually.js';
+import { DUCKDB_SCAN, PYICEBERG_SCAN, type TableAccess } from './support/iceberg-read.js';
+import { byTimeAndKey, rowToLine, sortLabeled, type SetLine } from './support/iceberg-rows.js';
+
+// The file sink commits simulator cycles to an Iceberg table on a real SeaweedFS (S3 and its Iceberg REST catalog),
+// run as the real `heapstream run` in a child process; readers nobody here wrote (pyiceberg and DuckDB's
+// iceberg_scan) read the table back, and every row must equal the line the stdout sink printed for that set.
+
+const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
+let weed: SeaweedFSService;
+let dir: string;
+
+beforeAll(async () => {
+  await ensureIcebergReaders();
+  weed = await startSeaweedFS({ tableBuckets: ['lake'] });
+  dir = await mkdtemp(join(tmpdir(), 'heapstream-iceberg-'));
+  // The table bucket is created in the background after the server answers: wait until it takes a namespace.
+  const catalog = new RestCatalog({ uri: weed.icebergUri, warehouse: 's3://lake', credential: credential() });
+  await eventually('the catalog serves the lake warehouse', async () => {
+    await catalog.init();
+    await catalog.ensureNamespace(['metrics']);
+    return true;
+  });
+}, 600_000);
+afterAll(async () => {
+  await weed?.stop();
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+function credential(): string {
+  return `${weed.accessKeyId}:${weed.secretAccessKey}`;
+}
+
+function access(name: string): TableAccess {
+  return {
+    catalogUri: weed.icebergUri,
+    warehouse: 's3://lake',
+    credential: credential(),
+    s3Endpoint: weed.s3Endpoint,
+    accessKeyId: weed.accessKeyId,
+    secretAccessKey: weed.secretAccessKey,
+    namespace: 'metrics',
+    name,
+  };
+}
+
+interface PipelineOptions {
+  readonly table: string;
+  readonly catalogUri?: string;
+  readonly types?: readonly string[];
+  readonly firstAddress: string;
+}
+
+/** A simulated cluster through rate and aggregate, to stdout and to the table, both with the same selection. */
+async function pipeline(name: string, options: PipelineOptions): Promise<string> {
+  const select = options.types === undefined ? '' : `, select: { types: [${options.types.join(', ')}] }`;
+  const file = join(dir, `${name}.yaml`);
+  await writeFile(
+    file,
+    [
+      'resolution: 1s',
+      `data_dir: ${join(dir, `${options.table}-data`)}`,
+      'source:',
+      '  type: kubelet_summary',
+      `  discovery: { simulated: { nodes: 2, pods_per_node: 4, first_address: ${options.firstAddress}, seed: 11 } }`,
+      'processors:',
+      '  - type: rate',
+      '  - type: aggregate',
+      'sinks:',
+      `  out: { type: stdout${select} }`,
+      '  lake:',
+      '    type: file',
+      `    path: ${join(dir, `${options.table}-staging`)}`,
+      '    roll: { max_age: 1s }',
+      '    buffer: { type: disk, sync: every_batch }',
+      ...(options.types === undefined ? [] : [`    select: { types: [${options.types.join(', ')}] }`]),
+      '    table:',
+      '      format: iceberg',
+      `      catalog: { type: rest, uri: ${options.catalogUri ?? weed.icebergUri}, warehouse: s3://lake, credential_env: TEST_CATALOG_CREDENTIAL }`,
+      '      namespace: metrics',
+      `      name: ${options.table}`,
+      `      storage: { endpoint: ${weed.s3Endpoint}, force_path_style: true }`,
+    ].join('\n') + '\n',
+  );
+  return file;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly lines: SetLine[];
+  readonly stderr: string;
+}
+
+/** `heapstream run` in a child; `onStderr` may kill it (the returned function). */
+function run(
+  file: string,
+  cycles: number,
+  onStderr?: (text: string, kill: () => void) => void,
+): Promise<Run> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, 'run', '-c', file, '--cycles', String(cycles)],
+    {
+      env: {
+        ...process.env,
+        AWS_ACCESS_KEY_ID: weed.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
+        TEST_CATALOG_CREDENTIAL: credential(),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    onStderr?.(stderr, () => child.kill('SIGKILL'));
+  });
+  const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      const lines = stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => sortLabeled(JSON.parse(l) as SetLine));
+      resolve({ code, signal, lines, stderr });
+    }),
+  );
+}
+
+interface Scan {
+  readonly rows: Record<string, unknown>[];
+  readonly metadata_location: string;
+  readonly columns: string[];
+  readonly schemas: number;
+  readonly snapshots: Record<string, string>[];
+}
+
+async function readBoth(table: string): Promise<{ py: Scan; duck: SetLine[] }> {
+  const py = (await runReader(PYICEBERG_SCAN, [JSON.stringify(access(table))])) as Scan;
+  const duck = (await runReader(DUCKDB_SCAN, [JSON.stringify(access(table)), py.metadata_location])) as {
+    rows: Record<string, unknown>[];
+  };
+  return { py, duck: byTimeAndKey(duck.rows.map(rowToLine)) };
+}
+
+describe('the file sink with an Iceberg table on SeaweedFS', () => {
+  it('commits every row the stdout sink printed, and a new set type adds its columns to the schema', async () => {
+    // First only the namespace and cluster aggregates, then every set type: metrics that only nodes, pods and
+    // containers have (cumulative CPU usage, uptime…) appear in the later cycles only and must become new columns
+    // of the table, without a failed commit.
+    const early = await run(
+      await pipeline('evolve-early', {
+        table: 'evolve',
+        types: ['ns', 'cluster'],
+        firstAddress: '127.0.0.60',
+      }),
+      3,
+    );
+    expect(early.code, early.stderr).toBe(0);
+    const before = await readBoth('evolve');
+    expect(before.py.columns).not.toContain('cpu_usage');
+
+    const late = await run(await pipeline('evolve-late', { table: 'evolve', firstAddress: '127.0.0.60' }), 3);
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stderr).not.toMatch(/could not commit|commit failed/i);
+    expect(late.lines.some((l) => l.type === 'pod' && 'cpu/usage' in l.values)).toBe(true);
+
+    const expected = byTimeAndKey([...early.lines, ...late.lines]);
+    const { py, duck } = await readBoth('evolve');
+    expect(py.columns).toContain('cpu_usage');
+    expect(py.schemas).toBeGreaterThan(before.py.schemas);
+    expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+    expect(duck).toEqual(expected);
+    // Several rolls, one append snapshot each, each with its heapstream commit id.
+    expect(py.snapshots.length).toBeGreaterThan(2);
+    expect(py.snapshots.every((s) => s['operation'] === 'append' && s['heapstream.commit-id'])).toBe(true);
+  });
+});
