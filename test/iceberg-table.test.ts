@@ -3,7 +3,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
 import { RestCatalog } from '../sinks/file/iceberg/rest-catalog.js';
+import { environmentCredentials } from '../src/component/s3/credentials.js';
+import { S3ObjectStore } from '../src/component/s3/s3-store.js';
+import { startCatalogProxy } from './support/catalog-proxy.js';
 import { ensureIcebergReaders, runReader } from './services/iceberg-readers.js';
 import { startSeaweedFS, type SeaweedFSService } from './services/seaweedfs.js';
 import { eventually } from './support/eventually.js';
@@ -57,6 +61,8 @@ interface PipelineOptions {
   readonly catalogUri?: string;
   readonly types?: readonly string[];
   readonly firstAddress: string;
+  /** roll.max_age; 1s by default, so that a run commits several snapshots. */
+  readonly rollAge?: string;
 }
 
 /** A simulated cluster through rate and aggregate, to stdout and to the table, both with the same selection. */
@@ -79,7 +85,7 @@ async function pipeline(name: string, options: PipelineOptions): Promise<string>
       '  lake:',
       '    type: file',
       `    path: ${join(dir, `${options.table}-staging`)}`,
-      '    roll: { max_age: 1s }',
+      `    roll: { max_age: ${options.rollAge ?? '1s'} }`,
       '    buffer: { type: disk, sync: every_batch }',
       ...(options.types === undefined ? [] : [`    select: { types: [${options.types.join(', ')}] }`]),
       '    table:',
@@ -100,11 +106,12 @@ interface Run {
   readonly stderr: string;
 }
 
-/** `heapstream run` in a child; `onStderr` may kill it (the returned function). */
+/** `heapstream run` in a child; killed with SIGKILL when `killWhen` resolves; `onStderr` sees its log so far. */
 function run(
   file: string,
   cycles: number,
-  onStderr?: (text: string, kill: () => void) => void,
+  killWhen?: Promise<void>,
+  onStderr?: (log: string) => void,
 ): Promise<Run> {
   const child = spawn(
     process.execPath,
@@ -124,8 +131,9 @@ function run(
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
-    onStderr?.(stderr, () => child.kill('SIGKILL'));
+    onStderr?.(stderr);
   });
+  void killWhen?.then(() => child.kill('SIGKILL'));
   const killer = setTimeout(() => child.kill('SIGKILL'), 120_000);
   return new Promise((resolve) =>
     child.on('close', (code, signal) => {
@@ -186,5 +194,122 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     // Several rolls, one append snapshot each, each with its heapstream commit id.
     expect(py.snapshots.length).toBeGreaterThan(2);
     expect(py.snapshots.every((s) => s['operation'] === 'append' && s['heapstream.commit-id'])).toBe(true);
+  });
+
+  it('after kill -9 between upload and commit, the restart commits the files once: no row lost or doubled', async () => {
+    const first = await run(await pipeline('crash-0', { table: 'crash', firstAddress: '127.0.0.61' }), 2);
+    expect(first.code, first.stderr).toBe(0);
+
+    // One roll, at shutdown, after every cycle was printed and written: its commit is held at the proxy, and the
+    // process is killed while it waits, its files uploaded and not committed.
+    const proxy = await startCatalogProxy(weed.icebergUri);
+    try {
+      proxy.mode = 'hold';
+      const crashed = await run(
+        await pipeline('crash-1', {
+          table: 'crash',
+          catalogUri: proxy.uri,
+          rollAge: '1h',
+          firstAddress: '127.0.0.61',
+        }),
+        3,
+        proxy.held(),
+      );
+      expect(crashed.signal).toBe('SIGKILL');
+      expect(crashed.lines.length).toBeGreaterThan(0);
+
+      const staging = join(dir, 'crash-staging');
+      const intents = (await readdir(join(staging, '_iceberg'))).filter((n) => n.endsWith('.json'));
+      expect(intents).toHaveLength(1);
+      const catalog = new RestCatalog({
+        uri: weed.icebergUri,
+        warehouse: 's3://lake',
+        credential: credential(),
+      });
+      await catalog.init();
+      const table = await catalog.loadTable(['metrics'], 'crash');
+      const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(table?.location ?? '');
+      const store = new S3ObjectStore({
+        bucket: location?.[1] ?? '',
+        prefix: location?.[2] ?? '',
+        endpoint: weed.s3Endpoint,
+        region: weed.region,
+        forcePathStyle: true,
+        credentials: environmentCredentials({
+          AWS_ACCESS_KEY_ID: weed.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
+        }),
+      });
+      const uploaded = (await store.list('data/')).map((o) => store.url(o.key));
+      const afterCrash = await readBoth('crash');
+      // Uploaded files that the table does not reference yet: the state the crash left.
+      const snapshotsBefore = afterCrash.py.snapshots.length;
+      expect(afterCrash.duck).toEqual(byTimeAndKey(first.lines));
+      const referenced = Number(afterCrash.py.snapshots.at(-1)?.['total-data-files']);
+      expect(uploaded.length).toBeGreaterThan(referenced);
+
+      const restarted = await run(
+        await pipeline('crash-2', { table: 'crash', firstAddress: '127.0.0.61' }),
+        2,
+      );
+      expect(restarted.code, restarted.stderr).toBe(0);
+      expect(await readdir(join(staging, '_iceberg'))).toEqual([]);
+
+      const expected = byTimeAndKey([...first.lines, ...crashed.lines, ...restarted.lines]);
+      const { py, duck } = await readBoth('crash');
+      expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+      expect(duck).toEqual(expected);
+      expect(py.snapshots.length).toBeGreaterThan(snapshotsBefore);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a commit whose answer is lost is found on the retry and not committed again', async () => {
+    const proxy = await startCatalogProxy(weed.icebergUri);
+    try {
+      proxy.mode = 'lose-answer';
+      const lost = await run(
+        await pipeline('lost', { table: 'lost', catalogUri: proxy.uri, firstAddress: '127.0.0.62' }),
+        3,
+      );
+      expect(lost.code, lost.stderr).toBe(0);
+      // Every commit was applied by the catalog and its answer lost; each was retried and found.
+      expect(proxy.commits.length).toBeGreaterThan(1);
+      expect(lost.stderr).toMatch(/reloading the table to retry/);
+      const { py, duck } = await readBoth('lost');
+      const expected = byTimeAndKey(lost.lines);
+      expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+      expect(duck).toEqual(expected);
+      expect(py.snapshots).toHaveLength(proxy.commits.length);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  // Last: it stops the server the other tests use.
+  it('with the server stopped for several cycles, rows wait on disk and are committed once it is back', async () => {
+    let sawCommit: () => void = () => undefined;
+    const committed = new Promise<void>((resolve) => (sawCommit = resolve));
+    const running = run(
+      await pipeline('outage', { table: 'outage', firstAddress: '127.0.0.63' }),
+      20,
+      undefined,
+      (log) => {
+        if (log.includes('committed files to the Iceberg table')) sawCommit();
+      },
+    );
+    await committed;
+    await weed.stop();
+    // Several rolls fail to upload or commit while it is down.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await weed.start();
+    const outage = await running;
+    expect(outage.code, outage.stderr).toBe(0);
+    expect(outage.stderr).toMatch(/could not commit files to the Iceberg table, will retry/);
+    const { py, duck } = await readBoth('outage');
+    const expected = byTimeAndKey(outage.lines);
+    expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+    expect(duck).toEqual(expected);
   });
 });

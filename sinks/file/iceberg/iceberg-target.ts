@@ -206,7 +206,6 @@ export class IcebergTarget {
 
   /** Commits the files one roll completed as one snapshot, after any commit an earlier roll could not finish. */
   async commit(files: readonly ParquetPartFile[]): Promise<void> {
-    await this.writer.retryPending();
     const store = this.writer.store;
     const pending: PendingFile[] = files.map((file) => {
       const rel = relative(this.root, file.finalPath).split(sep).join('/');

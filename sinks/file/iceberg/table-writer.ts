@@ -58,6 +58,11 @@ export interface TableEvents {
 
 const MAX_ATTEMPTS = 5;
 
+/** Commit ids sort by creation time, so intents are completed in the order their rolls happened. */
+function newCommitId(): string {
+  return `${Date.now().toString(36).padStart(9, '0')}-${randomUUID()}`;
+}
+
 /** A random positive 63-bit id, as Iceberg snapshot ids are. */
 function newSnapshotId(): bigint {
   return BigInt.asUintN(63, randomBytes(8).readBigUInt64BE());
@@ -128,15 +133,20 @@ export class IcebergTableWriter {
     for (const commit of pending) await this.complete(commit);
   }
 
-  /** Commits files of one roll as one snapshot (see the module comment for the steps). */
+  /**
+   * Writes the intent for one roll's files (step 1), so that they are committed whatever happens next, then
+   * completes every intent in the outbox, oldest first: this one and any an earlier roll or run could not finish.
+   * Throws the first failure; the intents stay for the next call.
+   */
   async commitFiles(files: readonly PendingFile[]): Promise<void> {
-    if (files.length === 0) return;
-    const commit: PendingCommit = { commitId: randomUUID(), files, fields: this.ids.fields };
-    await mkdir(this.options.outbox, { recursive: true });
-    const path = this.intentPath(commit.commitId);
-    await writeFile(`${path}.tmp`, JSON.stringify(commit));
-    await rename(`${path}.tmp`, path);
-    await this.complete(commit);
+    if (files.length > 0) {
+      const commit: PendingCommit = { commitId: newCommitId(), files, fields: this.ids.fields };
+      await mkdir(this.options.outbox, { recursive: true });
+      const path = this.intentPath(commit.commitId);
+      await writeFile(`${path}.tmp`, JSON.stringify(commit));
+      await rename(`${path}.tmp`, path);
+    }
+    for (const commit of await this.pendingCommits()) await this.complete(commit);
   }
 
   /** Intents waiting in the outbox: the previous run's, or this run's whose commit failed. */
@@ -153,11 +163,6 @@ export class IcebergTableWriter {
       out.push(JSON.parse(await readFile(join(this.options.outbox, name), 'utf8')) as PendingCommit);
     }
     return out;
-  }
-
-  /** Retries every pending commit (after a failed roll); throws the first failure. */
-  async retryPending(): Promise<void> {
-    for (const commit of await this.pendingCommits()) await this.complete(commit);
   }
 
   private intentPath(commitId: string): string {
