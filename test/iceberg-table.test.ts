@@ -11,7 +11,7 @@ import { startCatalogProxy } from './support/catalog-proxy.js';
 import { ensureIcebergReaders, runReader } from './services/iceberg-readers.js';
 import { startSeaweedFS, type SeaweedFSService } from './services/seaweedfs.js';
 import { eventually } from './support/eventually.js';
-import { DUCKDB_SCAN, PYICEBERG_SCAN, type TableAccess } from './support/iceberg-read.js';
+import { DUCKDB_QUERY, DUCKDB_SCAN, PYICEBERG_SCAN, type TableAccess } from './support/iceberg-read.js';
 import { byTimeAndKey, rowToLine, sortLabeled, type SetLine } from './support/iceberg-rows.js';
 
 // The file sink commits simulator cycles to an Iceberg table on a real SeaweedFS (S3 and its Iceberg REST catalog),
@@ -191,6 +191,24 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     expect(py.schemas).toBeGreaterThan(before.py.schemas);
     expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
     expect(duck).toEqual(expected);
+    // The README's query: CPU-hours per namespace per day (resolution 1 s here), against the stdout lines.
+    const cpuHours = (await runReader(DUCKDB_QUERY, [
+      JSON.stringify(access('evolve')),
+      py.metadata_location,
+      `SELECT CAST(CAST(time AS DATE) AS VARCHAR) AS day, namespace, sum(cpu_usage_rate) / 1000.0 * 1 / 3600
+       FROM {table} WHERE type = 'pod' AND cpu_usage_rate IS NOT NULL GROUP BY ALL ORDER BY ALL`,
+    ])) as { rows: [string, string, number][] };
+    const fromStdout = new Map<string, number>();
+    for (const line of expected) {
+      const rate = line.values['cpu/usage_rate'];
+      if (line.type !== 'pod' || rate === undefined) continue;
+      const id = `${line.time.slice(0, 10)} ${line.labels['namespace_name'] ?? ''}`;
+      fromStdout.set(id, (fromStdout.get(id) ?? 0) + rate / 1000 / 3600);
+    }
+    expect(cpuHours.rows.map(([day, ns]) => `${day} ${ns}`)).toEqual([...fromStdout.keys()].sort());
+    for (const [day, ns, hours] of cpuHours.rows) {
+      expect(hours).toBeCloseTo(fromStdout.get(`${day} ${ns}`) ?? NaN, 9);
+    }
     // Several rolls, one append snapshot each, each with its heapstream commit id.
     expect(py.snapshots.length).toBeGreaterThan(2);
     expect(py.snapshots.every((s) => s['operation'] === 'append' && s['heapstream.commit-id'])).toBe(true);

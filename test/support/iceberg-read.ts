@@ -72,3 +72,14 @@ names = [d[0] for d in cur.description]
 rows = [{n: norm(v) for n, v in zip(names, r)} for r in cur.fetchall()]
 json.dump({'rows': rows}, open(sys.argv[1], 'w'))
 `;
+
+/** DuckDB: one SQL query over the table (`{table}` stands for its iceberg_scan), rows as JSON arrays. */
+export const DUCKDB_QUERY = `${NORMALIZE}${DUCKDB_LOAD_EXTENSIONS}
+con = duckdb_with_extensions()
+endpoint = access['s3Endpoint'].replace('http://', '')
+con.execute(f"""CREATE SECRET s3 (TYPE s3, KEY_ID '{access['accessKeyId']}', SECRET '{access['secretAccessKey']}',
+    ENDPOINT '{endpoint}', URL_STYLE 'path', USE_SSL false, REGION 'us-east-1')""")
+sql = sys.argv[4].replace('{table}', "iceberg_scan('" + sys.argv[3] + "')")
+rows = [[norm(v) for v in r] for r in con.execute(sql).fetchall()]
+json.dump({'rows': rows}, open(sys.argv[1], 'w'), default=str)
+`;
