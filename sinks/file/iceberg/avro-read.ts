@@ -75,7 +75,7 @@ function decode(r: Reader, schema: Json, named: Map<string, Json>): AvroDecoded 
     }
     case 'fixed':
       named.set(schema.name as string, schema);
-      return r.take(schema.size as number).slice();
+      return Uint8Array.from(r.take(schema.size as number));
     case 'enum':
       named.set(schema.name as string, schema);
       return (schema.symbols as string[])[Number(r.long())] ?? null;
@@ -103,7 +103,7 @@ function decodeNamed(r: Reader, type: string, named: Map<string, Json>): AvroDec
       return new DataView(b.buffer, b.byteOffset, 8).getFloat64(0, true);
     }
     case 'bytes':
-      return r.take(Number(r.long())).slice();
+      return Uint8Array.from(r.take(Number(r.long())));
     case 'string':
       return Buffer.from(r.take(Number(r.long()))).toString('utf8');
     default: {
