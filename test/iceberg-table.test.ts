@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { RestCatalog } from '../sinks/file/iceberg/rest-catalog.js';
+import type { PendingCommit } from '../sinks/file/iceberg/table-writer.js';
 import { environmentCredentials } from '../src/component/s3/credentials.js';
 import { S3ObjectStore } from '../src/component/s3/s3-store.js';
 import { startCatalogProxy } from './support/catalog-proxy.js';
@@ -163,6 +164,25 @@ async function readBoth(table: string): Promise<{ py: Scan; duck: SetLine[] }> {
   return { py, duck: byTimeAndKey(duck.rows.map(rowToLine)) };
 }
 
+/** The object store of a table's location, as the sink's own client reaches it. */
+async function tableStore(name: string): Promise<S3ObjectStore> {
+  const catalog = new RestCatalog({ uri: weed.icebergUri, warehouse: 's3://lake', credential: credential() });
+  await catalog.init();
+  const table = await catalog.loadTable(['metrics'], name);
+  const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(table?.location ?? '');
+  return new S3ObjectStore({
+    bucket: location?.[1] ?? '',
+    prefix: location?.[2] ?? '',
+    endpoint: weed.s3Endpoint,
+    region: weed.region,
+    forcePathStyle: true,
+    credentials: environmentCredentials({
+      AWS_ACCESS_KEY_ID: weed.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
+    }),
+  });
+}
+
 describe('the file sink with an Iceberg table on SeaweedFS', () => {
   it('commits every row the stdout sink printed, and a new set type adds its columns to the schema', async () => {
     // First only the namespace and cluster aggregates, then every set type: metrics that only nodes, pods and
@@ -239,25 +259,7 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
       const staging = join(dir, 'crash-staging');
       const intents = (await readdir(join(staging, '_iceberg'))).filter((n) => n.endsWith('.json'));
       expect(intents).toHaveLength(1);
-      const catalog = new RestCatalog({
-        uri: weed.icebergUri,
-        warehouse: 's3://lake',
-        credential: credential(),
-      });
-      await catalog.init();
-      const table = await catalog.loadTable(['metrics'], 'crash');
-      const location = /^s3:\/\/([^/]+)\/(.*)$/.exec(table?.location ?? '');
-      const store = new S3ObjectStore({
-        bucket: location?.[1] ?? '',
-        prefix: location?.[2] ?? '',
-        endpoint: weed.s3Endpoint,
-        region: weed.region,
-        forcePathStyle: true,
-        credentials: environmentCredentials({
-          AWS_ACCESS_KEY_ID: weed.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: weed.secretAccessKey,
-        }),
-      });
+      const store = await tableStore('crash');
       const uploaded = (await store.list('data/')).map((o) => store.url(o.key));
       const afterCrash = await readBoth('crash');
       // Uploaded files that the table does not reference yet: the state the crash left.
@@ -303,6 +305,51 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('a file of an unfinished commit that is gone from disk and storage is reported as an orphan', async () => {
+    const proxy = await startCatalogProxy(weed.icebergUri);
+    let crashed: Run;
+    try {
+      proxy.mode = 'hold';
+      crashed = await run(
+        await pipeline('orphan-1', {
+          table: 'orphan',
+          catalogUri: proxy.uri,
+          rollAge: '1h',
+          firstAddress: '127.0.0.64',
+        }),
+        2,
+        proxy.held(),
+      );
+    } finally {
+      await proxy.close();
+    }
+    expect(crashed.signal).toBe('SIGKILL');
+    // The staging volume lost one file after it was uploaded, and storage lost it too.
+    const outbox = join(dir, 'orphan-staging', '_iceberg');
+    const [intentName] = await readdir(outbox);
+    const intent = JSON.parse(await readFile(join(outbox, intentName ?? ''), 'utf8')) as PendingCommit;
+    const lost = intent.files.find((f) => f.key.includes('/type=pod_container/'));
+    expect(lost).toBeDefined();
+    await rm(lost?.local ?? '');
+    await (await tableStore('orphan')).delete(lost?.key ?? '');
+
+    const restarted = await run(
+      await pipeline('orphan-2', { table: 'orphan', firstAddress: '127.0.0.64' }),
+      2,
+    );
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toMatch(/neither on disk nor in storage/);
+    expect(restarted.stderr).toContain(lost?.key);
+    // Every row but those of the lost file (the first run's container rows) is in the table, once.
+    const expected = byTimeAndKey([
+      ...crashed.lines.filter((l) => l.type !== 'pod_container'),
+      ...restarted.lines,
+    ]);
+    const { py, duck } = await readBoth('orphan');
+    expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+    expect(duck).toEqual(expected);
   });
 
   // Last: it stops the server the other tests use.
