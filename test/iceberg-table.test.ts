@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -334,6 +334,10 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     expect(lost).toBeDefined();
     await rm(lost?.local ?? '');
     await (await tableStore('orphan')).delete(lost?.key ?? '');
+    // And a completed file that never got an intent (a crash between completing it and writing the intent).
+    const kept = intent.files.find((f) => f.key.includes('/type=pod/'));
+    const stray = (kept?.local ?? '').replace(/part-([^/]+)\.parquet$/, 'part-$1-stray.parquet');
+    await copyFile(kept?.local ?? '', stray);
 
     const restarted = await run(
       await pipeline('orphan-2', { table: 'orphan', firstAddress: '127.0.0.64' }),
@@ -342,6 +346,9 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     expect(restarted.code, restarted.stderr).toBe(0);
     expect(restarted.stderr).toMatch(/neither on disk nor in storage/);
     expect(restarted.stderr).toContain(lost?.key);
+    expect(restarted.stderr).toMatch(/a staged file has no commit intent/);
+    const setAside = await readdir(join(outbox, 'orphaned'), { recursive: true });
+    expect(setAside.some((name) => name.endsWith('-stray.parquet'))).toBe(true);
     // Every row but those of the lost file (the first run's container rows) is in the table, once.
     const expected = byTimeAndKey([
       ...crashed.lines.filter((l) => l.type !== 'pod_container'),

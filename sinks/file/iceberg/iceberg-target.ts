@@ -4,7 +4,8 @@
  * `path` (`time_day=YYYY-MM-DD/type=T/part-….parquet`) until committed; intents wait in `path/_iceberg/`.
  */
 import { readFileSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { mkdir, readdir, rename } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { ComponentContext } from '../../../src/component/component.js';
 import type { ObjectStore } from '../../../src/component/object-store.js';
 import {
@@ -196,7 +197,34 @@ export class IcebergTarget {
   async connect(): Promise<void> {
     if (this.opened) return;
     await this.writer.open(initialFields());
+    await this.setAsideStrays();
     this.opened = true;
+  }
+
+  /**
+   * Completed files with no intent: a previous run died between completing them and writing their intent. Their
+   * metrics were never recorded, so they are not committed; they are counted as orphans and moved to
+   * `_iceberg/orphaned/` (where an operator can load them by hand), so they are reported once.
+   */
+  private async setAsideStrays(): Promise<void> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.root, { recursive: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const rel = entry.split(sep).join('/');
+      if (rel.startsWith('_iceberg/') || !/(^|\/)part-[^/]+\.parquet$/.test(rel)) continue;
+      const target = join(this.root, '_iceberg', 'orphaned', rel);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(join(this.root, entry), target);
+      this.orphans.inc();
+      this.ctx.logger.error(
+        { file: target },
+        'file sink: a staged file has no commit intent (the previous run stopped before writing it); set aside, not committed',
+      );
+    }
   }
 
   /** A new file's Parquet schema, with the table's field ids (new columns get new ids). */
