@@ -141,7 +141,7 @@ export class IcebergTarget {
     );
     t.describe(
       'heapstream_file_sink_table_orphans_total',
-      'Files of an unfinished commit found neither on disk nor in storage at restart, so never committed.',
+      'Files that cannot be committed: of an unfinished commit but neither on disk nor in storage, or staged without a commit intent.',
     );
     t.describe(
       'heapstream_file_sink_table_schema_changes_total',
