@@ -64,6 +64,8 @@ interface PipelineOptions {
   readonly firstAddress: string;
   /** roll.max_age; 1s by default, so that a run commits several snapshots. */
   readonly rollAge?: string;
+  /** table.catalog.timeout; the default if absent. */
+  readonly catalogTimeout?: string;
 }
 
 /** A simulated cluster through rate and aggregate, to stdout and to the table, both with the same selection. */
@@ -91,7 +93,7 @@ async function pipeline(name: string, options: PipelineOptions): Promise<string>
       ...(options.types === undefined ? [] : [`    select: { types: [${options.types.join(', ')}] }`]),
       '    table:',
       '      format: iceberg',
-      `      catalog: { type: rest, uri: ${options.catalogUri ?? weed.icebergUri}, warehouse: s3://lake, credential_env: TEST_CATALOG_CREDENTIAL }`,
+      `      catalog: { type: rest, uri: ${options.catalogUri ?? weed.icebergUri}, warehouse: s3://lake, credential_env: TEST_CATALOG_CREDENTIAL${options.catalogTimeout === undefined ? '' : `, timeout: ${options.catalogTimeout}`} }`,
       '      namespace: metrics',
       `      name: ${options.table}`,
       `      storage: { endpoint: ${weed.s3Endpoint}, force_path_style: true }`,
@@ -357,6 +359,36 @@ describe('the file sink with an Iceberg table on SeaweedFS', () => {
     const { py, duck } = await readBoth('orphan');
     expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
     expect(duck).toEqual(expected);
+  });
+
+  it('a commit the catalog never answers times out, and lands once, when the catalog answers again', async () => {
+    const proxy = await startCatalogProxy(weed.icebergUri);
+    try {
+      proxy.mode = 'hold';
+      const running = run(
+        await pipeline('silent', {
+          table: 'silent',
+          catalogUri: proxy.uri,
+          catalogTimeout: '1s',
+          firstAddress: '127.0.0.65',
+        }),
+        10,
+      );
+      await proxy.held();
+      // A few timed-out attempts (never forwarded, so never applied), then the catalog answers again.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      proxy.mode = 'pass';
+      const silent = await running;
+      expect(silent.code, silent.stderr).toBe(0);
+      expect(proxy.commits.filter((m) => m === 'hold').length).toBeGreaterThan(1);
+      expect(silent.stderr).toMatch(/reloading the table to retry/);
+      const { py, duck } = await readBoth('silent');
+      const expected = byTimeAndKey(silent.lines);
+      expect(byTimeAndKey(py.rows.map(rowToLine))).toEqual(expected);
+      expect(duck).toEqual(expected);
+    } finally {
+      await proxy.close();
+    }
   });
 
   // Last: it stops the server the other tests use.

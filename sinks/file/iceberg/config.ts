@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from '../../../src/component/duration.js';
 
 /** Keys that would put a secret in the pipeline file. */
 const INLINE_SECRETS = ['credential', 'token', 'client_secret', 'access_key_id', 'secret_access_key'];
@@ -28,6 +29,11 @@ const catalog = z
       .min(1)
       .optional()
       .describe("File holding that credential (relative to the pipeline file's directory)."),
+    timeout: duration()
+      .default(30_000)
+      .describe(
+        'Limit of each catalog request; a commit that times out is checked for before it is retried.',
+      ),
     token_env: z
       .string()
       .min(1)

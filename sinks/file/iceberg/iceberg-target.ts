@@ -126,6 +126,7 @@ export class IcebergTarget {
   ) {
     const catalog = new RestCatalog({
       uri: config.catalog.uri,
+      timeoutMs: config.catalog.timeout,
       ...(config.catalog.warehouse !== undefined ? { warehouse: config.catalog.warehouse } : {}),
       ...readCredential(config.catalog, ctx.baseDir),
     });

@@ -63,6 +63,8 @@ export interface RestCatalogOptions {
    */
   readonly credential?: string;
   readonly fetch?: typeof fetch;
+  /** Each request's limit; a catalog that does not answer must not hold the sink forever. 30 s by default. */
+  readonly timeoutMs?: number;
 }
 
 /** Marks a 64-bit integer while it passes through JSON as a string. */
@@ -112,6 +114,7 @@ export class RestCatalog {
     });
     const url = `${this.base()}/v1/oauth/tokens`;
     const response = await this.fetch(url, {
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: form.toString(),
@@ -245,6 +248,7 @@ export class RestCatalog {
     return this.fetch(`${this.base()}${path}`, {
       method,
       headers,
+      signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       ...(body !== undefined ? { body: toJson(body) } : {}),
     });
   }
