@@ -27,10 +27,18 @@ import { IcebergTableWriter, type PendingFile } from './table-writer.js';
 
 const DAY_MS = 86_400_000;
 
+/** The last day formatted, since nearly every row of a batch falls on the same day as the one before. */
+let lastDay = NaN;
+let lastDayText = '';
+
 /** The directory under `path` of rows of one set type whose `time` falls on one UTC day. */
 export function icebergPartitionDir(type: SetType, timeMs: number): string {
-  const day = new Date(Math.floor(timeMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-  return `time_day=${day}/type=${type}`;
+  const day = Math.floor(timeMs / DAY_MS);
+  if (day !== lastDay) {
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return `time_day=${lastDayText}/type=${type}`;
 }
 
 /** Top-level columns that the files of every set type have. */
