@@ -63,6 +63,11 @@ export class FileSink implements Sink {
   private readonly limitedLog: LogLimiter;
   /** The Iceberg table each roll commits to, with `table:`. */
   private readonly table: IcebergTarget | undefined;
+  /** Completed files whose commit intent could not be written yet; tried again at the next roll. */
+  private unstaged: ParquetPartFile[] = [];
+  /** The background upload-and-commit pass, and whether another is already queued behind it. */
+  private committing: Promise<void> = Promise.resolve();
+  private commitQueued = false;
 
   constructor(
     private readonly config: FileSinkConfig,
@@ -147,6 +152,11 @@ export class FileSink implements Sink {
     this.closing ??= (async () => {
       this.timer?.unsubscribe();
       await this.serial(() => this.roll(true));
+      // The last roll's commit, and once more whatever an earlier pass could not commit.
+      if (this.table !== undefined) {
+        await this.committing;
+        await this.commitPass();
+      }
       await this.sweeping;
     })();
     return this.closing;
@@ -167,8 +177,8 @@ export class FileSink implements Sink {
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
     this.startTimer();
-    // With a table, files roll (and commit) before the batch is taken, never after: should the commit hang and the
-    // process die, the batch is unacknowledged and comes again, so it must not be in the files being committed.
+    // With a table, files roll before the batch is taken, never after: should the process die before the batch is
+    // acknowledged, it comes again, so it must not be in the files staged for a commit.
     if (this.table !== undefined) await this.roll(false);
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
@@ -286,10 +296,7 @@ export class FileSink implements Sink {
         this.unfinished.push(file);
       }
     }
-    if (this.unfinished.length === 0) {
-      if (this.table !== undefined && all) await this.commitToTable([]);
-      return;
-    }
+    if (this.unfinished.length === 0) return;
     const failed: PartFile[] = [];
     const completed: PartFile[] = [];
     for (const file of this.unfinished) {
@@ -315,7 +322,7 @@ export class FileSink implements Sink {
       }
     }
     this.unfinished = failed;
-    if (this.table !== undefined) await this.commitToTable(completed);
+    if (this.table !== undefined) await this.stageForTable(completed);
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
       // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
@@ -324,12 +331,34 @@ export class FileSink implements Sink {
   }
 
   /**
-   * Commits a roll's completed files (and any an earlier roll could not) to the table. A failure leaves them
-   * staged with their intent; the next roll, or the next start, commits them.
+   * Records a roll's completed files as one commit (a local intent, quick), then uploads and commits in the
+   * background: a write must not wait for the network, or a slow commit would make it outlast the runner's
+   * write_timeout, whose retry would take the batch twice. Only files of batches whose write resolved are staged.
    */
-  private async commitToTable(files: readonly PartFile[]): Promise<void> {
+  private async stageForTable(files: readonly PartFile[]): Promise<void> {
+    const table = this.table;
+    if (table === undefined) return;
+    const staging = [...this.unstaged, ...(files as ParquetPartFile[])];
     try {
-      await this.table?.commit(files as ParquetPartFile[]);
+      await table.stage(staging);
+      this.unstaged = [];
+    } catch (err) {
+      this.unstaged = staging;
+      this.ctx.logger.warn({ err }, 'file sink: could not record a roll for the Iceberg table, will retry');
+      return;
+    }
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    this.committing = this.committing.then(() => {
+      this.commitQueued = false;
+      return this.commitPass();
+    });
+  }
+
+  /** Uploads and commits every staged roll; a failure leaves them staged for the next pass (or start). */
+  private async commitPass(): Promise<void> {
+    try {
+      await this.table?.completePending();
     } catch (err) {
       this.ctx.logger.warn({ err }, 'file sink: could not commit files to the Iceberg table, will retry');
     }

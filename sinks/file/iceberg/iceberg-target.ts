@@ -241,8 +241,9 @@ export class IcebergTarget {
     return this.writer.ids.annotate(parquetSchema(layoutFor(type)));
   }
 
-  /** Commits the files one roll completed as one snapshot, after any commit an earlier roll could not finish. */
-  async commit(files: readonly ParquetPartFile[]): Promise<void> {
+  /** Records the files one roll completed as one commit to make (a local intent); fast, no network. */
+  async stage(files: readonly ParquetPartFile[]): Promise<void> {
+    if (files.length === 0) return;
     const store = this.writer.store;
     const pending: PendingFile[] = files.map((file) => {
       const rel = relative(this.root, file.finalPath).split(sep).join('/');
@@ -262,6 +263,11 @@ export class IcebergTarget {
         }),
       };
     });
-    await this.writer.commitFiles(pending);
+    await this.writer.stage(pending);
+  }
+
+  /** Uploads and commits every staged roll, oldest first; throws the first failure (they stay staged). */
+  completePending(): Promise<void> {
+    return this.writer.completePending();
   }
 }

@@ -133,19 +133,21 @@ export class IcebergTableWriter {
     for (const commit of pending) await this.complete(commit);
   }
 
+  /** Writes the intent for one roll's files (step 1), so that they are committed whatever happens next. */
+  async stage(files: readonly PendingFile[]): Promise<void> {
+    if (files.length === 0) return;
+    const commit: PendingCommit = { commitId: newCommitId(), files, fields: this.ids.fields };
+    await mkdir(this.options.outbox, { recursive: true });
+    const path = this.intentPath(commit.commitId);
+    await writeFile(`${path}.tmp`, JSON.stringify(commit));
+    await rename(`${path}.tmp`, path);
+  }
+
   /**
-   * Writes the intent for one roll's files (step 1), so that they are committed whatever happens next, then
-   * completes every intent in the outbox, oldest first: this one and any an earlier roll or run could not finish.
-   * Throws the first failure; the intents stay for the next call.
+   * Completes every intent in the outbox (steps 2–4), oldest first: the latest roll's and any an earlier roll or
+   * run could not finish. Throws the first failure; the intents stay for the next call.
    */
-  async commitFiles(files: readonly PendingFile[]): Promise<void> {
-    if (files.length > 0) {
-      const commit: PendingCommit = { commitId: newCommitId(), files, fields: this.ids.fields };
-      await mkdir(this.options.outbox, { recursive: true });
-      const path = this.intentPath(commit.commitId);
-      await writeFile(`${path}.tmp`, JSON.stringify(commit));
-      await rename(`${path}.tmp`, path);
-    }
+  async completePending(): Promise<void> {
     for (const commit of await this.pendingCommits()) await this.complete(commit);
   }
 
