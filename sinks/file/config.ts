@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../../src/component/duration.js';
 import { MIN_PART_BYTES } from '../../src/component/s3/s3-store.js';
 import { parseObjectPath } from './object-target.js';
+import { tableConfig } from './iceberg/config.js';
 import { DEFAULT_PARTITION, parsePartitionTemplate } from './partition.js';
 import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
@@ -179,6 +180,7 @@ export const fileSinkConfig = z
       .describe(
         'Delete completed files last modified longer ago than this (e.g. 168h); keep them all if absent.',
       ),
+    table: tableConfig,
   })
   .superRefine((config, ctx) => {
     const target = parseObjectPath(config.path);
@@ -193,6 +195,30 @@ export const fileSinkConfig = z
         code: 'custom',
         path: ['compression'],
         message: `jsonl files take compression "gzip" or "none", not "${config.compression}"`,
+      });
+    }
+    if (config.table !== undefined && target !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['path'],
+        message:
+          'with a table, `path` is the local directory files wait in until they are committed; the bucket is ' +
+          "the table's (table.storage and the catalog's warehouse)",
+      });
+    }
+    if (config.table !== undefined && config.format !== 'parquet') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['format'],
+        message: 'an Iceberg table takes Parquet files: format parquet',
+      });
+    }
+    if (config.table !== undefined && config.retention !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention'],
+        message:
+          "with a table, `path` only stages files until they are committed; expire the table's snapshots instead",
       });
     }
     // A capability of this Node, not of the file: still checked here, so that validate refuses what run would.

@@ -23,6 +23,8 @@ import { sweepFiles } from './retention.js';
 import { ObjectUploader } from './object-target.js';
 import { s3TargetFor } from './s3-target.js';
 import type { CredentialProvider } from '../../src/component/s3/credentials.js';
+import { IcebergTarget, icebergPartitionDir } from './iceberg/iceberg-target.js';
+import { rowTime } from './rows.js';
 import { layoutFor } from './schema.js';
 
 /** Retention sweeps walk the whole tree, so they run at most this often. */
@@ -65,6 +67,13 @@ export class FileSink implements Sink {
   /** For `path: s3://…`: uploads completed files from `root`, the local staging directory. */
   private readonly uploader: ObjectUploader | undefined;
   private readonly credentials: CredentialProvider | undefined;
+  /** The Iceberg table each roll commits to, with `table:`. */
+  private readonly table: IcebergTarget | undefined;
+  /** Completed files whose commit intent could not be written yet; tried again at the next roll. */
+  private unstaged: ParquetPartFile[] = [];
+  /** The background upload-and-commit pass, and whether another is already queued behind it. */
+  private committing: Promise<void> = Promise.resolve();
+  private commitQueued = false;
 
   constructor(
     private readonly config: FileSinkConfig,
@@ -102,6 +111,7 @@ export class FileSink implements Sink {
       reason: 'encode_failed',
     });
     this.limitedLog = new LogLimiter(ctx.logger, ctx.clock);
+    if (config.table !== undefined) this.table = new IcebergTarget(config.table, this.root, ctx);
   }
 
   private readonly onOmitted: OnOmitted = (reason, set, name, value) => {
@@ -131,6 +141,8 @@ export class FileSink implements Sink {
       } catch (err) {
         throw directoryError(this.root, err);
       }
+      // Before any file is opened: new files take their field ids from the table.
+      await this.table?.connect();
       this.startTimer();
       // Temporary files older than any live file can be are left by a writer that stopped without closing.
       const orphanAgeMs = 2 * this.config.roll.max_age + SWEEP_INTERVAL_MS;
@@ -163,6 +175,11 @@ export class FileSink implements Sink {
       this.timer?.unsubscribe();
       await this.serial(() => this.roll(true));
       await this.uploadAtClose();
+      // The last roll's commit, and once more whatever an earlier pass could not commit.
+      if (this.table !== undefined) {
+        await this.committing;
+        await this.commitPass();
+      }
       await this.sweeping;
     })();
     return this.closing;
@@ -184,6 +201,9 @@ export class FileSink implements Sink {
     for (const set of batch.sets) checkSet(set, who);
     this.refuseWhileUploadsFail();
     this.startTimer();
+    // With a table, files roll before the batch is taken, never after: should the process die before the batch is
+    // acknowledged, it comes again, so it must not be in the files staged for a commit.
+    if (this.table !== undefined) await this.roll(false);
     const groups = this.group(batch);
     // Make room first: a failure here leaves the batch untaken, so the engine's retry cannot duplicate rows.
     const files: PartFile[] = [];
@@ -207,10 +227,11 @@ export class FileSink implements Sink {
         this.ctx.logger.warn({ err, file: file.tempPath }, 'file sink: write failed, will retry');
       }
     }
-    await this.roll(false);
+    if (this.table === undefined) await this.roll(false);
   }
 
   private group(batch: MetricBatch): Group[] {
+    if (this.table !== undefined) return this.groupByTablePartition(batch);
     if (!this.template.hasType) {
       return [{ dir: this.template.render('', batch.timestamp), layout: 'all', sets: [...batch.sets] }];
     }
@@ -225,6 +246,18 @@ export class FileSink implements Sink {
       groups.push({ dir: this.template.render(type, batch.timestamp), layout: type, sets });
     }
     return groups;
+  }
+
+  /** An Iceberg partition holds one set type and one UTC day of row time, so each file must too. */
+  private groupByTablePartition(batch: MetricBatch): Group[] {
+    const groups = new Map<string, Group>();
+    for (const set of batch.sets) {
+      const dir = icebergPartitionDir(set.type, rowTime(set, batch.timestamp));
+      const group = groups.get(dir);
+      if (group === undefined) groups.set(dir, { dir, layout: set.type, sets: [set] });
+      else group.sets.push(set);
+    }
+    return [...groups.values()];
   }
 
   private async fileFor(group: Group): Promise<PartFile> {
@@ -261,6 +294,7 @@ export class FileSink implements Sink {
       codec: this.codec,
       rowGroupSize: this.config.row_group_size,
       onRowDropped: this.onRowDropped,
+      ...(this.table !== undefined ? { schema: this.table.fileSchema(group.layout) } : {}),
     });
   }
 
@@ -288,10 +322,12 @@ export class FileSink implements Sink {
     }
     if (this.unfinished.length === 0) return;
     const failed: PartFile[] = [];
+    const completed: PartFile[] = [];
     for (const file of this.unfinished) {
       try {
         await file.finish();
         this.uploader?.add(file.finalPath);
+        completed.push(file);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
       } catch (err) {
@@ -315,6 +351,7 @@ export class FileSink implements Sink {
     if (!all && this.uploader !== undefined && this.uploader.pendingCount > 0) {
       void this.uploader.kick('after a roll');
     }
+    if (this.table !== undefined) await this.stageForTable(completed);
     if (now - this.lastSweep >= SWEEP_INTERVAL_MS && this.config.retention !== undefined) {
       this.lastSweep = now;
       // In the background: a sweep walks the tree and must not hold back writes. close() waits for it.
@@ -347,6 +384,40 @@ export class FileSink implements Sink {
     await uploader.settled();
     if (uploader.pendingCount > 0) {
       await uploader.kick('at close; the files stay in the staging directory until the next start');
+    }
+  }
+
+  /**
+   * Records a roll's completed files as one commit (a local intent, quick), then uploads and commits in the
+   * background: a write must not wait for the network, or a slow commit would make it outlast the runner's
+   * write_timeout, whose retry would take the batch twice. Only files of batches whose write resolved are staged.
+   */
+  private async stageForTable(files: readonly PartFile[]): Promise<void> {
+    const table = this.table;
+    if (table === undefined) return;
+    const staging = [...this.unstaged, ...(files as ParquetPartFile[])];
+    try {
+      await table.stage(staging);
+      this.unstaged = [];
+    } catch (err) {
+      this.unstaged = staging;
+      this.ctx.logger.warn({ err }, 'file sink: could not record a roll for the Iceberg table, will retry');
+      return;
+    }
+    if (this.commitQueued) return;
+    this.commitQueued = true;
+    this.committing = this.committing.then(() => {
+      this.commitQueued = false;
+      return this.commitPass();
+    });
+  }
+
+  /** Uploads and commits every staged roll; a failure leaves them staged for the next pass (or start). */
+  private async commitPass(): Promise<void> {
+    try {
+      await this.table?.completePending();
+    } catch (err) {
+      this.ctx.logger.warn({ err }, 'file sink: could not commit files to the Iceberg table, will retry');
     }
   }
 

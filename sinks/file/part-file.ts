@@ -6,7 +6,7 @@ import { PermanentError } from '../../src/component/errors.js';
 import type { MetricBatch, MetricSet } from '../../src/model/types.js';
 import { fileError } from './file-errors.js';
 import { encodeJsonl } from './jsonl-rows.js';
-import { ParquetColumns, parquetMetadata, parquetSchema } from './parquet-columns.js';
+import { ParquetColumns, parquetMetadata, parquetSchema, type SchemaElement } from './parquet-columns.js';
 import type { TableLayout } from './schema.js';
 import { zstdCompressor, zstdUnavailableMessage } from './zstd.js';
 
@@ -145,12 +145,13 @@ export class ParquetPartFile extends TempFile implements PartFile {
     codec: ParquetCodec,
     private readonly rowGroupSize: number,
     private readonly onRowDropped: OnRowDropped,
+    schema: SchemaElement[] | undefined,
   ) {
     super(handle, paths.tempPath, paths.finalPath, paths.openedAt);
     this.columns = new ParquetColumns(layout);
     this.writer = new ParquetWriter({
       writer: this.bytes,
-      schema: parquetSchema(layout),
+      schema: schema ?? parquetSchema(layout),
       codec: codec.codec,
       compressors: codec.compressors,
       kvMetadata: parquetMetadata(layout),
@@ -166,6 +167,8 @@ export class ParquetPartFile extends TempFile implements PartFile {
     codec: ParquetCodec;
     rowGroupSize: number;
     onRowDropped: OnRowDropped;
+    /** parquetSchema(layout) with field ids, for an Iceberg table; the plain schema if absent. */
+    schema?: SchemaElement[];
   }): Promise<ParquetPartFile> {
     return new ParquetPartFile(
       await openTemp(options.tempPath),
@@ -174,7 +177,18 @@ export class ParquetPartFile extends TempFile implements PartFile {
       options.codec,
       options.rowGroupSize,
       options.onRowDropped,
+      options.schema,
     );
+  }
+
+  /** The file's schema, rows and row groups as its footer records them; complete once `finish` resolved. */
+  footer(): ParquetFooter {
+    return {
+      schema: this.writer.schema,
+      rows: Number(this.writer.num_rows),
+      rowGroups: this.writer.row_groups,
+      size: this.size(),
+    };
   }
 
   size(): number {
@@ -251,6 +265,14 @@ export class ParquetPartFile extends TempFile implements PartFile {
     this.bytes.offset = mark.offset;
     this.writer.pendingIndexes.length = mark.indexes;
   }
+}
+
+/** What a completed Parquet file's footer says, for table metadata (Iceberg data file metrics). */
+export interface ParquetFooter {
+  readonly schema: readonly SchemaElement[];
+  readonly rows: number;
+  readonly rowGroups: ParquetWriter['row_groups'];
+  readonly size: number;
 }
 
 /** Where the Parquet writer stood before a call, so a failed call can be undone. */

@@ -58,7 +58,9 @@ async function s3Answers(endpoint: string): Promise<boolean> {
  *   forcePathStyle: true, credentials: environmentCredentials({ AWS_ACCESS_KEY_ID: weed.accessKeyId, … }) });
  * await weed.stop();
  */
-export async function startSeaweedFS(): Promise<SeaweedFSService> {
+export async function startSeaweedFS(
+  options: { readonly tableBuckets?: readonly string[] } = {},
+): Promise<SeaweedFSService> {
   const weed = await ensureWeedBinary();
   const dir = makeServiceTempDir('seaweedfs');
   removeOnExit(dir);
@@ -109,6 +111,10 @@ export async function startSeaweedFS(): Promise<SeaweedFSService> {
     '-admin.port.legacy=0',
     '-admin.ui=false',
     '-webdav=false',
+    // S3 Tables buckets, which the Iceberg REST catalog serves as warehouses (`s3://<bucket>`).
+    ...(options.tableBuckets !== undefined && options.tableBuckets.length > 0
+      ? [`-tableBucket=${options.tableBuckets.join(',')}`]
+      : []),
   ];
   const logFile = join(dir, 'weed.log');
   const s3Endpoint = `http://127.0.0.1:${s3}`;
