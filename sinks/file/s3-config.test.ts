@@ -72,6 +72,15 @@ describe('file sink s3:// configuration', () => {
     expect(problemsOf(pipelineWith(['    path: lake', '    s3: { region: eu-west-1 }']))).toMatch(
       /s3: s3 options need `path: s3:\/\/bucket\/prefix`/,
     );
+    // An Iceberg table's files wait in a local directory; its bucket is the table's.
+    expect(
+      problemsOf(
+        pipelineWith([
+          '    path: s3://b/p',
+          '    table: { format: iceberg, catalog: { type: rest, uri: "http://127.0.0.1:1" }, namespace: m, name: s }',
+        ]),
+      ),
+    ).toMatch(/path: with a table, `path` is the local directory/);
   });
 });
 
