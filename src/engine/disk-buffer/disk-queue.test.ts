@@ -8,6 +8,8 @@ import { createLogger, silentLogger } from '../../component/logger.js';
 import { Telemetry } from '../../component/telemetry.js';
 import type { MetricBatch, PipelineEvent } from '../../model/types.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
+import { encodeEvent } from './event-codec.js';
+import { encodeRecord, HEADER_BYTES } from './record.js';
 import { SegmentStore } from './segment-store.js';
 import { STATE_FILE } from './state-file.js';
 import { SetValues } from '../../model/set-values.js';
@@ -316,6 +318,36 @@ describe('DiskQueue', () => {
     expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
     const recordBytes = data.length / 5;
     expect(warnings).toContainEqual(expect.objectContaining({ file: path, offset: 2 * recordBytes }));
+    await queue.close();
+  });
+
+  it('replays records of format 1 (JSON) beside binary ones, and counts one of a format it does not know as corrupt', async () => {
+    const dir = tempDir();
+    const old = batch(1);
+    const payloads = [
+      Buffer.from(JSON.stringify(old)),
+      encodeEvent(batch(2)),
+      Buffer.concat([Buffer.from([9]), encodeEvent(batch(3)).subarray(1)]),
+      encodeEvent(batch(4)),
+    ];
+    const path = join(dir, 'seg-0000000000000001.hsb');
+    writeFileSync(path, Buffer.concat(payloads.map((payload, i) => encodeRecord(i + 1, 1_000, payload))));
+
+    const warnings: { fields: unknown; message: string }[] = [];
+    const logger = silentLogger();
+    logger.warn = (fields: unknown, message?: string) => warnings.push({ fields, message: message ?? '' });
+    const { queue, telemetry } = open(dir, { logger });
+    const events: PipelineEvent[] = [];
+    for (let next = await queue.read(); next !== undefined; next = await queue.read()) {
+      events.push(next.event);
+      await queue.done(next.seq);
+    }
+    expect(events).toEqual([old, batch(2), batch(4)]);
+    expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
+    const offset = 2 * HEADER_BYTES + (payloads[0]?.length ?? 0) + (payloads[1]?.length ?? 0);
+    const warning = warnings.find(({ message }) => message.includes(`${path} at byte ${offset}`));
+    expect(warning?.fields).toMatchObject({ file: path, offset });
+    expect(String((warning?.fields as { err?: unknown } | undefined)?.err)).toMatch(/record format 9/);
     await queue.close();
   });
 

@@ -6,7 +6,7 @@ import type { Counter, Gauge, Telemetry } from '../../component/telemetry.js';
 import type { PipelineEvent } from '../../model/types.js';
 import { AckTracker } from './ack-tracker.js';
 import { lockDirectory } from './dir-lock.js';
-import { decodeEvent, encodeEvent } from './event-codec.js';
+import { decodeEvent, encodeEventInPlace } from './event-codec.js';
 import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
 import { readPositions, StateFile, writePositions } from './state-file.js';
@@ -212,7 +212,7 @@ export class DiskQueue {
     const writtenAt = this.options.clock.now();
     // Its sequence number and checksum are stamped when it is written: until the directory is read, the next
     // sequence number is unknown.
-    const bytes = frameRecord(writtenAt, encodeEvent(event));
+    const bytes = frameRecord(writtenAt, encodeEventInPlace(event));
     if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
     if (!this.fits(bytes.length)) {
       const policy = this.options.whenFull;
