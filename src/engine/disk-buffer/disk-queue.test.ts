@@ -271,6 +271,26 @@ describe('DiskQueue', () => {
     await second.close();
   });
 
+  it('counts every record acknowledged, also when acknowledgements come out of order', async () => {
+    const { queue, telemetry } = open(tempDir());
+    for (let i = 1; i <= 4; i++) queue.offer(batch(i));
+    await queue.flushed();
+    const read = [await queue.read(), await queue.read(), await queue.read(), await queue.read()];
+    const [r1, r2, r3, r4] = read.map((next) => next?.seq ?? 0);
+    const acknowledged = () => value(telemetry, 'heapstream_buffer_records_acknowledged_total');
+    await queue.done(r3 as number);
+    await queue.done(r2 as number);
+    // Done but not yet passed by the acknowledged position: counted all the same, once.
+    expect(acknowledged()).toBe(2);
+    await queue.done(r2 as number);
+    await queue.done(r1 as number);
+    expect(acknowledged()).toBe(3);
+    await queue.done(r4 as number);
+    expect(acknowledged()).toBe(4);
+    expect(queue.records).toBe(0);
+    await queue.close();
+  });
+
   it('deletes segments once every record in them is acknowledged, and shrinks to nothing', async () => {
     const dir = tempDir();
     const { queue, telemetry } = open(dir, { segmentBytes: 4096 });

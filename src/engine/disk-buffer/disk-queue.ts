@@ -296,8 +296,12 @@ export class DiskQueue {
     if (this.closing) return Promise.resolve();
     this.contents.delete(seq);
     this.takeFresh(seq);
-    if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
+    const done = this.acks.done(seq);
+    if (done === undefined) return this.stateQueued ?? this.stateChain;
+    // Counted as each record is done, whether or not the position moves past it yet: out of order, the record that
+    // moves it moves it past others, counted already.
     this.metrics.acknowledged.inc();
+    if (done === 'held') return this.stateQueued ?? this.stateChain;
     this.updateGauges();
     this.deleteAcknowledged();
     // Not written now: the next read writes it with its own position, before that record is handed out (one
