@@ -88,7 +88,7 @@ const value = (t: Telemetry, name: string, labels: Record<string, string> = {}):
 
 describe('DiskQueue', () => {
   it('gives back what it was offered, in order, whole, read back from its files', async () => {
-    const { queue } = open(tempDir(), { freshBytes: 0 });
+    const { queue } = open(tempDir(), { memoryWindow: 0 });
     const offered = [batch(1), batch(2), batch(3, 3, 40)];
     for (const b of offered) expect(queue.offer(b)).toBe(true);
     await queue.flushed();
@@ -126,8 +126,8 @@ describe('DiskQueue', () => {
     await second.close();
   });
 
-  it('keeps in memory at most freshBytes of records, and reads the rest back from the files', async () => {
-    const { queue } = open(tempDir(), { freshBytes: 64 * 1024 });
+  it('keeps in memory at most memoryWindow bytes of records, and reads the rest back from the files', async () => {
+    const { queue, telemetry } = open(tempDir(), { memoryWindow: 64 * 1024 });
     const offered = Array.from({ length: 20 }, (_, i) => batch(i + 1, i + 1, 100));
     for (const b of offered) queue.offer(b);
     await queue.flushed();
@@ -140,6 +140,9 @@ describe('DiskQueue', () => {
     const kept = events.filter((event, i) => event === offered[i]).length;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(offered.length);
+    const read = (from: string) => value(telemetry, 'heapstream_buffer_records_read_total', { from });
+    expect(read('memory')).toBe(kept);
+    expect(read('disk')).toBe(offered.length - kept);
     await queue.close();
   });
 
@@ -299,6 +302,7 @@ describe('DiskQueue', () => {
     expect(segments(dir).length).toBeGreaterThan(5);
     const bytesBefore = value(telemetry, 'heapstream_buffer_bytes');
     expect(bytesBefore).toBe(segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0));
+    expect(value(telemetry, 'heapstream_buffer_bytes_written_total')).toBe(bytesBefore);
     expect(await drain(queue)).toHaveLength(40);
     await queue.flushed();
     // The segment last written to goes with the next append (or the close).
