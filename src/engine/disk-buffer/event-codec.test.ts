@@ -67,6 +67,14 @@ describe('event codec', () => {
     expect(exactly(back)).toEqual(exactly(batch));
   });
 
+  it('writes each record whole: strings the previous record held are written again, not referred to', () => {
+    const batch = nodeBatchOf([odd]);
+    const first = encodeEvent(batch);
+    const second = encodeEvent(batch);
+    expect(second).toEqual(first);
+    expect(decodeEvent(second)).toEqual(batch);
+  });
+
   it('takes less than half the bytes of the JSON it replaces, over all the payloads', () => {
     const sum = (sizes: number[]) => sizes.reduce((a, b) => a + b, 0);
     const binary = sum(fixtures.map(({ batch }) => encodeEvent(batch).length));
