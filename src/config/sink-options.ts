@@ -31,7 +31,7 @@ const memoryBufferSchema = z.strictObject({
   when_full: whenFull,
 });
 
-/** The default `buffer.max_size` of a disk buffer: 256 MiB, about 2,700 node batches of 30 pods as JSON. */
+/** The default `buffer.max_size` of a disk buffer: 256 MiB, about 8,900 node batches of 30 pods (30 KB records). */
 export const DEFAULT_DISK_BUFFER_MAX_SIZE = 256 * 1024 * 1024;
 /** The smallest `buffer.max_size`: below this a disk buffer would hold hardly a node batch. */
 export const MIN_DISK_BUFFER_MAX_SIZE = 1024 * 1024;
