@@ -8,6 +8,7 @@ import { DEFAULT_DISK_BUFFER_MEMORY_WINDOW } from '../../config/sink-options.js'
 import { AckTracker } from './ack-tracker.js';
 import { lockDirectory } from './dir-lock.js';
 import { decodeEvent, encodeEventInPlace } from './event-codec.js';
+import { RecordArena } from './record-arena.js';
 import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
 import { readPositions, StateFile, writePositions } from './state-file.js';
@@ -120,6 +121,9 @@ export class DiskQueue {
   private readonly fresh = new Map<number, { readonly event: PipelineEvent; readonly bytes: number }>();
   private freshTotal = 0;
   private pendingBytes = 0;
+  /** Memory for the records waiting to be written, used again once they are (see RecordArena). */
+  private readonly arena = new RecordArena();
+  private readonly alloc = (bytes: number): Buffer => this.arena.alloc(bytes);
   private writing: Promise<void> | undefined;
   /** Everything that touches the segment files, one at a time. */
   private io: Promise<unknown> = Promise.resolve();
@@ -215,7 +219,7 @@ export class DiskQueue {
     const writtenAt = this.options.clock.now();
     // Its sequence number and checksum are stamped when it is written: until the directory is read, the next
     // sequence number is unknown.
-    const bytes = frameRecord(writtenAt, encodeEventInPlace(event));
+    const bytes = frameRecord(writtenAt, encodeEventInPlace(event), this.alloc);
     if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
     if (!this.fits(bytes.length)) {
       const policy = this.options.whenFull;
@@ -527,11 +531,14 @@ export class DiskQueue {
     while (this.pending.length > 0) {
       const group = this.pending;
       this.pending = [];
+      // The group's records, and those refused since the last group, are in these chunks.
+      const chunks = this.arena.take();
       const groupBytes = group.reduce((sum, r) => sum + r.bytes.length, 0);
       try {
         await this.writeGroup(group);
       } finally {
         this.pendingBytes -= groupBytes;
+        this.arena.recycle(chunks);
       }
       this.updateGauges();
       this.wake();

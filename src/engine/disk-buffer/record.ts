@@ -53,13 +53,18 @@ export function encodeRecord(seq: number, writtenAt: number, payload: Uint8Array
 
 /**
  * A record without its sequence number and checksum yet: stampRecord completes it once its sequence number is
- * known, so the payload is checksummed once, when written, not also when offered.
+ * known, so the payload is checksummed once, when written, not also when offered. `alloc` gives its memory (a
+ * RecordArena's).
  *
  * @example
  * const bytes = frameRecord(Date.now(), payload); …; stampRecord(bytes, 7);
  */
-export function frameRecord(writtenAt: number, payload: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+export function frameRecord(
+  writtenAt: number,
+  payload: Uint8Array,
+  alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes),
+): Buffer {
+  const record = alloc(HEADER_BYTES + payload.length);
   record.writeUInt32LE(RECORD_MAGIC, 0);
   record.writeUInt32LE(0, 4);
   record.writeUInt32LE(payload.length, 8);
