@@ -3,6 +3,7 @@ import { createLogger } from '../src/component/logger.js';
 import { createPipeline } from '../src/engine/pipeline.js';
 import { parsePipelineConfig } from '../src/config/index.js';
 import type { NodeTarget } from '../src/component/node-target.js';
+import type { Telemetry } from '../src/component/telemetry.js';
 import { countingSink, type CycleCount } from './counting-sink.js';
 import { jsonlToDevNull } from './jsonl-sink.js';
 import { measureParseFloor, type Floor } from './floor.js';
@@ -192,6 +193,8 @@ export async function runSize(options: SizeOptions): Promise<SizeResult> {
       clearTimeout(watchdog);
     }
     memory.stop();
+    if (options.diskBuffer !== undefined)
+      options.progress(`[${label}] ${describeDiskBuffer(pipeline.telemetry)}`);
     const hot = profiler === undefined ? undefined : await (await profiler).stop(options.cpuProfile!);
     options.progress(`[${label}] measuring the JSON.parse floor on one cycle of payloads`);
     const floor = await measureParseFloor(simulator.nodes, SUMMARY_PATH);
@@ -256,6 +259,22 @@ function describeCycle(sample: CycleSample): string {
     `→cluster ${(c.clusterLatency / 1000).toFixed(2)} s, pipeline CPU ${sample.cpuSeconds.toFixed(2)} s ` +
     `(main thread ${sample.mainThreadCpuSeconds.toFixed(2)} s), ` +
     `simulator CPU ${sample.simulatorCpuSeconds.toFixed(2)} s`
+  );
+}
+
+/**
+ * What the counting sink's disk buffer did over the whole run (warm-up included): records and bytes written, and
+ * how many records the sink got from memory and how many were read back from the files.
+ */
+function describeDiskBuffer(telemetry: Telemetry): string {
+  const value = (name: string, labels: Record<string, string> = {}): number =>
+    telemetry.value(name, { sink: 'count', ...labels });
+  const records = value('heapstream_buffer_records_written_total');
+  const bytes = value('heapstream_buffer_bytes_written_total');
+  return (
+    `disk buffer: ${records} records written, ${(bytes / 1e6).toFixed(1)} MB (${(bytes / Math.max(1, records) / 1000).toFixed(1)} KB a record); ` +
+    `read ${value('heapstream_buffer_records_read_total', { from: 'memory' })} from memory, ` +
+    `${value('heapstream_buffer_records_read_total', { from: 'disk' })} back from the files`
   );
 }
 

@@ -2,10 +2,12 @@
  * Disk buffer throughput: the DiskQueue alone (no pipeline, no sink) on real node batches, in and out, with
  * `sync: every_batch`:
  *
- * - *keeps up*: a cycle's batches offered as scrapes finish them, a reader taking and acknowledging each as soon as
- *   it is stored (a sink that keeps up: the events come from memory, the files are written and deleted);
- * - *replay*: the same batches written with no reader, the queue closed and opened again, then read back from the
- *   files and acknowledged (a restart after an outage: every batch checksummed and parsed).
+ * - *in*: a cycle's batches offered as scrapes finish them, with no reader, until every one is written and flushed
+ *   (a sink that is down: encoded, checksummed, written);
+ * - *keeps up*: the same, a reader taking and acknowledging each as soon as it is stored (a sink that keeps up: the
+ *   events come from memory, the files are written and deleted);
+ * - *out (replay)*: the batches of *in*, the queue closed and opened again, read back from the files and
+ *   acknowledged (a restart after an outage: every batch checksummed and decoded).
  *
  * CPU is the process's (user + system, the thread pool's file I/O included); MB are the records' bytes.
  *
@@ -27,7 +29,7 @@ import { summaryBatch } from '../../src/testing/fixtures.js';
 const FIXTURE = new URL('../../../shared/fixtures/kubelet/nri-1.34/stats-summary.json', import.meta.url);
 
 export interface DiskBufferRow {
-  readonly scenario: 'keeps up' | 'replay';
+  readonly scenario: 'in' | 'keeps up' | 'out (replay)';
   readonly batches: number;
   /** Bytes of the records, per batch. */
   readonly bytesPerBatch: number;
@@ -93,9 +95,10 @@ export async function measureDiskBuffer(options: {
   const base = summaryBatch(FIXTURE, { node: 'node-0', cycle: 1 });
   const root = mkdtempSync(join(tmpdir(), 'heapstream-bench-disk-'));
   const telemetry = new Telemetry();
-  const written = () => telemetry.value('heapstream_buffer_records_written_total', { sink: 'bench' });
+  const recordsWritten = () => telemetry.value('heapstream_buffer_records_written_total', { sink: 'bench' });
   try {
     const keepsUp: { seconds: number; cpuMs: number }[] = [];
+    const written: { seconds: number; cpuMs: number }[] = [];
     const replay: { seconds: number; cpuMs: number }[] = [];
     let bytes = 0;
     for (let round = 0; round <= options.rounds; round++) {
@@ -112,8 +115,12 @@ export async function measureDiskBuffer(options: {
 
       const replayDir = join(root, `replay-${round}`);
       const writer = openQueue(replayDir, telemetry);
-      await offerCycle(writer, base, round + 1, options.batches);
-      await writer.flushed();
+      await writer.ready;
+      const wrote = await timed(async () => {
+        await offerCycle(writer, base, round + 1, options.batches);
+        await writer.flushed();
+      });
+      if (round > 0) written.push(wrote);
       bytes = writer.bytes / options.batches;
       await writer.close();
       const reader = openQueue(replayDir, telemetry);
@@ -122,7 +129,7 @@ export async function measureDiskBuffer(options: {
       await reader.close();
       if (round > 0) replay.push(replayed);
     }
-    if (written() === 0) throw new Error('nothing was written');
+    if (recordsWritten() === 0) throw new Error('nothing was written');
     const row = (scenario: DiskBufferRow['scenario'], runs: { seconds: number; cpuMs: number }[]) => {
       const seconds = median(runs.map((r) => r.seconds));
       return {
@@ -134,7 +141,7 @@ export async function measureDiskBuffer(options: {
         cpuMsPerBatch: median(runs.map((r) => r.cpuMs)) / options.batches,
       };
     };
-    return [row('keeps up', keepsUp), row('replay', replay)];
+    return [row('in', written), row('keeps up', keepsUp), row('out (replay)', replay)];
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

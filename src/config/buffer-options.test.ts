@@ -6,7 +6,7 @@ import { defineSink, defineSource } from '../component/component.js';
 import { ConfigError } from '../component/errors.js';
 import { Registry } from '../component/registry.js';
 import { parsePipelineConfig } from './load.js';
-import { DEFAULT_DISK_BUFFER_MAX_SIZE } from './sink-options.js';
+import { DEFAULT_DISK_BUFFER_MAX_SIZE, DEFAULT_DISK_BUFFER_MEMORY_WINDOW } from './sink-options.js';
 
 const registry = new Registry().register(
   defineSource({
@@ -52,7 +52,7 @@ describe('buffer', () => {
     });
   });
 
-  it('takes type: disk with its defaults: 256 MiB, every_batch, a 1 s interval, no path (under data_dir)', () => {
+  it('takes type: disk with its defaults: 256 MiB, every_batch, a 1 s interval, a 32 MiB memory window, no path (under data_dir)', () => {
     const [sink] = parse('  a: { type: fake_sink, buffer: { type: disk } }\n').sinks;
     expect(sink?.options.buffer).toEqual({
       type: 'disk',
@@ -60,6 +60,7 @@ describe('buffer', () => {
       when_full: 'block',
       sync: 'every_batch',
       sync_interval: 1000,
+      memory_window: DEFAULT_DISK_BUFFER_MEMORY_WINDOW,
     });
   });
 
@@ -73,6 +74,15 @@ describe('buffer', () => {
     ]);
     expect(problemsOf('  a: { type: fake_sink, buffer: { type: disk, sync: every_cycle } }\n')[0]).toMatch(
       /^pipeline\.yaml:3:\d+ sinks\.a\.buffer\.sync: expected one of "every_batch", "interval"/,
+    );
+  });
+
+  it('takes a memory_window of 0 or more bytes, refusing a negative one where it is', () => {
+    const [sink] = parse('  a: { type: fake_sink, buffer: { type: disk, memory_window: 0 } }\n').sinks;
+    expect(sink?.options.buffer).toMatchObject({ type: 'disk', memory_window: 0 });
+    const line = '  a: { type: fake_sink, buffer: { type: disk, memory_window: -1 } }';
+    expect(problemsOf(`${line}\n`)[0]).toMatch(
+      new RegExp(`^pipeline\\.yaml:3:${line.indexOf('-1') + 1} sinks\\.a\\.buffer\\.memory_window: `),
     );
   });
 

@@ -31,10 +31,18 @@ const memoryBufferSchema = z.strictObject({
   when_full: whenFull,
 });
 
-/** The default `buffer.max_size` of a disk buffer: 256 MiB, about 2,700 node batches of 30 pods as JSON. */
+/** The default `buffer.max_size` of a disk buffer: 256 MiB, about 8,900 node batches of 30 pods (30 KB records). */
 export const DEFAULT_DISK_BUFFER_MAX_SIZE = 256 * 1024 * 1024;
 /** The smallest `buffer.max_size`: below this a disk buffer would hold hardly a node batch. */
 export const MIN_DISK_BUFFER_MAX_SIZE = 1024 * 1024;
+
+/**
+ * The default `buffer.memory_window`: 32 MiB of records whose batches a disk buffer also keeps in memory until its
+ * sink reads them. It holds a whole cycle's burst at 1,000 nodes of 30 pods (about 30 KB of record a node), so a
+ * sink that keeps up never reads back from the disk; full (a sink that stopped), it holds about three times its
+ * size in heap, as much as a full memory buffer at its default `max_bytes`.
+ */
+export const DEFAULT_DISK_BUFFER_MEMORY_WINDOW = 32 * 1024 * 1024;
 
 /** `buffer` of `type: disk`: segment files that survive a crash or a restart (src/engine/disk-buffer/). */
 const diskBufferSchema = z.strictObject({
@@ -62,6 +70,14 @@ const diskBufferSchema = z.strictObject({
   sync_interval: duration({ min: 10 })
     .prefault('1s')
     .describe('How often `sync: interval` flushes to the disk.'),
+  memory_window: z
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_DISK_BUFFER_MEMORY_WINDOW)
+    .describe(
+      'Bytes of records whose batches are also kept in memory until the sink reads them (32 MiB by default); beyond it, batches are read back from the files. 0 reads every batch back.',
+    ),
 });
 
 export type MemoryBufferOptions = z.output<typeof memoryBufferSchema>;

@@ -133,6 +133,7 @@ export class SinkRunner implements CycleBackPressure {
               maxBytes: buffer.max_size,
               sync: buffer.sync,
               syncIntervalMs: buffer.sync_interval,
+              memoryWindow: buffer.memory_window,
               whenFull: buffer.when_full,
               sink: name,
               logger: this.logger,

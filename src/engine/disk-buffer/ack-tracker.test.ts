@@ -5,13 +5,13 @@ describe('AckTracker', () => {
   it('moves the acknowledged position only past records whose predecessors are all done', () => {
     const acks = new AckTracker(10);
     for (const seq of [11, 12, 13]) acks.stored(seq);
-    expect(acks.done(12)).toBe(false);
+    expect(acks.done(12)).toBe('held');
     expect(acks.acked).toBe(10);
     expect(acks.open).toBe(2);
     expect(acks.oldestOpen).toBe(11);
-    expect(acks.done(11)).toBe(true);
+    expect(acks.done(11)).toBe('moved');
     expect(acks.acked).toBe(12);
-    expect(acks.done(13)).toBe(true);
+    expect(acks.done(13)).toBe('moved');
     expect(acks.acked).toBe(13);
     expect(acks.open).toBe(0);
   });
@@ -32,12 +32,12 @@ describe('AckTracker', () => {
     const acks = new AckTracker(0);
     acks.stored(1);
     acks.stored(2);
-    expect(acks.done(2)).toBe(false);
-    expect(acks.done(2)).toBe(false);
-    expect(acks.done(7)).toBe(false);
+    expect(acks.done(2)).toBe('held');
+    expect(acks.done(2)).toBeUndefined();
+    expect(acks.done(7)).toBeUndefined();
     expect(acks.isOpen(1)).toBe(true);
     expect(acks.isOpen(2)).toBe(false);
-    expect(acks.done(1)).toBe(true);
+    expect(acks.done(1)).toBe('moved');
     expect(acks.acked).toBe(2);
   });
 });

@@ -54,9 +54,12 @@ export class AckTracker {
     this.opened.add(seq);
   }
 
-  /** A record is done with; returns whether the acknowledged position moved. */
-  done(seq: number): boolean {
-    if (seq <= this.position || !this.opened.delete(seq)) return false;
+  /**
+   * A record is done with: 'moved' when the acknowledged position moved past it (and maybe others), 'held' when a
+   * record before it is still open, undefined when it was not open (done already, dropped, or never stored).
+   */
+  done(seq: number): 'moved' | 'held' | undefined {
+    if (seq <= this.position || !this.opened.delete(seq)) return undefined;
     this.finished.add(seq);
     const before = this.position;
     while (this.head < this.pending.length && this.finished.has(this.pending[this.head] as number)) {
@@ -69,6 +72,6 @@ export class AckTracker {
       this.pending = this.pending.slice(this.head);
       this.head = 0;
     }
-    return this.position !== before;
+    return this.position !== before ? 'moved' : 'held';
   }
 }

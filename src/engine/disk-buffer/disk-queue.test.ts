@@ -8,6 +8,8 @@ import { createLogger, silentLogger } from '../../component/logger.js';
 import { Telemetry } from '../../component/telemetry.js';
 import type { MetricBatch, PipelineEvent } from '../../model/types.js';
 import { DiskQueue, type DiskQueueOptions } from './disk-queue.js';
+import { encodeEvent } from './event-codec.js';
+import { encodeRecord, HEADER_BYTES } from './record.js';
 import { SegmentStore } from './segment-store.js';
 import { STATE_FILE } from './state-file.js';
 import { SetValues } from '../../model/set-values.js';
@@ -86,7 +88,7 @@ const value = (t: Telemetry, name: string, labels: Record<string, string> = {}):
 
 describe('DiskQueue', () => {
   it('gives back what it was offered, in order, whole, read back from its files', async () => {
-    const { queue } = open(tempDir(), { freshBytes: 0 });
+    const { queue } = open(tempDir(), { memoryWindow: 0 });
     const offered = [batch(1), batch(2), batch(3, 3, 40)];
     for (const b of offered) expect(queue.offer(b)).toBe(true);
     await queue.flushed();
@@ -124,8 +126,8 @@ describe('DiskQueue', () => {
     await second.close();
   });
 
-  it('keeps in memory at most freshBytes of records, and reads the rest back from the files', async () => {
-    const { queue } = open(tempDir(), { freshBytes: 64 * 1024 });
+  it('keeps in memory at most memoryWindow bytes of records, and reads the rest back from the files', async () => {
+    const { queue, telemetry } = open(tempDir(), { memoryWindow: 64 * 1024 });
     const offered = Array.from({ length: 20 }, (_, i) => batch(i + 1, i + 1, 100));
     for (const b of offered) queue.offer(b);
     await queue.flushed();
@@ -138,6 +140,9 @@ describe('DiskQueue', () => {
     const kept = events.filter((event, i) => event === offered[i]).length;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(offered.length);
+    const read = (from: string) => value(telemetry, 'heapstream_buffer_records_read_total', { from });
+    expect(read('memory')).toBe(kept);
+    expect(read('disk')).toBe(offered.length - kept);
     await queue.close();
   });
 
@@ -269,6 +274,26 @@ describe('DiskQueue', () => {
     await second.close();
   });
 
+  it('counts every record acknowledged, also when acknowledgements come out of order', async () => {
+    const { queue, telemetry } = open(tempDir());
+    for (let i = 1; i <= 4; i++) queue.offer(batch(i));
+    await queue.flushed();
+    const read = [await queue.read(), await queue.read(), await queue.read(), await queue.read()];
+    const [r1, r2, r3, r4] = read.map((next) => next?.seq ?? 0);
+    const acknowledged = () => value(telemetry, 'heapstream_buffer_records_acknowledged_total');
+    await queue.done(r3 as number);
+    await queue.done(r2 as number);
+    // Done but not yet passed by the acknowledged position: counted all the same, once.
+    expect(acknowledged()).toBe(2);
+    await queue.done(r2 as number);
+    await queue.done(r1 as number);
+    expect(acknowledged()).toBe(3);
+    await queue.done(r4 as number);
+    expect(acknowledged()).toBe(4);
+    expect(queue.records).toBe(0);
+    await queue.close();
+  });
+
   it('deletes segments once every record in them is acknowledged, and shrinks to nothing', async () => {
     const dir = tempDir();
     const { queue, telemetry } = open(dir, { segmentBytes: 4096 });
@@ -277,6 +302,7 @@ describe('DiskQueue', () => {
     expect(segments(dir).length).toBeGreaterThan(5);
     const bytesBefore = value(telemetry, 'heapstream_buffer_bytes');
     expect(bytesBefore).toBe(segments(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0));
+    expect(value(telemetry, 'heapstream_buffer_bytes_written_total')).toBe(bytesBefore);
     expect(await drain(queue)).toHaveLength(40);
     await queue.flushed();
     // The segment last written to goes with the next append (or the close).
@@ -316,6 +342,36 @@ describe('DiskQueue', () => {
     expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
     const recordBytes = data.length / 5;
     expect(warnings).toContainEqual(expect.objectContaining({ file: path, offset: 2 * recordBytes }));
+    await queue.close();
+  });
+
+  it('replays records of format 1 (JSON) beside binary ones, and counts one of a format it does not know as corrupt', async () => {
+    const dir = tempDir();
+    const old = batch(1);
+    const payloads = [
+      Buffer.from(JSON.stringify(old)),
+      encodeEvent(batch(2)),
+      Buffer.concat([Buffer.from([9]), encodeEvent(batch(3)).subarray(1)]),
+      encodeEvent(batch(4)),
+    ];
+    const path = join(dir, 'seg-0000000000000001.hsb');
+    writeFileSync(path, Buffer.concat(payloads.map((payload, i) => encodeRecord(i + 1, 1_000, payload))));
+
+    const warnings: { fields: unknown; message: string }[] = [];
+    const logger = silentLogger();
+    logger.warn = (fields: unknown, message?: string) => warnings.push({ fields, message: message ?? '' });
+    const { queue, telemetry } = open(dir, { logger });
+    const events: PipelineEvent[] = [];
+    for (let next = await queue.read(); next !== undefined; next = await queue.read()) {
+      events.push(next.event);
+      await queue.done(next.seq);
+    }
+    expect(events).toEqual([old, batch(2), batch(4)]);
+    expect(value(telemetry, 'heapstream_buffer_corrupt_records_total')).toBe(1);
+    const offset = 2 * HEADER_BYTES + (payloads[0]?.length ?? 0) + (payloads[1]?.length ?? 0);
+    const warning = warnings.find(({ message }) => message.includes(`${path} at byte ${offset}`));
+    expect(warning?.fields).toMatchObject({ file: path, offset });
+    expect(String((warning?.fields as { err?: unknown } | undefined)?.err)).toMatch(/record format 9/);
     await queue.close();
   });
 

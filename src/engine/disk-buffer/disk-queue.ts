@@ -4,9 +4,11 @@ import { LogLimiter } from '../../component/log-limiter.js';
 import type { Logger } from '../../component/logger.js';
 import type { Counter, Gauge, Telemetry } from '../../component/telemetry.js';
 import type { PipelineEvent } from '../../model/types.js';
+import { DEFAULT_DISK_BUFFER_MEMORY_WINDOW } from '../../config/sink-options.js';
 import { AckTracker } from './ack-tracker.js';
 import { lockDirectory } from './dir-lock.js';
-import { decodeEvent, encodeEvent } from './event-codec.js';
+import { decodeEvent, encodeEventInPlace } from './event-codec.js';
+import { RecordArena } from './record-arena.js';
 import { frameRecord, stampRecord, type RecordInfo } from './record.js';
 import { SegmentStore, type DamageReport, type PendingRecord, type Segment } from './segment-store.js';
 import { readPositions, StateFile, writePositions } from './state-file.js';
@@ -33,9 +35,9 @@ export interface DiskQueueOptions {
   readonly maxPendingBytes?: number;
   /**
    * Bytes of records written by this process whose events are also kept in memory until the reader takes them
-   * (16 MiB unless a test wants another; 0: every record is read back from its file).
+   * (`buffer.memory_window`; 0: every record is read back from its file).
    */
-  readonly freshBytes?: number;
+  readonly memoryWindow?: number;
 }
 
 /** A record handed to the sink: acknowledge it with `done(seq)` once the sink is done with it. */
@@ -69,7 +71,6 @@ interface PendingEvent extends PendingRecord {
 const MARK = -1;
 
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
-const DEFAULT_FRESH_BYTES = 16 * 1024 * 1024;
 /** Damaged ranges logged one by one at start-up; past this, one line sums up the rest. */
 const DAMAGE_LINES = 20;
 
@@ -112,14 +113,17 @@ export class DiskQueue {
    */
   private readonly contents = new Map<number, number>();
   /**
-   * Events this process wrote that the reader has not taken yet, by sequence number, up to `freshBytes` of their
-   * records: a sink that keeps up gets them as they were offered, without reading and parsing them back (the
-   * costliest part of the buffer). Their records are on the disk all the same: that copy is what a restart
-   * replays. A sink that falls behind reads the rest from the files.
+   * Events this process wrote that the reader has not taken yet, by sequence number, up to `memoryWindow` bytes of
+   * their records: a sink that keeps up gets them as they were offered, without reading and decoding them back.
+   * Their records are on the disk all the same: that copy is what a restart replays. A sink that falls further
+   * behind reads the rest from the files.
    */
   private readonly fresh = new Map<number, { readonly event: PipelineEvent; readonly bytes: number }>();
   private freshTotal = 0;
   private pendingBytes = 0;
+  /** Memory for the records waiting to be written, used again once they are (see RecordArena). */
+  private readonly arena = new RecordArena();
+  private readonly alloc = (bytes: number): Buffer => this.arena.alloc(bytes);
   private writing: Promise<void> | undefined;
   /** Everything that touches the segment files, one at a time. */
   private io: Promise<unknown> = Promise.resolve();
@@ -147,6 +151,9 @@ export class DiskQueue {
     oldestAge: Gauge;
     maxBytes: Gauge;
     written: Counter;
+    writtenBytes: Counter;
+    readFromMemory: Counter;
+    readFromDisk: Counter;
     acknowledged: Counter;
     corrupt: Counter;
     redelivered: Counter;
@@ -212,7 +219,7 @@ export class DiskQueue {
     const writtenAt = this.options.clock.now();
     // Its sequence number and checksum are stamped when it is written: until the directory is read, the next
     // sequence number is unknown.
-    const bytes = frameRecord(writtenAt, encodeEvent(event));
+    const bytes = frameRecord(writtenAt, encodeEventInPlace(event), this.alloc);
     if (bytes.length > this.options.maxBytes) return this.refuse('too_large', event, bytes.length);
     if (!this.fits(bytes.length)) {
       const policy = this.options.whenFull;
@@ -247,6 +254,7 @@ export class DiskQueue {
       this.readThrough = record.seq;
       const kept = this.takeFresh(record.seq);
       if (kept !== undefined) {
+        this.metrics.readFromMemory.inc();
         const persisted = this.persistState(false);
         if (this.options.sync === 'every_batch') await persisted;
         return { seq: record.seq, event: kept };
@@ -268,6 +276,7 @@ export class DiskQueue {
           error = err;
         }
       }
+      this.metrics.readFromDisk.inc();
       if (event === undefined) {
         this.countCorrupt(segment.path, record.offset, error ?? new Error('checksum mismatch on read'));
         this.reportDropped([this.contents.get(record.seq)], 'corrupt');
@@ -296,8 +305,12 @@ export class DiskQueue {
     if (this.closing) return Promise.resolve();
     this.contents.delete(seq);
     this.takeFresh(seq);
-    if (!this.acks.done(seq)) return this.stateQueued ?? this.stateChain;
+    const done = this.acks.done(seq);
+    if (done === undefined) return this.stateQueued ?? this.stateChain;
+    // Counted as each record is done, whether or not the position moves past it yet: out of order, the record that
+    // moves it moves it past others, counted already.
     this.metrics.acknowledged.inc();
+    if (done === 'held') return this.stateQueued ?? this.stateChain;
     this.updateGauges();
     this.deleteAcknowledged();
     // Not written now: the next read writes it with its own position, before that record is handed out (one
@@ -518,11 +531,14 @@ export class DiskQueue {
     while (this.pending.length > 0) {
       const group = this.pending;
       this.pending = [];
+      // The group's records, and those refused since the last group, are in these chunks.
+      const chunks = this.arena.take();
       const groupBytes = group.reduce((sum, r) => sum + r.bytes.length, 0);
       try {
         await this.writeGroup(group);
       } finally {
         this.pendingBytes -= groupBytes;
+        this.arena.recycle(chunks);
       }
       this.updateGauges();
       this.wake();
@@ -550,11 +566,14 @@ export class DiskQueue {
         await this.retireIfAcknowledged(store);
         await store.append(group, this.options.sync === 'every_batch');
       });
+      let bytes = 0;
       for (const record of group) {
         this.markStored(record.seq, record.sets);
         this.keepFresh(record);
+        bytes += record.bytes.length;
       }
       this.metrics.written.inc(group.length);
+      this.metrics.writtenBytes.inc(bytes);
       if (this.diskFull) {
         this.diskFull = false;
         this.blockedCycle = undefined;
@@ -567,7 +586,10 @@ export class DiskQueue {
     } catch (err) {
       // Records written whole before the failure are indexed: they are kept; the rest of the group is not.
       const written = this.indexedFrom(group[0]?.seq ?? 0);
-      for (const record of group.slice(0, written)) this.markStored(record.seq, record.sets);
+      for (const record of group.slice(0, written)) {
+        this.markStored(record.seq, record.sets);
+        this.metrics.writtenBytes.inc(record.bytes.length);
+      }
       this.metrics.written.inc(written);
       const lost = group.slice(written);
       await this.enqueueIo(() => this.removeEmptySegments());
@@ -687,7 +709,7 @@ export class DiskQueue {
   }
 
   private keepFresh(record: PendingEvent): void {
-    const budget = this.options.freshBytes ?? DEFAULT_FRESH_BYTES;
+    const budget = this.options.memoryWindow ?? DEFAULT_DISK_BUFFER_MEMORY_WINDOW;
     if (this.freshTotal + record.bytes.length > budget) return;
     this.fresh.set(record.seq, { event: record.event, bytes: record.bytes.length });
     this.freshTotal += record.bytes.length;
@@ -899,6 +921,11 @@ function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
   );
   t.describe('heapstream_buffer_max_bytes', "A sink's disk buffer size bound (buffer.max_size).");
   t.describe('heapstream_buffer_records_written_total', "Records written to a sink's disk buffer.");
+  t.describe('heapstream_buffer_bytes_written_total', "Bytes of records written to a sink's disk buffer.");
+  t.describe(
+    'heapstream_buffer_records_read_total',
+    'Records handed to the sink from a disk buffer: from memory (kept since written, buffer.memory_window) or read back from its files.',
+  );
   t.describe(
     'heapstream_buffer_records_acknowledged_total',
     'Records the sink was done with, removed from its disk buffer.',
@@ -919,6 +946,9 @@ function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
     oldestAge: t.gauge('heapstream_buffer_oldest_age_seconds', labels),
     maxBytes: t.gauge('heapstream_buffer_max_bytes', labels),
     written: t.counter('heapstream_buffer_records_written_total', labels),
+    writtenBytes: t.counter('heapstream_buffer_bytes_written_total', labels),
+    readFromMemory: t.counter('heapstream_buffer_records_read_total', { sink, from: 'memory' }),
+    readFromDisk: t.counter('heapstream_buffer_records_read_total', { sink, from: 'disk' }),
     acknowledged: t.counter('heapstream_buffer_records_acknowledged_total', labels),
     corrupt: t.counter('heapstream_buffer_corrupt_records_total', labels),
     redelivered: t.counter('heapstream_buffer_records_redelivered_total', labels),

@@ -10,11 +10,10 @@ import { crc32c } from './crc32c.js';
  * | 4     | payload length                                                         |
  * | 8     | sequence number (1, 2, 3… over the buffer's life, never reused)        |
  * | 8     | when it was written (ms since the epoch, a float64)                    |
- * | n     | payload (UTF-8 JSON of one event)                                      |
+ * | n     | payload: one event, its first byte its format (event-codec.ts)         |
  *
- * The magic's first two bytes cannot occur in UTF-8 text (0xF1 must be followed by a continuation byte, 0x7E is
- * not one), so a resync never mistakes JSON for a header; the checksum, which covers the length, rejects the rare
- * false start anyway.
+ * A binary payload may hold the magic's bytes anywhere: a resync that lands on them inside a payload is a false
+ * start, which the checksum (it covers the length) rejects, and the scan moves on to the next magic.
  */
 export const RECORD_MAGIC = 0x0db57ef1;
 export const HEADER_BYTES = 28;
@@ -54,13 +53,18 @@ export function encodeRecord(seq: number, writtenAt: number, payload: Uint8Array
 
 /**
  * A record without its sequence number and checksum yet: stampRecord completes it once its sequence number is
- * known, so the payload is checksummed once, when written, not also when offered.
+ * known, so the payload is checksummed once, when written, not also when offered. `alloc` gives its memory (a
+ * RecordArena's).
  *
  * @example
  * const bytes = frameRecord(Date.now(), payload); …; stampRecord(bytes, 7);
  */
-export function frameRecord(writtenAt: number, payload: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+export function frameRecord(
+  writtenAt: number,
+  payload: Uint8Array,
+  alloc: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes),
+): Buffer {
+  const record = alloc(HEADER_BYTES + payload.length);
   record.writeUInt32LE(RECORD_MAGIC, 0);
   record.writeUInt32LE(0, 4);
   record.writeUInt32LE(payload.length, 8);
