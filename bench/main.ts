@@ -29,6 +29,7 @@ import { parseDuration } from '../src/component/duration.js';
 import { formatDiskBuffer, measureDiskBuffer } from './extras/disk-buffer.js';
 import { formatFileSinkResults, measureFileSink } from './extras/file-sink.js';
 import { formatObjectStorage, measureObjectStorage } from './extras/file-sink-s3.js';
+import { formatIcebergBench, measureIcebergTable } from './extras/iceberg-table.js';
 import { existingWeedBinary } from '../test/services/seaweedfs-install.js';
 import { formatPrometheusParse, measurePrometheusParse } from './extras/prometheus-parse.js';
 import { formatMetricsApi, measureMetricsApi } from './extras/metrics-api-run.js';
@@ -174,9 +175,12 @@ async function componentBenches(): Promise<string> {
   // Building SeaweedFS takes minutes: the bench uses a binary already there and says how to get one otherwise.
   let objectStorage =
     'Skipped: no SeaweedFS `weed` binary (set HEAPSTREAM_WEED_BIN, or run `npx tsx bench/extras/file-sink-s3.ts`, which builds it into `.cache/`).';
+  let icebergTable = objectStorage.replace('file-sink-s3.ts', 'iceberg-table.ts');
   if (existingWeedBinary() !== undefined) {
     progress('object storage: SeaweedFS on loopback, 3 s per format');
     objectStorage = formatObjectStorage(await measureObjectStorage({ seconds: 3 }));
+    progress('Iceberg table: SeaweedFS on loopback, 5 snapshots of 4 cycles');
+    icebergTable = formatIcebergBench(await measureIcebergTable(5, 4));
   }
   progress('Prometheus text: parsing the /metrics/cadvisor capture');
   const prometheus = formatPrometheusParse(measurePrometheusParse());
@@ -261,6 +265,15 @@ uploaded whole when completed), only the sink's calls timed, uploads included; M
 that time. Reproduce: \`npx tsx bench/extras/file-sink-s3.ts\`.
 
 ${objectStorage}
+
+### Into an Iceberg table
+
+The file sink with \`table: { format: iceberg }\` on the same server (its S3 and its Iceberg REST catalog): each
+round writes 4 cycles of 20 real node batches (nri-1.34) and closes the sink, which uploads the round's Parquet files
+and commits them as one snapshot. *rows/s end to end* counts encoding, upload and commit; *commit* is the catalog's
+commit request alone. Reproduce: \`npx tsx bench/extras/iceberg-table.ts\`.
+
+${icebergTable}
 
 ## Prometheus text parsing
 

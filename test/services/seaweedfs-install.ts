@@ -75,7 +75,9 @@ export async function ensureWeedBinary(): Promise<string> {
     progress(`SeaweedFS: building weed (takes minutes; started at ${elapsed()})…`);
     const ticker = setInterval(() => progress(`SeaweedFS: still building weed (${elapsed()})…`), 30_000);
     try {
-      await runCommand('go', ['build', '-o', join(staging, 'weed'), './weed'], {
+      // -trimpath: the build cache then does not depend on this staging directory, so a later build (another
+      // clone, a cleared .cache) reuses the compiled packages and only links.
+      await runCommand('go', ['build', '-trimpath', '-o', join(staging, 'weed'), './weed'], {
         what: 'building SeaweedFS weed',
         cwd: source,
       });
