@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { SourceContext } from '../../src/component/component.js';
 import { kubeletSource, nodeInfo } from '../../src/kube/kubelet-source.js';
-import { moduleBeside } from '../../src/kube/decode-pool/pool.js';
+import { moduleBeside } from '../../src/kube/decode-pool/entry.js';
 import type { DecoderRef } from '../../src/kube/decode-pool/protocol.js';
 import type { PipelineEvent } from '../../src/model/types.js';
 import type { SummarySourceConfig } from './config.js';

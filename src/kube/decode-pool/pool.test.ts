@@ -1,7 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecodeError } from '../../component/errors.js';
 import { DecodeReport } from '../../model/decode-report.js';
-import { DecodePool, moduleBeside } from './pool.js';
+import { moduleBeside } from './entry.js';
+import { DecodePool } from './pool.js';
 
 const pool = new DecodePool(1, {
   module: moduleBeside(import.meta.url, './testdata/test-decoder'),

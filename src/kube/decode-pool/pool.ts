@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DecodeError, ScrapeError } from '../../component/errors.js';
 import type { DecodeReport } from '../../model/decode-report.js';
@@ -14,92 +12,15 @@ import type {
   NodeNames,
   ReadyMessage,
 } from './protocol.js';
+import { workerEntry } from './entry.js';
 
 /** `workers: auto`: every core but one, which the main thread keeps for the pipeline and the sinks. */
 export function workerCount(setting: number | 'auto'): number {
   return setting === 'auto' ? Math.max(1, availableParallelism() - 1) : setting;
 }
 
-/**
- * `file:` URL of a module next to the caller, whether it runs from TypeScript sources (tsx, vitest) or from the
- * built JavaScript, for a worker to import.
- *
- * @example
- * moduleBeside(import.meta.url, './decode-bytes') // file:///…/sources/kubelet-summary/decode-bytes.ts (or .js)
- */
-export function moduleBeside(callerUrl: string, relative: string): string {
-  return new URL(relative + (callerUrl.endsWith('.ts') ? '.ts' : '.js'), callerUrl).href;
-}
-
-/**
- * The worker's entry: the built module, or, from TypeScript sources (tsx, vitest), a bootstrap that registers
- * tsx's loader in the new thread first (a thread does not inherit the loader of the one that starts it).
- */
-function workerEntry(): URL {
-  const url = new URL(moduleBeside(import.meta.url, './worker'));
-  if (!url.pathname.endsWith('.ts')) return url;
-  // tsx's ESM API, found from here (the `import` condition is the .mjs beside the `require` one).
-  const api = pathToFileURL(
-    createRequire(import.meta.url)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs'),
-  );
-  const code = `import { register } from ${JSON.stringify(api.href)}; register(); await import(${JSON.stringify(url.href)});`;
-  return new URL('data:text/javascript,' + encodeURIComponent(code));
-}
-
 /** The young generation of a decode thread's heap: a few node payloads' sets. */
 const WORKER_YOUNG_GENERATION_MB = 16;
-
-/** How long a pool no source uses is kept: a reload's new source takes over the old one's warm threads. */
-const IDLE_CLOSE_MS = 10_000;
-
-interface SharedPool {
-  readonly pool: DecodePool;
-  users: number;
-  closing: NodeJS.Timeout | undefined;
-}
-
-const sharedPools = new Map<string, SharedPool>();
-
-/**
- * A decode pool shared by the sources that use the same decoder with the same number of threads, released with
- * `release()`. The threads outlive a source by IDLE_CLOSE_MS, so a reload (a new source, often while the old one
- * finishes its cycle) finds them loaded and keeps each node's interned labels.
- *
- * @example
- * const lease = leaseDecodePool(2, decoderRef);
- * try { await lease.pool.ready(); … } finally { lease.release(); }
- */
-export function leaseDecodePool(
-  size: number,
-  decoder: DecoderRef,
-): { pool: DecodePool; release: () => void } {
-  const key = `${decoder.module}#${decoder.name}#${size}`;
-  let shared = sharedPools.get(key);
-  if (shared === undefined) {
-    shared = { pool: new DecodePool(size, decoder), users: 0, closing: undefined };
-    sharedPools.set(key, shared);
-  }
-  const lease = shared;
-  clearTimeout(lease.closing);
-  lease.closing = undefined;
-  lease.users++;
-  let released = false;
-  return {
-    pool: lease.pool,
-    release: () => {
-      if (released) return;
-      released = true;
-      if (--lease.users > 0) return;
-      lease.closing = setTimeout(() => {
-        sharedPools.delete(key);
-        void lease.pool.close();
-      }, IDLE_CLOSE_MS);
-      lease.closing.unref();
-    },
-  };
-}
 
 interface Pending {
   readonly node: string;
