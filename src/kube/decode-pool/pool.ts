@@ -5,6 +5,7 @@ import type { DecodeReport } from '../../model/decode-report.js';
 import { SetUnpacker } from '../../model/set-transfer.js';
 import type { MetricSet } from '../../model/types.js';
 import type {
+  DecodeLimits,
   DecodeRequest,
   DecodeResponse,
   DecoderRef,
@@ -83,14 +84,14 @@ export class DecodePool {
     node: NodeNames,
     bytes: Uint8Array,
     report: DecodeReport,
-    options: { readonly maxSets: number; readonly what: string },
+    limits: DecodeLimits,
   ): Promise<MetricSet[]> {
     if (this.closed) return Promise.reject(new Error('the decode pool is closed'));
     const lane = this.laneOf(node.name);
     const id = this.nextId++;
     const own =
       bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    const request: DecodeRequest = { id, node, bytes: own, maxSets: options.maxSets, what: options.what };
+    const request: DecodeRequest = { ...limits, id, node, bytes: own };
     const worker = (lane.worker ??= this.start(lane));
     return new Promise<MetricSet[]>((resolve, reject) => {
       // Held by the process only while it owes answers: an idle pool does not keep a finished run alive.

@@ -8,7 +8,10 @@ import type { ScrapeFailureReason } from '../../model/types.js';
 export interface DecoderRef {
   /** A `file:` URL of the module (see moduleBeside). */
   readonly module: string;
-  /** The exported function: `(bytes, node, options, what) => MetricSet[]`, like decodeSummaryBytes. */
+  /**
+   * The exported function: `(bytes, node, options, what, extra) => MetricSet[]`, like decodeSummaryBytes (which
+   * takes no `extra`).
+   */
   readonly name: string;
 }
 
@@ -19,13 +22,21 @@ export interface NodeNames {
   readonly hostId?: string;
 }
 
-export interface DecodeRequest {
+/** The limits and settings of one decode, as they cross to the worker. */
+export interface DecodeLimits {
+  readonly maxSets: number;
+  /** Prometheus text only: the most samples one payload may hold. */
+  readonly maxSeries?: number;
+  /** The endpoint, named in decode errors (`/stats/summary`). */
+  readonly what: string;
+  /** What else the source's decoder takes (structured-cloneable), its fifth argument. */
+  readonly extra?: unknown;
+}
+
+export interface DecodeRequest extends DecodeLimits {
   readonly id: number;
   readonly node: NodeNames;
   readonly bytes: Uint8Array;
-  readonly maxSets: number;
-  /** The endpoint, named in decode errors (`/stats/summary`). */
-  readonly what: string;
 }
 
 /** A node whose sets will not come again (it left the cluster): its table entries stop counting as live. */

@@ -19,7 +19,13 @@ import type {
   ReadyMessage,
 } from './protocol.js';
 
-type Decoder = (bytes: Uint8Array, node: NodeNames, options: DecodeOptions, what: string) => MetricSet[];
+type Decoder = (
+  bytes: Uint8Array,
+  node: NodeNames,
+  options: DecodeOptions,
+  what: string,
+  extra: unknown,
+) => MetricSet[];
 
 const port = parentPort;
 if (port === null) throw new Error('the decode worker runs as a worker thread');
@@ -41,7 +47,12 @@ port.on('message', (request: DecodeRequest | ForgetRequest) => {
   const report = new DecodeReport();
   let response: DecodeResponse;
   try {
-    const sets = decoder(request.bytes, request.node, { report, maxSets: request.maxSets }, request.what);
+    const options: DecodeOptions = {
+      report,
+      maxSets: request.maxSets,
+      ...(request.maxSeries === undefined ? {} : { maxSeries: request.maxSeries }),
+    };
+    const sets = decoder(request.bytes, request.node, options, request.what, request.extra);
     interner.internSets(sets);
     const packed = packer.pack(request.node.name, sets);
     const { valuesOmitted, firstValue, setsOmitted, firstSet } = report;
