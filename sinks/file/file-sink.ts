@@ -326,7 +326,7 @@ export class FileSink implements Sink {
     for (const file of this.unfinished) {
       try {
         await file.finish();
-        this.uploader?.add(file.finalPath);
+        await this.uploader?.add(file.finalPath);
         completed.push(file);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
