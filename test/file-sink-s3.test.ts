@@ -12,6 +12,7 @@ import { environmentCredentials } from '../src/component/s3/credentials.js';
 import { S3ObjectStore } from '../src/component/s3/s3-store.js';
 import { runCli } from './support/cli.js';
 import { eventually } from './support/eventually.js';
+import { startTcpGate } from './support/tcp-gate.js';
 import { startSeaweedFS, type SeaweedFSService } from './services/seaweedfs.js';
 
 const MAIN = join(import.meta.dirname, '..', 'src', 'cli', 'main.ts');
@@ -261,6 +262,71 @@ describe('file sink → S3 (SeaweedFS)', () => {
     }
     // Drained at shutdown: every row the local sink wrote is in the bucket, value for value, and no row twice.
     expect(await jsonlRows((await download('outage/jl')).dir)).toEqual(await jsonlRows(local));
+  });
+
+  it('refuses writes past s3.max_staged_bytes while uploads are slow (not failing), takes them again once uploads catch up, loses nothing', async () => {
+    // The sink reaches SeaweedFS through a gate that can hold traffic: a held upload neither fails nor finishes.
+    const gate = await startTcpGate({ host: '127.0.0.1', port: Number(new URL(weed.s3Endpoint).port) });
+    const local = join(dir, 'slow-local');
+    const s3 = s3Sink('s3_jsonl', 'slow/jl', 'jsonl', false, [
+      '      max_staged_bytes: 1', // any completed file waiting for upload is over the bound
+      '    roll: { max_age: 1s }',
+      '    retry: { initial_backoff: 200ms, max_backoff: 1s }',
+      '    buffer: { when_full: block }',
+    ]).map((line) => line.replace(weed.s3Endpoint, gate.url));
+    const file = await pipeline('slow', '127.44.0.1', [
+      ...s3,
+      ...localSink('local_jsonl', local, 'jsonl', ['    roll: { max_age: 1s }']),
+    ]);
+    const store = bucketStore('slow/jl');
+    const run = startChild(file);
+    try {
+      const watch = { stopped: () => run.child.exitCode !== null, context: run.stderr };
+      await eventually(
+        'objects in the bucket',
+        async () => ((await store.list('')).length > 0 ? true : undefined),
+        watch,
+      );
+      gate.hold();
+      const heldAt = run.stderr().length;
+      const before = new Set((await jsonlRows(local)).map((r) => r['batch_time']));
+      // The upload in flight hangs; the next roll's file waits behind it, over the bound: writes are refused.
+      await eventually(
+        'a write refused for s3.max_staged_bytes while uploads hang',
+        () => {
+          // The refusal (the runner logs each failed write) since the hold; the sink's own warning at any time
+          // (it is logged when refusals start, which may be just before the hold).
+          const refused = /over s3\.max_staged_bytes \(1\); writes are refused until uploads catch up/;
+          const warned = /staging is over s3\.max_staged_bytes/;
+          const log = run.stderr();
+          return Promise.resolve(refused.test(log.slice(heldAt)) && warned.test(log) ? true : undefined);
+        },
+        watch,
+      );
+      // Slow, not failing: no upload failed while held (the request timeout is far away).
+      expect(run.stderr().slice(heldAt)).not.toMatch(/upload failed|not uploaded yet/);
+      const openedAt = run.stderr().length;
+      gate.open();
+      const duringHold = new Set((await jsonlRows(local)).map((r) => r['batch_time']));
+      await eventually(
+        'writes accepted again and the batch times of the hold in the bucket',
+        async () => {
+          if (!/writes accepted again/.test(run.stderr().slice(openedAt))) return undefined;
+          const stored = new Set(
+            (await jsonlRows((await download('slow/jl')).dir)).map((r) => r['batch_time']),
+          );
+          return [...duringHold].filter((t) => !before.has(t)).every((t) => stored.has(t)) ? true : undefined;
+        },
+        { ...watch, ms: 90_000 },
+      );
+    } finally {
+      gate.open();
+      run.child.kill('SIGTERM');
+      await run.exited;
+      await gate.close();
+    }
+    // With when_full: block nothing refused was lost, and nothing was taken twice.
+    expect(await jsonlRows((await download('slow/jl')).dir)).toEqual(await jsonlRows(local));
   });
 
   it('uploads at the next start what a SIGKILLed run completed but had not uploaded', async () => {

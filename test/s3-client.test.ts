@@ -1,7 +1,10 @@
 // The S3 client against a real S3 server (SeaweedFS on loopback) that checks every signature.
 import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
-import { Agent } from 'undici';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { environmentCredentials } from '../src/component/s3/credentials.js';
 import { S3Error, S3ObjectStore, S3RetryableError } from '../src/component/s3/s3-store.js';
@@ -14,7 +17,9 @@ function storeFor(options: {
   prefix?: string;
   secret?: string;
   multipartThresholdBytes?: number;
+  partBytes?: number;
   listPageSize?: number;
+  dispatcher?: Dispatcher;
 }): S3ObjectStore {
   return new S3ObjectStore({
     bucket: options.bucket,
@@ -29,8 +34,28 @@ function storeFor(options: {
     ...(options.multipartThresholdBytes === undefined
       ? {}
       : { multipartThresholdBytes: options.multipartThresholdBytes }),
+    ...(options.partBytes === undefined ? {} : { partBytes: options.partBytes }),
     ...(options.listPageSize === undefined ? {} : { listPageSize: options.listPageSize }),
+    ...(options.dispatcher === undefined ? {} : { dispatcher: options.dispatcher }),
   });
+}
+
+/** An HTTP agent that runs `before` with each request's path just before sending it. */
+class WatchingAgent extends Agent {
+  constructor(private readonly before: (path: string) => void) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    this.before(options.path);
+    return super.dispatch(options, handler);
+  }
+}
+
+function tempFile(bytes: Uint8Array): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'heapstream-s3-file-')), 'part-0.parquet');
+  writeFileSync(path, bytes);
+  return path;
 }
 
 beforeAll(async () => {
@@ -70,6 +95,51 @@ describe('S3ObjectStore on SeaweedFS', () => {
     const back = await store.get('big.parquet');
     expect(back?.byteLength).toBe(body.byteLength);
     expect(Buffer.compare(Buffer.from(back ?? []), body)).toBe(0);
+  });
+
+  it('uploads a file below the threshold with one PUT streamed from disk, byte-equal', async () => {
+    const store = storeFor({ bucket: 'lake', prefix: 'file-put' });
+    const bytes = randomBytes(3 * 1024 * 1024 + 7);
+    const paths: string[] = [];
+    const dispatcher = new WatchingAgent((path) => paths.push(path));
+    await storeFor({ bucket: 'lake', prefix: 'file-put', dispatcher }).putFile(
+      'small.parquet',
+      tempFile(bytes),
+    );
+    await dispatcher.close();
+    expect(paths).toEqual(['/lake/file-put/small.parquet']); // one request, no multipart
+    expect(Buffer.compare(Buffer.from((await store.get('small.parquet')) ?? []), bytes)).toBe(0);
+    await store.putFile('empty.jsonl', tempFile(new Uint8Array(0)));
+    expect((await store.get('empty.jsonl'))?.byteLength).toBe(0);
+  });
+
+  it('uploads a file above the threshold in parts read one at a time, byte-equal', async () => {
+    const partBytes = 5 * 1024 * 1024;
+    const path = tempFile(randomBytes(3 * partBytes + 4321)); // four parts, the last small
+    // While part 2 is being sent, the file's later bytes change on disk. Reading one part at a time, the upload
+    // takes the new bytes; an upload that had read the file (or more than the part it sends) ahead would not.
+    const changed = randomBytes(partBytes + 4321);
+    const dispatcher = new WatchingAgent((requestPath) => {
+      if (requestPath.includes('partNumber=2&')) {
+        const file = readFileSync(path);
+        changed.copy(file, 2 * partBytes);
+        writeFileSync(path, file);
+      }
+    });
+    const store = storeFor({
+      bucket: 'lake',
+      prefix: 'file-multipart',
+      multipartThresholdBytes: partBytes,
+      partBytes,
+      dispatcher,
+    });
+    await store.putFile('big.parquet', path);
+    await dispatcher.close();
+    const expected = readFileSync(path);
+    expect(Buffer.compare(expected.subarray(2 * partBytes), changed)).toBe(0); // the change did happen
+    const back = await storeFor({ bucket: 'lake', prefix: 'file-multipart' }).get('big.parquet');
+    expect(back?.byteLength).toBe(expected.byteLength);
+    expect(Buffer.compare(Buffer.from(back ?? []), expected)).toBe(0);
   });
 
   it('aborts a multipart upload whose part fails, leaving no object and no incomplete upload', async () => {

@@ -114,6 +114,14 @@ const s3Options = noInlineSecrets(
       .min(MIN_PART_BYTES)
       .default(8 * MIB)
       .describe('Bytes per part of a multipart upload (at least 5 MiB, the S3 minimum).'),
+    max_staged_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(4 * 1024 * MIB)
+      .describe(
+        'Once completed files waiting for upload in the staging directory exceed this many bytes, writes are refused with a retryable error until uploads catch up (default 4 GiB).',
+      ),
     staging_dir: z
       .string()
       .min(1)

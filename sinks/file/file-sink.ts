@@ -67,6 +67,9 @@ export class FileSink implements Sink {
   /** For `path: s3://…`: uploads completed files from `root`, the local staging directory. */
   private readonly uploader: ObjectUploader | undefined;
   private readonly credentials: CredentialProvider | undefined;
+  /** `s3.max_staged_bytes`, and whether writes are refused for it now (to log the change, not every refusal). */
+  private readonly maxStagedBytes: number = Infinity;
+  private overStagedBound = false;
   /** The Iceberg table each roll commits to, with `table:`. */
   private readonly table: IcebergTarget | undefined;
   /** Completed files whose commit intent could not be written yet; tried again at the next roll. */
@@ -84,6 +87,7 @@ export class FileSink implements Sink {
     if (s3 !== undefined) {
       this.uploader = new ObjectUploader(s3.store, this.root, ctx.logger);
       this.credentials = s3.credentials;
+      this.maxStagedBytes = s3.maxStagedBytes;
     }
     // The schema has checked the template and that this Node has the codec (config.ts).
     const template = parsePartitionTemplate(config.partition);
@@ -200,6 +204,7 @@ export class FileSink implements Sink {
     checkBatch(batch, who);
     for (const set of batch.sets) checkSet(set, who);
     this.refuseWhileUploadsFail();
+    this.refuseWhileStagingFull();
     this.startTimer();
     // With a table, files roll before the batch is taken, never after: should the process die before the batch is
     // acknowledged, it comes again, so it must not be in the files staged for a commit.
@@ -326,7 +331,7 @@ export class FileSink implements Sink {
     for (const file of this.unfinished) {
       try {
         await file.finish();
-        this.uploader?.add(file.finalPath);
+        await this.uploader?.add(file.finalPath);
         completed.push(file);
         this.filesCompleted.inc();
         this.ctx.logger.debug({ file: file.finalPath }, 'file sink: file completed');
@@ -375,6 +380,41 @@ export class FileSink implements Sink {
       `sink ${this.ctx.id}: ${uploader.pendingCount} completed file(s) not uploaded yet: ${reason}`,
       { cause: failure },
     );
+  }
+
+  /**
+   * Before a batch is taken: while the completed files waiting for upload exceed `s3.max_staged_bytes` (uploads
+   * slower than writes, yet not failing), the write fails with a RetryableError, so the runner's policy applies as
+   * for a failed upload and the staging volume cannot fill. Logged when writes start and stop being refused.
+   */
+  private refuseWhileStagingFull(): void {
+    const uploader = this.uploader;
+    if (uploader === undefined) return;
+    const staged = uploader.pendingBytes;
+    const bound = this.maxStagedBytes;
+    if (staged <= bound) {
+      if (this.overStagedBound) {
+        this.overStagedBound = false;
+        this.ctx.logger.info(
+          { staged, max_staged_bytes: bound },
+          'file sink: uploads caught up with s3.max_staged_bytes; writes accepted again',
+        );
+      }
+      return;
+    }
+    // Normally a pass is running already; should none be, one starts.
+    void uploader.kick('on retry');
+    const message =
+      `sink ${this.ctx.id}: ${staged} bytes in ${uploader.pendingCount} completed file(s) wait for upload in ` +
+      `${this.root}, over s3.max_staged_bytes (${bound}); writes are refused until uploads catch up`;
+    if (!this.overStagedBound) {
+      this.overStagedBound = true;
+      this.ctx.logger.warn(
+        { staged, max_staged_bytes: bound, pending: uploader.pendingCount },
+        `file sink: uploads are slower than writes: staging is over s3.max_staged_bytes; writes refused until uploads catch up`,
+      );
+    }
+    throw new RetryableError(message);
   }
 
   /** At close, after the last roll: waits for the upload in progress, then tries once more what is left. */

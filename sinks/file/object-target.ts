@@ -1,7 +1,8 @@
 // The file sink's object storage target: files are written and rolled in a local staging directory exactly as for a
 // local lake, then each completed file is uploaded whole (one PUT or a completed multipart upload, both atomic) and
-// its local copy removed. A reader of the bucket therefore never sees a partial object.
-import { readdir, readFile, unlink } from 'node:fs/promises';
+// its local copy removed. A reader of the bucket therefore never sees a partial object. Uploads stream from the file
+// (one part in memory at most), so a large roll.max_bytes costs no memory.
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../../src/component/logger.js';
 import type { ObjectStore } from '../../src/component/object-store.js';
@@ -38,6 +39,9 @@ export function openedAtFromName(key: string): number | undefined {
  */
 export class ObjectUploader {
   private pending: string[] = [];
+  /** Size of each pending file when it was queued, for `pendingBytes`. */
+  private readonly sizes = new Map<string, number>();
+  private bytes = 0;
   /** The upload pass in progress, if any: one at a time, so no file is uploaded twice at once. */
   private running: Promise<void> | undefined;
   /** Why the last pass stopped with files left; cleared when a pass uploads everything. */
@@ -54,18 +58,38 @@ export class ObjectUploader {
     return this.pending.length;
   }
 
+  /** Bytes of the completed files waiting for upload: what the staging directory holds beyond the open files. */
+  get pendingBytes(): number {
+    return this.bytes;
+  }
+
   /** Finds the completed files a previous run left in the staging directory (it stopped before uploading them). */
   async recover(): Promise<number> {
     const found: string[] = [];
     await collectCompleted(this.stagingRoot, found);
     const known = new Set(this.pending);
-    for (const path of found.sort()) if (!known.has(path)) this.pending.push(path);
+    for (const path of found.sort()) if (!known.has(path)) await this.add(path);
     return found.length;
   }
 
   /** Queues a file that has just been completed. */
-  add(path: string): void {
+  async add(path: string): Promise<void> {
+    // A file that cannot be stat'ed now fails its upload later, where the failure is reported.
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     this.pending.push(path);
+    this.sizes.set(path, size);
+    this.bytes += size;
+  }
+
+  /** Takes the first pending file off the queue (uploaded, or gone from staging). */
+  private done(): void {
+    const path = this.pending.shift();
+    if (path === undefined) return;
+    this.bytes -= this.sizes.get(path) ?? 0;
+    this.sizes.delete(path);
   }
 
   /** The error of the last upload pass, while files it could not upload are still pending. */
@@ -103,19 +127,17 @@ export class ObjectUploader {
     while (this.pending.length > 0) {
       const path = this.pending[0] as string;
       const key = this.keyOf(path);
-      let body: Buffer;
       try {
-        body = await readFile(path);
+        await this.store.putFile(key, path, { contentType: contentTypeOf(key) });
       } catch (err) {
         // Gone from staging (retention removed it, or an operator did): nothing left to upload.
         if ((err as { code?: unknown }).code === 'ENOENT') {
-          this.pending.shift();
+          this.done();
           continue;
         }
         throw err;
       }
-      await this.store.put(key, body, { contentType: contentTypeOf(key) });
-      this.pending.shift();
+      this.done();
       await unlink(path).catch(() => undefined);
       this.logger.debug({ object: this.store.url(key) }, 'file sink: file uploaded');
     }

@@ -41,6 +41,7 @@ describe('file sink s3:// configuration', () => {
       credentials: { source: 'env', profile: 'default' },
       multipart_threshold: 16 * 1024 * 1024,
       part_size: 8 * 1024 * 1024,
+      max_staged_bytes: 4 * 1024 * 1024 * 1024,
     });
   });
 

@@ -18,6 +18,7 @@ const S3_DEFAULTS: S3Config = {
   credentials: { source: 'env', profile: 'default' },
   multipart_threshold: 16 * 1024 * 1024,
   part_size: 8 * 1024 * 1024,
+  max_staged_bytes: 4 * 1024 * 1024 * 1024,
 };
 
 function credentialsFor(s3: S3Config, baseDir: string): CredentialProvider {
@@ -39,7 +40,15 @@ function credentialsFor(s3: S3Config, baseDir: string): CredentialProvider {
 export function s3TargetFor(
   config: FileSinkConfig,
   ctx: ComponentContext,
-): { store: S3ObjectStore; stagingDir: string; credentials: CredentialProvider } | undefined {
+):
+  | {
+      store: S3ObjectStore;
+      stagingDir: string;
+      credentials: CredentialProvider;
+      /** `s3.max_staged_bytes`: past it, writes are refused until uploads catch up. */
+      maxStagedBytes: number;
+    }
+  | undefined {
   const target = parseObjectPath(config.path);
   if (target === undefined) return undefined;
   const s3 = config.s3 ?? S3_DEFAULTS;
@@ -58,5 +67,5 @@ export function s3TargetFor(
     s3.staging_dir === undefined
       ? join(ctx.dataDir ?? resolve('heapstream-data'), 'staging', ctx.id)
       : resolve(ctx.baseDir, s3.staging_dir);
-  return { store, stagingDir, credentials };
+  return { store, stagingDir, credentials, maxStagedBytes: s3.max_staged_bytes };
 }

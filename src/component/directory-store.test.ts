@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +34,22 @@ describe('DirectoryObjectStore', () => {
     writeFileSync(join(root, '.tmp-abandoned'), 'half');
     expect((await store.list('')).map((o) => o.key)).toEqual(['k']);
     expect(readdirSync(root).sort()).toEqual(['.tmp-abandoned', 'k']);
+  });
+
+  it('puts a file by copying it, leaving the source in place and no temp file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'heapstream-dirstore-'));
+    const source = join(mkdtempSync(join(tmpdir(), 'heapstream-dirstore-src-')), 'part-0.parquet');
+    const bytes = randomBytes(300_000);
+    writeFileSync(source, bytes);
+    const store = new DirectoryObjectStore(root);
+    await store.putFile('date=2026-01-01/part-0.parquet', source);
+    expect(Buffer.compare(readFileSync(join(root, 'date=2026-01-01/part-0.parquet')), bytes)).toBe(0);
+    expect(existsSync(source)).toBe(true);
+    expect(readdirSync(join(root, 'date=2026-01-01'))).toEqual(['part-0.parquet']);
+    await expect(store.putFile('missing', join(root, 'no-such-file'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    expect(readdirSync(root).sort()).toEqual(['date=2026-01-01']);
   });
 
   it('refuses keys that leave its directory', async () => {

@@ -1,6 +1,6 @@
 // An ObjectStore on a local directory, for `file://` targets and for tests that run the same code as for S3.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ObjectInfo, ObjectStore, PutOptions } from './object-store.js';
@@ -33,6 +33,26 @@ export class DirectoryObjectStore implements ObjectStore {
     const temp = join(dirname(target), `${TEMP_MARK}${randomBytes(6).toString('hex')}`);
     try {
       await writeFile(temp, body, { flush: true });
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async putFile(key: string, path: string, _options?: PutOptions): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = join(dirname(target), `${TEMP_MARK}${randomBytes(6).toString('hex')}`);
+    try {
+      // A copy, not a rename: the caller owns the file (and the store may be on another file system).
+      await copyFile(path, temp);
+      const copied = await open(temp, 'r+');
+      try {
+        await copied.datasync();
+      } finally {
+        await copied.close();
+      }
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

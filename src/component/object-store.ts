@@ -23,6 +23,12 @@ export interface ObjectStore {
   url(key: string): string;
   /** Writes the object; bodies above the store's multipart threshold are uploaded in parts. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
+  /**
+   * Writes the object from a local file without reading it whole into memory (S3: one PUT streamed from the file,
+   * or above the multipart threshold one part read at a time; a directory store copies it). The file must not
+   * change until the promise settles; it is left in place. A missing file rejects with its `ENOENT` error.
+   */
+  putFile(key: string, path: string, options?: PutOptions): Promise<void>;
   /** The object's bytes, or undefined when there is no such object. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */

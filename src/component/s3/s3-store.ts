@@ -1,9 +1,11 @@
 // An ObjectStore on S3 or an S3-compatible server (SeaweedFS, MinIO, Ceph RGW, R2), over undici, signed with
 // SigV4. A single PUT or a completed multipart upload is atomic in S3: a reader sees the whole object or none.
+import { stat } from 'node:fs/promises';
 import { request, type Dispatcher } from 'undici';
 import { PermanentError, RetryableError } from '../errors.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from '../object-store.js';
 import type { CredentialProvider } from './credentials.js';
+import { fileSha256, fileStream, FilePartReader, type FileBody } from './file-body.js';
 import { sha256Hex, signRequest, uriEncode } from './sigv4.js';
 import { elements, escapeXml, textOf } from './xml.js';
 
@@ -71,7 +73,8 @@ interface Call {
   /** Key relative to the bucket (prefix already applied), or '' for the bucket itself. */
   readonly objectKey: string;
   readonly query?: Readonly<Record<string, string>>;
-  readonly body?: Uint8Array;
+  /** Bytes in memory, or a file streamed from disk (its hash computed beforehand). */
+  readonly body?: Uint8Array | FileBody;
   readonly headers?: Readonly<Record<string, string>>;
   /** The key to name in errors (relative to the store). */
   readonly what: string;
@@ -118,7 +121,32 @@ export class S3ObjectStore implements ObjectStore {
       await this.call({ method: 'PUT', objectKey, body, headers, what: key });
       return;
     }
-    await this.putMultipart(key, objectKey, body, headers);
+    await this.putMultipart(key, objectKey, headers, body.byteLength, (offset, size) =>
+      Promise.resolve(body.subarray(offset, offset + size)),
+    );
+  }
+
+  /**
+   * Uploads a local file without reading it whole: up to the threshold one PUT streamed from the file (read twice:
+   * once for the SigV4 payload hash, once to send), above it a multipart upload that reads one part at a time.
+   */
+  async putFile(key: string, path: string, options: PutOptions = {}): Promise<void> {
+    const objectKey = joinPrefix(this.prefix, key);
+    const headers: Record<string, string> = {
+      'content-type': options.contentType ?? 'application/octet-stream',
+    };
+    const { size } = await stat(path);
+    if (size <= this.threshold) {
+      const body: FileBody = { path, length: size, sha256: await fileSha256(path, size) };
+      await this.call({ method: 'PUT', objectKey, body, headers, what: key });
+      return;
+    }
+    const reader = await FilePartReader.open(path, size, this.partBytes);
+    try {
+      await this.putMultipart(key, objectKey, headers, size, (offset, length) => reader.read(offset, length));
+    } finally {
+      await reader.close();
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -195,12 +223,17 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** Create, upload each part, complete; on any failure abort, so no half upload keeps costing storage. */
+  /**
+   * Create, upload each part, complete; on any failure abort, so no half upload keeps costing storage. Parts are
+   * read by `readPart` one at a time, each after the previous part's request was answered, so the bytes it returns
+   * may live in a buffer the next call reuses.
+   */
   private async putMultipart(
     key: string,
     objectKey: string,
-    body: Uint8Array,
     headers: Record<string, string>,
+    totalBytes: number,
+    readPart: (offset: number, size: number) => Promise<Uint8Array>,
   ): Promise<void> {
     const created = await this.call({
       method: 'POST',
@@ -221,8 +254,8 @@ export class S3ObjectStore implements ObjectStore {
     }
     try {
       const etags: string[] = [];
-      for (let offset = 0, part = 1; offset < body.byteLength; offset += this.partBytes, part++) {
-        const chunk = body.subarray(offset, Math.min(offset + this.partBytes, body.byteLength));
+      for (let offset = 0, part = 1; offset < totalBytes; offset += this.partBytes, part++) {
+        const chunk = await readPart(offset, Math.min(this.partBytes, totalBytes - offset));
         const answer = await this.call({
           method: 'PUT',
           objectKey,
@@ -291,12 +324,16 @@ export class S3ObjectStore implements ObjectStore {
   private async call(call: Call, accepted: readonly number[] = []): Promise<Answer> {
     const url = this.requestUrl(call.objectKey, call.query ?? {});
     const body = call.body ?? new Uint8Array(0);
+    const inMemory = body instanceof Uint8Array;
     const credentials = await this.options.credentials.credentials();
     const headers = signRequest({
       method: call.method,
       url,
-      headers: { ...call.headers, 'content-length': String(body.byteLength) },
-      payloadHash: sha256Hex(body),
+      headers: {
+        ...call.headers,
+        'content-length': String(inMemory ? body.byteLength : body.length),
+      },
+      payloadHash: inMemory ? sha256Hex(body) : body.sha256,
       region: this.options.region,
       service: 's3',
       credentials,
@@ -309,7 +346,12 @@ export class S3ObjectStore implements ObjectStore {
       const response = await request(url, {
         method: call.method,
         headers,
-        body: call.method === 'GET' || call.method === 'HEAD' || call.method === 'DELETE' ? null : body,
+        body:
+          call.method === 'GET' || call.method === 'HEAD' || call.method === 'DELETE'
+            ? null
+            : inMemory
+              ? body
+              : fileStream(body),
         headersTimeout: timeout,
         bodyTimeout: timeout,
         ...(this.options.dispatcher === undefined ? {} : { dispatcher: this.options.dispatcher }),
