@@ -175,14 +175,15 @@ export class IcebergTableWriter {
     const store = this.store;
     const present: PendingFile[] = [];
     for (const file of commit.files) {
-      let bytes: Uint8Array | undefined;
+      // Streamed from the staged file (one part in memory at a time), not read whole.
+      let uploaded = true;
       try {
-        bytes = await readFile(file.local);
+        await store.putFile(file.key, file.local, { contentType: 'application/vnd.apache.parquet' });
       } catch (err) {
         if ((err as { code?: unknown }).code !== 'ENOENT') throw err;
+        uploaded = false;
       }
-      if (bytes !== undefined) {
-        await store.put(file.key, bytes, { contentType: 'application/vnd.apache.parquet' });
+      if (uploaded) {
         present.push(file);
       } else if ((await store.list(file.key)).some((o) => o.key === file.key)) {
         present.push(file);
