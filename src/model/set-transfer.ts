@@ -62,8 +62,8 @@ const TYPE_INDEX = new Map<string, number>(SET_TYPES.map((type, i) => [type, i])
  * identity, so the worker should intern its labels (LabelInterner) before packing; strings by value.
  *
  * The table only grows within a generation. When it holds more than twice what the last message of every node
- * referenced (series that ended leave their entries behind), the next message starts a new generation and sends
- * what it uses again: memory stays bounded by the live series on both sides.
+ * referenced (series that ended, and nodes that left, leave their entries behind), the next message starts a new
+ * generation and sends what it uses again: memory stays bounded by the live series on both sides.
  *
  * @example
  * const packer = new SetPacker();
@@ -81,6 +81,9 @@ export class SetPacker {
     if (this.ids.size > MIN_TABLE + 2 * this.referenced) {
       this.epoch++;
       this.ids = new Map();
+      // Counted afresh as nodes send again: a node that left stops counting at the next generation.
+      this.referencedBy.clear();
+      this.referenced = 0;
     }
     const added: (string | Labels)[] = [];
     let used = 0;
@@ -134,12 +137,6 @@ export class SetPacker {
     this.referenced += used - (this.referencedBy.get(node) ?? 0);
     this.referencedBy.set(node, used);
     return packed;
-  }
-
-  /** Forgets a node that is gone, so that its entries stop counting as live. */
-  forget(node: string): void {
-    this.referenced -= this.referencedBy.get(node) ?? 0;
-    this.referencedBy.delete(node);
   }
 }
 

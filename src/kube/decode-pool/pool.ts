@@ -9,7 +9,6 @@ import type {
   DecodeRequest,
   DecodeResponse,
   DecoderRef,
-  ForgetRequest,
   NodeNames,
   ReadyMessage,
 } from './protocol.js';
@@ -112,12 +111,6 @@ export class DecodePool {
         return lane.loaded;
       }),
     );
-  }
-
-  /** A node that left the cluster: its worker may drop what it kept for it. */
-  forget(node: string): void {
-    const request: ForgetRequest = { forget: node };
-    this.laneOf(node).worker?.postMessage(request);
   }
 
   async close(): Promise<void> {

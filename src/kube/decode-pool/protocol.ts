@@ -39,11 +39,6 @@ export interface DecodeRequest extends DecodeLimits {
   readonly bytes: Uint8Array;
 }
 
-/** A node whose sets will not come again (it left the cluster): its table entries stop counting as live. */
-export interface ForgetRequest {
-  readonly forget: string;
-}
-
 /** The DecodeReport's fields, as they cross back. */
 export interface ReportFields {
   readonly valuesOmitted: number;

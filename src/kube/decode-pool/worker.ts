@@ -14,7 +14,6 @@ import type {
   DecodeRequest,
   DecodeResponse,
   DecoderRef,
-  ForgetRequest,
   NodeNames,
   ReadyMessage,
 } from './protocol.js';
@@ -39,11 +38,7 @@ const packer = new SetPacker();
 const ready: ReadyMessage = { ready: true };
 port.postMessage(ready);
 
-port.on('message', (request: DecodeRequest | ForgetRequest) => {
-  if ('forget' in request) {
-    packer.forget(request.forget);
-    return;
-  }
+port.on('message', (request: DecodeRequest) => {
   const report = new DecodeReport();
   let response: DecodeResponse;
   try {
