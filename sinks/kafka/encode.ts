@@ -59,7 +59,7 @@ export class BatchEncoder {
       for (const set of batch.sets) {
         const key = messageKey(set, options.key);
         const value = this.sets.set(set, batchTime);
-        const bytes = Buffer.byteLength(value) + (key === null ? 0 : Buffer.byteLength(key));
+        const bytes = this.sets.lastBytes + (key === null ? 0 : Buffer.byteLength(key));
         if (bytes > limit) oversize.push(set.key);
         else records.push({ topic: perType?.[set.type] ?? options.topic, key, value, bytes });
       }
@@ -111,46 +111,42 @@ export class BatchEncoder {
       (node === undefined ? '' : ',"node":' + jsonString(node)) +
       ',"cycle":' +
       String(batch.cycle);
+    const headBytes = Buffer.byteLength(head);
+    const keyBytes = key === null ? 0 : Buffer.byteLength(key);
     // Room for the head, the part numbers, the brackets and the key.
-    const budget =
-      options.max_message_bytes -
-      BATCH_OVERHEAD -
-      RECORD_OVERHEAD -
-      Buffer.byteLength(head) -
-      64 -
-      (key === null ? 0 : Buffer.byteLength(key));
+    const budget = options.max_message_bytes - BATCH_OVERHEAD - RECORD_OVERHEAD - headBytes - 64 - keyBytes;
     const parts: string[][] = [];
+    /** UTF-8 bytes of each part's sets with a comma after each (one too many: the brackets' room). */
+    const partBytes: number[] = [];
     const oversize: string[] = [];
     let current: string[] = [];
     let bytes = 0;
     for (const set of batch.sets) {
       const json = this.sets.set(set, time);
-      const size = Buffer.byteLength(json) + 1;
+      const size = this.sets.lastBytes + 1;
       if (size > budget) {
         oversize.push(set.key);
         continue;
       }
       if (bytes + size > budget && current.length > 0) {
         parts.push(current);
+        partBytes.push(bytes);
         current = [];
         bytes = 0;
       }
       current.push(json);
       bytes += size;
     }
-    if (current.length > 0) parts.push(current);
+    if (current.length > 0) {
+      parts.push(current);
+      partBytes.push(bytes);
+    }
     const records: KafkaRecord[] = [];
     for (let i = 0; i < parts.length; i++) {
-      const json =
-        head +
-        ',"part":' +
-        String(i) +
-        ',"parts":' +
-        String(parts.length) +
-        ',"sets":[' +
-        (parts[i] as string[]).join(',') +
-        ']}';
-      const bytes = Buffer.byteLength(json) + (key === null ? 0 : Buffer.byteLength(key));
+      const numbers = ',"part":' + String(i) + ',"parts":' + String(parts.length) + ',"sets":[';
+      const json = head + numbers + (parts[i] as string[]).join(',') + ']}';
+      // The sets' bytes counted one comma too many, which `]` makes up for; `}` is the last byte.
+      const bytes = headBytes + numbers.length + (partBytes[i] as number) + 1 + keyBytes;
       records.push({ topic: options.topic, key, value: json, bytes });
     }
     return { records, oversize };

@@ -54,6 +54,42 @@ describe('set JSON writer', () => {
     }
   });
 
+  it("counts the UTF-8 bytes of each set's text, with non-ASCII key, labels, names and labeled labels", () => {
+    const writer = new SetJsonWriter();
+    const labeledLabels = { resource_id: '日本語 😀', device: 'ü' };
+    const sets = [
+      {
+        type: 'pod' as const,
+        key: 'namespace:ü/pod:😀',
+        labels: { nämé: 'wert\u2028', type: 'pod' },
+        values: SetValues.from({ 'cpu/usage': 12, 'custom/größe': 0.5, 'custom/plain': 3 }),
+        labeled: [
+          { name: 'filesystem/usage', labels: labeledLabels, value: 3 },
+          { name: 'volume/größe', labels: labeledLabels, value: 4 },
+          { name: 'filesystem/usage', labels: { resource_id: '/' }, value: 5 },
+        ],
+        scrapeTime: 0,
+        startTime: 0,
+      },
+      {
+        type: 'node' as const,
+        key: 'node:n1',
+        labels: { nodename: 'n1' },
+        values: SetValues.from({ 'memory/usage': 2 ** 40 }),
+        labeled: [],
+        scrapeTime: Date.UTC(2026, 0, 1),
+        startTime: 0,
+      },
+    ];
+    // Twice: the second time every piece comes from the writer's caches.
+    for (let i = 0; i < 2; i++) {
+      for (const set of sets) {
+        const json = writer.set(set, '2026-01-01T00:00:00.000Z');
+        expect(writer.lastBytes).toBe(Buffer.byteLength(json));
+      }
+    }
+  });
+
   it('writes a real batch byte for byte as JSON.stringify does, one line per set', () => {
     const batch = summaryBatch(fixture, { node: 'n1' });
     const noSampleTime = { ...batch, sets: batch.sets.map((set) => ({ ...set, scrapeTime: 0 })) };

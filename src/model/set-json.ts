@@ -19,6 +19,8 @@ interface SeriesJson {
   readonly type: string;
   /** `","type":"pod","key":"…","labels":{…},"values":{`: everything between the time and the first value. */
   readonly head: string;
+  /** UTF-8 bytes of head beyond its length in UTF-16 units (0 when it is ASCII). */
+  readonly headExtra: number;
   /** A short list searched by identity, then content, as a set has a few. */
   readonly labeled: LabeledTail[];
 }
@@ -28,11 +30,21 @@ interface LabeledTail {
   labels: Labels;
   readonly names: readonly string[];
   readonly text: string;
+  /** UTF-8 bytes of text beyond its length (see Piece). */
+  readonly extra: number;
+}
+
+/** A cached piece of JSON text, and its UTF-8 bytes beyond its length in UTF-16 units (0 when it is ASCII). */
+interface Piece {
+  readonly text: string;
+  readonly extra: number;
 }
 
 /** `"cpu/usage":` per value slot (set-values.ts), and the same after a comma. */
 const SLOT_NAMES: readonly string[] = VALUE_SLOTS.map((name) => flat(jsonString(name), ':'));
 const SLOT_NAMES_AFTER_COMMA: readonly string[] = SLOT_NAMES.map((name) => flat(',', name));
+/** Catalogue names are ASCII, so a set's bytes need nothing added for them (checked, not assumed). */
+const SLOT_NAMES_ASCII = SLOT_NAMES.every((name) => extraBytes(name) === 0);
 
 /**
  * A metric set as one JSON object: `time` (the kubelet's sample time, or the batch time when it gave none),
@@ -46,11 +58,21 @@ const SLOT_NAMES_AFTER_COMMA: readonly string[] = SLOT_NAMES.map((name) => flat(
  * new SetJsonWriter().set(set, '2026-01-01T00:00:00.000Z') // '{"time":"…","type":"pod","key":"…",…}'
  */
 export class SetJsonWriter {
-  private readonly names = new Map<string, string>();
+  private readonly names = new Map<string, Piece>();
   private readonly series = new SeriesCache<SeriesJson>();
   /** `{"name":"filesystem/usage"` per labeled value name. */
-  private readonly labeledNames = new Map<string, string>();
+  private readonly labeledNames = new Map<string, Piece>();
   private readonly times = new IsoMillis();
+  private bytes = 0;
+
+  /**
+   * UTF-8 bytes of the text the last call to set() returned: its length (known without reading it) plus what
+   * its cached non-ASCII pieces add (numbers, times and catalogue names are ASCII). The Kafka sink needs every
+   * message's size, and Buffer.byteLength walked each set's text once more to count it.
+   */
+  get lastBytes(): number {
+    return this.bytes;
+  }
 
   /**
    * Every set of a batch, one line each.
@@ -70,6 +92,7 @@ export class SetJsonWriter {
     const time = set.scrapeTime > 0 ? this.isoTime(set.scrapeTime) : batchTime;
     const series = this.seriesOf(set);
     let out = '{"time":"' + time + series.head;
+    let extra = series.headExtra;
     const values = set.values;
     let first = true;
     for (let slot = 0; slot < SLOT_COUNT; slot++) {
@@ -81,7 +104,9 @@ export class SetJsonWriter {
     const others = values.others();
     if (others !== undefined) {
       for (const [name, value] of others) {
-        out += (first ? '' : ',') + this.name(name) + jsonNumber(value);
+        const quoted = this.name(name);
+        out += (first ? '' : ',') + quoted.text + jsonNumber(value);
+        extra += quoted.extra;
         first = false;
       }
     }
@@ -90,8 +115,13 @@ export class SetJsonWriter {
     for (let l = 0; l < labeled.length; l++) {
       const lv = labeled[l] as LabeledValue;
       if (l > 0) out += ',';
-      out += this.labeledName(lv.name) + this.labeledTail(series, lv.labels) + jsonNumber(lv.value) + '}';
+      const name = this.labeledName(lv.name);
+      const tail = this.labeledTail(series, lv.labels);
+      out += name.text + tail.text + jsonNumber(lv.value) + '}';
+      extra += name.extra + tail.extra;
     }
+    // `]}` is two bytes more.
+    this.bytes = SLOT_NAMES_ASCII ? out.length + 2 + extra : Buffer.byteLength(out) + 2;
     return out + ']}';
   }
 
@@ -103,35 +133,37 @@ export class SetJsonWriter {
       '","type":"' + set.type + '","key":' + jsonString(set.key) + ',"labels":' + this.labels(set.labels),
       ',"values":{',
     );
-    const series = { type: set.type, head, labeled: [] };
+    const series = { type: set.type, head, headExtra: extraBytes(head), labeled: [] };
     this.series.set(set.key, set.labels, series);
     return series;
   }
 
-  private labeledTail(series: SeriesJson, labels: Labels): string {
+  private labeledTail(series: SeriesJson, labels: Labels): LabeledTail {
     const list = series.labeled;
     for (let i = 0; i < list.length; i++) {
       const tail = list[i] as LabeledTail;
-      if (tail.labels === labels) return tail.text;
+      if (tail.labels === labels) return tail;
       if (sameLabels(tail.names, tail.labels, labels)) {
         tail.labels = labels;
-        return tail.text;
+        return tail;
       }
     }
     if (list.length >= MAX_LABELED) list.length = 0;
     const text = flat(',"labels":' + this.labels(labels), ',"value":');
-    list.push({ labels, names: Object.keys(labels), text });
-    return text;
+    const tail = { labels, names: Object.keys(labels), text, extra: extraBytes(text) };
+    list.push(tail);
+    return tail;
   }
 
-  private labeledName(name: string): string {
-    let text = this.labeledNames.get(name);
-    if (text === undefined) {
+  private labeledName(name: string): Piece {
+    let piece = this.labeledNames.get(name);
+    if (piece === undefined) {
       if (this.labeledNames.size >= MAX_NAMES) this.labeledNames.clear();
-      text = flat('{"name":', jsonString(name));
-      this.labeledNames.set(name, text);
+      const text = flat('{"name":', jsonString(name));
+      piece = { text, extra: extraBytes(text) };
+      this.labeledNames.set(name, piece);
     }
-    return text;
+    return piece;
   }
 
   private labels(labels: Labels): string {
@@ -140,17 +172,18 @@ export class SetJsonWriter {
     for (const name in labels) {
       if (!first) out += ',';
       first = false;
-      out += this.name(name) + jsonString(labels[name] as string);
+      out += this.name(name).text + jsonString(labels[name] as string);
     }
     return out + '}';
   }
 
   /** `"name":`, quoted once. */
-  private name(name: string): string {
+  private name(name: string): Piece {
     let quoted = this.names.get(name);
     if (quoted === undefined) {
       if (this.names.size >= MAX_NAMES) this.names.clear();
-      quoted = flat(jsonString(name), ':');
+      const text = flat(jsonString(name), ':');
+      quoted = { text, extra: extraBytes(text) };
       this.names.set(name, quoted);
     }
     return quoted;
@@ -160,6 +193,11 @@ export class SetJsonWriter {
   isoTime(ms: number): string {
     return this.times.format(ms);
   }
+}
+
+/** UTF-8 bytes of `text` beyond its length in UTF-16 units. */
+function extraBytes(text: string): number {
+  return Buffer.byteLength(text) - text.length;
 }
 
 /**
