@@ -302,22 +302,28 @@ describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
   const raw = pods.find((p) => (p.metadata as { name?: string }).name === name) as KubeObject;
   const container = (raw.spec as { containers: { name: string }[] }).containers[0]?.name ?? '';
 
-  function setup() {
+  /**
+   * `scraped: 'fresh'`: each cycle's sets are new objects with the same content, as a decoder makes them;
+   * `'interned'`: their labels are the same objects every cycle, as the sources' interner hands them on.
+   */
+  function setup(scraped: 'fresh' | 'interned' = 'fresh') {
     const cache = new MetadataCache('watch');
     for (const pod of pods) cache.pods.upsert(pod);
     const op = podEnricher.create(podEnricherConfig.parse({}), testContext({ metadata: cache }));
     const input = new Subject<PipelineEvent>();
     let out: PipelineEvent[] = [];
     op(input).subscribe((e) => out.push(e));
-    // Each cycle's sets are new objects with the same content, as each scrape decodes them.
+    const scrapedSets = () => [
+      podSet('scraper', name, 'n1', { labels: nodeLabels }),
+      containerSet('scraper', name, container, 'n1', { labels: nodeLabels }),
+    ];
+    const interned = scrapedSets().map((set) => set.labels);
     const cycle = (n: number) => {
       out = [];
-      input.next(
-        nodeBatch('n1', n, [
-          podSet('scraper', name, 'n1', { labels: nodeLabels }),
-          containerSet('scraper', name, container, 'n1', { labels: nodeLabels }),
-        ]),
+      const sets = scrapedSets().map((set, i) =>
+        scraped === 'fresh' ? set : { ...set, labels: interned[i] ?? set.labels },
       );
+      input.next(nodeBatch('n1', n, sets));
       input.next(cycleEnd(n, 1));
       const [batch] = batchesOf(out);
       return {
@@ -340,29 +346,7 @@ describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
   });
 
   it('hands out the same labels objects every cycle while the scraped labels and the pod are the same', () => {
-    const cache = new MetadataCache('watch');
-    for (const pod of pods) cache.pods.upsert(pod);
-    const op = podEnricher.create(podEnricherConfig.parse({}), testContext({ metadata: cache }));
-    const input = new Subject<PipelineEvent>();
-    let out: PipelineEvent[] = [];
-    op(input).subscribe((e) => out.push(e));
-    // The scraped labels as the source's interner hands them on: the same objects every cycle.
-    const podLabels = podSet('scraper', name, 'n1', { labels: nodeLabels }).labels;
-    const containerLabels = containerSet('scraper', name, container, 'n1', { labels: nodeLabels }).labels;
-    const cycle = (n: number) => {
-      out = [];
-      input.next(
-        nodeBatch('n1', n, [
-          { ...podSet('scraper', name, 'n1'), labels: podLabels },
-          { ...containerSet('scraper', name, container, 'n1'), labels: containerLabels },
-        ]),
-      );
-      const [batch] = batchesOf(out);
-      return {
-        pod: setByKey(batch, `namespace:scraper/pod:${name}`).labels,
-        container: setByKey(batch, `namespace:scraper/pod:${name}/container:${container}`).labels,
-      };
-    };
+    const { cache, cycle } = setup('interned');
     const first = cycle(1);
     const second = cycle(2);
     expect(second.pod).toBe(first.pod);
