@@ -35,11 +35,21 @@ describe('DecodePool', () => {
     expect(set?.values.get('cpu/usage')).toBe(5);
   });
 
-  it('copies bytes that are a view into a larger buffer instead of moving the whole buffer', async () => {
+  it('copies the bytes it is given, a view, a pooled Buffer or a large one, and leaves the caller’s intact', async () => {
     const big = new Uint8Array(100);
     const view = big.subarray(10, 13);
-    const [set] = await decode('n3', view);
-    expect(set?.values.get('cpu/usage')).toBe(3);
+    const pooled = Buffer.from('abcde'); // cut from Node's shared Buffer pool, which cannot be transferred
+    const large = Buffer.alloc(100_000, 1);
+    for (const [bytes, size] of [
+      [view, 3],
+      [pooled, 5],
+      [large, 100_000],
+    ] as const) {
+      const [set] = await decode('n3', bytes);
+      expect(set?.values.get('cpu/usage')).toBe(size);
+      expect(bytes.byteLength).toBe(size);
+    }
     expect(big.byteLength).toBe(100);
+    expect(large.every((b) => b === 1)).toBe(true);
   });
 });

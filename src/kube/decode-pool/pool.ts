@@ -76,8 +76,8 @@ export class DecodePool {
 
   /**
    * The node's sets from its payload's bytes; fills `report` with what the decoder omitted. Rejects with the
-   * decoder's ScrapeError or DecodeError, as an in-process decode would throw them. The bytes are moved to the
-   * worker when they are a buffer of their own, else copied.
+   * decoder's ScrapeError or DecodeError, as an in-process decode would throw them. The bytes are copied once
+   * and the copy moved to the worker.
    */
   decode(
     node: NodeNames,
@@ -88,15 +88,17 @@ export class DecodePool {
     if (this.closed) return Promise.reject(new Error('the decode pool is closed'));
     const lane = this.laneOf(node.name);
     const id = this.nextId++;
-    const own =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    // A copy of its own to move: a Buffer may be cut from a pool shared with others, which Node refuses to transfer
+    // (Node 24 refused even the large bodies undici gives), and a copy costs little next to the decoding.
+    const own = new Uint8Array(bytes.byteLength);
+    own.set(bytes);
     const request: DecodeRequest = { ...limits, id, node, bytes: own };
     const worker = (lane.worker ??= this.start(lane));
     return new Promise<MetricSet[]>((resolve, reject) => {
       // Held by the process only while it owes answers: an idle pool does not keep a finished run alive.
       if (lane.pending.size === 0) worker.ref();
       lane.pending.set(id, { node: node.name, report, resolve, reject });
-      worker.postMessage(request, [own.buffer as ArrayBuffer]);
+      worker.postMessage(request, [own.buffer]);
     });
   }
 
