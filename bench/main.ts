@@ -198,8 +198,8 @@ async function componentBenches(): Promise<string> {
 
 Each sink's encoder on one cycle of the simulator (100 nodes × 30 pods, default processors), before and after
 per-series caching, CPU time, median of 7 rounds. *warm*: the same labels objects as in the previous cycle
-(as the pipeline hands them on: the sources intern labels, the enrichers reuse theirs); *cold*: fresh labels
-objects with the same content (as a user's processor that builds new labels every cycle would). Kafka rows include
+(labels kept across cycles); *cold*: fresh labels objects with the same content, as the pipeline hands them on (its
+decoders and enrichers build new labels every cycle). Kafka rows include
 the grouping into requests. The issue's target is ≤ 3 µs per metric set for each. Reproduce: \`npx tsx bench/extras/encoders.ts\`.
 
 ${encoders}

@@ -1,7 +1,7 @@
 /**
  * Where the pipeline's CPU goes, stage by stage, without HTTP: `npx tsx bench/stages.ts --nodes 200
  * --pods-per-node 30 [--cycles 6]`. Payloads are rendered in-process by the simulator's own code, then each stage
- * (JSON.parse, decode with the labels interned as the sources do, and each processor of the default pipeline) runs over a whole cycle's events at once and
+ * (JSON.parse, decode, and each processor of the default pipeline) runs over a whole cycle's events at once and
  * is timed on its own. Use it to check a hot-path change quickly; `npm run bench` remains the measure of record.
  * `--decoder bytes` times the Summary source's own decoding (decodeSummaryBytes on the response bytes) as one
  * stage instead of JSON.parse and decode of the text.
@@ -9,7 +9,6 @@
 import { parseArgs } from 'node:util';
 import { decodeSummary } from '../sources/kubelet-summary/decode.js';
 import { decodeSummaryBytes } from '../sources/kubelet-summary/decode-bytes.js';
-import { LabelInterner } from '../src/model/label-interner.js';
 import { createBuiltinRegistry } from '../src/builtins.js';
 import type { ComponentContext } from '../src/component/component.js';
 import { simulatedNodeStates } from '../src/sim/cluster.js';
@@ -47,7 +46,6 @@ const ctx: ComponentContext = testContext({
   metadata: simulatedClusterMetadata({ nodes, podsPerNode, seed: 1 }),
 });
 const registry = createBuiltinRegistry();
-const interner = new LabelInterner();
 
 const stages = PROCESSORS.map(([type, config]) => ({
   type,
@@ -68,11 +66,14 @@ const time = <T>(name: string, work: () => T, measured: boolean): T => {
 for (let c = 0; c < cycles; c++) {
   const measured = c >= 2; // two warm-up cycles: rates start at the second
   const tick = t0 + (c + 1) * RESOLUTION_MS;
-  const batch = (i: number, sets: NodeBatch['sets']): NodeBatch => {
-    // As the kubelet sources do after decoding (NodeScraper): the labels of the scrape before, where equal.
-    interner.internSets(sets);
-    return { kind: 'batch', scope: 'node', node: states[i]!.name, cycle: c, timestamp: tick, sets };
-  };
+  const batch = (i: number, sets: NodeBatch['sets']): NodeBatch => ({
+    kind: 'batch',
+    scope: 'node',
+    node: states[i]!.name,
+    cycle: c,
+    timestamp: tick,
+    sets,
+  });
   let events: PipelineEvent[];
   if (fromBytes) {
     // Copies: renderBuffer reuses one scratch buffer per layout.

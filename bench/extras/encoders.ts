@@ -6,11 +6,10 @@
  * Each encoder is timed as it is now and as it was before per-series prefixes were cached (the reference copy in
  * test/support/reference-encoders), interleaved in this process, CPU time, median of several rounds:
  *
- * - warm: every labels object was seen by the encoder in the cycle before, as in the pipeline: the sources intern
- *   their labels across scrapes and the enrichers reuse what they derived (LabelInterner, DerivedLabels), so every
+ * - warm: every labels object was seen by the encoder in the cycle before (labels kept across cycles), so every
  *   per-series prefix is a cache hit by identity;
- * - cold: a new copy of every labels object each round, with the same content (a processor of a user's that
- *   builds new labels every cycle), so each hit costs a comparison.
+ * - cold: a new copy of every labels object each round, with the same content, as the pipeline hands them on (the
+ *   decoders and enrichers build new labels every cycle), so each hit costs a comparison.
  *
  *   npx tsx bench/extras/encoders.ts [--nodes 100] [--pods-per-node 30] [--rounds 7]
  */
@@ -300,8 +299,8 @@ export function pipelineCycles(nodes: number, podsPerNode: number, cycles: numbe
 }
 
 /**
- * The cycle with a new copy of every labels object, as a processor that builds new labels every cycle would
- * hand them on; the frozen ones are the decoder's constants (the `/` and `logs` filesystems), the same objects
+ * The cycle with a new copy of every labels object, as the pipeline hands them on (its decoders and enrichers
+ * build new labels every cycle); the frozen ones are the decoder's constants (the `/` and `logs` filesystems), the same objects
  * every cycle, and stay. Objects shared within the cycle stay shared.
  */
 function freshLabels(batches: readonly MetricBatch[]): MetricBatch[] {

@@ -4,7 +4,6 @@ import { mapBatches, reportBatchErrors, statefulOperator } from '../../src/compo
 import type { NamespaceMeta } from '../../src/component/metadata.js';
 import { copyRecord } from '../../src/model/copy.js';
 import { LABEL, type Labels } from '../../src/model/labels.js';
-import { DerivedLabels } from '../../src/model/label-interner.js';
 import { owned } from '../../src/model/owned.js';
 import type { MetricBatch, PipelineEvent } from '../../src/model/types.js';
 import { LabelCopier } from '../../src/component/label-copier.js';
@@ -47,9 +46,8 @@ export function namespaceEnricherOperator(
         joined: false,
       }),
       added: new WeakMap<NamespaceMeta, NamespaceLabels>(),
-      enriched: new DerivedLabels<NamespaceLabels>(),
     }),
-    ({ copier, added, enriched }) => {
+    ({ copier, added }) => {
       function labelsOf(ns: NamespaceMeta): NamespaceLabels {
         let labels = added.get(ns);
         if (labels === undefined) {
@@ -75,7 +73,7 @@ export function namespaceEnricherOperator(
           const ns = lastLabels;
           if (ns === undefined) continue;
           // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
-          owned(set).labels = enriched.get(set.key, set.labels, ns, () => withNamespace(set.labels, ns));
+          owned(set).labels = withNamespace(set.labels, ns);
         }
         return batch;
       }

@@ -7,7 +7,6 @@ import type { MetricBatch, MetricSet, PipelineEvent } from '../../src/model/type
 import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecordWith } from '../../src/model/copy.js';
 import { owned } from '../../src/model/owned.js';
-import { DerivedLabels } from '../../src/model/label-interner.js';
 
 interface ResourceSpec {
   /** Kubernetes resource name in NodeMeta capacity/allocatable. */
@@ -59,15 +58,13 @@ export function nodeEnricherOperator(
 ): OperatorFunction<PipelineEvent, PipelineEvent> {
   const onError = reportBatchErrors(ctx);
   return statefulOperator(
-    () => ({
-      copier: new LabelCopier({
+    () =>
+      new LabelCopier({
         separator: options.labelSeparator,
         storeLabels: options.storeLabels,
         ignoreLabels: options.ignoreLabels,
       }),
-      enriched: new DerivedLabels<object>(),
-    }),
-    ({ copier, enriched }) => {
+    (copier) => {
       /** Adds the node's metrics and labels to its set, in place: the set is this processor's (docs/plugins.md). */
       function enrichNode(set: MetricSet, node: NodeMeta, sets: readonly MetricSet[]): void {
         const target = owned(set);
@@ -86,8 +83,7 @@ export function nodeEnricherOperator(
           const requested = values.get(requestName) ?? containerRequests(sets, requestName);
           if (requested !== undefined) values.set(r.metric + '/node_reservation', requested / allocatable);
         }
-        const added = copier.labelsFor(node.labels);
-        target.labels = enriched.get(set.key, set.labels, added, () => copyRecordWith(set.labels, added));
+        target.labels = copyRecordWith(set.labels, copier.labelsFor(node.labels));
       }
 
       function enrich(batch: MetricBatch): MetricBatch {

@@ -302,28 +302,22 @@ describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
   const raw = pods.find((p) => (p.metadata as { name?: string }).name === name) as KubeObject;
   const container = (raw.spec as { containers: { name: string }[] }).containers[0]?.name ?? '';
 
-  /**
-   * `scraped: 'fresh'`: each cycle's sets are new objects with the same content, as a decoder makes them;
-   * `'interned'`: their labels are the same objects every cycle, as the sources' interner hands them on.
-   */
-  function setup(scraped: 'fresh' | 'interned' = 'fresh') {
+  function setup() {
     const cache = new MetadataCache('watch');
     for (const pod of pods) cache.pods.upsert(pod);
     const op = podEnricher.create(podEnricherConfig.parse({}), testContext({ metadata: cache }));
     const input = new Subject<PipelineEvent>();
     let out: PipelineEvent[] = [];
     op(input).subscribe((e) => out.push(e));
-    const scrapedSets = () => [
-      podSet('scraper', name, 'n1', { labels: nodeLabels }),
-      containerSet('scraper', name, container, 'n1', { labels: nodeLabels }),
-    ];
-    const interned = scrapedSets().map((set) => set.labels);
+    // Each cycle's sets are new objects with the same content, as each scrape decodes them.
     const cycle = (n: number) => {
       out = [];
-      const sets = scrapedSets().map((set, i) =>
-        scraped === 'fresh' ? set : { ...set, labels: interned[i] ?? set.labels },
+      input.next(
+        nodeBatch('n1', n, [
+          podSet('scraper', name, 'n1', { labels: nodeLabels }),
+          containerSet('scraper', name, container, 'n1', { labels: nodeLabels }),
+        ]),
       );
-      input.next(nodeBatch('n1', n, sets));
       input.next(cycleEnd(n, 1));
       const [batch] = batchesOf(out);
       return {
@@ -343,22 +337,6 @@ describe('pod_enricher follows the metadata cache from cycle to cycle', () => {
     expect(second.pod.labels).toContain('tier:gold');
     expect(second.container.labels).toContain('tier:gold');
     expect(first.pod.labels).not.toContain('tier:gold');
-  });
-
-  it('hands out the same labels objects every cycle while the scraped labels and the pod are the same', () => {
-    const { cache, cycle } = setup('interned');
-    const first = cycle(1);
-    const second = cycle(2);
-    expect(second.pod).toBe(first.pod);
-    expect(second.container).toBe(first.container);
-    expect(first.pod.pod_id).toBe((raw.metadata as { uid: string }).uid);
-    // A new version of the pod: new labels, once, then the same again.
-    const meta = raw.metadata as { labels?: Record<string, string> };
-    cache.pods.upsert({ ...raw, metadata: { ...meta, labels: { ...meta.labels, tier: 'gold' } } });
-    const third = cycle(3);
-    expect(third.container).not.toBe(first.container);
-    expect(third.container.labels).toContain('tier:gold');
-    expect(cycle(4).container).toBe(third.container);
   });
 
   it('follows an owner the metadata cache resolves again in place (a ReplicaSet that arrives later)', () => {

@@ -9,7 +9,6 @@ import { LabelCopier } from '../../src/component/label-copier.js';
 import { copyRecord } from '../../src/model/copy.js';
 import { owned } from '../../src/model/owned.js';
 import { SetValues } from '../../src/model/set-values.js';
-import { DerivedLabels } from '../../src/model/label-interner.js';
 
 export interface PodEnricherOptions {
   readonly labelSeparator: string;
@@ -111,9 +110,8 @@ export function podEnricherOperator(
         ignoreLabels: options.ignoreLabels,
       }),
       infos: new WeakMap<PodMeta, PodInfo>(),
-      enriched: new DerivedLabels<PodInfo>(),
     }),
-    ({ copier, infos, enriched }) => {
+    ({ copier, infos }) => {
       function infoOf(pod: PodMeta): PodInfo {
         let info = infos.get(pod);
         if (info !== undefined && info.owner === pod.owner) return info;
@@ -154,17 +152,15 @@ export function podEnricherOperator(
         const container = group.info.containers.get(set.labels[LABEL.containerName] ?? '');
         // In place: the set is this processor's until it passes the batch on (docs/plugins.md).
         const target = owned(set);
-        target.labels = enriched.get(set.key, set.labels, group.info, () => {
-          const labels = plus(set.labels, group.info.labelPairs);
-          if (
-            container !== undefined &&
-            labels[LABEL.containerBaseImage] === undefined &&
-            container.spec.image
-          ) {
-            labels[LABEL.containerBaseImage] = container.spec.image;
-          }
-          return labels;
-        });
+        const labels = plus(set.labels, group.info.labelPairs);
+        if (
+          container !== undefined &&
+          labels[LABEL.containerBaseImage] === undefined &&
+          container.spec.image
+        ) {
+          labels[LABEL.containerBaseImage] = container.spec.image;
+        }
+        target.labels = labels;
         if (container !== undefined) {
           for (const [name, value] of container.withRestarts) target.values.set(name, value);
         }
@@ -172,9 +168,7 @@ export function podEnricherOperator(
       }
 
       function enrichPod(set: MetricSet, group: PodGroup): MetricSet {
-        owned(set).labels = enriched.get(set.key, set.labels, group.info, () =>
-          plus(set.labels, group.info.labelPairs),
-        );
+        owned(set).labels = plus(set.labels, group.info.labelPairs);
         return set;
       }
 

@@ -5,7 +5,6 @@ import { LogLimiter } from '../component/log-limiter.js';
 import { DecodeError, ScrapeError } from '../component/errors.js';
 import type { CycleEnd, MetricSet, NodeBatch, NodeFailure, PipelineEvent } from '../model/types.js';
 import { DecodeReport } from '../model/decode-report.js';
-import { LabelInterner } from '../model/label-interner.js';
 import { valuesInSet } from '../model/count.js';
 import type { NodeTarget } from '../component/node-target.js';
 import type { ShardCoverage } from '../model/shard.js';
@@ -43,8 +42,6 @@ export class NodeScraper {
   private readonly failedScrapes;
   private readonly duration;
   private readonly limitedLog: LogLimiter;
-  /** Each series keeps one labels object across scrapes while its labels stay the same (see LabelInterner). */
-  private readonly labels = new LabelInterner();
 
   constructor(
     private readonly ctx: SourceContext,
@@ -119,7 +116,6 @@ export class NodeScraper {
     try {
       const report = new DecodeReport();
       const sets = await this.scrapeNode(node, tick, this.ctx.signal, report);
-      this.labels.internSets(sets);
       this.okScrapes.inc();
       this.recovered(node);
       this.reportOmissions(node, report, sets);

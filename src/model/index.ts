@@ -6,4 +6,3 @@ export * from './count.js';
 export * from './copy.js';
 export * from './owned.js';
 export * from './set-values.js';
-export { DerivedLabels, equalLabels } from './label-interner.js';

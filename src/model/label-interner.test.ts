@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DerivedLabels, equalLabels, LabelInterner } from './label-interner.js';
+import { equalLabels, LabelInterner } from './label-interner.js';
 import { SetValues } from './set-values.js';
 import type { Labels } from './labels.js';
 import type { LabeledValue, MetricSet } from './types.js';
@@ -80,26 +80,5 @@ describe('LabelInterner', () => {
     const again = set();
     interner.internSets([again]);
     expect(again.labeled[0]?.labels).toBe(root);
-  });
-});
-
-describe('DerivedLabels', () => {
-  it('derives once per series while the labels and the input are the same objects', () => {
-    const derived = new DerivedLabels<{ id: string }>();
-    const labels = { pod_name: 'a' };
-    const meta = { id: 'v1' };
-    let calls = 0;
-    const derive = () => {
-      calls++;
-      return { ...labels, pod_id: meta.id };
-    };
-    const first = derived.get('pod:a', labels, meta, derive);
-    expect(derived.get('pod:a', labels, meta, derive)).toBe(first);
-    expect(calls).toBe(1);
-    const newer = { id: 'v2' };
-    const second = derived.get('pod:a', labels, newer, () => ({ ...labels, pod_id: newer.id }));
-    expect(second).toEqual({ pod_name: 'a', pod_id: 'v2' });
-    expect(derived.get('pod:a', { pod_name: 'a' }, newer, derive)).not.toBe(second);
-    expect(calls).toBe(2);
   });
 });

@@ -16,17 +16,20 @@ interface SeriesLabels {
 
 /**
  * Hands out one labels object per series for as long as its content stays the same: a decoder builds new labels
- * objects for every scrape, and the interner swaps each for the equal one the same series had the cycle before.
- * Everything downstream then sees the same object every cycle: the enrichers reuse what they derived from it
- * (DerivedLabels) instead of copying it again, and the encoders find their cached text by identity instead of
- * comparing label by label. The fresh objects die young, where garbage is cheapest.
+ * objects for every scrape, and the interner swaps each for the equal one the same series had the cycle before. A
+ * decode thread uses it so that an unchanged series' labels cross to the main thread once (set-transfer.ts), not
+ * every cycle.
+ *
+ * Not used on the main thread: keeping every series' labels (and what each enricher derived from them) across
+ * cycles doubled the live heap at 5,000 × 30 and made the collector's garbage collection cost more than the copies
+ * it saved (bench/NOTES.md, fourth session).
  *
  * Safe because a labels object is never changed once made (docs/plugins.md, "The rules"). Content equality
  * ignores key order; a decoder writes its keys in a fixed order, so in practice the order is the same too.
  *
  * @example
- * const interner = new LabelInterner(); // one per source, kept across cycles
- * interner.internSets(sets); // before the source emits its batch
+ * const interner = new LabelInterner(); // one per decode thread, kept across cycles
+ * interner.internSets(sets); // before the sets are packed
  */
 export class LabelInterner {
   private readonly series = new RecentMap<SeriesLabels>();
@@ -94,26 +97,4 @@ export function equalLabels(a: Labels, b: Labels): boolean {
   }
   for (const _name in b) count--;
   return count === 0;
-}
-
-/**
- * Labels a processor derives from a set's labels and one more input (a pod's metadata, a namespace's), kept per
- * series and reused while both are the same objects: with interned labels coming in, an unchanged pod gets the
- * same enriched labels object every cycle, built once. `input` is an object the processor keeps per version of
- * its metadata (a new version is a new object), so identity says "unchanged".
- *
- * @example
- * const enriched = new DerivedLabels<PodInfo>();
- * owned(set).labels = enriched.get(set.key, set.labels, info, () => plus(set.labels, info.labelPairs));
- */
-export class DerivedLabels<I extends object> {
-  private readonly series = new RecentMap<{ from: Labels; input: I; labels: Labels }>();
-
-  get(key: string, from: Labels, input: I, derive: () => Labels): Labels {
-    const known = this.series.get(key);
-    if (known !== undefined && known.from === from && known.input === input) return known.labels;
-    const labels = derive();
-    this.series.set(key, { from, input, labels });
-    return labels;
-  }
 }

@@ -12,8 +12,8 @@ interface Entry<T> {
 /**
  * What an encoder built from a series' labels (its encoded prefix), found by the set's key and valid while the
  * labels are the same: the same labels object (a processor that keeps its labels across cycles) is a hit at
- * once; a fresh object with the same names in the same order and the same values (a processor that builds new
- * labels every cycle; the sources intern theirs, see LabelInterner) is a hit after one comparison per label, and is kept for the next lookup; anything else is a
+ * once; a fresh object with the same names in the same order and the same values (the decoders build new labels
+ * every scrape) is a hit after one comparison per label, and is kept for the next lookup; anything else is a
  * miss.
  *
  * Keyed by the set's key rather than by the labels object in a WeakMap: a fresh labels object each cycle then
