@@ -52,12 +52,15 @@ interface Size {
   readonly jsonl?: boolean;
   /** The pipeline's `workers:`. */
   readonly workers?: 'auto';
+  /** The counting sink behind a disk buffer (`buffer.type: disk`) in a directory of the run's own. */
+  readonly diskBuffer?: boolean;
 }
 
 /** The documented sizes, smallest first: the first is the quick one CI runs. */
 const SIZES: readonly Size[] = [
   { nodes: 100, podsPerNode: 30, resolution: '5s' },
   { nodes: 1000, podsPerNode: 30, resolution: '15s' },
+  { nodes: 1000, podsPerNode: 30, resolution: '15s', diskBuffer: true },
   { nodes: 1000, podsPerNode: 30, resolution: '15s', jsonl: true },
   { nodes: 5000, podsPerNode: 30, resolution: '15s' },
   { nodes: 5000, podsPerNode: 30, resolution: '15s', workers: 'auto' },
@@ -318,6 +321,7 @@ async function runAll(): Promise<void> {
           ...['--timeout', s.timeout ?? args.timeout, '--json', json],
           ...(s.jsonl === true ? ['--jsonl'] : []),
           ...(s.workers === undefined ? [] : ['--workers', s.workers]),
+          ...(s.diskBuffer === true ? ['--disk-buffer', join(dir, `buffer-${i}`)] : []),
         ],
         { stdio: ['ignore', 'inherit', 'inherit'] },
       );
@@ -363,7 +367,7 @@ pipeline keeps between cycles (rate state, aggregation, connections; measured be
 metric set of a cycle.
 
 ${formatResults(results)}
-**Targets** (issue 16), checked against the tables above:
+**Targets** (issue 16; the disk buffer's, issue 18), checked against the tables above:
 
 ${formatTargets(results)}
 

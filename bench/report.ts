@@ -144,7 +144,7 @@ function find(results: readonly SizeResult[], nodes: number, pods: number, jsonl
   );
 }
 
-/** Issue 16's targets, each checked against the run's own numbers so the doc says met or missed, not a reader. */
+/** Issues 16's and 18's targets, each checked against the run's own numbers so the doc says met or missed, not a reader. */
 const TARGETS: readonly Target[] = [
   {
     what: '1,000 × 30: pipeline ÷ floor',
@@ -170,6 +170,18 @@ const TARGETS: readonly Target[] = [
     measure: (rs) => {
       const r = find(rs, 1000, 30, true);
       return r && { shown: integer(r.valuesPerCpuSecond), met: r.valuesPerCpuSecond >= 1_000_000 };
+    },
+  },
+  {
+    // Issue 18's target: the same pipeline with the counting sink behind a disk buffer, run right after.
+    what: '1,000 × 30: pipeline CPU, disk buffer ÷ memory buffer',
+    goal: '≤ 1.2',
+    measure: (rs) => {
+      const memory = find(rs, 1000, 30);
+      const disk = rs.find((r) => r.nodes === 1000 && r.podsPerNode === 30 && r.diskBuffer && !r.jsonl);
+      if (memory === undefined || disk === undefined) return undefined;
+      const ratio = disk.cpuPerCycle / memory.cpuPerCycle;
+      return { shown: fixed(ratio, 2), met: ratio <= 1.2 };
     },
   },
   {

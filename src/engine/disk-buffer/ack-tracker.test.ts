@@ -4,7 +4,7 @@ import { AckTracker } from './ack-tracker.js';
 describe('AckTracker', () => {
   it('moves the acknowledged position only past records whose predecessors are all done', () => {
     const acks = new AckTracker(10);
-    for (const seq of [11, 12, 13]) acks.stored(seq);
+    for (const seq of [11, 12, 13]) acks.add(seq);
     expect(acks.done(12)).toBe('held');
     expect(acks.acked).toBe(10);
     expect(acks.open).toBe(2);
@@ -16,22 +16,22 @@ describe('AckTracker', () => {
     expect(acks.open).toBe(0);
   });
 
-  it('skips the gaps of records never stored (a failed write)', () => {
+  it('skips the gaps of records never taken (lost before a restart)', () => {
     const acks = new AckTracker(0);
-    acks.stored(1);
-    acks.stored(4);
+    acks.add(1);
+    acks.add(4);
     acks.done(1);
     expect(acks.acked).toBe(1);
     acks.done(4);
     expect(acks.acked).toBe(4);
-    acks.stored(9);
+    acks.add(9);
     expect(acks.acked).toBe(8);
   });
 
-  it('ignores a record done twice or never stored', () => {
+  it('ignores a record done twice or never taken', () => {
     const acks = new AckTracker(0);
-    acks.stored(1);
-    acks.stored(2);
+    acks.add(1);
+    acks.add(2);
     expect(acks.done(2)).toBe('held');
     expect(acks.done(2)).toBeUndefined();
     expect(acks.done(7)).toBeUndefined();

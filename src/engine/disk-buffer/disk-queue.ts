@@ -61,10 +61,14 @@ export interface BufferDrop {
   readonly reason: BufferDropReason;
 }
 
-/** A record waiting to be written, with its event and what it holds: a batch's set count, or MARK for a cycle mark. */
+/**
+ * A record waiting to be written, with what it holds: a batch's set count, or MARK for a cycle mark. Its sequence
+ * number is given when it is offered (0 until the directory is read; then `event` waits with it to be numbered).
+ */
 interface PendingEvent extends PendingRecord {
-  readonly event: PipelineEvent;
+  seq: number;
   readonly sets: number;
+  event: PipelineEvent | undefined;
 }
 
 /** `sets` of a cycle mark: a record that is not a batch. */
@@ -97,26 +101,29 @@ export class DiskQueue {
   private broken: Error | undefined;
   private opening: Promise<void> | undefined;
   private acks = new AckTracker(0);
-  /** The highest sequence number handed to the sink. */
+  /** The highest sequence number handed to the sink (or passed over as done already). */
   private readThrough = 0;
   /**
    * The last record stored (written and, with `every_batch`, flushed). A segment indexes a record as soon as it is
-   * written, before the flush: a reader that took it then would move past it, find it not yet open, and skip it
-   * for good. Readers see records up to here only.
+   * written, before the flush: a record not kept in memory is read back from its file only once stored.
    */
   private storedThrough = 0;
   private nextSeq = 1;
+  /** Whether offers are numbered as they come: once the directory is read and nextSeq known. */
+  private numbering = false;
   private pending: PendingEvent[] = [];
   /**
-   * What each open record this process wrote holds (sets of a batch, or MARK), so that a drop is counted in
+   * What each open record this process took holds (sets of a batch, or MARK), so that a drop is counted in
    * batches and sets without reading it back; records replayed from before are read back when dropped.
    */
   private readonly contents = new Map<number, number>();
   /**
-   * Events this process wrote that the reader has not taken yet, by sequence number, up to `memoryWindow` bytes of
-   * their records: a sink that keeps up gets them as they were offered, without reading and decoding them back.
-   * Their records are on the disk all the same: that copy is what a restart replays. A sink that falls further
-   * behind reads the rest from the files.
+   * Events offered to this process's buffer that the reader has not taken yet, by sequence number, up to
+   * `memoryWindow` bytes of their records: a sink that keeps up gets each one as it was offered, at once, while
+   * its record is being written, without reading and decoding it back; so a batch lives no longer than with a
+   * memory buffer (held until its write and flush, batches outlived the young generation and doubled the time in
+   * collections). Their records go to the disk all the same: that copy is what a restart replays. A sink that
+   * falls further behind reads the rest from the files, once stored.
    */
   private readonly fresh = new Map<number, { readonly event: PipelineEvent; readonly bytes: number }>();
   private freshTotal = 0;
@@ -234,31 +241,63 @@ export class DiskQueue {
     // On a full disk, `block` lets the first batch of each cycle through to try the disk; the rest of that cycle
     // waits for its write to succeed, so a disk that stays full costs one failed write per cycle.
     this.blockedCycle = this.diskFull ? event.cycle : undefined;
-    this.pending.push({ seq: 0, writtenAt, bytes, event, sets: setsIn(event) });
+    const record: PendingEvent = { seq: 0, writtenAt, bytes, event, sets: setsIn(event) };
+    if (this.numbering) this.number(record);
+    this.pending.push(record);
     this.pendingBytes += bytes.length;
     this.writing ??= this.writePending();
+    if (record.seq !== 0) this.wake();
     return true;
   }
 
   /**
-   * The next stored record not yet handed out, in order; undefined when there is none now. Damaged records are
-   * skipped (counted). With `sync: every_batch` the read position is persisted before the record is returned, so
-   * that a restart knows it may have reached the sink. Call one at a time.
+   * Gives a record its sequence number, stamps it, and opens it for the reader: from memory at once while the
+   * window has room, else from its file once stored.
+   */
+  private number(record: PendingEvent): void {
+    const seq = this.nextSeq++;
+    record.seq = seq;
+    stampRecord(record.bytes, seq);
+    this.acks.add(seq);
+    this.contents.set(seq, record.sets);
+    if (record.event !== undefined) this.keepFresh(seq, record.event, record.bytes.length);
+    // Kept (or not) in `fresh`: the pending record must not keep the event alive until it is written.
+    record.event = undefined;
+  }
+
+  /**
+   * The next record not yet handed out, in order; undefined when there is none now. One kept in memory is handed
+   * out at once, while it is still being written (a kill before its write loses it as it would lose a batch not
+   * yet offered; one the sink finished is not lost); one that is not is read back from its file once stored.
+   * Damaged records are skipped (counted). With `sync: every_batch` the read position is persisted before the
+   * record is returned, so that a restart knows it may have reached the sink. Call one at a time.
    */
   async read(): Promise<BufferedEvent | undefined> {
     await this.opened;
     for (;;) {
-      const next = this.nextUnread();
-      if (next === undefined) return undefined;
-      const { segment, record } = next;
-      this.readThrough = record.seq;
-      const kept = this.takeFresh(record.seq);
+      const seq = this.nextOpen();
+      if (seq === undefined) return undefined;
+      const kept = this.takeFresh(seq);
       if (kept !== undefined) {
+        this.readThrough = seq;
         this.metrics.readFromMemory.inc();
         const persisted = this.persistState(false);
         if (this.options.sync === 'every_batch') await persisted;
-        return { seq: record.seq, event: kept };
+        return { seq, event: kept };
       }
+      // Not kept in memory and still being written: the write wakes the reader.
+      if (seq > this.storedThrough) return undefined;
+      const located = this.locate(seq);
+      if (located === undefined) {
+        // Stored and open, yet in no segment: cannot happen (a deleted segment's records are done); never loop on it.
+        this.countCorrupt(this.options.dir, 0, new Error(`record ${seq} is in no segment`));
+        this.reportDropped([this.contents.get(seq)], 'corrupt');
+        this.acks.done(seq);
+        this.contents.delete(seq);
+        continue;
+      }
+      const { segment, record } = located;
+      this.readThrough = seq;
       let payload: Buffer | undefined;
       let error: unknown;
       try {
@@ -291,7 +330,7 @@ export class DiskQueue {
 
   /** Resolves when a record may be read, or at once if one may; also when the queue closes. */
   whenReadable(): Promise<void> {
-    if (this.closing || this.nextUnread() !== undefined) return Promise.resolve();
+    if (this.closing || this.readable()) return Promise.resolve();
     return new Promise((resolve) => this.waiting.add(resolve));
   }
 
@@ -387,6 +426,7 @@ export class DiskQueue {
       for (const segment of store.segments) {
         for (const record of segment.records) {
           if (record.seq <= acked) continue;
+          this.acks.add(record.seq);
           this.markStored(record.seq);
           replayed++;
           if (record.seq <= read) redelivered++;
@@ -409,6 +449,9 @@ export class DiskQueue {
         return undefined;
       });
       this.nextSeq = Math.max(store.lastSeq, acked, read === Number.MAX_SAFE_INTEGER ? 0 : read) + 1;
+      // Offered while the directory was read: numbered now, after the records from before.
+      this.numbering = true;
+      for (const record of this.pending) if (record.seq === 0) this.number(record);
       this.metrics.redelivered.inc(redelivered);
       if (replayed > 0) {
         logger.info(
@@ -551,14 +594,7 @@ export class DiskQueue {
    * segments and tries once more, `drop_newest` drops the group, `block` drops it and refuses batches until a
    * write succeeds. Any other failure drops the group (`disk_error`); the next group tries again.
    */
-  private async writeGroup(records: readonly PendingEvent[], retried = false): Promise<void> {
-    // Stamped here, not when offered: until the directory is read the next sequence number is unknown, and a
-    // retry takes new ones (the failed write may have left a file named after the first).
-    const group = records.map((record) => {
-      const seq = this.nextSeq++;
-      stampRecord(record.bytes, seq);
-      return { ...record, seq };
-    });
+  private async writeGroup(group: readonly PendingEvent[], retried = false): Promise<void> {
     try {
       if (this.broken !== undefined) throw this.broken;
       const store = this.store as SegmentStore;
@@ -568,8 +604,7 @@ export class DiskQueue {
       });
       let bytes = 0;
       for (const record of group) {
-        this.markStored(record.seq, record.sets);
-        this.keepFresh(record);
+        this.markStored(record.seq);
         bytes += record.bytes.length;
       }
       this.metrics.written.inc(group.length);
@@ -587,7 +622,7 @@ export class DiskQueue {
       // Records written whole before the failure are indexed: they are kept; the rest of the group is not.
       const written = this.indexedFrom(group[0]?.seq ?? 0);
       for (const record of group.slice(0, written)) {
-        this.markStored(record.seq, record.sets);
+        this.markStored(record.seq);
         this.metrics.writtenBytes.inc(record.bytes.length);
       }
       this.metrics.written.inc(written);
@@ -611,19 +646,28 @@ export class DiskQueue {
         this.diskFull = true;
         this.blockedCycle = Math.max(this.blockedCycle ?? 0, this.lastOfferedCycle);
       }
-      this.countDropped(lost.length, reason);
+      // Records the sink took from memory already go on being delivered (or are done): only the others are lost.
+      const dropped = lost.filter((record) => this.dropUnread(record.seq));
+      this.countDropped(dropped.length, reason);
       this.reportDropped(
-        lost.map((record) => record.sets),
+        dropped.map((record) => record.sets),
         reason,
       );
       this.deleteAcknowledged();
+      this.updateGauges();
+      this.wake();
+      const unstored = lost.length - dropped.length;
+      const also =
+        unstored === 0
+          ? ''
+          : ` (${unstored} more, taken by the sink already, are delivered without a copy on disk)`;
       this.limitedLog.log(
         'error',
         `buffer:disk_error:${code}`,
-        { dir: this.options.dir, dropped: lost.length, reason, err: describeError(err) },
+        { dir: this.options.dir, dropped: dropped.length, unstored, reason, err: describeError(err) },
         diskFull
-          ? `sink ${this.options.sink}: the disk is full (when_full: ${policy}); dropped ${lost.length} batches${policy === 'block' ? '; taking no batches until a write succeeds (one tried per cycle)' : policy === 'drop_oldest' ? ' (no older segment to delete, or still no room after deleting)' : ''}`
-          : `sink ${this.options.sink}: cannot write the disk buffer; dropped ${lost.length} batches (retried with the next ones)`,
+          ? `sink ${this.options.sink}: the disk is full (when_full: ${policy}); dropped ${dropped.length} batches${also}${policy === 'block' ? '; taking no batches until a write succeeds (one tried per cycle)' : policy === 'drop_oldest' ? ' (no older segment to delete, or still no room after deleting)' : ''}`
+          : `sink ${this.options.sink}: cannot write the disk buffer; dropped ${dropped.length} batches${also} (retried with the next ones)`,
       );
     }
   }
@@ -708,11 +752,24 @@ export class DiskQueue {
     return chained ? this.enqueueIo(remove) : remove();
   }
 
-  private keepFresh(record: PendingEvent): void {
+  /**
+   * A record whose write failed leaves the buffer unless the sink took it already: true when it was dropped
+   * (not yet handed out), false when the sink has it or is done with it.
+   */
+  private dropUnread(seq: number): boolean {
+    if (seq === 0) return true;
+    if (seq <= this.readThrough || !this.acks.isOpen(seq)) return false;
+    this.acks.done(seq);
+    this.contents.delete(seq);
+    this.takeFresh(seq);
+    return true;
+  }
+
+  private keepFresh(seq: number, event: PipelineEvent, bytes: number): void {
     const budget = this.options.memoryWindow ?? DEFAULT_DISK_BUFFER_MEMORY_WINDOW;
-    if (this.freshTotal + record.bytes.length > budget) return;
-    this.fresh.set(record.seq, { event: record.event, bytes: record.bytes.length });
-    this.freshTotal += record.bytes.length;
+    if (this.freshTotal + bytes > budget) return;
+    this.fresh.set(seq, { event, bytes });
+    this.freshTotal += bytes;
   }
 
   /** The event kept for a record, forgotten as it is returned; undefined when it is not kept. */
@@ -724,19 +781,34 @@ export class DiskQueue {
     return kept.event;
   }
 
-  private markStored(seq: number, sets?: number): void {
-    this.acks.stored(seq);
-    if (sets !== undefined) this.contents.set(seq, sets);
+  private markStored(seq: number): void {
     this.storedThrough = Math.max(this.storedThrough, seq);
   }
 
-  private nextUnread(): { segment: Segment; record: Segment['records'][number] } | undefined {
+  /**
+   * The first record after those handed out that is still open, in sequence order; the records passed over (done
+   * or dropped before they were read) are passed for good.
+   */
+  private nextOpen(): number | undefined {
+    while (this.readThrough + 1 < this.nextSeq) {
+      const seq = this.readThrough + 1;
+      if (this.acks.isOpen(seq)) return seq;
+      this.readThrough = seq;
+    }
+    return undefined;
+  }
+
+  /** Whether read() has a record to hand out now: kept in memory, or stored. */
+  private readable(): boolean {
+    const seq = this.nextOpen();
+    return seq !== undefined && (this.fresh.has(seq) || seq <= this.storedThrough);
+  }
+
+  /** The segment and index entry of a record on disk. */
+  private locate(seq: number): { segment: Segment; record: Segment['records'][number] } | undefined {
     for (const segment of this.store?.segments ?? []) {
-      const index = firstAfter(segment, this.readThrough);
-      const record = segment.records[index];
-      if (record === undefined) continue;
-      // Later segments hold later records: nothing readable until this one is stored.
-      return record.seq <= this.storedThrough ? { segment, record } : undefined;
+      const record = segment.records[firstAfter(segment, seq - 1)];
+      if (record?.seq === seq) return { segment, record };
     }
     return undefined;
   }
@@ -924,7 +996,7 @@ function describeMetrics(t: Telemetry, sink: string): DiskQueue['metrics'] {
   t.describe('heapstream_buffer_bytes_written_total', "Bytes of records written to a sink's disk buffer.");
   t.describe(
     'heapstream_buffer_records_read_total',
-    'Records handed to the sink from a disk buffer: from memory (kept since written, buffer.memory_window) or read back from its files.',
+    'Records handed to the sink from a disk buffer: from memory (kept since offered, buffer.memory_window) or read back from its files.',
   );
   t.describe(
     'heapstream_buffer_records_acknowledged_total',

@@ -15,22 +15,18 @@ export class RecordWriter {
   private view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
   private at = 0;
   /**
-   * Strings seen, kept from record to record: the same names, ids and label values come back every cycle, so one
-   * lookup finds a string's entry, and its record number says whether it is in this record's table yet (a lookup,
-   * not a lookup and an insertion, for each string new to the record). Emptied past KNOWN_STRINGS entries.
+   * This record's strings and their indexes. Per record, not kept across records: a node batch has about 200
+   * distinct strings, a table that stays in the cache; one kept across records grew to a cycle's strings (200,000
+   * at 1,000 nodes), missed the cache at every lookup and was emptied and refilled each cycle.
    */
-  private readonly known = new Map<string, Interned>();
-  private record = 0;
-  private stringsInRecord = 0;
+  private readonly strings = new Map<string, number>();
   private readonly objects = new Map<object, number>();
 
   /** Starts a record: empties the buffer and the record's interning tables. */
   start(): void {
     this.at = 0;
-    this.record++;
-    this.stringsInRecord = 0;
+    this.strings.clear();
     this.objects.clear();
-    if (this.known.size > KNOWN_STRINGS) this.known.clear();
   }
 
   /** Bytes written so far in this record. */
@@ -73,18 +69,12 @@ export class RecordWriter {
 
   /** A string by reference: `index << 1` when already written in this record, else `length << 1 | 1` and its UTF-8. */
   string(value: string): void {
-    let entry = this.known.get(value);
-    if (entry === undefined) {
-      entry = { record: this.record, index: this.stringsInRecord };
-      this.known.set(value, entry);
-    } else if (entry.record === this.record) {
-      this.varint(entry.index * 2);
+    const index = this.strings.get(value);
+    if (index !== undefined) {
+      this.varint(index * 2);
       return;
-    } else {
-      entry.record = this.record;
-      entry.index = this.stringsInRecord;
     }
-    this.stringsInRecord++;
+    this.strings.set(value, this.strings.size);
     this.literal(value);
   }
 
@@ -159,15 +149,3 @@ export class RecordWriter {
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
 }
-
-/** A string's place in the table of the record that last used it. */
-interface Interned {
-  record: number;
-  index: number;
-}
-
-/**
- * Strings remembered across records before the memory starts over: about a cycle's distinct strings at 1,000 nodes
- * (keys, names, ids), a few MB.
- */
-const KNOWN_STRINGS = 200_000;
