@@ -37,7 +37,14 @@ import { formatLiveView, measureLiveView } from './extras/live-view-run.js';
 import { formatWorkerHandoff, measureWorkerHandoff } from './extras/worker-handoff.js';
 import { formatEncoderResults, measureEncoders } from './extras/encoders.js';
 import { formatSharded, measureSharded } from './sharded.js';
-import { describeMachine, formatHot, formatResults, formatTargets } from './report.js';
+import {
+  describeMachine,
+  formatDiskPairs,
+  formatHot,
+  formatResults,
+  formatTargets,
+  type DiskPair,
+} from './report.js';
 import { runSize, type SizeResult } from './run-size.js';
 import { formatSoak, runSoak } from './soak.js';
 
@@ -302,42 +309,70 @@ function measureShardedSize() {
   });
 }
 
+/**
+ * Pairs of 1,000 × 30 runs, memory buffer then disk buffer, for issue 18's ratio: on a shared machine one pair can
+ * be off by a third either way (the simulator's own CPU moves with it), so the target takes the median of the
+ * pairs' ratios. The first pair is the sizes' own rows.
+ */
+const DISK_PAIRS = 3;
+const MEMORY_SIZE: Size = { nodes: 1000, podsPerNode: 30, resolution: '15s' };
+const DISK_SIZE: Size = { ...MEMORY_SIZE, diskBuffer: true };
+
 /** Each size in its own process: a fresh heap, JIT and peak RSS, so one size's numbers never leak into the next. */
 async function runAll(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'heapstream-bench-'));
   const results: SizeResult[] = [];
+  const pairs: DiskPair[] = [];
   try {
-    for (const [i, s] of SIZES.entries()) {
-      const json = join(dir, `size-${i}.json`);
-      const child = spawn(
-        process.execPath,
-        [
-          // This process's flags: the tsx loader and the V8 flags of package.json's bench script, which are the
-          // ones the Docker image ships with (NODE_OPTIONS), so each size measures what users run.
-          ...process.execArgv,
-          fileURLToPath(import.meta.url),
-          ...['--nodes', String(s.nodes), '--pods-per-node', String(s.podsPerNode)],
-          ...['--resolution', s.resolution, '--cycles', s.cycles ?? args.cycles],
-          ...['--timeout', s.timeout ?? args.timeout, '--json', json],
-          ...(s.jsonl === true ? ['--jsonl'] : []),
-          ...(s.workers === undefined ? [] : ['--workers', s.workers]),
-          ...(s.diskBuffer === true ? ['--disk-buffer', join(dir, `buffer-${i}`)] : []),
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit'] },
-      );
-      const [code] = (await once(child, 'exit')) as [number | null];
-      if (code !== 0) progress(`${s.nodes}×${s.podsPerNode} ended with code ${String(code)}`);
-      results.push(JSON.parse(await readFile(json, 'utf8')) as SizeResult);
+    for (const [i, s] of SIZES.entries()) results.push(await runSizeProcess(dir, i, s));
+    const memory = results.find((r) => r.nodes === 1000 && !r.jsonl && !r.diskBuffer);
+    const disk = results.find((r) => r.nodes === 1000 && r.diskBuffer);
+    if (memory !== undefined && disk !== undefined) pairs.push({ memory, disk });
+    for (let p = 1; p < DISK_PAIRS; p++) {
+      progress(`disk buffer pair ${p + 1}/${DISK_PAIRS}: 1,000 × 30, memory buffer then disk buffer`);
+      const base = SIZES.length + 2 * p;
+      pairs.push({
+        memory: await runSizeProcess(dir, base, MEMORY_SIZE),
+        disk: await runSizeProcess(dir, base + 1, DISK_SIZE),
+      });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
   const sharded = formatSharded(await measureShardedSize());
-  await writeFile(DOC, await benchmarksDoc(results, `${await componentBenches()}\n${sharded}`));
+  await writeFile(DOC, await benchmarksDoc(results, pairs, `${await componentBenches()}\n${sharded}`));
   progress(`wrote docs/benchmarks.md`);
 }
 
-async function benchmarksDoc(results: readonly SizeResult[], components: string): Promise<string> {
+/** One size in a process of its own; its result comes back through a JSON file. */
+async function runSizeProcess(dir: string, i: number, s: Size): Promise<SizeResult> {
+  const json = join(dir, `size-${i}.json`);
+  const child = spawn(
+    process.execPath,
+    [
+      // This process's flags: the tsx loader and the V8 flags of package.json's bench script, which are the
+      // ones the Docker image ships with (NODE_OPTIONS), so each size measures what users run.
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...['--nodes', String(s.nodes), '--pods-per-node', String(s.podsPerNode)],
+      ...['--resolution', s.resolution, '--cycles', s.cycles ?? args.cycles],
+      ...['--timeout', s.timeout ?? args.timeout, '--json', json],
+      ...(s.jsonl === true ? ['--jsonl'] : []),
+      ...(s.workers === undefined ? [] : ['--workers', s.workers]),
+      ...(s.diskBuffer === true ? ['--disk-buffer', join(dir, `buffer-${i}`)] : []),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) progress(`${s.nodes}×${s.podsPerNode} ended with code ${String(code)}`);
+  return JSON.parse(await readFile(json, 'utf8')) as SizeResult;
+}
+
+async function benchmarksDoc(
+  results: readonly SizeResult[],
+  pairs: readonly DiskPair[],
+  components: string,
+): Promise<string> {
   const notes = await readFile(NOTES, 'utf8').catch(() => '');
   return `# Benchmarks
 
@@ -369,7 +404,9 @@ metric set of a cycle.
 ${formatResults(results)}
 **Targets** (issue 16; the disk buffer's, issue 18), checked against the tables above:
 
-${formatTargets(results)}
+${formatTargets(results, pairs)}
+
+${formatDiskPairs(pairs)}
 
 Reproduce one size: \`npm run bench -- --nodes 1000 --pods-per-node 30\` (add \`--cpu-prof out.cpuprofile\` for a
 profile of the measured cycles).

@@ -130,7 +130,51 @@ interface Target {
   readonly what: string;
   readonly goal: string;
   /** The measured value as shown, and whether it meets the goal; undefined when that size was not run. */
-  readonly measure: (results: readonly SizeResult[]) => { shown: string; met: boolean } | undefined;
+  readonly measure: (
+    results: readonly SizeResult[],
+    pairs: readonly DiskPair[],
+  ) => { shown: string; met: boolean } | undefined;
+}
+
+/** The same 1,000 × 30 pipeline run with a memory buffer and then with a disk buffer, one process each. */
+export interface DiskPair {
+  readonly memory: SizeResult;
+  readonly disk: SizeResult;
+}
+
+const diskRatio = (pair: DiskPair): number => pair.disk.cpuPerCycle / pair.memory.cpuPerCycle;
+
+/** The median of the pairs' disk ÷ memory CPU ratios; undefined without pairs. */
+function medianDiskRatio(pairs: readonly DiskPair[]): number | undefined {
+  if (pairs.length === 0) return undefined;
+  const ratios = pairs.map(diskRatio).sort((a, b) => a - b);
+  const mid = Math.floor(ratios.length / 2);
+  const middle = ratios[mid] as number;
+  return ratios.length % 2 === 1 ? middle : ((ratios[mid - 1] as number) + middle) / 2;
+}
+
+/**
+ * Each pair's pipeline CPU per cycle with either buffer and their ratio, and the median the target takes.
+ *
+ * @example
+ * console.log(formatDiskPairs(pairs));
+ */
+export function formatDiskPairs(pairs: readonly DiskPair[]): string {
+  if (pairs.length === 0) return '';
+  const cpu = (r: SizeResult) =>
+    `${fixed(r.cpuPerCycle)} (${fixed(r.mainThreadCpuPerCycle)}; simulator ${fixed(r.simulatorCpuPerCycle)})`;
+  const rows = pairs.map((pair, i) => [
+    String(i + 1),
+    cpu(pair.memory),
+    cpu(pair.disk),
+    fixed(diskRatio(pair)),
+  ]);
+  return `**The disk buffer in the path** (issue 18): the 1,000 × 30 pipeline with its counting sink behind a memory buffer,
+then behind a disk buffer (\`sync: every_batch\`), one process each, pair after pair. CPU seconds per cycle, the main
+thread's and the simulator's in brackets (the simulator's work does not change: when it moves, the machine did).
+The target takes the median ratio: ${fixed(medianDiskRatio(pairs) ?? NaN)}.
+
+${table(['pair', 'memory buffer', 'disk buffer', 'disk ÷ memory'], rows)}`;
 }
 
 function find(results: readonly SizeResult[], nodes: number, pods: number, jsonl = false) {
@@ -173,15 +217,12 @@ const TARGETS: readonly Target[] = [
     },
   },
   {
-    // Issue 18's target: the same pipeline with the counting sink behind a disk buffer, run right after.
-    what: '1,000 × 30: pipeline CPU, disk buffer ÷ memory buffer',
+    // Issue 18's target: the same pipeline with the counting sink behind a disk buffer (median of the pairs).
+    what: '1,000 × 30: pipeline CPU, disk buffer ÷ memory buffer (median of pairs)',
     goal: '≤ 1.2',
-    measure: (rs) => {
-      const memory = find(rs, 1000, 30);
-      const disk = rs.find((r) => r.nodes === 1000 && r.podsPerNode === 30 && r.diskBuffer && !r.jsonl);
-      if (memory === undefined || disk === undefined) return undefined;
-      const ratio = disk.cpuPerCycle / memory.cpuPerCycle;
-      return { shown: fixed(ratio, 2), met: ratio <= 1.2 };
+    measure: (_rs, pairs) => {
+      const ratio = medianDiskRatio(pairs);
+      return ratio === undefined ? undefined : { shown: fixed(ratio, 2), met: ratio <= 1.2 };
     },
   },
   {
@@ -242,11 +283,11 @@ const TARGETS: readonly Target[] = [
  * @example
  * console.log(formatTargets(results));
  */
-export function formatTargets(results: readonly SizeResult[]): string {
+export function formatTargets(results: readonly SizeResult[], pairs: readonly DiskPair[] = []): string {
   return table(
     ['target', 'goal', 'measured', 'met'],
     TARGETS.map((t) => {
-      const m = t.measure(results);
+      const m = t.measure(results, pairs);
       return [t.what, t.goal, m?.shown ?? 'not run', m === undefined ? '' : m.met ? 'yes' : '**no**'];
     }),
   );
