@@ -314,7 +314,7 @@ function measureShardedSize() {
  * be off by a third either way (the simulator's own CPU moves with it), so the target takes the median of the
  * pairs' ratios. The first pair is the sizes' own rows.
  */
-const DISK_PAIRS = 3;
+const DISK_PAIRS = 5;
 const MEMORY_SIZE: Size = { nodes: 1000, podsPerNode: 30, resolution: '15s' };
 const DISK_SIZE: Size = { ...MEMORY_SIZE, diskBuffer: true };
 

@@ -122,13 +122,14 @@ function encodeLabeled(w: RecordWriter, set: MetricSet): void {
 
 function encodeLabels(w: RecordWriter, labels: Labels): void {
   if (w.seen(labels)) return;
+  const header = w.objectBegin();
   let count = 0;
-  for (const _name in labels) count++;
-  w.objectStart(count);
   for (const name in labels) {
     w.string(name);
     w.string(labels[name] as string);
+    count++;
   }
+  w.objectEnd(header, count);
 }
 
 export function decodeBatch(r: RecordReader): MetricBatch {

@@ -143,6 +143,21 @@ describe('event codec', () => {
     expect(sets[0]?.labels).toEqual(labels);
   });
 
+  it('round-trips labels objects of every size, also past the one-byte header (64 entries and more)', () => {
+    const labelsOf = (n: number): Record<string, string> =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`label_${i}`, `value ${i % 7}`]));
+    const sets = [0, 1, 63, 64, 65, 200, 9000].map((n): MetricSet => ({
+      ...odd,
+      key: `k${n}`,
+      labels: labelsOf(n),
+      values: SetValues.from({ 'cpu/usage': n }),
+    }));
+    // A shared labels object after the moved entries still refers to the right strings.
+    sets.push({ ...odd, key: 'again', labels: sets[5]!.labels, values: SetValues.from({ 'cpu/usage': 1 }) });
+    const batch = nodeBatchOf(sets);
+    expect(exactly(decodeEvent(encodeEvent(batch)))).toEqual(exactly(batch));
+  });
+
   it("reads a record written with another catalogue's columns by name", () => {
     // Another version's catalogue: slots in another order, one metric this one does not have as a slot, one of
     // this catalogue's metrics missing (it was written with the other names).

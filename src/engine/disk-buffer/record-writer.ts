@@ -92,9 +92,36 @@ export class RecordWriter {
     return false;
   }
 
-  /** The start of an object not seen before: how many entries follow. */
-  objectStart(count: number): void {
-    this.varint(count * 2 + 1);
+  /**
+   * The start of an object not seen before, whose entries are counted as they are written: reserves its header
+   * (`count << 1 | 1`) and returns where it is, for objectEnd. One pass over the object instead of two.
+   */
+  objectBegin(): number {
+    this.ensure(1);
+    return this.at++;
+  }
+
+  /** Writes the header reserved at `offset`, moving the entries when it takes more than its one byte. */
+  objectEnd(offset: number, count: number): void {
+    const header = count * 2 + 1;
+    if (header < 0x80) {
+      this.buffer[offset] = header;
+      return;
+    }
+    // 64 entries or more (rare): the entries move up by the header's extra bytes, then the header is written.
+    let extra = 0;
+    for (let v = header; v >= 0x80; v = Math.floor(v / 128)) extra++;
+    const end = this.at;
+    this.ensure(extra);
+    this.buffer.copyWithin(offset + 1 + extra, offset + 1, end);
+    let at = offset;
+    let v = header;
+    while (v >= 0x80) {
+      this.buffer[at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    this.buffer[at] = v;
+    this.at = end + extra;
   }
 
   /** Reserves `count` bytes, zeroed (a bit mask filled in later); returns their offset. */

@@ -84,4 +84,14 @@ describe('frameRecord', () => {
     expect(framed).toEqual(encodeRecord(9, 1733450000123.5, payload));
     expect(recordAt(framed, 0)?.seq).toBe(9);
   });
+
+  it('stamps sequence numbers past 32 bits whole', () => {
+    const payload = Buffer.from('x');
+    for (const seq of [2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, Number.MAX_SAFE_INTEGER]) {
+      const framed = frameRecord(1, payload);
+      stampRecord(framed, seq);
+      expect(framed).toEqual(encodeRecord(seq, 1, payload));
+      expect(recordAt(framed, 0)?.seq).toBe(seq);
+    }
+  });
 });

@@ -68,7 +68,8 @@ export function frameRecord(
   record.writeUInt32LE(RECORD_MAGIC, 0);
   record.writeUInt32LE(0, 4);
   record.writeUInt32LE(payload.length, 8);
-  record.writeBigUInt64LE(0n, 12);
+  record.writeUInt32LE(0, 12);
+  record.writeUInt32LE(0, 16);
   record.writeDoubleLE(writtenAt, 20);
   record.set(payload, HEADER_BYTES);
   return record;
@@ -76,7 +77,9 @@ export function frameRecord(
 
 /** Gives an encoded record its sequence number (known only once the buffer's directory is read). */
 export function stampRecord(record: Buffer, seq: number): void {
-  record.writeBigUInt64LE(BigInt(seq), 12);
+  // A u64 as two u32 halves: sequence numbers stay below 2^53, and a BigInt per record is an allocation.
+  record.writeUInt32LE(seq % 0x1_0000_0000, 12);
+  record.writeUInt32LE(Math.floor(seq / 0x1_0000_0000), 16);
   record.writeUInt32LE(crc32c(record, 8), 4);
 }
 
