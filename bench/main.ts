@@ -252,7 +252,7 @@ ${handoff}
 A sink's disk buffer alone (\`buffer.type: disk\`, \`sync: every_batch\`, no pipeline, no sink) on 300 node batches
 of the real \`nri-1.34\` payload in binary records, median of 5 rounds: *in* offers them as scrapes would with no
 reader, until all are written and flushed (a sink that is down); *keeps up* does the same with a reader taking and
-acknowledging each once stored (a sink that keeps up: events from memory); *out (replay)* closes the buffer of *in*,
+acknowledging each as it is offered, until all are written and flushed (a sink that keeps up: events from memory); *out (replay)* closes the buffer of *in*,
 opens it again and reads them all back from the files (a restart after an outage). MB are the records' bytes; CPU is
 the process's, user and system. Reproduce: \`npx tsx bench/extras/disk-buffer.ts\`.
 
