@@ -555,14 +555,23 @@ describe('DiskQueue', () => {
     });
   });
 
-  it('drops (counted) what it cannot write when its directory goes, and stores again once it is back', async () => {
-    const dir = tempDir();
-    const buffer = join(dir, 'buffer');
+  /** A queue that wrote and delivered node-1, whose directory is then removed: its next write fails. */
+  async function queueWithoutItsDirectory(): Promise<{
+    queue: DiskQueue;
+    telemetry: Telemetry;
+    buffer: string;
+  }> {
+    const buffer = join(tempDir(), 'buffer');
     const { queue, telemetry } = open(buffer);
     queue.offer(batch(1));
     await queue.flushed();
     expect(await drain(queue)).toEqual(['node-1']);
     rmSync(buffer, { recursive: true, force: true });
+    return { queue, telemetry, buffer };
+  }
+
+  it('drops (counted) what it cannot write when its directory goes, and stores again once it is back', async () => {
+    const { queue, telemetry, buffer } = await queueWithoutItsDirectory();
     queue.offer(batch(2));
     await queue.flushed();
     expect(value(telemetry, 'heapstream_buffer_records_dropped_total', { reason: 'disk_error' })).toBe(1);
@@ -574,13 +583,7 @@ describe('DiskQueue', () => {
   });
 
   it('does not count as dropped a batch whose write failed once the sink had taken it from memory', async () => {
-    const dir = tempDir();
-    const buffer = join(dir, 'buffer');
-    const { queue, telemetry } = open(buffer);
-    queue.offer(batch(1));
-    await queue.flushed();
-    expect(await drain(queue)).toEqual(['node-1']);
-    rmSync(buffer, { recursive: true, force: true });
+    const { queue, telemetry, buffer } = await queueWithoutItsDirectory();
     // node-2 is taken (not yet done) before its write fails; node-3 is not taken: only node-3 is lost.
     queue.offer(batch(2));
     const taken = await queue.read();
