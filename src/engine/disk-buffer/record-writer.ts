@@ -53,12 +53,7 @@ export class RecordWriter {
   /** An unsigned integer below 2^53 in 7-bit groups, least significant first (LEB128). */
   varint(value: number): void {
     this.ensure(8);
-    let v = value;
-    while (v >= 0x80) {
-      this.buffer[this.at++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buffer[this.at++] = v;
+    this.at = varintAt(this.buffer, this.at, value);
   }
 
   float64(value: number): void {
@@ -114,13 +109,7 @@ export class RecordWriter {
     const end = this.at;
     this.ensure(extra);
     this.buffer.copyWithin(offset + 1 + extra, offset + 1, end);
-    let at = offset;
-    let v = header;
-    while (v >= 0x80) {
-      this.buffer[at++] = (v & 0x7f) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buffer[at] = v;
+    varintAt(this.buffer, offset, header);
     this.at = end + extra;
   }
 
@@ -175,4 +164,16 @@ export class RecordWriter {
     this.buffer = grown;
     this.view = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
   }
+}
+
+/** Writes `value` as a LEB128 varint at `at` (room for it checked by the caller); returns where it ends. */
+function varintAt(buffer: Buffer, at: number, value: number): number {
+  let v = value;
+  let i = at;
+  while (v >= 0x80) {
+    buffer[i++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  buffer[i++] = v;
+  return i;
 }
